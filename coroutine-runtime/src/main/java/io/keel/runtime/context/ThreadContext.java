@@ -1,0 +1,439 @@
+package io.keel.runtime.context;
+
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.MetricRegistry;
+import io.keel.runtime.time.Clock;
+import io.keel.runtime.time.Deadline;
+import io.keel.runtime.time.SystemClock;
+import io.keel.runtime.time.Timer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A named place where code runs: one event-loop thread, or a small pool of threads, sharing one
+ * task queue. It runs plain tasks ({@link #execute}) and the continuations of the virtual threads
+ * whose current context it is ({@link #spawn}, {@link ThreadContextGuard}). A single-thread
+ * context gives its owner single-writer state without locks.
+ *
+ * <p>Idle policy: after its queue runs dry a worker spins for {@code spin} (so a hand-off to an
+ * active context costs a cache-line transfer, not a thread wake-up), then parks. An idle context
+ * burns no CPU.
+ *
+ * <p>Wake-up protocol (no lost wake-ups): a worker that is about to park sets its {@code parked}
+ * flag, increments {@code sleepers}, and re-checks the queue before parking; a producer enqueues
+ * and then, if {@code sleepers > 0}, clears one worker's flag by CAS and unparks it. Both sides
+ * write then read volatile state, so at least one of them sees the other.
+ */
+public final class ThreadContext implements Executor, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ThreadContext.class);
+    private static final int DRAIN_LIMIT = 64;
+    private static final Duration DEFAULT_SPIN = Duration.ofNanos(50_000);
+    private static final Duration CLOSE_JOIN_TIMEOUT = Duration.ofSeconds(10);
+    /** Continuations of virtual threads whose context was closed run here, so they can finish. */
+    private static final Executor ORPHANS = Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "keel-orphaned-continuations");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    private final String name;
+    private final Clock clock;
+    private final long spinNanos;
+    private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
+    private final ContextWorker[] workers;
+    private final AtomicInteger sleepers = new AtomicInteger();
+    private final AtomicInteger virtualThreadSequence = new AtomicInteger();
+    private final LongAdder submitted = new LongAdder();
+    private final LongAdder completed = new LongAdder();
+    private final LongAdder busyNanos = new LongAdder();
+    private final LongAdder failedTasks = new LongAdder();
+    private final long startedNanos;
+    private volatile boolean closed;
+    private volatile boolean orphanWarningLogged;
+
+    private ThreadContext(final Builder builder) {
+        this.name = builder.name;
+        this.clock = builder.clock;
+        this.spinNanos = builder.spin.toNanos();
+        this.startedNanos = SystemClock.INSTANCE.nanoTime();
+        this.workers = new ContextWorker[builder.threads];
+        for (int i = 0; i < workers.length; i++) {
+            String threadName = workers.length == 1 ? "keel-" + name : "keel-" + name + "-" + i;
+            workers[i] = new ContextWorker(this, threadName);
+        }
+        for (ContextWorker worker : workers) {
+            worker.start();
+        }
+    }
+
+    /** A builder for a context called {@code name} (used in thread names, logs and metrics). */
+    public static Builder builder(final String name) {
+        return new Builder(name);
+    }
+
+    /** A single-thread event-loop context with default settings. */
+    public static ThreadContext eventLoop(final String name) {
+        return builder(name).threads(1).build();
+    }
+
+    /** A pool context of {@code threads} threads with default settings. */
+    public static ThreadContext pool(final String name, final int threads) {
+        return builder(name).threads(threads).build();
+    }
+
+    /**
+     * The context the calling code runs in: for a Keel virtual thread, its current context; inside
+     * a guard that holds a context (fallback), that context; on a context's own platform thread,
+     * that context; otherwise null.
+     */
+    public static ThreadContext current() {
+        ContextRoute route = ContextRoute.ofCurrentThread();
+        if (route != null) {
+            return route.current();
+        }
+        ThreadContext held = ThreadContextGuard.heldByCurrentThread();
+        if (held != null) {
+            return held;
+        }
+        return Thread.currentThread() instanceof ContextWorker worker ? worker.context : null;
+    }
+
+    /** This context's name. */
+    public String name() {
+        return name;
+    }
+
+    /** The clock this context's users are meant to read (injected, so tests can run on virtual time). */
+    public Clock clock() {
+        return clock;
+    }
+
+    /** True when the calling code runs in this context. */
+    public boolean isCurrent() {
+        return current() == this;
+    }
+
+    /** Number of platform threads this context runs on. */
+    public int threadCount() {
+        return workers.length;
+    }
+
+    /**
+     * Runs a short task on one of this context's threads. Tasks must not block for long: blocking
+     * work belongs on a virtual thread ({@link #spawn}), which gives the thread back while it waits.
+     *
+     * @throws RejectedExecutionException after {@link #close()}
+     */
+    @Override
+    public void execute(final Runnable task) {
+        Objects.requireNonNull(task, "task");
+        if (closed) {
+            throw new RejectedExecutionException("thread context " + name + " is closed");
+        }
+        enqueue(task);
+    }
+
+    /** Runs {@code action} on this context after {@code delay} of its clock's time. */
+    public Timer schedule(final Duration delay, final Runnable action) {
+        Objects.requireNonNull(action, "action");
+        return clock.schedule(delay, () -> {
+            if (!closed) {
+                enqueue(action);
+            }
+        });
+    }
+
+    /**
+     * Starts a virtual thread named {@code taskName} whose current context is this one and which
+     * runs {@code body}. Without the custom-scheduler API (fallback) the virtual thread runs on the
+     * JDK's scheduler and holds this context for the duration of {@code body}.
+     */
+    public <T> Task<T> spawn(final String taskName, final Callable<T> body) {
+        return spawn(taskName, null, body);
+    }
+
+    /**
+     * Like {@link #spawn(String, Callable)}, but the task is cancelled (interrupted, and its
+     * {@link Task#join()} fails with {@link TaskDeadlineExceededException}) when {@code deadline}
+     * passes before it finishes.
+     */
+    public <T> Task<T> spawn(final String taskName, final Deadline deadline, final Callable<T> body) {
+        Objects.requireNonNull(body, "body");
+        if (closed) {
+            throw new RejectedExecutionException("thread context " + name + " is closed");
+        }
+        String threadName = name + "/" + taskName;
+        Task<T> task = new Task<>(threadName);
+        Thread thread;
+        if (VirtualThreadFactory.customSchedulerAvailable()) {
+            ContextRoute route = new ContextRoute(this);
+            thread = VirtualThreadFactory.builder(route).name(threadName).unstarted(() -> {
+                route.bindToCurrentThread();
+                task.run(body);
+            });
+        } else {
+            thread = Thread.ofVirtual().name(threadName).unstarted(() -> {
+                try (ThreadContextGuard held = ThreadContextGuard.enter(this)) {
+                    task.run(body);
+                }
+            });
+        }
+        task.start(thread, deadline);
+        return task;
+    }
+
+    /**
+     * An executor that starts each submitted runnable on its own virtual thread in this context
+     * (names are {@code prefix} plus a sequence number). Handy for servers that run each request on
+     * its own virtual thread.
+     */
+    public Executor virtualThreadExecutor(final String prefix) {
+        return runnable -> spawn(prefix + virtualThreadSequence.incrementAndGet(), () -> {
+            runnable.run();
+            return null;
+        });
+    }
+
+    /**
+     * Runs {@code body} in this context and returns its result: the calling Keel virtual thread
+     * moves here for the call (a guard); any other thread starts a virtual thread here and joins it.
+     */
+    public <T> T call(final Callable<T> body) throws Exception {
+        if (isCurrent()) {
+            return body.call();
+        }
+        if (ContextRoute.ofCurrentThread() != null) {
+            try (ThreadContextGuard guard = ThreadContextGuard.enter(this)) {
+                return body.call();
+            }
+        }
+        try {
+            return spawn("call", body).join();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
+
+    /** A snapshot of this context's counters. */
+    public ThreadContextStats stats() {
+        long submittedCount = submitted.sum();
+        long completedCount = completed.sum();
+        return new ThreadContextStats(name, workers.length, Math.max(0, submittedCount - completedCount),
+                completedCount, failedTasks.sum(), busyNanos.sum(),
+                SystemClock.INSTANCE.nanoTime() - startedNanos);
+    }
+
+    /**
+     * Registers gauges for this context under {@code keel.context.<name>.*}: queue depth, tasks
+     * run, failed tasks and busy nanoseconds (a counter; its rate over wall time is the busy ratio).
+     */
+    public void registerMetrics(final MetricRegistry registry) {
+        String prefix = MetricRegistry.name("keel", "context", name);
+        registry.register(MetricRegistry.name(prefix, "queue_depth"), (Gauge<Long>) () -> stats().queueDepth());
+        registry.register(MetricRegistry.name(prefix, "tasks"), (Gauge<Long>) completed::sum);
+        registry.register(MetricRegistry.name(prefix, "failed_tasks"), (Gauge<Long>) failedTasks::sum);
+        registry.register(MetricRegistry.name(prefix, "busy_nanos"), (Gauge<Long>) busyNanos::sum);
+        registry.register(MetricRegistry.name(prefix, "threads"), (Gauge<Integer>) () -> workers.length);
+    }
+
+    /**
+     * Stops accepting tasks, runs what is already queued, and waits for the threads to finish.
+     * Virtual threads still in this context continue on a shared fallback pool until they end.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (ContextWorker worker : workers) {
+            worker.parked.set(false);
+            LockSupport.unpark(worker);
+        }
+        boolean onOwnThread = VirtualThreadFactory.currentCarrierThread() instanceof ContextWorker worker
+                && worker.context == this;
+        if (isCurrent() || onOwnThread) {
+            return; // closing from inside: the workers exit once the current task returns
+        }
+        long deadline = SystemClock.INSTANCE.nanoTime() + CLOSE_JOIN_TIMEOUT.toNanos();
+        for (ContextWorker worker : workers) {
+            try {
+                long left = deadline - SystemClock.INSTANCE.nanoTime();
+                if (left <= 0 || !worker.join(Duration.ofNanos(left))) {
+                    LOG.warn("thread context {}: worker {} did not stop within {}", name, worker.getName(),
+                            CLOSE_JOIN_TIMEOUT);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** True once {@link #close()} was called. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public String toString() {
+        return "ThreadContext[" + name + "]";
+    }
+
+    /** Where a virtual thread's continuation goes when this is its current context. */
+    void executeContinuation(final Runnable continuation) {
+        if (closed) {
+            if (!orphanWarningLogged) {
+                orphanWarningLogged = true;
+                LOG.warn("thread context {} is closed; its remaining virtual threads continue on a shared pool", name);
+            }
+            ORPHANS.execute(continuation);
+            return;
+        }
+        enqueue(continuation);
+    }
+
+    private void enqueue(final Runnable task) {
+        submitted.increment();
+        queue.offer(task);
+        if (sleepers.get() > 0) {
+            wakeOne();
+        }
+    }
+
+    private void wakeOne() {
+        for (ContextWorker worker : workers) {
+            if (worker.parked.get() && worker.parked.compareAndSet(true, false)) {
+                sleepers.decrementAndGet();
+                LockSupport.unpark(worker);
+                return;
+            }
+        }
+    }
+
+    void runWorker(final ContextWorker worker) {
+        while (true) {
+            Runnable task = queue.poll();
+            if (task == null) {
+                task = awaitTask(worker);
+                if (task == null) {
+                    return;
+                }
+            }
+            long start = SystemClock.INSTANCE.nanoTime();
+            int ran = 0;
+            do {
+                runSafely(task);
+                ran++;
+            } while (ran < DRAIN_LIMIT && (task = queue.poll()) != null);
+            completed.add(ran);
+            busyNanos.add(SystemClock.INSTANCE.nanoTime() - start);
+        }
+    }
+
+    /** Spins, then parks, until a task arrives; null once the context is closed and drained. */
+    private Runnable awaitTask(final ContextWorker worker) {
+        long spinUntil = SystemClock.INSTANCE.nanoTime() + spinNanos;
+        int spins = 0;
+        while (true) {
+            Runnable task = queue.poll();
+            if (task != null) {
+                return task;
+            }
+            if (closed) {
+                return null;
+            }
+            if ((++spins & 63) != 0 || SystemClock.INSTANCE.nanoTime() - spinUntil < 0) {
+                Thread.onSpinWait();
+                continue;
+            }
+            worker.parked.set(true);
+            sleepers.incrementAndGet();
+            if (queue.isEmpty() && !closed) {
+                LockSupport.park(this);
+            }
+            if (worker.parked.getAndSet(false)) {
+                sleepers.decrementAndGet(); // nobody woke us: a task we saw, a close, or a spurious return
+            }
+            spinUntil = SystemClock.INSTANCE.nanoTime() + spinNanos;
+        }
+    }
+
+    @SuppressWarnings("checkstyle:IllegalCatch")
+    private void runSafely(final Runnable task) {
+        try {
+            task.run();
+        } catch (Throwable failure) {
+            // A task's failure is its own; the context must keep serving everyone else.
+            failedTasks.increment();
+            LOG.error("thread context {}: task failed", name, failure);
+        }
+    }
+
+    /** Settings of a {@link ThreadContext}. */
+    public static final class Builder {
+        private final String name;
+        private int threads = 1;
+        private Duration spin = DEFAULT_SPIN;
+        private Clock clock = SystemClock.INSTANCE;
+
+        private Builder(final String name) {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("a thread context needs a name");
+            }
+            this.name = name;
+        }
+
+        /** Number of platform threads (1 makes an event loop). */
+        public Builder threads(final int count) {
+            if (count < 1 || count > 256) {
+                throw new IllegalArgumentException("threads must be in [1, 256], got " + count);
+            }
+            this.threads = count;
+            return this;
+        }
+
+        /** How long an idle worker spins before it parks; zero parks at once. */
+        public Builder spin(final Duration duration) {
+            if (duration.isNegative() || duration.compareTo(Duration.ofMillis(10)) > 0) {
+                throw new IllegalArgumentException("spin must be in [0, 10ms], got " + duration);
+            }
+            this.spin = duration;
+            return this;
+        }
+
+        /** The clock for timers scheduled on this context. */
+        public Builder clock(final Clock value) {
+            this.clock = Objects.requireNonNull(value, "clock");
+            return this;
+        }
+
+        /** Starts the context's threads. */
+        public ThreadContext build() {
+            return new ThreadContext(this);
+        }
+    }
+
+    /** Lists the names of a context's threads (for diagnostics and tests). */
+    List<String> threadNames() {
+        List<String> names = new ArrayList<>();
+        for (ContextWorker worker : workers) {
+            names.add(worker.getName());
+        }
+        return names;
+    }
+}
