@@ -114,12 +114,26 @@ public final class Task<T> {
      * @throws CancellationException the task was cancelled or its deadline passed
      */
     public T join() throws InterruptedException, ExecutionException {
-        return outcome.get();
+        try {
+            return outcome.get();
+        } catch (CancellationException wrapped) {
+            throw reasonFor(wrapped);
+        }
     }
 
     /** Like {@link #join()}, waiting at most {@code timeout}; the task keeps running if this times out. */
     public T join(final Duration timeout) throws InterruptedException, ExecutionException, TimeoutException {
-        return outcome.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        try {
+            return outcome.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (CancellationException wrapped) {
+            throw reasonFor(wrapped);
+        }
+    }
+
+    /** The future reports a fresh CancellationException; callers want the reason (e.g. a deadline). */
+    private CancellationException reasonFor(final CancellationException wrapped) {
+        CancellationException reason = cancellation;
+        return reason != null ? reason : wrapped;
     }
 
     /** The outcome as a stage, for composing without blocking. */
