@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
@@ -53,7 +52,7 @@ public final class ThreadContext implements Executor, AutoCloseable {
     private final String name;
     private final Clock clock;
     private final long spinNanos;
-    private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
+    private final TaskQueue queue;
     private final ContextWorker[] workers;
     private final AtomicInteger sleepers = new AtomicInteger();
     private final AtomicInteger virtualThreadSequence = new AtomicInteger();
@@ -70,6 +69,7 @@ public final class ThreadContext implements Executor, AutoCloseable {
         this.clock = builder.clock;
         this.spinNanos = builder.spin.toNanos();
         this.startedNanos = SystemClock.INSTANCE.nanoTime();
+        this.queue = new TaskQueue(builder.threads > 1);
         this.workers = new ContextWorker[builder.threads];
         for (int i = 0; i < workers.length; i++) {
             String threadName = workers.length == 1 ? "keel-" + name : "keel-" + name + "-" + i;

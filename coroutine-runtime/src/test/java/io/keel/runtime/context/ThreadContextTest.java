@@ -43,6 +43,10 @@ class ThreadContextTest {
             assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
             assertThat(threadName[0]).isEqualTo("keel-loop");
             ThreadContextStats stats = loop.stats();
+            for (int i = 0; i < 1000 && stats.tasksRun() < 2; i++) {
+                Thread.sleep(10); // counters are published when the worker finishes its batch
+                stats = loop.stats();
+            }
             assertThat(stats.failedTasks()).isEqualTo(1);
             assertThat(stats.tasksRun()).isGreaterThanOrEqualTo(2);
             assertThat(stats.threads()).isEqualTo(1);
