@@ -24,7 +24,8 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class ThreadContextGuard implements AutoCloseable {
 
-    private static final ThreadLocal<ArrayDeque<ThreadContext>> HELD = ThreadLocal.withInitial(ArrayDeque::new);
+    /** Contexts held by the current thread, innermost first; absent when none. */
+    private static final ThreadLocal<ArrayDeque<ThreadContext>> HELD = new ThreadLocal<>();
 
     private final Thread owner;
     private final ContextRoute route;
@@ -67,18 +68,19 @@ public final class ThreadContextGuard implements AutoCloseable {
             return new ThreadContextGuard(null, null, null);
         }
         Hold hold = Hold.acquire(target);
-        HELD.get().push(target);
+        ArrayDeque<ThreadContext> held = HELD.get();
+        if (held == null) {
+            held = new ArrayDeque<>();
+            HELD.set(held);
+        }
+        held.push(target);
         return new ThreadContextGuard(null, null, hold);
     }
 
     /** The context the calling thread holds through its innermost holding guard, or null. */
     static ThreadContext heldByCurrentThread() {
         ArrayDeque<ThreadContext> held = HELD.get();
-        ThreadContext top = held.peek();
-        if (top == null) {
-            HELD.remove(); // no per-thread state left behind when nothing is held
-        }
-        return top;
+        return held == null ? null : held.peek();
     }
 
     /** Returns to the context the guard was entered from. */
@@ -97,7 +99,7 @@ public final class ThreadContextGuard implements AutoCloseable {
             ArrayDeque<ThreadContext> held = HELD.get();
             held.pop();
             if (held.isEmpty()) {
-                HELD.remove();
+                HELD.remove(); // no per-thread state left behind once nothing is held
             }
             hold.release();
         }
