@@ -11,6 +11,8 @@ final class ContextWorker extends Thread {
 
     final ThreadContext context;
     final AtomicBoolean parked = new AtomicBoolean();
+    /** Worker-local turn flag: which of hand-off slot and queue to look at first. */
+    boolean preferHandOff;
 
     ContextWorker(final ThreadContext context, final String name) {
         super(name);

@@ -125,6 +125,37 @@ class ThreadContextTest {
     }
 
     @Test
+    void workAcceptedWhileClosingStillRuns() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            ThreadContext loop = ThreadContext.eventLoop("closing-" + round);
+            java.util.concurrent.atomic.AtomicLong accepted = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicLong ran = new java.util.concurrent.atomic.AtomicLong();
+            java.util.List<Thread> producers = new java.util.ArrayList<>();
+            for (int p = 0; p < 3; p++) {
+                producers.add(Thread.ofPlatform().start(() -> {
+                    while (true) {
+                        try {
+                            loop.execute(ran::incrementAndGet);
+                            accepted.incrementAndGet();
+                        } catch (RejectedExecutionException closed) {
+                            return;
+                        }
+                    }
+                }));
+            }
+            Thread.sleep(2);
+            loop.close();
+            for (Thread producer : producers) {
+                producer.join();
+            }
+            for (int wait = 0; wait < 1000 && ran.get() < accepted.get(); wait++) {
+                Thread.sleep(5);
+            }
+            assertThat(ran.get()).as("round %d", round).isEqualTo(accepted.get());
+        }
+    }
+
+    @Test
     void callRunsHereFromAnyThread() throws Exception {
         try (ThreadContext a = ThreadContext.eventLoop("a"); ThreadContext b = ThreadContext.eventLoop("b")) {
             assertThat(a.call(ThreadContext::current)).isSameAs(a);
