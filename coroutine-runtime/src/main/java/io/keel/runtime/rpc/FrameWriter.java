@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.GatheringByteChannel;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import java.util.zip.CRC32C;
@@ -13,12 +13,17 @@ import java.util.zip.CRC32C;
  * Writes the frames of many threads to one socket without interleaving their bytes, batching them when
  * threads contend.
  *
- * <p>Every sender queues its frame and then tries the write lock. The holder writes everything queued, its
- * own frame and those of senders who found the lock taken, in one gathering write per batch; those senders
- * return at once. A lone sender therefore writes immediately on its own thread, while 64 concurrent senders
- * share a few system calls. After unlocking, the holder looks at the queue again: a frame queued while it
- * was writing is never stranded. A holder that has written {@value #ROUNDS_BEFORE_HANDOFF} batches hands
- * the rest to a fresh virtual thread, so no caller is kept writing for others indefinitely.
+ * <p>Every sender queues its frame and then tries to become the writer. The writer writes everything queued,
+ * its own frame and those of senders who found the writer role taken, in one gathering write per batch;
+ * those senders return at once. A lone sender therefore writes immediately on its own thread, while 64
+ * concurrent senders share a few system calls. After giving up the role, the writer looks at the queue
+ * again: a frame queued while it was writing is never stranded.
+ *
+ * <p>Whose thread writes: JDK channels close themselves when a thread blocked in them is interrupted, and
+ * Keel cancels tasks by interrupting them, so a sender's thread must not sit in a socket write that can
+ * block. Senders write only while the socket keeps up; an interrupted sender, a congested socket (the last
+ * batch needed more than one write call) or a sender that has already written {@value #ROUNDS_ON_SENDER}
+ * batches for others hands the role to a virtual thread of the writer's own, which nobody interrupts.
  *
  * <p>Copies: headers, and payloads up to {@value #COALESCE_MAX_BYTES} bytes, are packed into one direct
  * staging buffer (the JDK would copy heap buffers into a direct buffer anyway, and one iovec beats many);
@@ -32,16 +37,18 @@ final class FrameWriter {
     private static final int MAX_FRAMES_PER_BATCH = 256;
     /** Well under the kernel's IOV_MAX (1024). */
     private static final int MAX_GATHER = 512;
-    private static final int ROUNDS_BEFORE_HANDOFF = 4;
+    private static final int ROUNDS_ON_SENDER = 4;
 
     private final GatheringByteChannel channel;
     private final Consumer<IOException> onWriteFailure;
     private final LongConsumer bytesWritten;
     private final ConcurrentLinkedQueue<OutboundFrame> queue = new ConcurrentLinkedQueue<>();
-    private final ReentrantLock writeLock = new ReentrantLock();
+    /** The writer role; unlike a lock it can be handed from a sender's thread to the writer's own. */
+    private final AtomicBoolean writing = new AtomicBoolean();
+    private volatile boolean congested;
     private volatile boolean closed;
 
-    // Owned by the holder of writeLock.
+    // Owned by the holder of the writer role.
     private final ByteBuffer staging = ByteBuffer.allocateDirect(STAGING_BYTES);
     private final byte[] headerScratch = new byte[FrameCodec.HEADER_BYTES];
     private final CRC32C headerCrc = new CRC32C();
@@ -49,6 +56,7 @@ final class FrameWriter {
     private final ByteBuffer[] gather = new ByteBuffer[MAX_GATHER];
     private int gatherCount;
     private int segmentStart;
+    private boolean shortWriteInBatch;
 
     /**
      * @param channel a connected, blocking channel
@@ -63,16 +71,27 @@ final class FrameWriter {
     }
 
     /**
-     * Queues {@code frame} and writes it now unless another thread is writing, which then writes it. Returns
-     * without waiting for the bytes to leave; {@link OutboundFrame#awaitSettled} waits.
+     * Queues {@code frame} and writes it now unless another thread holds the writer role, which then writes
+     * it. Returns without waiting for the bytes to leave; {@link OutboundFrame#awaitSettled} waits.
      */
     void send(final OutboundFrame frame) {
+        enqueue(frame);
+        flush();
+    }
+
+    /** Queues {@code frame} without writing; frames go out in queue order. */
+    void enqueue(final OutboundFrame frame) {
         queue.offer(frame);
         if (closed) {
             failQueued();
-            return;
         }
-        drain(ROUNDS_BEFORE_HANDOFF);
+    }
+
+    /** Writes what is queued unless another thread holds the writer role, which then writes it. */
+    void flush() {
+        if (!closed && writing.compareAndSet(false, true)) {
+            writeAsOwner(true);
+        }
     }
 
     /** Refuses further frames and fails every frame still queued; a batch being written fails on its own. */
@@ -81,24 +100,28 @@ final class FrameWriter {
         failQueued();
     }
 
-    private void drain(final int maxRounds) {
-        for (int round = 0; !queue.isEmpty() && !closed; round++) {
-            if (round == maxRounds) {
-                Thread.ofVirtual().name("rpc-write-handoff").start(() -> drain(Integer.MAX_VALUE));
-                return;
-            }
-            if (!writeLock.tryLock()) {
-                // The holder re-checks the queue after unlocking, so our frame is its responsibility now.
-                return;
-            }
-            try {
+    /** Writes while holding the writer role, then gives it up; {@code onSender}: on a sender's thread. */
+    private void writeAsOwner(final boolean onSender) {
+        int rounds = 0;
+        while (true) {
+            while (!queue.isEmpty() && !closed) {
+                if (onSender && (rounds == ROUNDS_ON_SENDER || congested
+                        || Thread.currentThread().isInterrupted())) {
+                    Thread.ofVirtual().name("rpc-writer").start(() -> writeAsOwner(false));
+                    return;
+                }
                 writeBatch();
-            } finally {
-                writeLock.unlock();
+                rounds++;
             }
-        }
-        if (closed) {
-            failQueued();
+            writing.set(false);
+            if (closed) {
+                failQueued();
+                return;
+            }
+            // A frame queued after our last look found the role taken; it is ours to write.
+            if (queue.isEmpty() || !writing.compareAndSet(false, true)) {
+                return;
+            }
         }
     }
 
@@ -125,11 +148,14 @@ final class FrameWriter {
             staging.clear();
             segmentStart = 0;
             gatherCount = 0;
+            shortWriteInBatch = false;
             for (int i = 0; i < count; i++) {
                 append(batch[i]);
             }
             flushGather();
             written = true;
+            // A short write means the socket buffer filled up: the next write could block, keep senders off it.
+            congested = shortWriteInBatch;
         } catch (IOException failure) {
             closed = true;
             onWriteFailure.accept(failure);
@@ -188,6 +214,7 @@ final class FrameWriter {
             while (offset < gatherCount && !gather[offset].hasRemaining()) {
                 gather[offset++] = null;
             }
+            shortWriteInBatch |= offset < gatherCount;
         }
         gatherCount = 0;
         staging.clear();

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,6 +25,7 @@ class FrameWriterTest {
     static final class RecordingChannel implements GatheringByteChannel {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         final AtomicInteger writeCalls = new AtomicInteger();
+        final List<Thread> writers = new CopyOnWriteArrayList<>();
         final CountDownLatch firstWriteEntered = new CountDownLatch(1);
         volatile CountDownLatch gate;
         volatile boolean open = true;
@@ -35,6 +37,7 @@ class FrameWriterTest {
                 throw new ClosedChannelException();
             }
             writeCalls.incrementAndGet();
+            writers.add(Thread.currentThread());
             firstWriteEntered.countDown();
             CountDownLatch waitFor = gate;
             if (waitFor != null) {
@@ -143,6 +146,38 @@ class FrameWriterTest {
         assertThat(decoded).hasSize(1);
         assertThat(TestFrames.bytesOf(decoded.getFirst().payload())).isEqualTo(big);
         assertThat(direct.position()).isZero();
+    }
+
+    @Test
+    void anInterruptedSenderLeavesTheWritingToTheWritersOwnThread() {
+        OutboundFrame frame = OutboundFrame.of(FrameKind.REQUEST, 1, 1, ByteBuffer.allocate(16));
+        Thread.currentThread().interrupt();
+        writer.send(frame);
+        boolean stillInterrupted = Thread.interrupted();
+
+        assertThat(stillInterrupted).as("the sender's interrupt is left alone").isTrue();
+        assertThat(frame.awaitSettled()).isTrue();
+        assertThat(channel.writers).hasSize(1).doesNotContain(Thread.currentThread());
+        assertThat(failure.get()).isNull();
+    }
+
+    @Test
+    void afterAShortWriteSendersNoLongerWriteThemselves() {
+        OutboundFrame large = OutboundFrame.of(FrameKind.REQUEST, 1, 1, ByteBuffer.allocateDirect(5000));
+        writer.send(large);
+        assertThat(large.awaitSettled()).isTrue();
+        assertThat(channel.writers).containsOnly(Thread.currentThread());
+
+        OutboundFrame next = OutboundFrame.of(FrameKind.REQUEST, 1, 2, ByteBuffer.allocate(8));
+        writer.send(next);
+        assertThat(next.awaitSettled()).isTrue();
+        assertThat(channel.writers.getLast()).isNotSameAs(Thread.currentThread());
+
+        OutboundFrame afterRecovery = OutboundFrame.of(FrameKind.REQUEST, 1, 3, ByteBuffer.allocate(8));
+        writer.send(afterRecovery);
+        assertThat(afterRecovery.awaitSettled()).isTrue();
+        assertThat(channel.writers.getLast()).as("a batch taken at once clears the congestion")
+                .isSameAs(Thread.currentThread());
     }
 
     @Test
