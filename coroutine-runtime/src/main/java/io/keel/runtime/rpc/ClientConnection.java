@@ -7,7 +7,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,8 +32,10 @@ final class ClientConnection {
      *
      * @param reason what happened, for the exception message
      * @param cause the underlying exception, or null
+     * @param lastRunRequestId calls with a higher request id never ran on the server and may be sent again;
+     *     {@link Long#MAX_VALUE} when the server said nothing about it
      */
-    record Closure(String reason, Throwable cause) {
+    record Closure(String reason, Throwable cause, long lastRunRequestId) {
     }
 
     private final SocketChannel channel;
@@ -46,7 +47,8 @@ final class ClientConnection {
     private final FrameReader reader;
     private final Map<Long, PendingCall> pending = new ConcurrentHashMap<>();
     private final CallTimeouts timeouts;
-    private final AtomicLong nextRequestId = new AtomicLong(1);
+    private final Object sendOrder = new Object();
+    private long nextRequestId = 1;
     private volatile Closure closure;
     private volatile boolean healthy;
 
@@ -84,34 +86,50 @@ final class ClientConnection {
      * Sends one frame and blocks until its answer, the deadline or the connection's death.
      *
      * @return the answer: a response payload, a {@link PendingCall.RemoteError}, a {@link Closure},
-     *     {@link PendingCall#TIMED_OUT} or {@link PendingCall#INTERRUPTED}; null when the connection had
-     *     closed before anything was sent, so that the call can safely go out on a new connection
+     *     {@link PendingCall#TIMED_OUT} or {@link PendingCall#INTERRUPTED}; null when the call never ran (the
+     *     connection had closed before it was sent, or the server said so when going away), so that it can
+     *     safely go out on a new connection
      */
     Object exchange(final FrameKind kind, final int code, final long deadlineNanos, final ByteBuffer... payload) {
-        long requestId = nextRequestId.getAndIncrement();
-        OutboundFrame frame = OutboundFrame.of(kind, code, requestId, payload);
-        PendingCall call = new PendingCall(requestId, deadlineNanos, Thread.currentThread());
-        pending.put(requestId, call);
-        Closure closed = closure;
-        if (closed != null) {
-            // close() may have swept the map before our put; it cannot miss us and we cannot miss it.
-            pending.remove(requestId, call);
+        OutboundFrame frame = OutboundFrame.of(kind, code, 0, payload);
+        PendingCall call;
+        synchronized (sendOrder) {
+            // Ids rise in wire order, so a GO_AWAY naming the last id the server ran also says that it ran
+            // every lower one.
+            long requestId = nextRequestId++;
+            frame.requestId = requestId;
+            call = new PendingCall(requestId, deadlineNanos, Thread.currentThread());
+            pending.put(requestId, call);
+            writer.enqueue(frame);
+        }
+        if (closure != null) {
+            // close() may have swept the map before our put; it cannot miss us and we cannot miss it. The
+            // closed writer fails the frame instead of sending it.
+            pending.remove(call.requestId, call);
+            frame.cancelOrAwait();
             return null;
         }
         timeouts.track(call);
-        writer.send(frame);
+        writer.flush();
         Object outcome = call.await();
         if (outcome == PendingCall.TIMED_OUT || outcome == PendingCall.INTERRUPTED) {
-            pending.remove(requestId, call);
+            pending.remove(call.requestId, call);
             // The caller may reuse its buffers once we return, so the writer must be done with them.
             frame.cancelOrAwait();
+        } else if (outcome == PendingCall.RETRY) {
+            frame.cancelOrAwait();
+            return null;
         }
         return outcome;
     }
 
     /** Closes the socket and fails every pending call with {@code reason}; later calls are no-ops. */
     void close(final String reason, final Throwable cause) {
-        Closure closed = new Closure(reason, cause);
+        close(new Closure(reason, cause, Long.MAX_VALUE));
+    }
+
+    private void close(final Closure closed) {
+        String reason = closed.reason();
         synchronized (this) {
             if (closure != null) {
                 return;
@@ -127,7 +145,9 @@ final class ClientConnection {
         timeouts.stop();
         int failed = 0;
         for (PendingCall call : pending.values()) {
-            if (pending.remove(call.requestId, call) && call.complete(closed)) {
+            boolean neverRan = call.requestId > closed.lastRunRequestId();
+            if (pending.remove(call.requestId, call) && call.complete(neverRan ? PendingCall.RETRY : closed)
+                    && !neverRan) {
                 failed++;
             }
         }
@@ -166,9 +186,17 @@ final class ClientConnection {
         Object outcome = switch (header.kind()) {
             case RESPONSE, PONG -> frame.payload();
             case ERROR_RESPONSE -> new PendingCall.RemoteError(header.code(), utf8(frame.payload()));
+            case GO_AWAY -> {
+                close(new Closure("the server is going away (" + utf8(frame.payload()) + ")", null,
+                        header.requestId()));
+                yield null;
+            }
             default -> throw new RpcProtocolException(ProtocolError.UNEXPECTED_KIND,
                     "a client does not accept " + header.kind() + " frames");
         };
+        if (outcome == null) {
+            return;
+        }
         if (!healthy) {
             healthy = true;
             listener.onHealthy();

@@ -32,7 +32,7 @@ import java.util.zip.CRC32C;
  *
  * <p>Version log:
  * <ul>
- *   <li>1 &mdash; this layout; kinds 1..5 ({@link FrameKind}); no flags defined.</li>
+ *   <li>1 &mdash; this layout; kinds 1..6 ({@link FrameKind}); no flags defined.</li>
  * </ul>
  */
 final class FrameCodec {

@@ -11,7 +11,12 @@ enum FrameKind {
     /** A liveness probe; the server answers with a {@link #PONG} carrying the same request id. */
     PING(4),
     /** The answer to a {@link #PING}. */
-    PONG(5);
+    PONG(5),
+    /**
+     * The server is closing the connection: it ran no request with an id above {@code requestId} and will run
+     * none, so the client may safely resend those on a new connection. The payload is a UTF-8 reason.
+     */
+    GO_AWAY(6);
 
     private final int code;
 
@@ -31,6 +36,7 @@ enum FrameKind {
             case 3 -> ERROR_RESPONSE;
             case 4 -> PING;
             case 5 -> PONG;
+            case 6 -> GO_AWAY;
             default -> null;
         };
     }

@@ -1,5 +1,6 @@
 package io.keel.runtime.rpc;
 
+import io.keel.runtime.time.Deadline;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
@@ -33,7 +34,8 @@ final class OutboundFrame {
 
     final FrameKind kind;
     final int code;
-    final long requestId;
+    /** Set before the frame is queued; the queue publishes it to the writer. */
+    long requestId;
     final ByteBuffer[] payload;
     final int payloadLength;
     final int payloadCrc;
@@ -114,6 +116,21 @@ final class OutboundFrame {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+        return current == WRITTEN;
+    }
+
+    /**
+     * Like {@link #awaitSettled()}, but gives up at {@code deadline} (whose clock must run in real time).
+     *
+     * @return true when all of the frame reached the socket in time
+     */
+    boolean awaitSettled(final Deadline deadline) {
+        waiter = Thread.currentThread();
+        int current;
+        while (((current = state) == QUEUED || current == TAKEN) && !deadline.isExpired()) {
+            LockSupport.parkNanos(this, deadline.remainingNanos());
+        }
+        waiter = null;
         return current == WRITTEN;
     }
 

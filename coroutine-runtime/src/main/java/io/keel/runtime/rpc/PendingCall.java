@@ -10,12 +10,15 @@ import java.util.concurrent.locks.LockSupport;
  * timeout sweep or the connection's death completes it.
  *
  * <p>The outcome is one of: a {@link ByteBuffer} (the response payload), a {@link RemoteError}, a
- * {@link ClientConnection.Closure} (the connection died) or {@link #TIMED_OUT}.
+ * {@link ClientConnection.Closure} (the connection died), {@link #RETRY} (the connection closed, but the server
+ * said it never ran the call), {@link #TIMED_OUT} or {@link #INTERRUPTED}.
  */
 final class PendingCall {
 
     /** The outcome of a call whose deadline expired. */
     static final Object TIMED_OUT = new Object();
+    /** The outcome of a call the server announced it never ran (GO_AWAY): safe to send again. */
+    static final Object RETRY = new Object();
     /** The outcome of a call whose caller was interrupted. */
     static final Object INTERRUPTED = new Object();
 

@@ -2,6 +2,7 @@ package io.keel.runtime.rpc;
 
 import com.codahale.metrics.MetricRegistry;
 import io.keel.runtime.time.Clock;
+import io.keel.runtime.time.Deadline;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -9,6 +10,8 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -38,6 +41,8 @@ import org.slf4j.LoggerFactory;
 public final class RpcServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RpcServer.class);
+    /** How long close() lets a GO_AWAY frame wait for a client that does not read. */
+    private static final Duration GO_AWAY_WRITE_TIMEOUT = Duration.ofMillis(200);
 
     private final RpcConfig config;
     private final Executor requestExecutor;
@@ -124,9 +129,10 @@ public final class RpcServer implements AutoCloseable {
     }
 
     /**
-     * Stops accepting, closes every connection (clients see their pending calls fail with an
-     * {@link RpcConnectionException}) and returns once the port is free again. Requests still running finish
-     * on their threads; their answers are dropped.
+     * Stops accepting, tells every client which of its requests ran (GO_AWAY: the others are resent elsewhere
+     * by the client), closes every connection (calls that did run fail with an {@link RpcConnectionException})
+     * and returns once the port is free again. Requests still running finish on their threads; their answers
+     * are dropped.
      */
     @Override
     public void close() {
@@ -147,25 +153,17 @@ public final class RpcServer implements AutoCloseable {
             }
         }
         if (accepting != null) {
-            boolean interrupted = false;
-            while (accepting.isAlive()) {
-                try {
-                    accepting.join();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            joinUninterruptibly(List.of(accepting));
         }
-        int count = 0;
+        Deadline goAwayDeadline = Deadline.after(config.clock(), GO_AWAY_WRITE_TIMEOUT);
+        List<Thread> closers = new ArrayList<>();
         for (ServerConnection connection : connections) {
-            connection.close("the server is closing");
-            count++;
+            closers.add(Thread.ofVirtual().name("rpc-go-away").start(
+                    () -> connection.goAwayAndClose("the server is closing", goAwayDeadline)));
         }
+        joinUninterruptibly(closers);
         if (channel != null) {
-            LOG.info("rpc server {} closed; closed {} connections", boundAddress, count);
+            LOG.info("rpc server {} closed; closed {} connections", boundAddress, closers.size());
         }
     }
 
@@ -239,6 +237,22 @@ public final class RpcServer implements AutoCloseable {
         try {
             config.clock().sleep(Duration.ofMillis(100));
         } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void joinUninterruptibly(final List<Thread> threads) {
+        boolean interrupted = false;
+        for (Thread thread : threads) {
+            while (thread.isAlive()) {
+                try {
+                    thread.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
     }

@@ -1,5 +1,6 @@
 package io.keel.runtime.rpc;
 
+import io.keel.runtime.time.Deadline;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -26,6 +27,10 @@ import org.slf4j.LoggerFactory;
  * In between nobody reads the socket, so TCP pushes back on the client. A request keeps its slot until its
  * response has reached the socket, so a client that does not read its responses stalls its own requests and
  * nothing piles up in memory.
+ *
+ * <p>Going away: before a graceful close the server tells the client, in a GO_AWAY frame, the highest request
+ * id it admitted; from that moment it admits no more, so the client can resend every call above that id on a
+ * new connection without running anything twice.
  */
 final class ServerConnection {
 
@@ -42,6 +47,10 @@ final class ServerConnection {
     private final FrameWriter writer;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Guards the pair below, so that no request is admitted after GO_AWAY has named the last one. */
+    private final Object admission = new Object();
+    private boolean goingAway;
+    private long lastAdmittedRequestId;
 
     ServerConnection(final RpcServer server, final SocketChannel channel, final InetSocketAddress peer,
             final RpcConfig config, final RpcServerMetrics metrics) {
@@ -64,6 +73,23 @@ final class ServerConnection {
 
     InetSocketAddress peer() {
         return peer;
+    }
+
+    /**
+     * Tells the client which requests ran (GO_AWAY), waits until that is written or {@code writeDeadline}
+     * passes, and closes.
+     */
+    void goAwayAndClose(final String reason, final Deadline writeDeadline) {
+        long lastAdmitted;
+        synchronized (admission) {
+            goingAway = true;
+            lastAdmitted = lastAdmittedRequestId;
+        }
+        OutboundFrame goAway = OutboundFrame.of(FrameKind.GO_AWAY, 0, lastAdmitted,
+                ByteBuffer.wrap(reason.getBytes(StandardCharsets.UTF_8)));
+        writer.send(goAway);
+        goAway.awaitSettled(writeDeadline);
+        close(reason);
     }
 
     /** Closes the socket; requests still running finish, but their answers go nowhere. */
@@ -102,8 +128,10 @@ final class ServerConnection {
                 }
                 switch (frame.header().kind()) {
                     case REQUEST -> {
-                        serveAndRelay(frame);
-                        return;
+                        if (admit(frame.header().requestId())) {
+                            serveAndRelay(frame);
+                            return;
+                        }
                     }
                     case PING -> {
                         // Waiting for the pong keeps a client that pings without reading from growing our queue.
@@ -124,6 +152,17 @@ final class ServerConnection {
             close("protocol error: " + broken.getMessage());
         } catch (IOException failure) {
             close("read failed: " + failure);
+        }
+    }
+
+    /** False once GO_AWAY is decided: the request is dropped unanswered, and the client resends it elsewhere. */
+    private boolean admit(final long requestId) {
+        synchronized (admission) {
+            if (goingAway) {
+                return false;
+            }
+            lastAdmittedRequestId = Math.max(lastAdmittedRequestId, requestId);
+            return true;
         }
     }
 
