@@ -167,7 +167,11 @@ final class ClientConnection {
                     close("the server closed the connection", null);
                     return;
                 }
-                dispatch(frame);
+                if (dispatch(frame) && !reader.hasBufferedBytes()) {
+                    // The woken caller sits in this carrier's queue: let it run now, before the read that most
+                    // likely finds nothing and has to register with the poller first.
+                    Thread.yield();
+                }
             }
         } catch (RpcProtocolException broken) {
             if (isOpen()) {
@@ -181,7 +185,8 @@ final class ClientConnection {
         }
     }
 
-    private void dispatch(final Frame frame) throws RpcProtocolException {
+    /** Delivers one frame; true when it woke a waiting caller. */
+    private boolean dispatch(final Frame frame) throws RpcProtocolException {
         FrameHeader header = frame.header();
         Object outcome = switch (header.kind()) {
             case RESPONSE, PONG -> frame.payload();
@@ -195,7 +200,7 @@ final class ClientConnection {
                     "a client does not accept " + header.kind() + " frames");
         };
         if (outcome == null) {
-            return;
+            return false;
         }
         if (!healthy) {
             healthy = true;
@@ -204,7 +209,9 @@ final class ClientConnection {
         PendingCall call = pending.remove(header.requestId());
         if (call == null || !call.complete(outcome)) {
             metrics.lateResponses().inc();
+            return false;
         }
+        return true;
     }
 
     private static String utf8(final ByteBuffer payload) {

@@ -36,6 +36,11 @@ final class FrameReader {
                 ? ByteBuffer.allocateDirect(length) : ByteBuffer.allocate(length));
     }
 
+    /** True when bytes already read from the socket await decoding. */
+    boolean hasBufferedBytes() {
+        return readBuffer.hasRemaining();
+    }
+
     /**
      * Blocks until the next frame is complete.
      *

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The executor must run each task on a new thread (a virtual one, as a rule): it runs both the requests
  * and the reads that lead to them (see {@link ServerConnection}), and a task may block. The default starts a
- * virtual thread named {@code rpc-req-N} per task. A connection whose client breaks the protocol is closed
+ * virtual thread named {@code rpc-request} per task. A connection whose client breaks the protocol is closed
  * with one log line (rate-limited across connections); the server goes on serving the others.
  */
 public final class RpcServer implements AutoCloseable {
@@ -266,7 +266,8 @@ public final class RpcServer implements AutoCloseable {
     }
 
     private static Executor virtualThreadPerTask() {
-        ThreadFactory factory = Thread.ofVirtual().name("rpc-req-", 0).factory();
+        // One fixed name: numbering every request's thread would build a string per request.
+        ThreadFactory factory = Thread.ofVirtual().name("rpc-request").factory();
         return task -> factory.newThread(task).start();
     }
 }
