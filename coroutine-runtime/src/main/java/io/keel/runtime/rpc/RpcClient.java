@@ -156,13 +156,14 @@ public final class RpcClient implements AutoCloseable {
         metrics.calls().inc();
         metrics.inFlight().inc();
         try {
-            if (deadline.isExpired()) {
-                return PendingCall.TIMED_OUT;
-            }
-            Object outcome;
-            do {
+            Object outcome = null;
+            // null: the call never ran (e.g. the server went away first), so sending it again is safe.
+            while (outcome == null) {
+                if (deadline.isExpired()) {
+                    return PendingCall.TIMED_OUT;
+                }
                 outcome = connection(deadline).exchange(kind, code, deadline.atNanos(), payload);
-            } while (outcome == null);
+            }
             if (outcome == PendingCall.INTERRUPTED) {
                 throw new InterruptedException();
             }
@@ -217,9 +218,9 @@ public final class RpcClient implements AutoCloseable {
                 if (wait > 0) {
                     clock.sleep(Duration.ofNanos(wait));
                 }
+                ClientConnection opened;
                 try {
-                    connection = open(deadline);
-                    return connection;
+                    opened = open(deadline);
                 } catch (IOException failure) {
                     if (Thread.currentThread().isInterrupted()) {
                         throw new InterruptedException();
@@ -229,7 +230,15 @@ public final class RpcClient implements AutoCloseable {
                     long delay = backoff.recordFailure();
                     warnings.warn("rpc client: cannot connect to " + peer + " (" + failure + "); next attempt in "
                             + delay / NANOS_PER_MILLI + " ms or later");
+                    continue;
                 }
+                connection = opened;
+                if (closed) {
+                    // close() ran while we connected and could not see this connection.
+                    opened.close("the client was closed", null);
+                    throw new RpcConnectionException(peer, "the client for " + peer + " is closed", null);
+                }
+                return opened;
             }
         } finally {
             connectLock.unlock();

@@ -6,7 +6,6 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -112,8 +111,9 @@ final class ServerConnection {
     private void startReader() {
         try {
             server.requestExecutor().execute(this::readUntilRequest);
-        } catch (RejectedExecutionException rejected) {
-            close("the request executor refused a reader: " + rejected.getMessage());
+        } catch (RuntimeException refused) {
+            // Without a reader the connection is dead weight; a client sees it close and reconnects.
+            close("the request executor refused a reader: " + refused);
         }
     }
 
