@@ -13,6 +13,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -33,6 +34,10 @@ import org.openjdk.jmh.infra.Blackhole;
  * <p>JMH's own threads are platform threads, so each invocation runs {@value #ROUND_TRIPS} round trips on
  * one virtual thread; starting and joining it is amortised over them. Sample time gives percentiles of those
  * per-invocation averages, which resist the scheduling stalls of a small, shared machine better than a mean.
+ *
+ * <p>On a noisy machine two benchmarks run minutes apart see different machines, so {@link #interleaved}
+ * alternates blocks of RPC and raw round trips on one thread and reports the time of each as auxiliary
+ * counters: {@code rpcNanos / rawNanos} is the price of the RPC layer under identical conditions.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -40,6 +45,7 @@ import org.openjdk.jmh.infra.Blackhole;
 public class RpcRoundTripBenchmark {
 
     static final int ROUND_TRIPS = 200;
+    static final int PAIRED_BLOCK = 100;
     private static final int ECHO = 1;
     private static final int MESSAGE_BYTES = 64;
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
@@ -81,6 +87,44 @@ public class RpcRoundTripBenchmark {
         server.close();
         rawClient.close();
         rawListener.close();
+    }
+
+    /** Time spent in each half of {@link #interleaved}, summed per iteration. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class PairedTimes {
+        /** Nanoseconds spent in RPC round trips. */
+        public long rpcNanos;
+        /** Nanoseconds spent in raw socket round trips. */
+        public long rawNanos;
+
+        /** Counters start from zero in every iteration. */
+        @Setup(Level.Iteration)
+        public void reset() {
+            rpcNanos = 0;
+            rawNanos = 0;
+        }
+    }
+
+    /** Alternating blocks of {@value #PAIRED_BLOCK} RPC and {@value #PAIRED_BLOCK} raw round trips. */
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OperationsPerInvocation(2 * PAIRED_BLOCK)
+    public void interleaved(final PairedTimes times, final Blackhole blackhole) throws Exception {
+        onVirtualThread(() -> {
+            long start = System.nanoTime();
+            for (int i = 0; i < PAIRED_BLOCK; i++) {
+                blackhole.consume(client.call(ECHO, request, TIMEOUT));
+            }
+            long middle = System.nanoTime();
+            for (int i = 0; i < PAIRED_BLOCK; i++) {
+                rawRoundTrip();
+                blackhole.consume(rawIn);
+            }
+            long end = System.nanoTime();
+            times.rpcNanos += middle - start;
+            times.rawNanos += end - middle;
+        });
     }
 
     /** One RPC call: 64-byte request, 64-byte response. */
