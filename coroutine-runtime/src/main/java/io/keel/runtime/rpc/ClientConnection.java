@@ -102,12 +102,13 @@ final class ClientConnection {
             pending.put(requestId, call);
             writer.enqueue(frame);
         }
-        if (closure != null) {
-            // close() may have swept the map before our put; it cannot miss us and we cannot miss it. The
-            // closed writer fails the frame instead of sending it.
+        Closure closed = closure;
+        if (closed != null) {
+            // close() may have swept the map before our put; it cannot miss us and we cannot miss it. Another
+            // thread's write may still have carried the frame out just before the socket closed: only a frame
+            // that never fully left may be sent again.
             pending.remove(call.requestId, call);
-            frame.cancelOrAwait();
-            return null;
+            return frame.cancelOrAwait() ? closed : null;
         }
         timeouts.track(call);
         writer.flush();

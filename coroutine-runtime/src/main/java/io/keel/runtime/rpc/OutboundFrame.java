@@ -134,11 +134,13 @@ final class OutboundFrame {
         return current == WRITTEN;
     }
 
-    /** Withdraws the frame if still queued, else waits until the writer is done with it. */
-    void cancelOrAwait() {
-        if (!cancel()) {
-            awaitSettled();
-        }
+    /**
+     * Withdraws the frame if still queued, else waits until the writer is done with it.
+     *
+     * @return true when the whole frame reached the socket (a partly written frame cannot run on the peer)
+     */
+    boolean cancelOrAwait() {
+        return !cancel() && awaitSettled();
     }
 
     private void wakeWaiter() {

@@ -70,10 +70,6 @@ final class ServerConnection {
         startReader();
     }
 
-    InetSocketAddress peer() {
-        return peer;
-    }
-
     /**
      * Tells the client which requests ran (GO_AWAY), waits until that is written or {@code writeDeadline}
      * passes, and closes.
