@@ -23,7 +23,10 @@ import java.util.zip.CRC32C;
  * Keel cancels tasks by interrupting them, so a sender's thread must not sit in a socket write that can
  * block. Senders write only while the socket keeps up; an interrupted sender, a congested socket (the last
  * batch needed more than one write call) or a sender that has already written {@value #ROUNDS_ON_SENDER}
- * batches for others hands the role to a virtual thread of the writer's own, which nobody interrupts.
+ * batches for others hands the role to a virtual thread of the writer's own, which nobody interrupts. What
+ * remains is an interrupt that lands during a sender's own non-blocking write, a few microseconds per call: it
+ * still closes the connection. Closing that window too would take a handoff to the writer's thread on every
+ * call, which is the latency a lone sender writing for itself exists to avoid.
  *
  * <p>Copies: headers, and payloads up to {@value #COALESCE_MAX_BYTES} bytes, are packed into one direct
  * staging buffer (the JDK would copy heap buffers into a direct buffer anyway, and one iovec beats many);

@@ -296,6 +296,11 @@ class RpcLoopbackTest {
             }
         });
         blockedEntered.await();
+        // Interrupt the caller while it waits for the answer. (An interrupt that lands during the caller's own
+        // few-microsecond socket write still closes the connection: see FrameWriter.)
+        while (caller.getState() != Thread.State.WAITING) {
+            Thread.onSpinWait();
+        }
 
         caller.interrupt();
         caller.join();
