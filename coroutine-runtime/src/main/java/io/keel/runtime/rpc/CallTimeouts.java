@@ -1,0 +1,116 @@
+package io.keel.runtime.rpc;
+
+import io.keel.runtime.time.Clock;
+import io.keel.runtime.time.Timer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Expires the pending calls of one connection at their deadlines with one clock timer, not one per call.
+ *
+ * <p>The timer is set for the earliest deadline it knows. A new call reschedules it only when its deadline is
+ * earlier, which with equal timeouts almost never happens; so calls in steady state cost no timer work, and
+ * the clock's timer thread is not woken once per call. When the timer fires it expires every call that is
+ * due and sets itself for the earliest remaining deadline.
+ */
+final class CallTimeouts {
+
+    private final Clock clock;
+    private final Map<Long, PendingCall> pending;
+    private final ReentrantLock lock = new ReentrantLock();
+    private volatile Sweep scheduled;
+
+    /** Expires calls of {@code pending}, removing them from it, on {@code clock}'s timer thread. */
+    CallTimeouts(final Clock clock, final Map<Long, PendingCall> pending) {
+        this.clock = clock;
+        this.pending = pending;
+    }
+
+    /** Makes sure a sweep happens no later than {@code call}'s deadline; call after adding it to the map. */
+    void track(final PendingCall call) {
+        Sweep current = scheduled;
+        if (current != null && call.deadlineNanos - current.atNanos >= 0) {
+            return;
+        }
+        lock.lock();
+        try {
+            current = scheduled;
+            if (current == null || call.deadlineNanos - current.atNanos < 0) {
+                schedule(call.deadlineNanos, current);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Cancels the timer (the connection is closed and has failed its calls). */
+    void stop() {
+        lock.lock();
+        try {
+            Sweep current = scheduled;
+            if (current != null) {
+                current.timer.cancel();
+                scheduled = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void schedule(final long atNanos, final Sweep replaced) {
+        if (replaced != null) {
+            replaced.timer.cancel();
+        }
+        Sweep sweep = new Sweep(atNanos);
+        scheduled = sweep;
+        sweep.timer = clock.schedule(Duration.ofNanos(Math.max(0, atNanos - clock.nanoTime())), () -> run(sweep));
+    }
+
+    private void run(final Sweep sweep) {
+        lock.lock();
+        try {
+            if (scheduled != sweep) {
+                return;
+            }
+            // From here on, calls tracked during the scan schedule their own sweep rather than rely on this one.
+            scheduled = null;
+        } finally {
+            lock.unlock();
+        }
+        long now = clock.nanoTime();
+        long earliest = 0;
+        boolean anyLeft = false;
+        for (PendingCall call : pending.values()) {
+            if (call.deadlineNanos - now <= 0) {
+                if (pending.remove(call.requestId, call)) {
+                    call.complete(PendingCall.TIMED_OUT);
+                }
+            } else if (!anyLeft || call.deadlineNanos - earliest < 0) {
+                anyLeft = true;
+                earliest = call.deadlineNanos;
+            }
+        }
+        if (anyLeft) {
+            lock.lock();
+            try {
+                Sweep current = scheduled;
+                if (current == null || earliest - current.atNanos < 0) {
+                    schedule(earliest, current);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** A scheduled sweep; the timer is set right after construction, under the lock. */
+    private static final class Sweep {
+        final long atNanos;
+        Timer timer;
+
+        Sweep(final long atNanos) {
+            this.atNanos = atNanos;
+        }
+    }
+}

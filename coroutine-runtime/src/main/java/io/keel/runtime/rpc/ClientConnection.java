@@ -1,0 +1,222 @@
+package io.keel.runtime.rpc;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection: its socket, its writer, its pending calls and the virtual thread that reads
+ * answers and completes them. When the connection dies, for any reason, every pending call fails at once.
+ */
+final class ClientConnection {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
+
+    /** Told about a connection's life, so the client can steer its reconnect backoff. */
+    interface Listener {
+        /** The first valid frame arrived: the peer speaks the protocol. */
+        void onHealthy();
+
+        /** The connection closed; {@code provedHealthy} when a valid frame had arrived before. */
+        void onClosed(ClientConnection connection, boolean provedHealthy);
+    }
+
+    /**
+     * Why the connection closed; also the outcome of the calls it failed.
+     *
+     * @param reason what happened, for the exception message
+     * @param cause the underlying exception, or null
+     * @param lastRunRequestId calls with a higher request id never ran on the server and may be sent again;
+     *     {@link Long#MAX_VALUE} when the server said nothing about it
+     */
+    record Closure(String reason, Throwable cause, long lastRunRequestId) {
+    }
+
+    private final SocketChannel channel;
+    private final InetSocketAddress peer;
+    private final RpcClientMetrics metrics;
+    private final RateLimitedLog protocolLog;
+    private final Listener listener;
+    private final FrameWriter writer;
+    private final FrameReader reader;
+    private final Map<Long, PendingCall> pending = new ConcurrentHashMap<>();
+    private final CallTimeouts timeouts;
+    private final Object sendOrder = new Object();
+    private long nextRequestId = 1;
+    private volatile Closure closure;
+    private volatile boolean healthy;
+
+    private ClientConnection(final SocketChannel channel, final InetSocketAddress peer, final RpcConfig config,
+            final RpcClientMetrics metrics, final RateLimitedLog protocolLog, final Listener listener) {
+        this.channel = channel;
+        this.peer = peer;
+        this.metrics = metrics;
+        this.protocolLog = protocolLog;
+        this.listener = listener;
+        this.writer = new FrameWriter(channel, failure -> close("write failed: " + failure, failure),
+                metrics.bytesOut()::inc);
+        this.reader = new FrameReader(channel, config.maxPayloadBytes(), config.directPayloadThresholdBytes(),
+                metrics.bytesIn()::inc);
+        this.timeouts = new CallTimeouts(config.clock(), pending);
+    }
+
+    /** Wraps a connected channel and starts its reader thread. */
+    static ClientConnection start(final SocketChannel channel, final InetSocketAddress peer, final RpcConfig config,
+            final RpcClientMetrics metrics, final RateLimitedLog protocolLog, final Listener listener) {
+        ClientConnection connection = new ClientConnection(channel, peer, config, metrics, protocolLog, listener);
+        Thread.ofVirtual().name("rpc-client-reader-" + peer).start(connection::readLoop);
+        return connection;
+    }
+
+    boolean isOpen() {
+        return closure == null;
+    }
+
+    int pendingCalls() {
+        return pending.size();
+    }
+
+    /**
+     * Sends one frame and blocks until its answer, the deadline or the connection's death.
+     *
+     * @return the answer: a response payload, a {@link PendingCall.RemoteError}, a {@link Closure},
+     *     {@link PendingCall#TIMED_OUT} or {@link PendingCall#INTERRUPTED}; null when the call never ran (the
+     *     connection had closed before it was sent, or the server said so when going away), so that it can
+     *     safely go out on a new connection
+     */
+    Object exchange(final FrameKind kind, final int code, final long deadlineNanos, final ByteBuffer... payload) {
+        OutboundFrame frame = OutboundFrame.of(kind, code, 0, payload);
+        PendingCall call;
+        synchronized (sendOrder) {
+            // Ids rise in wire order, so a GO_AWAY naming the last id the server ran also says that it ran
+            // every lower one.
+            long requestId = nextRequestId++;
+            frame.requestId = requestId;
+            call = new PendingCall(requestId, deadlineNanos, Thread.currentThread());
+            pending.put(requestId, call);
+            writer.enqueue(frame);
+        }
+        Closure closed = closure;
+        if (closed != null) {
+            // close() may have swept the map before our put; it cannot miss us and we cannot miss it. Another
+            // thread's write may still have carried the frame out just before the socket closed: only a frame
+            // that never fully left may be sent again.
+            pending.remove(call.requestId, call);
+            return frame.cancelOrAwait() ? closed : null;
+        }
+        timeouts.track(call);
+        writer.flush();
+        Object outcome = call.await();
+        if (outcome == PendingCall.TIMED_OUT || outcome == PendingCall.INTERRUPTED) {
+            pending.remove(call.requestId, call);
+            // The caller may reuse its buffers once we return, so the writer must be done with them.
+            frame.cancelOrAwait();
+        } else if (outcome == PendingCall.RETRY) {
+            frame.cancelOrAwait();
+            return null;
+        }
+        return outcome;
+    }
+
+    /** Closes the socket and fails every pending call with {@code reason}; later calls are no-ops. */
+    void close(final String reason, final Throwable cause) {
+        close(new Closure(reason, cause, Long.MAX_VALUE));
+    }
+
+    private void close(final Closure closed) {
+        String reason = closed.reason();
+        synchronized (this) {
+            if (closure != null) {
+                return;
+            }
+            closure = closed;
+        }
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // The socket is being abandoned; a failure to close it changes nothing for the calls.
+        }
+        writer.close();
+        timeouts.stop();
+        int failed = 0;
+        for (PendingCall call : pending.values()) {
+            boolean neverRan = call.requestId > closed.lastRunRequestId();
+            if (pending.remove(call.requestId, call) && call.complete(neverRan ? PendingCall.RETRY : closed)
+                    && !neverRan) {
+                failed++;
+            }
+        }
+        if (failed > 0) {
+            LOG.info("rpc connection to {} closed ({}); failed {} pending calls", peer, reason, failed);
+        } else {
+            LOG.debug("rpc connection to {} closed ({})", peer, reason);
+        }
+        listener.onClosed(this, healthy);
+    }
+
+    private void readLoop() {
+        try {
+            while (true) {
+                Frame frame = reader.next();
+                if (frame == null) {
+                    close("the server closed the connection", null);
+                    return;
+                }
+                if (dispatch(frame) && !reader.hasBufferedBytes()) {
+                    // The woken caller sits in this carrier's queue: let it run now, before the read that most
+                    // likely finds nothing and has to register with the poller first.
+                    Thread.yield();
+                }
+            }
+        } catch (RpcProtocolException broken) {
+            if (isOpen()) {
+                metrics.protocolErrors().inc();
+                protocolLog.warn("rpc client: closing the connection to " + peer + " after a protocol error: "
+                        + broken.getMessage());
+            }
+            close("protocol error: " + broken.getMessage(), broken);
+        } catch (IOException failure) {
+            close("read failed: " + failure, failure);
+        }
+    }
+
+    /** Delivers one frame; true when it woke a waiting caller. */
+    private boolean dispatch(final Frame frame) throws RpcProtocolException {
+        FrameHeader header = frame.header();
+        Object outcome = switch (header.kind()) {
+            case RESPONSE, PONG -> frame.payload();
+            case ERROR_RESPONSE -> new PendingCall.RemoteError(header.code(), utf8(frame.payload()));
+            case GO_AWAY -> {
+                close(new Closure("the server is going away (" + utf8(frame.payload()) + ")", null,
+                        header.requestId()));
+                yield null;
+            }
+            default -> throw new RpcProtocolException(ProtocolError.UNEXPECTED_KIND,
+                    "a client does not accept " + header.kind() + " frames");
+        };
+        if (outcome == null) {
+            return false;
+        }
+        if (!healthy) {
+            healthy = true;
+            listener.onHealthy();
+        }
+        PendingCall call = pending.remove(header.requestId());
+        if (call == null || !call.complete(outcome)) {
+            metrics.lateResponses().inc();
+            return false;
+        }
+        return true;
+    }
+
+    private static String utf8(final ByteBuffer payload) {
+        return StandardCharsets.UTF_8.decode(payload).toString();
+    }
+
+}

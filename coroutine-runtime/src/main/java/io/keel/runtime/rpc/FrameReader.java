@@ -1,0 +1,75 @@
+package io.keel.runtime.rpc;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.util.function.LongConsumer;
+
+/**
+ * Reads verified frames from one channel: a {@link FrameDecoder} fed from a read buffer, except that the
+ * rest of a large payload is read from the socket straight into the payload's own (direct) buffer.
+ *
+ * <p>Copies: a payload smaller than the direct-payload threshold is copied once, from the read buffer into
+ * its own heap buffer (it must outlive the read buffer, which is reused). Of a larger payload only the bytes
+ * that arrived together with its header are copied; the kernel writes the rest into the payload buffer.
+ *
+ * <p>Not thread-safe; the server hands it from one reader thread to the next with a happens-before edge.
+ */
+final class FrameReader {
+
+    static final int READ_BUFFER_BYTES = 64 * 1024;
+    /** Below this many missing bytes one read into the read buffer is better: it may bring the next frames. */
+    private static final int DIRECT_READ_MIN_BYTES = 16 * 1024;
+
+    private final ReadableByteChannel channel;
+    private final FrameDecoder decoder;
+    private final LongConsumer bytesRead;
+    /** Always in read mode: the unread bytes are [position, limit). */
+    private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES).flip();
+
+    FrameReader(final ReadableByteChannel channel, final int maxPayloadBytes, final int directPayloadThreshold,
+            final LongConsumer bytesRead) {
+        this.channel = channel;
+        this.bytesRead = bytesRead;
+        this.decoder = new FrameDecoder(maxPayloadBytes, length -> length >= directPayloadThreshold
+                ? ByteBuffer.allocateDirect(length) : ByteBuffer.allocate(length));
+    }
+
+    /** True when bytes already read from the socket await decoding. */
+    boolean hasBufferedBytes() {
+        return readBuffer.hasRemaining();
+    }
+
+    /**
+     * Blocks until the next frame is complete.
+     *
+     * @return the frame, or null when the peer closed the stream between frames
+     * @throws RpcProtocolException when the peer broke the protocol
+     * @throws EOFException when the stream ended inside a frame
+     */
+    Frame next() throws IOException {
+        while (true) {
+            Frame frame = decoder.decode(readBuffer);
+            if (frame != null) {
+                return frame;
+            }
+            ByteBuffer payload = decoder.pendingPayload();
+            int read;
+            if (payload != null && payload.isDirect() && payload.remaining() >= DIRECT_READ_MIN_BYTES) {
+                read = channel.read(payload);
+            } else {
+                readBuffer.clear();
+                read = channel.read(readBuffer);
+                readBuffer.flip();
+            }
+            if (read < 0) {
+                if (decoder.isBetweenFrames()) {
+                    return null;
+                }
+                throw new EOFException("the peer closed the connection in the middle of a frame");
+            }
+            bytesRead.accept(read);
+        }
+    }
+}

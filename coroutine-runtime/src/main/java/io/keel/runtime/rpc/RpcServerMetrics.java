@@ -1,0 +1,76 @@
+package io.keel.runtime.rpc;
+
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
+
+/**
+ * The server side's metrics, registered under {@code keel.rpc.server.*}. Servers sharing a registry share
+ * the metrics.
+ */
+public final class RpcServerMetrics {
+
+    private static final String PREFIX = "keel.rpc.server.";
+
+    private final Counter requests;
+    private final Counter errorResponses;
+    private final Counter protocolErrors;
+    private final Counter connectionsAccepted;
+    private final Counter bytesIn;
+    private final Counter bytesOut;
+    private final Counter inFlight;
+    private final Timer handlerLatency;
+
+    RpcServerMetrics(final MetricRegistry registry) {
+        requests = registry.counter(PREFIX + "requests");
+        errorResponses = registry.counter(PREFIX + "errorResponses");
+        protocolErrors = registry.counter(PREFIX + "protocolErrors");
+        connectionsAccepted = registry.counter(PREFIX + "connectionsAccepted");
+        bytesIn = registry.counter(PREFIX + "bytesIn");
+        bytesOut = registry.counter(PREFIX + "bytesOut");
+        inFlight = registry.counter(PREFIX + "inFlight");
+        handlerLatency = registry.timer(PREFIX + "handlerLatency",
+                () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
+    }
+
+    /** Requests read (each runs on its own virtual thread). */
+    public Counter requests() {
+        return requests;
+    }
+
+    /** Requests answered with an error response (unknown method, handler failure). */
+    public Counter errorResponses() {
+        return errorResponses;
+    }
+
+    /** Connections closed because the client broke the protocol. */
+    public Counter protocolErrors() {
+        return protocolErrors;
+    }
+
+    /** Connections accepted. */
+    public Counter connectionsAccepted() {
+        return connectionsAccepted;
+    }
+
+    /** Bytes read from sockets. */
+    public Counter bytesIn() {
+        return bytesIn;
+    }
+
+    /** Bytes written to sockets. */
+    public Counter bytesOut() {
+        return bytesOut;
+    }
+
+    /** Requests read whose response has not been written yet. */
+    public Counter inFlight() {
+        return inFlight;
+    }
+
+    /** Time from reading a request to having written its response, on the configured clock. */
+    public Timer handlerLatency() {
+        return handlerLatency;
+    }
+}

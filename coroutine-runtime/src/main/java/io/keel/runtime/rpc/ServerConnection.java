@@ -1,0 +1,229 @@
+package io.keel.runtime.rpc;
+
+import io.keel.runtime.time.Deadline;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One accepted connection of an {@link RpcServer}: reads requests, runs each on its own virtual thread and
+ * writes the answers.
+ *
+ * <p>Relay reading: the connection has no dedicated reader. A thread from the request executor reads one
+ * frame; when it is a request, the thread starts a successor reader (again from the executor) and then runs
+ * the request itself. The request thus starts on the thread that read it, with no handoff in between, and
+ * still has a virtual thread of its own (from the executor, so inside whatever context the executor gives).
+ *
+ * <p>Back-pressure: at most {@code maxInFlightPerConnection} requests run at once. A reader whose request
+ * fills the last slot starts no successor; the request that frees a slot from a full connection starts one.
+ * In between nobody reads the socket, so TCP pushes back on the client. A request keeps its slot until its
+ * response has reached the socket, so a client that does not read its responses stalls its own requests and
+ * nothing piles up in memory.
+ *
+ * <p>Going away: before a graceful close the server tells the client, in a GO_AWAY frame, the highest request
+ * id it admitted; from that moment it admits no more, so the client can resend every call above that id on a
+ * new connection without running anything twice.
+ */
+final class ServerConnection {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ServerConnection.class);
+    private static final int MAX_ERROR_MESSAGE_CHARS = 1000;
+
+    private final RpcServer server;
+    private final SocketChannel channel;
+    private final InetSocketAddress peer;
+    private final int maxInFlight;
+    private final int maxPayloadBytes;
+    private final RpcServerMetrics metrics;
+    private final FrameReader reader;
+    private final FrameWriter writer;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /** Guards the pair below, so that no request is admitted after GO_AWAY has named the last one. */
+    private final Object admission = new Object();
+    private boolean goingAway;
+    private long lastAdmittedRequestId;
+
+    ServerConnection(final RpcServer server, final SocketChannel channel, final InetSocketAddress peer,
+            final RpcConfig config, final RpcServerMetrics metrics) {
+        this.server = server;
+        this.channel = channel;
+        this.peer = peer;
+        this.maxInFlight = config.maxInFlightPerConnection();
+        this.maxPayloadBytes = config.maxPayloadBytes();
+        this.metrics = metrics;
+        this.reader = new FrameReader(channel, config.maxPayloadBytes(), config.directPayloadThresholdBytes(),
+                metrics.bytesIn()::inc);
+        this.writer = new FrameWriter(channel, failure -> close("write failed: " + failure),
+                metrics.bytesOut()::inc);
+    }
+
+    /** Starts reading. */
+    void start() {
+        startReader();
+    }
+
+    /**
+     * Tells the client which requests ran (GO_AWAY), waits until that is written or {@code writeDeadline}
+     * passes, and closes.
+     */
+    void goAwayAndClose(final String reason, final Deadline writeDeadline) {
+        long lastAdmitted;
+        synchronized (admission) {
+            goingAway = true;
+            lastAdmitted = lastAdmittedRequestId;
+        }
+        OutboundFrame goAway = OutboundFrame.of(FrameKind.GO_AWAY, 0, lastAdmitted,
+                ByteBuffer.wrap(reason.getBytes(StandardCharsets.UTF_8)));
+        writer.send(goAway);
+        goAway.awaitSettled(writeDeadline);
+        close(reason);
+    }
+
+    /** Closes the socket; requests still running finish, but their answers go nowhere. */
+    void close(final String reason) {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // The socket is being abandoned either way.
+        }
+        writer.close();
+        int running = inFlight.get();
+        LOG.debug("rpc server: closed the connection from {} ({}); {} requests were running", peer, reason,
+                running);
+        server.connectionClosed(this);
+    }
+
+    private void startReader() {
+        try {
+            server.requestExecutor().execute(this::readUntilRequest);
+        } catch (RuntimeException refused) {
+            // Without a reader the connection is dead weight; a client sees it close and reconnects.
+            close("the request executor refused a reader: " + refused);
+        }
+    }
+
+    /** The reader's turn: answers pings itself, hands the reading on at the first request and serves it. */
+    private void readUntilRequest() {
+        try {
+            while (!closed.get()) {
+                Frame frame = reader.next();
+                if (frame == null) {
+                    close("the client closed the connection");
+                    return;
+                }
+                switch (frame.header().kind()) {
+                    case REQUEST -> {
+                        if (admit(frame.header().requestId())) {
+                            serveAndRelay(frame);
+                            return;
+                        }
+                    }
+                    case PING -> {
+                        // Waiting for the pong keeps a client that pings without reading from growing our queue.
+                        OutboundFrame pong = OutboundFrame.of(FrameKind.PONG, 0, frame.header().requestId());
+                        writer.send(pong);
+                        pong.awaitSettled();
+                    }
+                    default -> throw new RpcProtocolException(ProtocolError.UNEXPECTED_KIND,
+                            "a server does not accept " + frame.header().kind() + " frames");
+                }
+            }
+        } catch (RpcProtocolException broken) {
+            if (!closed.get()) {
+                metrics.protocolErrors().inc();
+                server.protocolWarning("rpc server " + server.address() + ": closing the connection from " + peer
+                        + " after a protocol error: " + broken.getMessage());
+            }
+            close("protocol error: " + broken.getMessage());
+        } catch (IOException failure) {
+            close("read failed: " + failure);
+        }
+    }
+
+    /** False once GO_AWAY is decided: the request is dropped unanswered, and the client resends it elsewhere. */
+    private boolean admit(final long requestId) {
+        synchronized (admission) {
+            if (goingAway) {
+                return false;
+            }
+            lastAdmittedRequestId = Math.max(lastAdmittedRequestId, requestId);
+            return true;
+        }
+    }
+
+    private void serveAndRelay(final Frame request) {
+        metrics.requests().inc();
+        metrics.inFlight().inc();
+        if (inFlight.incrementAndGet() < maxInFlight) {
+            startReader();
+        }
+        try {
+            serve(request);
+        } finally {
+            metrics.inFlight().dec();
+            // Only the request that frees a slot of a full connection restarts reading: exactly one reader.
+            if (inFlight.getAndDecrement() == maxInFlight && !closed.get()) {
+                startReader();
+            }
+        }
+    }
+
+    private void serve(final Frame request) {
+        long start = server.clock().nanoTime();
+        FrameHeader header = request.header();
+        RpcHandler handler = server.handler(header.code());
+        Error error = null;
+        OutboundFrame response;
+        if (handler == null) {
+            response = errorResponse(header, RpcStatus.UNKNOWN_METHOD, "no handler is registered for method "
+                    + header.code());
+        } else {
+            try {
+                response = responseOf(header, handler.handle(request.payload()));
+            } catch (RpcStatusException refused) {
+                response = errorResponse(header, refused.status(), String.valueOf(refused.getMessage()));
+            } catch (Exception failed) {
+                LOG.debug("rpc server: method {} failed for {}", header.code(), peer, failed);
+                response = errorResponse(header, RpcStatus.HANDLER_FAILED, failed.toString());
+            } catch (Error fatal) {
+                // The caller still deserves an answer; the error goes on up once it is sent.
+                error = fatal;
+                response = errorResponse(header, RpcStatus.HANDLER_FAILED, fatal.toString());
+            }
+        }
+        writer.send(response);
+        response.awaitSettled();
+        metrics.handlerLatency().update(server.clock().nanoTime() - start, TimeUnit.NANOSECONDS);
+        if (error != null) {
+            throw error;
+        }
+    }
+
+    private OutboundFrame responseOf(final FrameHeader request, final ByteBuffer payload) {
+        ByteBuffer body = payload == null ? ByteBuffer.allocate(0) : payload;
+        if (body.remaining() > maxPayloadBytes) {
+            return errorResponse(request, RpcStatus.RESPONSE_TOO_LARGE, "the response of " + body.remaining()
+                    + " bytes exceeds the maximum of " + maxPayloadBytes);
+        }
+        return OutboundFrame.of(FrameKind.RESPONSE, request.code(), request.requestId(), body);
+    }
+
+    private OutboundFrame errorResponse(final FrameHeader request, final int status, final String message) {
+        metrics.errorResponses().inc();
+        String bounded = message.length() > MAX_ERROR_MESSAGE_CHARS
+                ? message.substring(0, MAX_ERROR_MESSAGE_CHARS) + "..." : message;
+        return OutboundFrame.of(FrameKind.ERROR_RESPONSE, status, request.requestId(),
+                ByteBuffer.wrap(bounded.getBytes(StandardCharsets.UTF_8)));
+    }
+}
