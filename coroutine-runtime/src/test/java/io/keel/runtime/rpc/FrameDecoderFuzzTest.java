@@ -9,17 +9,16 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import java.util.function.BiConsumer;
+import org.junit.jupiter.api.Test;
 
 /**
  * Fuzzes the frame decoder: valid streams cut anywhere, corrupted, truncated and mutated streams. Whatever
  * arrives, the decoder yields frames, asks for more bytes, or throws its one typed exception; it never
  * allocates more than the maximum, and never allocates for a header whose checksum fails.
+ *
+ * <p>Method: each property runs {@value #TRIES} cases, each from its own seed derived from a base
+ * seed ({@code -Dkeel.test.seed=N} replays a run); a failure names the seed of its case.
  */
 class FrameDecoderFuzzTest {
 
@@ -37,18 +36,46 @@ class FrameDecoderFuzzTest {
     record Outcome(List<Frame> frames, RpcProtocolException error, boolean betweenFrames) {
     }
 
-    @Provide
-    Arbitrary<List<Spec>> streams() {
-        Arbitrary<byte[]> payloads = Arbitraries.oneOf(
-                Arbitraries.bytes().array(byte[].class).ofMaxSize(40),
-                Arbitraries.bytes().array(byte[].class).ofMinSize(MAX - 10).ofMaxSize(MAX));
-        return Combinators.combine(Arbitraries.of(FrameKind.class), Arbitraries.longs(), Arbitraries.integers(),
-                payloads).as(Spec::new).list().ofMinSize(1).ofMaxSize(6);
+    private static final long BASE_SEED = Long.getLong("keel.test.seed", System.nanoTime());
+
+    /** Runs {@code property} once per seed, with a fresh stream of specs and the seed's random. */
+    private static void forEachCase(final BiConsumer<List<Spec>, Random> property) {
+        for (int i = 0; i < TRIES; i++) {
+            long seed = BASE_SEED + i;
+            Random random = new Random(seed);
+            try {
+                property.accept(streamOf(random), random);
+            } catch (AssertionError failure) {
+                throw new AssertionError("case failed with seed " + seed + " (replay: -Dkeel.test.seed=" + seed
+                        + " finds it as the first case)", failure);
+            }
+        }
     }
 
-    @Property(tries = TRIES)
-    void validStreamsDecodeIdenticallyWhereverTheyAreCut(@ForAll("streams") final List<Spec> specs,
-            @ForAll final Random random) {
+    private static List<Spec> streamOf(final Random random) {
+        int frames = 1 + random.nextInt(6);
+        FrameKind[] kinds = FrameKind.values();
+        List<Spec> specs = new ArrayList<>();
+        for (int f = 0; f < frames; f++) {
+            int length = switch (random.nextInt(4)) {
+                case 0 -> 0;
+                case 1 -> MAX - 10 + random.nextInt(11);
+                default -> random.nextInt(41);
+            };
+            byte[] payload = new byte[length];
+            random.nextBytes(payload);
+            long requestId = random.nextInt(8) == 0 ? Long.MIN_VALUE + random.nextInt(2) : random.nextLong();
+            specs.add(new Spec(kinds[random.nextInt(kinds.length)], requestId, random.nextInt(), payload));
+        }
+        return specs;
+    }
+
+    @Test
+    void validStreamsDecodeIdenticallyWhereverTheyAreCut() {
+        forEachCase(FrameDecoderFuzzTest::validStreamDecodesIdentically);
+    }
+
+    private static void validStreamDecodesIdentically(final List<Spec> specs, final Random random) {
         Outcome outcome = decodeInRandomPieces(encode(specs), random, new ArrayList<>());
 
         assertThat(outcome.error()).isNull();
@@ -56,9 +83,12 @@ class FrameDecoderFuzzTest {
         assertSameFrames(outcome.frames(), specs);
     }
 
-    @Property(tries = TRIES)
-    void anyChangedByteIsCaughtAtTheFrameItHits(@ForAll("streams") final List<Spec> specs,
-            @ForAll final Random random) {
+    @Test
+    void anyChangedByteIsCaughtAtTheFrameItHits() {
+        forEachCase(FrameDecoderFuzzTest::changedByteIsCaught);
+    }
+
+    private static void changedByteIsCaught(final List<Spec> specs, final Random random) {
         byte[] stream = encode(specs);
         int position = random.nextInt(stream.length);
         stream[position] ^= (byte) (1 + random.nextInt(255));
@@ -70,9 +100,12 @@ class FrameDecoderFuzzTest {
         assertSameFrames(outcome.frames(), specs.subList(0, hitFrame));
     }
 
-    @Property(tries = TRIES)
-    void aTruncatedStreamYieldsTheWholeFramesAndWaitsForTheRest(@ForAll("streams") final List<Spec> specs,
-            @ForAll final Random random) {
+    @Test
+    void aTruncatedStreamYieldsTheWholeFramesAndWaitsForTheRest() {
+        forEachCase(FrameDecoderFuzzTest::truncatedStreamWaits);
+    }
+
+    private static void truncatedStreamWaits(final List<Spec> specs, final Random random) {
         byte[] stream = encode(specs);
         int cut = random.nextInt(stream.length + 1);
         byte[] truncated = Arrays.copyOf(stream, cut);
@@ -85,9 +118,12 @@ class FrameDecoderFuzzTest {
         assertThat(outcome.betweenFrames()).isEqualTo(frameStart(specs, complete) == cut);
     }
 
-    @Property(tries = TRIES)
-    void mutatedStreamsEndInFramesOrATypedErrorAndNeverOverAllocate(@ForAll("streams") final List<Spec> specs,
-            @ForAll final Random random) {
+    @Test
+    void mutatedStreamsEndInFramesOrATypedErrorAndNeverOverAllocate() {
+        forEachCase(FrameDecoderFuzzTest::mutatedStreamIsSafe);
+    }
+
+    private static void mutatedStreamIsSafe(final List<Spec> specs, final Random random) {
         byte[] stream = mutate(encode(specs), random);
         List<Integer> allocations = new ArrayList<>();
 
@@ -98,10 +134,14 @@ class FrameDecoderFuzzTest {
                 .isLessThanOrEqualTo(stream.length);
     }
 
-    @Property(tries = TRIES)
-    void headersWithValidChecksumsButArbitraryFieldsNeverOverAllocate(@ForAll final byte[] headerBytes,
-            @ForAll final Random random) {
-        byte[] header = Arrays.copyOf(headerBytes, FrameCodec.HEADER_BYTES);
+    @Test
+    void headersWithValidChecksumsButArbitraryFieldsNeverOverAllocate() {
+        forEachCase((unused, random) -> arbitraryHeaderIsSafe(random));
+    }
+
+    private static void arbitraryHeaderIsSafe(final Random random) {
+        byte[] header = new byte[FrameCodec.HEADER_BYTES];
+        random.nextBytes(header);
         ByteBuffer.wrap(header).putInt(FrameCodec.MAGIC_OFFSET, FrameCodec.MAGIC);
         header[FrameCodec.VERSION_OFFSET] = (byte) FrameCodec.WRITE_VERSION;
         TestFrames.resealHeader(header);
