@@ -356,6 +356,29 @@ class RpcLoopbackTest {
         assertThat(threads).hasSize(calls);
     }
 
+    @Test
+    void runsRequestsInsideAThreadContext() throws Exception {
+        io.keel.runtime.context.ThreadContext worker = io.keel.runtime.context.ThreadContext.eventLoop("rpc-worker");
+        closeables.add(worker);
+        RpcServer server = new RpcServer(config(), worker.virtualThreadExecutor("rpc-"));
+        server.register(THREAD, request -> {
+            boolean inWorker = io.keel.runtime.context.ThreadContext.current() == worker;
+            Thread.sleep(1); // parks, and must resume in the same context
+            boolean stillInWorker = io.keel.runtime.context.ThreadContext.current() == worker;
+            return utf8(inWorker + "/" + stillInWorker);
+        });
+        RpcClient client = client(startServer(server, 0));
+        try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<ByteBuffer>> results = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                results.add(callers.submit(() -> client.call(THREAD, utf8(""), TIMEOUT)));
+            }
+            for (Future<ByteBuffer> result : results) {
+                assertThat(result.get()).isEqualTo(utf8("true/true"));
+            }
+        }
+    }
+
     static ByteBuffer utf8(final String text) {
         return ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
     }
