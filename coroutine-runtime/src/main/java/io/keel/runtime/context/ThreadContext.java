@@ -405,7 +405,7 @@ public final class ThreadContext implements Executor, AutoCloseable {
             if (closed) {
                 return null;
             }
-            if ((++spins & 63) != 0 || SystemClock.INSTANCE.nanoTime() - spinUntil < 0) {
+            if (spinNanos > 0 && ((++spins & 63) != 0 || SystemClock.INSTANCE.nanoTime() - spinUntil < 0)) {
                 Thread.onSpinWait();
                 continue;
             }
