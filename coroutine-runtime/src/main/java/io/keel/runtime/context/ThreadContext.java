@@ -194,11 +194,13 @@ public final class ThreadContext implements Executor, AutoCloseable {
                 task.run(body);
             });
         } else {
-            thread = Thread.ofVirtual().name(threadName).unstarted(() -> {
+            // Entering inside the body makes a failure to hold (say, a context closed meanwhile)
+            // the task's outcome instead of a thread that dies and a join that never returns.
+            thread = Thread.ofVirtual().name(threadName).unstarted(() -> task.run(() -> {
                 try (ThreadContextGuard held = ThreadContextGuard.enter(this)) {
-                    task.run(body);
+                    return body.call();
                 }
-            });
+            }));
         }
         task.start(thread, deadline);
         return task;
