@@ -243,6 +243,31 @@ class ThreadContextGuardTest {
         assertThat(ThreadContext.current()).isNull();
     }
 
+    /** Target for {@link PinnedByClassInitialisation}, set before that class is initialised. */
+    private static volatile ThreadContext pinnedTarget;
+
+    /** A virtual thread running a class initialiser is pinned to its carrier and cannot yield. */
+    private static final class PinnedByClassInitialisation {
+        static final RuntimeException OUTCOME = tryToEnter();
+
+        private static RuntimeException tryToEnter() {
+            try (var guard = ThreadContextGuard.enter(pinnedTarget)) {
+                return null;
+            } catch (RuntimeException refused) {
+                return refused;
+            }
+        }
+    }
+
+    @Test
+    void pinnedThreadIsRefusedInsteadOfRunningInTheWrongPlace() throws Exception {
+        pinnedTarget = worker;
+        List<Object> seen = home.spawn("pinned", () -> List.<Object>of(
+                String.valueOf(PinnedByClassInitialisation.OUTCOME), carrierContext())).join();
+        assertThat((String) seen.get(0)).contains("pinned");
+        assertThat(seen.get(1)).isSameAs(home);
+    }
+
     @Test
     void guardMustBeClosedByItsOwner() throws Exception {
         ThreadContextGuard guard = ThreadContextGuard.enter(worker);
