@@ -162,7 +162,7 @@ class FrameWriterTest {
     }
 
     @Test
-    void afterAShortWriteSendersNoLongerWriteThemselves() {
+    void afterAShortWriteSendersNoLongerWriteThemselves() throws InterruptedException {
         OutboundFrame large = OutboundFrame.of(FrameKind.REQUEST, 1, 1, ByteBuffer.allocateDirect(5000));
         writer.send(large);
         assertThat(large.awaitSettled()).isTrue();
@@ -171,7 +171,10 @@ class FrameWriterTest {
         OutboundFrame next = OutboundFrame.of(FrameKind.REQUEST, 1, 2, ByteBuffer.allocate(8));
         writer.send(next);
         assertThat(next.awaitSettled()).isTrue();
-        assertThat(channel.writers.getLast()).isNotSameAs(Thread.currentThread());
+        Thread handedTo = channel.writers.getLast();
+        assertThat(handedTo).isNotSameAs(Thread.currentThread());
+        // The frame is settled before that thread gives up the writer role; once it has ended, the role is free.
+        handedTo.join();
 
         OutboundFrame afterRecovery = OutboundFrame.of(FrameKind.REQUEST, 1, 3, ByteBuffer.allocate(8));
         writer.send(afterRecovery);
