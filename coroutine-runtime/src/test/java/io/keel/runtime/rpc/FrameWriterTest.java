@@ -29,6 +29,8 @@ class FrameWriterTest {
         final CountDownLatch firstWriteEntered = new CountDownLatch(1);
         volatile CountDownLatch gate;
         volatile boolean open = true;
+        /** When positive, the write call with this number (1 = first) fails as a reset connection would. */
+        volatile int failingCall;
 
         @Override
         public synchronized long write(final ByteBuffer[] srcs, final int offset, final int length)
@@ -36,7 +38,9 @@ class FrameWriterTest {
             if (!open) {
                 throw new ClosedChannelException();
             }
-            writeCalls.incrementAndGet();
+            if (writeCalls.incrementAndGet() == failingCall) {
+                throw new IOException("Connection reset by peer");
+            }
             writers.add(Thread.currentThread());
             firstWriteEntered.countDown();
             CountDownLatch waitFor = gate;
@@ -195,6 +199,22 @@ class FrameWriterTest {
         OutboundFrame after = OutboundFrame.of(FrameKind.REQUEST, 1, 2, ByteBuffer.allocate(4));
         writer.send(after);
         assertThat(after.awaitSettled()).isFalse();
+    }
+
+    @Test
+    void aFrameWhoseBytesAllLeftBeforeAWriteFailedCountsAsWritten() {
+        // Both frames go out in one batch: the first write call (1000 bytes) carries all of the small frame and
+        // part of the large one, the second fails. The small frame may have reached the peer and run there.
+        OutboundFrame small = OutboundFrame.of(FrameKind.REQUEST, 1, 1, ByteBuffer.allocate(100));
+        OutboundFrame large = OutboundFrame.of(FrameKind.REQUEST, 1, 2, ByteBuffer.allocateDirect(5000));
+        channel.failingCall = 2;
+        writer.enqueue(small);
+        writer.enqueue(large);
+        writer.flush();
+
+        assertThat(failure.get()).isNotNull();
+        assertThat(small.awaitSettled()).as("the small frame reached the socket").isTrue();
+        assertThat(large.awaitSettled()).as("the large frame never fully left").isFalse();
     }
 
     @Test
