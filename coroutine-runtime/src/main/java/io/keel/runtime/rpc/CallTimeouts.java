@@ -5,6 +5,7 @@ import io.keel.runtime.time.Timer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * Expires the pending calls of one connection at their deadlines with one clock timer, not one per call.
@@ -18,13 +19,19 @@ final class CallTimeouts {
 
     private final Clock clock;
     private final Map<Long, PendingCall> pending;
+    private final Consumer<PendingCall> expired;
     private final ReentrantLock lock = new ReentrantLock();
     private volatile Sweep scheduled;
 
-    /** Expires calls of {@code pending}, removing them from it, on {@code clock}'s timer thread. */
-    CallTimeouts(final Clock clock, final Map<Long, PendingCall> pending) {
+    /**
+     * Expires calls of {@code pending}, removing them from it, on {@code clock}'s timer thread.
+     *
+     * @param expired told about each call this expired, on the timer thread, after the call was completed
+     */
+    CallTimeouts(final Clock clock, final Map<Long, PendingCall> pending, final Consumer<PendingCall> expired) {
         this.clock = clock;
         this.pending = pending;
+        this.expired = expired;
     }
 
     /** Makes sure a sweep happens no later than {@code call}'s deadline; call after adding it to the map. */
@@ -83,8 +90,8 @@ final class CallTimeouts {
         boolean anyLeft = false;
         for (PendingCall call : pending.values()) {
             if (call.deadlineNanos - now <= 0) {
-                if (pending.remove(call.requestId, call)) {
-                    call.complete(PendingCall.TIMED_OUT);
+                if (pending.remove(call.requestId, call) && call.complete(PendingCall.TIMED_OUT)) {
+                    expired.accept(call);
                 }
             } else if (!anyLeft || call.deadlineNanos - earliest < 0) {
                 anyLeft = true;

@@ -63,7 +63,7 @@ final class ClientConnection {
                 metrics.bytesOut()::inc);
         this.reader = new FrameReader(channel, config.maxPayloadBytes(), config.directPayloadThresholdBytes(),
                 metrics.bytesIn()::inc);
-        this.timeouts = new CallTimeouts(config.clock(), pending);
+        this.timeouts = new CallTimeouts(config.clock(), pending, this::withdraw);
     }
 
     /** Wraps a connected channel and starts its reader thread. */
@@ -98,7 +98,7 @@ final class ClientConnection {
             // every lower one.
             long requestId = nextRequestId++;
             frame.requestId = requestId;
-            call = new PendingCall(requestId, deadlineNanos, Thread.currentThread());
+            call = new PendingCall(requestId, deadlineNanos, frame, Thread.currentThread());
             pending.put(requestId, call);
             writer.enqueue(frame);
         }
@@ -115,13 +115,27 @@ final class ClientConnection {
         Object outcome = call.await();
         if (outcome == PendingCall.TIMED_OUT || outcome == PendingCall.INTERRUPTED) {
             pending.remove(call.requestId, call);
+            withdraw(call);
             // The caller may reuse its buffers once we return, so the writer must be done with them.
-            frame.cancelOrAwait();
+            frame.awaitSettled();
         } else if (outcome == PendingCall.RETRY) {
             frame.cancelOrAwait();
             return null;
         }
         return outcome;
+    }
+
+    /**
+     * Withdraws the request of a call that ended without an answer (deadline or interrupt). A request caught in
+     * the middle of its write closes the connection: the caller may not return while the socket still reads its
+     * buffers, and a write that outlasts its call means the server is not reading; only closing the socket ends
+     * it. The timeout sweep calls this too, because the caller may itself be the thread stuck in that write.
+     */
+    private void withdraw(final PendingCall call) {
+        if (!call.request.cancel() && call.request.isBeingWritten()) {
+            close("a request was still being written when its call ended: the server is not reading fast enough",
+                    null);
+        }
     }
 
     /** Closes the socket and fails every pending call with {@code reason}; later calls are no-ops. */
