@@ -88,6 +88,17 @@ final class FrameWriter {
         flush();
     }
 
+    /**
+     * Queues {@code frame} for the writer's own thread: unlike {@link #send}, the calling thread never enters a
+     * socket write, so it can wait for the frame with a deadline even when the peer has stopped reading.
+     */
+    void sendInBackground(final OutboundFrame frame) {
+        enqueue(frame);
+        if (!closed && writing.compareAndSet(false, true)) {
+            startWriterThread();
+        }
+    }
+
     /** Queues {@code frame} without writing; frames go out in queue order. */
     void enqueue(final OutboundFrame frame) {
         queue.offer(frame);
@@ -116,7 +127,7 @@ final class FrameWriter {
             while (!queue.isEmpty() && !closed) {
                 if (onSender && (rounds == ROUNDS_ON_SENDER || congested
                         || Thread.currentThread().isInterrupted())) {
-                    Thread.ofVirtual().name("rpc-writer").start(() -> writeAsOwner(false));
+                    startWriterThread();
                     return;
                 }
                 writeBatch();
@@ -132,6 +143,11 @@ final class FrameWriter {
                 return;
             }
         }
+    }
+
+    /** Hands the writer role, already held, to a virtual thread of the writer's own. */
+    private void startWriterThread() {
+        Thread.ofVirtual().name("rpc-writer").start(() -> writeAsOwner(false));
     }
 
     private void failQueued() {

@@ -82,7 +82,8 @@ final class ServerConnection {
         }
         OutboundFrame goAway = OutboundFrame.of(FrameKind.GO_AWAY, 0, lastAdmitted,
                 ByteBuffer.wrap(reason.getBytes(StandardCharsets.UTF_8)));
-        writer.send(goAway);
+        // Not on this thread: against a client that does not read, the write could block past the deadline.
+        writer.sendInBackground(goAway);
         goAway.awaitSettled(writeDeadline);
         close(reason);
     }
