@@ -197,6 +197,11 @@ final class ClientConnection {
             close("protocol error: " + broken.getMessage(), broken);
         } catch (IOException failure) {
             close("read failed: " + failure, failure);
+        } catch (RuntimeException | Error unexpected) {
+            // Say, out of direct memory for a payload: without its reader the connection would stay open, and every
+            // call sent on it would wait for its deadline.
+            close("the reader failed: " + unexpected, unexpected);
+            throw unexpected;
         }
     }
 

@@ -114,20 +114,27 @@ final class ServerConnection {
         }
     }
 
-    /** The reader's turn: answers pings itself, hands the reading on at the first request and serves it. */
+    /** The reader's turn: reads up to the next request, hands the reading on and serves the request. */
     private void readUntilRequest() {
+        Frame request = nextRequest();
+        if (request != null) {
+            serveAndRelay(request);
+        }
+    }
+
+    /** Reads until a request is admitted, answering pings on the way; null once the connection is closed. */
+    private Frame nextRequest() {
         try {
             while (!closed.get()) {
                 Frame frame = reader.next();
                 if (frame == null) {
                     close("the client closed the connection");
-                    return;
+                    return null;
                 }
                 switch (frame.header().kind()) {
                     case REQUEST -> {
                         if (admit(frame.header().requestId())) {
-                            serveAndRelay(frame);
-                            return;
+                            return frame;
                         }
                     }
                     case PING -> {
@@ -149,7 +156,12 @@ final class ServerConnection {
             close("protocol error: " + broken.getMessage());
         } catch (IOException failure) {
             close("read failed: " + failure);
+        } catch (RuntimeException | Error unexpected) {
+            // Say, out of direct memory for a payload: with no reader, the connection would stay open for good.
+            close("the reader failed: " + unexpected);
+            throw unexpected;
         }
+        return null;
     }
 
     /** False once GO_AWAY is decided: the request is dropped unanswered, and the client resends it elsewhere. */
