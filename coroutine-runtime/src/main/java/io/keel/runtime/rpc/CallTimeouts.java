@@ -22,6 +22,8 @@ final class CallTimeouts {
     private final Consumer<PendingCall> expired;
     private final ReentrantLock lock = new ReentrantLock();
     private volatile Sweep scheduled;
+    /** Set by {@link #stop}, under the lock; afterwards no timer is set. */
+    private boolean stopped;
 
     /**
      * Expires calls of {@code pending}, removing them from it, on {@code clock}'s timer thread.
@@ -40,21 +42,14 @@ final class CallTimeouts {
         if (current != null && call.deadlineNanos - current.atNanos >= 0) {
             return;
         }
-        lock.lock();
-        try {
-            current = scheduled;
-            if (current == null || call.deadlineNanos - current.atNanos < 0) {
-                schedule(call.deadlineNanos, current);
-            }
-        } finally {
-            lock.unlock();
-        }
+        scheduleIfEarlier(call.deadlineNanos);
     }
 
-    /** Cancels the timer (the connection is closed and has failed its calls). */
+    /** Cancels the timer for good (the connection is closed and has failed its calls). */
     void stop() {
         lock.lock();
         try {
+            stopped = true;
             Sweep current = scheduled;
             if (current != null) {
                 current.timer.cancel();
@@ -65,13 +60,23 @@ final class CallTimeouts {
         }
     }
 
-    private void schedule(final long atNanos, final Sweep replaced) {
-        if (replaced != null) {
-            replaced.timer.cancel();
+    private void scheduleIfEarlier(final long atNanos) {
+        lock.lock();
+        try {
+            Sweep current = scheduled;
+            if (stopped || current != null && atNanos - current.atNanos >= 0) {
+                return;
+            }
+            if (current != null) {
+                current.timer.cancel();
+            }
+            Sweep sweep = new Sweep(atNanos);
+            scheduled = sweep;
+            sweep.timer = clock.schedule(Duration.ofNanos(Math.max(0, atNanos - clock.nanoTime())),
+                    () -> run(sweep));
+        } finally {
+            lock.unlock();
         }
-        Sweep sweep = new Sweep(atNanos);
-        scheduled = sweep;
-        sweep.timer = clock.schedule(Duration.ofNanos(Math.max(0, atNanos - clock.nanoTime())), () -> run(sweep));
     }
 
     private void run(final Sweep sweep) {
@@ -99,15 +104,7 @@ final class CallTimeouts {
             }
         }
         if (anyLeft) {
-            lock.lock();
-            try {
-                Sweep current = scheduled;
-                if (current == null || earliest - current.atNanos < 0) {
-                    schedule(earliest, current);
-                }
-            } finally {
-                lock.unlock();
-            }
+            scheduleIfEarlier(earliest);
         }
     }
 

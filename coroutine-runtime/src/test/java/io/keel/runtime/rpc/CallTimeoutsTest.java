@@ -69,6 +69,17 @@ class CallTimeoutsTest {
         assertThat(clock.pendingTimers()).isZero();
     }
 
+    @Test
+    void aCallTrackedAfterStopSetsNoTimer() {
+        track(1, 100);
+        timeouts.stop();
+        // A call racing the connection's close: close() has already failed it, and a timer would only keep the
+        // dead connection reachable until the deadline.
+        track(2, 50);
+
+        assertThat(clock.pendingTimers()).isZero();
+    }
+
     private PendingCall track(final long id, final long deadlineMillis) {
         PendingCall call = new PendingCall(id, clock.nanoTime() + Duration.ofMillis(deadlineMillis).toNanos(),
                 OutboundFrame.of(FrameKind.PING, 0, id), Thread.currentThread());
