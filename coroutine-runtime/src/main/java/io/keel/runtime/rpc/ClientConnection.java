@@ -151,6 +151,8 @@ final class ClientConnection {
             }
             closure = closed;
         }
+        // Before any caller is woken: a caller told to resend must find the backoff already updated.
+        listener.onClosed(this, healthy);
         try {
             channel.close();
         } catch (IOException ignored) {
@@ -171,7 +173,6 @@ final class ClientConnection {
         } else {
             LOG.debug("rpc connection to {} closed ({})", peer, reason);
         }
-        listener.onClosed(this, healthy);
     }
 
     private void readLoop() {
