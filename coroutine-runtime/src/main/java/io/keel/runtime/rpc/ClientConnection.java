@@ -209,30 +209,44 @@ final class ClientConnection {
     /** Delivers one frame; true when it woke a waiting caller. */
     private boolean dispatch(final Frame frame) throws RpcProtocolException {
         FrameHeader header = frame.header();
+        if (header.kind() == FrameKind.GO_AWAY) {
+            close(new Closure("the server is going away (" + utf8(frame.payload()) + ")", null,
+                    header.requestId()));
+            return false;
+        }
         Object outcome = switch (header.kind()) {
             case RESPONSE, PONG -> frame.payload();
             case ERROR_RESPONSE -> new PendingCall.RemoteError(header.code(), utf8(frame.payload()));
-            case GO_AWAY -> {
-                close(new Closure("the server is going away (" + utf8(frame.payload()) + ")", null,
-                        header.requestId()));
-                yield null;
-            }
             default -> throw new RpcProtocolException(ProtocolError.UNEXPECTED_KIND,
                     "a client does not accept " + header.kind() + " frames");
         };
-        if (outcome == null) {
-            return false;
+        PendingCall call = pending.get(header.requestId());
+        if (call != null) {
+            // Checked while the call is still pending, so that closing the connection fails it.
+            checkAnswers(header, call.request);
         }
         if (!healthy) {
             healthy = true;
             listener.onHealthy();
         }
-        PendingCall call = pending.remove(header.requestId());
-        if (call == null || !call.complete(outcome)) {
+        if (call == null || !pending.remove(header.requestId(), call) || !call.complete(outcome)) {
             metrics.lateResponses().inc();
             return false;
         }
         return true;
+    }
+
+    /** A PONG answers only a PING, and a (error) response only a request; a response echoes the method id. */
+    private static void checkAnswers(final FrameHeader answer, final OutboundFrame request)
+            throws RpcProtocolException {
+        boolean fits = request.kind == FrameKind.PING ? answer.kind() == FrameKind.PONG
+                : answer.kind() == FrameKind.ERROR_RESPONSE
+                        || answer.kind() == FrameKind.RESPONSE && answer.code() == request.code;
+        if (!fits) {
+            throw new RpcProtocolException(ProtocolError.UNEXPECTED_KIND, answer.kind() + " with code "
+                    + answer.code() + " cannot answer the " + request.kind + " with code " + request.code
+                    + " (request id " + answer.requestId() + ")");
+        }
     }
 
     private static String utf8(final ByteBuffer payload) {
