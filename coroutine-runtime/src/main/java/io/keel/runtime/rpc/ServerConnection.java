@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -236,7 +237,22 @@ final class ServerConnection {
         metrics.errorResponses().inc();
         String bounded = message.length() > MAX_ERROR_MESSAGE_CHARS
                 ? message.substring(0, MAX_ERROR_MESSAGE_CHARS) + "..." : message;
+        // Nodes share one maximum: a longer message would make the client drop the whole connection.
         return OutboundFrame.of(FrameKind.ERROR_RESPONSE, status, request.requestId(),
-                ByteBuffer.wrap(bounded.getBytes(StandardCharsets.UTF_8)));
+                ByteBuffer.wrap(utf8Prefix(bounded, maxPayloadBytes)));
+    }
+
+    /** The UTF-8 bytes of {@code text}, cut to at most {@code maxBytes} without splitting a character. */
+    static byte[] utf8Prefix(final String text, final int maxBytes) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length <= maxBytes) {
+            return bytes;
+        }
+        int end = maxBytes;
+        // bytes[end] is the first byte left out; while it continues a character, that character goes too.
+        while (end > 0 && (bytes[end] & 0xC0) == 0x80) {
+            end--;
+        }
+        return Arrays.copyOf(bytes, end);
     }
 }
