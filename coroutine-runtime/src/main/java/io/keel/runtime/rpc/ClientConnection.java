@@ -36,6 +36,10 @@ final class ClientConnection {
      *     {@link Long#MAX_VALUE} when the server said nothing about it
      */
     record Closure(String reason, Throwable cause, long lastRunRequestId) {
+        /** What a call still pending at the closure gets: {@link PendingCall#RETRY} if it never ran, else this. */
+        Object outcomeFor(final long requestId) {
+            return requestId > lastRunRequestId ? PendingCall.RETRY : this;
+        }
     }
 
     private final SocketChannel channel;
@@ -103,16 +107,22 @@ final class ClientConnection {
             writer.enqueue(frame);
         }
         Closure closed = closure;
+        Object outcome;
         if (closed != null) {
-            // close() may have swept the map before our put; it cannot miss us and we cannot miss it. Another
-            // thread's write may still have carried the frame out just before the socket closed: only a frame
-            // that never fully left may be sent again.
+            // close() may have swept the map before our put, so the call may be ours to complete. Only a frame
+            // that never fully left may be sent again; one that left (another thread's write may have carried it
+            // out just before the socket closed) may have run, and may even have been answered.
             pending.remove(call.requestId, call);
-            return frame.cancelOrAwait() ? closed : null;
+            if (!frame.cancelOrAwait()) {
+                return null;
+            }
+            call.complete(closed.outcomeFor(call.requestId));
+            outcome = call.await();
+            return outcome == PendingCall.RETRY ? null : outcome;
         }
         timeouts.track(call);
         writer.flush();
-        Object outcome = call.await();
+        outcome = call.await();
         if (outcome == PendingCall.TIMED_OUT || outcome == PendingCall.INTERRUPTED) {
             pending.remove(call.requestId, call);
             withdraw(call);
@@ -162,9 +172,8 @@ final class ClientConnection {
         timeouts.stop();
         int failed = 0;
         for (PendingCall call : pending.values()) {
-            boolean neverRan = call.requestId > closed.lastRunRequestId();
-            if (pending.remove(call.requestId, call) && call.complete(neverRan ? PendingCall.RETRY : closed)
-                    && !neverRan) {
+            Object outcome = closed.outcomeFor(call.requestId);
+            if (pending.remove(call.requestId, call) && call.complete(outcome) && outcome == closed) {
                 failed++;
             }
         }
