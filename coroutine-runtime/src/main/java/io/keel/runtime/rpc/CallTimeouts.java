@@ -5,6 +5,7 @@ import io.keel.runtime.time.Timer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * Expires the pending calls of one connection at their deadlines with one clock timer, not one per call.
@@ -18,13 +19,21 @@ final class CallTimeouts {
 
     private final Clock clock;
     private final Map<Long, PendingCall> pending;
+    private final Consumer<PendingCall> expired;
     private final ReentrantLock lock = new ReentrantLock();
     private volatile Sweep scheduled;
+    /** Set by {@link #stop}, under the lock; afterwards no timer is set. */
+    private boolean stopped;
 
-    /** Expires calls of {@code pending}, removing them from it, on {@code clock}'s timer thread. */
-    CallTimeouts(final Clock clock, final Map<Long, PendingCall> pending) {
+    /**
+     * Expires calls of {@code pending}, removing them from it, on {@code clock}'s timer thread.
+     *
+     * @param expired told about each call this expired, on the timer thread, after the call was completed
+     */
+    CallTimeouts(final Clock clock, final Map<Long, PendingCall> pending, final Consumer<PendingCall> expired) {
         this.clock = clock;
         this.pending = pending;
+        this.expired = expired;
     }
 
     /** Makes sure a sweep happens no later than {@code call}'s deadline; call after adding it to the map. */
@@ -33,21 +42,14 @@ final class CallTimeouts {
         if (current != null && call.deadlineNanos - current.atNanos >= 0) {
             return;
         }
-        lock.lock();
-        try {
-            current = scheduled;
-            if (current == null || call.deadlineNanos - current.atNanos < 0) {
-                schedule(call.deadlineNanos, current);
-            }
-        } finally {
-            lock.unlock();
-        }
+        scheduleIfEarlier(call.deadlineNanos);
     }
 
-    /** Cancels the timer (the connection is closed and has failed its calls). */
+    /** Cancels the timer for good (the connection is closed and has failed its calls). */
     void stop() {
         lock.lock();
         try {
+            stopped = true;
             Sweep current = scheduled;
             if (current != null) {
                 current.timer.cancel();
@@ -58,13 +60,23 @@ final class CallTimeouts {
         }
     }
 
-    private void schedule(final long atNanos, final Sweep replaced) {
-        if (replaced != null) {
-            replaced.timer.cancel();
+    private void scheduleIfEarlier(final long atNanos) {
+        lock.lock();
+        try {
+            Sweep current = scheduled;
+            if (stopped || current != null && atNanos - current.atNanos >= 0) {
+                return;
+            }
+            if (current != null) {
+                current.timer.cancel();
+            }
+            Sweep sweep = new Sweep(atNanos);
+            scheduled = sweep;
+            sweep.timer = clock.schedule(Duration.ofNanos(Math.max(0, atNanos - clock.nanoTime())),
+                    () -> run(sweep));
+        } finally {
+            lock.unlock();
         }
-        Sweep sweep = new Sweep(atNanos);
-        scheduled = sweep;
-        sweep.timer = clock.schedule(Duration.ofNanos(Math.max(0, atNanos - clock.nanoTime())), () -> run(sweep));
     }
 
     private void run(final Sweep sweep) {
@@ -83,8 +95,8 @@ final class CallTimeouts {
         boolean anyLeft = false;
         for (PendingCall call : pending.values()) {
             if (call.deadlineNanos - now <= 0) {
-                if (pending.remove(call.requestId, call)) {
-                    call.complete(PendingCall.TIMED_OUT);
+                if (pending.remove(call.requestId, call) && call.complete(PendingCall.TIMED_OUT)) {
+                    expired.accept(call);
                 }
             } else if (!anyLeft || call.deadlineNanos - earliest < 0) {
                 anyLeft = true;
@@ -92,15 +104,7 @@ final class CallTimeouts {
             }
         }
         if (anyLeft) {
-            lock.lock();
-            try {
-                Sweep current = scheduled;
-                if (current == null || earliest - current.atNanos < 0) {
-                    schedule(earliest, current);
-                }
-            } finally {
-                lock.unlock();
-            }
+            scheduleIfEarlier(earliest);
         }
     }
 

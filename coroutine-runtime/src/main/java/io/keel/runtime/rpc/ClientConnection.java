@@ -36,6 +36,10 @@ final class ClientConnection {
      *     {@link Long#MAX_VALUE} when the server said nothing about it
      */
     record Closure(String reason, Throwable cause, long lastRunRequestId) {
+        /** What a call still pending at the closure gets: {@link PendingCall#RETRY} if it never ran, else this. */
+        Object outcomeFor(final long requestId) {
+            return requestId > lastRunRequestId ? PendingCall.RETRY : this;
+        }
     }
 
     private final SocketChannel channel;
@@ -63,7 +67,7 @@ final class ClientConnection {
                 metrics.bytesOut()::inc);
         this.reader = new FrameReader(channel, config.maxPayloadBytes(), config.directPayloadThresholdBytes(),
                 metrics.bytesIn()::inc);
-        this.timeouts = new CallTimeouts(config.clock(), pending);
+        this.timeouts = new CallTimeouts(config.clock(), pending, this::withdraw);
     }
 
     /** Wraps a connected channel and starts its reader thread. */
@@ -98,30 +102,50 @@ final class ClientConnection {
             // every lower one.
             long requestId = nextRequestId++;
             frame.requestId = requestId;
-            call = new PendingCall(requestId, deadlineNanos, Thread.currentThread());
+            call = new PendingCall(requestId, deadlineNanos, frame, Thread.currentThread());
             pending.put(requestId, call);
             writer.enqueue(frame);
         }
         Closure closed = closure;
+        Object outcome;
         if (closed != null) {
-            // close() may have swept the map before our put; it cannot miss us and we cannot miss it. Another
-            // thread's write may still have carried the frame out just before the socket closed: only a frame
-            // that never fully left may be sent again.
+            // close() may have swept the map before our put, so the call may be ours to complete. Only a frame
+            // that never fully left may be sent again; one that left (another thread's write may have carried it
+            // out just before the socket closed) may have run, and may even have been answered.
             pending.remove(call.requestId, call);
-            return frame.cancelOrAwait() ? closed : null;
+            if (!frame.cancelOrAwait()) {
+                return null;
+            }
+            call.complete(closed.outcomeFor(call.requestId));
+            outcome = call.await();
+            return outcome == PendingCall.RETRY ? null : outcome;
         }
         timeouts.track(call);
         writer.flush();
-        Object outcome = call.await();
+        outcome = call.await();
         if (outcome == PendingCall.TIMED_OUT || outcome == PendingCall.INTERRUPTED) {
             pending.remove(call.requestId, call);
+            withdraw(call);
             // The caller may reuse its buffers once we return, so the writer must be done with them.
-            frame.cancelOrAwait();
+            frame.awaitSettled();
         } else if (outcome == PendingCall.RETRY) {
             frame.cancelOrAwait();
             return null;
         }
         return outcome;
+    }
+
+    /**
+     * Withdraws the request of a call that ended without an answer (deadline or interrupt). A request caught in
+     * the middle of its write closes the connection: the caller may not return while the socket still reads its
+     * buffers, and a write that outlasts its call means the server is not reading; only closing the socket ends
+     * it. The timeout sweep calls this too, because the caller may itself be the thread stuck in that write.
+     */
+    private void withdraw(final PendingCall call) {
+        if (!call.request.cancel() && call.request.isBeingWritten()) {
+            close("a request was still being written when its call ended: the server is not reading fast enough",
+                    null);
+        }
     }
 
     /** Closes the socket and fails every pending call with {@code reason}; later calls are no-ops. */
@@ -137,6 +161,8 @@ final class ClientConnection {
             }
             closure = closed;
         }
+        // Before any caller is woken: a caller told to resend must find the backoff already updated.
+        listener.onClosed(this, healthy);
         try {
             channel.close();
         } catch (IOException ignored) {
@@ -146,9 +172,8 @@ final class ClientConnection {
         timeouts.stop();
         int failed = 0;
         for (PendingCall call : pending.values()) {
-            boolean neverRan = call.requestId > closed.lastRunRequestId();
-            if (pending.remove(call.requestId, call) && call.complete(neverRan ? PendingCall.RETRY : closed)
-                    && !neverRan) {
+            Object outcome = closed.outcomeFor(call.requestId);
+            if (pending.remove(call.requestId, call) && call.complete(outcome) && outcome == closed) {
                 failed++;
             }
         }
@@ -157,7 +182,6 @@ final class ClientConnection {
         } else {
             LOG.debug("rpc connection to {} closed ({})", peer, reason);
         }
-        listener.onClosed(this, healthy);
     }
 
     private void readLoop() {
@@ -183,36 +207,55 @@ final class ClientConnection {
             close("protocol error: " + broken.getMessage(), broken);
         } catch (IOException failure) {
             close("read failed: " + failure, failure);
+        } catch (RuntimeException | Error unexpected) {
+            // Say, out of direct memory for a payload: without its reader the connection would stay open, and every
+            // call sent on it would wait for its deadline.
+            close("the reader failed: " + unexpected, unexpected);
+            throw unexpected;
         }
     }
 
     /** Delivers one frame; true when it woke a waiting caller. */
     private boolean dispatch(final Frame frame) throws RpcProtocolException {
         FrameHeader header = frame.header();
+        if (header.kind() == FrameKind.GO_AWAY) {
+            close(new Closure("the server is going away (" + utf8(frame.payload()) + ")", null,
+                    header.requestId()));
+            return false;
+        }
         Object outcome = switch (header.kind()) {
             case RESPONSE, PONG -> frame.payload();
             case ERROR_RESPONSE -> new PendingCall.RemoteError(header.code(), utf8(frame.payload()));
-            case GO_AWAY -> {
-                close(new Closure("the server is going away (" + utf8(frame.payload()) + ")", null,
-                        header.requestId()));
-                yield null;
-            }
             default -> throw new RpcProtocolException(ProtocolError.UNEXPECTED_KIND,
                     "a client does not accept " + header.kind() + " frames");
         };
-        if (outcome == null) {
-            return false;
+        PendingCall call = pending.get(header.requestId());
+        if (call != null) {
+            // Checked while the call is still pending, so that closing the connection fails it.
+            checkAnswers(header, call.request);
         }
         if (!healthy) {
             healthy = true;
             listener.onHealthy();
         }
-        PendingCall call = pending.remove(header.requestId());
-        if (call == null || !call.complete(outcome)) {
+        if (call == null || !pending.remove(header.requestId(), call) || !call.complete(outcome)) {
             metrics.lateResponses().inc();
             return false;
         }
         return true;
+    }
+
+    /** A PONG answers only a PING, and a (error) response only a request; a response echoes the method id. */
+    private static void checkAnswers(final FrameHeader answer, final OutboundFrame request)
+            throws RpcProtocolException {
+        boolean fits = request.kind == FrameKind.PING ? answer.kind() == FrameKind.PONG
+                : answer.kind() == FrameKind.ERROR_RESPONSE
+                        || answer.kind() == FrameKind.RESPONSE && answer.code() == request.code;
+        if (!fits) {
+            throw new RpcProtocolException(ProtocolError.UNEXPECTED_KIND, answer.kind() + " with code "
+                    + answer.code() + " cannot answer the " + request.kind + " with code " + request.code
+                    + " (request id " + answer.requestId() + ")");
+        }
     }
 
     private static String utf8(final ByteBuffer payload) {

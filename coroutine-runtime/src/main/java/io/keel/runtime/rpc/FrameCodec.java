@@ -96,10 +96,6 @@ final class FrameCodec {
         return (int) crc.getValue();
     }
 
-    static int magic(final byte[] header) {
-        return (int) INT.get(header, MAGIC_OFFSET);
-    }
-
     static int version(final byte[] header) {
         return header[VERSION_OFFSET] & 0xFF;
     }

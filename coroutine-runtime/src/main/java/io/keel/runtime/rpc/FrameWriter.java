@@ -56,10 +56,16 @@ final class FrameWriter {
     private final byte[] headerScratch = new byte[FrameCodec.HEADER_BYTES];
     private final CRC32C headerCrc = new CRC32C();
     private final OutboundFrame[] batch = new OutboundFrame[MAX_FRAMES_PER_BATCH];
+    /** Where each frame of the batch ends, counted in bytes from the start of the batch. */
+    private final long[] frameEnds = new long[MAX_FRAMES_PER_BATCH];
     private final ByteBuffer[] gather = new ByteBuffer[MAX_GATHER];
     private int gatherCount;
     private int segmentStart;
     private boolean shortWriteInBatch;
+    private int framesAppended;
+    private int framesSettled;
+    private long batchBytesAppended;
+    private long batchBytesWritten;
 
     /**
      * @param channel a connected, blocking channel
@@ -80,6 +86,17 @@ final class FrameWriter {
     void send(final OutboundFrame frame) {
         enqueue(frame);
         flush();
+    }
+
+    /**
+     * Queues {@code frame} for the writer's own thread: unlike {@link #send}, the calling thread never enters a
+     * socket write, so it can wait for the frame with a deadline even when the peer has stopped reading.
+     */
+    void sendInBackground(final OutboundFrame frame) {
+        enqueue(frame);
+        if (!closed && writing.compareAndSet(false, true)) {
+            startWriterThread();
+        }
     }
 
     /** Queues {@code frame} without writing; frames go out in queue order. */
@@ -110,7 +127,7 @@ final class FrameWriter {
             while (!queue.isEmpty() && !closed) {
                 if (onSender && (rounds == ROUNDS_ON_SENDER || congested
                         || Thread.currentThread().isInterrupted())) {
-                    Thread.ofVirtual().name("rpc-writer").start(() -> writeAsOwner(false));
+                    startWriterThread();
                     return;
                 }
                 writeBatch();
@@ -126,6 +143,11 @@ final class FrameWriter {
                 return;
             }
         }
+    }
+
+    /** Hands the writer role, already held, to a virtual thread of the writer's own. */
+    private void startWriterThread() {
+        Thread.ofVirtual().name("rpc-writer").start(() -> writeAsOwner(false));
     }
 
     private void failQueued() {
@@ -146,25 +168,30 @@ final class FrameWriter {
         if (count == 0) {
             return;
         }
-        boolean written = false;
         try {
             staging.clear();
             segmentStart = 0;
             gatherCount = 0;
             shortWriteInBatch = false;
+            framesAppended = 0;
+            framesSettled = 0;
+            batchBytesAppended = 0;
+            batchBytesWritten = 0;
             for (int i = 0; i < count; i++) {
                 append(batch[i]);
             }
             flushGather();
-            written = true;
             // A short write means the socket buffer filled up: the next write could block, keep senders off it.
             congested = shortWriteInBatch;
         } catch (IOException failure) {
             closed = true;
             onWriteFailure.accept(failure);
         } finally {
+            // Frames whose bytes all left were settled as written by flushGather; these never fully left.
+            while (framesSettled < count) {
+                batch[framesSettled++].settle(false);
+            }
             for (int i = 0; i < count; i++) {
-                batch[i].settle(written);
                 batch[i] = null;
             }
             for (int i = 0; i < gatherCount; i++) {
@@ -175,6 +202,8 @@ final class FrameWriter {
     }
 
     private void append(final OutboundFrame frame) throws IOException {
+        batchBytesAppended += FrameCodec.HEADER_BYTES + frame.payloadLength;
+        frameEnds[framesAppended++] = batchBytesAppended;
         if (staging.remaining() < FrameCodec.HEADER_BYTES || gatherCount + 2 > MAX_GATHER) {
             flushGather();
         }
@@ -199,6 +228,18 @@ final class FrameWriter {
         }
     }
 
+    /**
+     * Settles, as written, every frame whose last byte has now reached the socket. A frame counts by its own
+     * bytes, not its batch's: once whole in the socket it may run on the peer even if a later write of the
+     * batch fails, and the client must then not send it again.
+     */
+    private void settleWrittenFrames(final long written) {
+        batchBytesWritten += written;
+        while (framesSettled < framesAppended && frameEnds[framesSettled] <= batchBytesWritten) {
+            batch[framesSettled++].settle(true);
+        }
+    }
+
     /** Adds the staged bytes not yet referenced by the gather list to it. */
     private void closeSegment() {
         int end = staging.position();
@@ -214,6 +255,7 @@ final class FrameWriter {
         while (offset < gatherCount) {
             long written = channel.write(gather, offset, gatherCount - offset);
             bytesWritten.accept(written);
+            settleWrittenFrames(written);
             while (offset < gatherCount && !gather[offset].hasRemaining()) {
                 gather[offset++] = null;
             }

@@ -82,6 +82,11 @@ final class OutboundFrame {
         return STATE.compareAndSet(this, QUEUED, CANCELLED);
     }
 
+    /** True while a writer has claimed the frame and not all of it has reached the socket. */
+    boolean isBeingWritten() {
+        return state == TAKEN;
+    }
+
     /** Fails a frame no writer claimed (the connection closed under it). */
     void failIfQueued() {
         if (STATE.compareAndSet(this, QUEUED, FAILED)) {

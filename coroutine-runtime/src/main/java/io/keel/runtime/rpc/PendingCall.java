@@ -34,12 +34,15 @@ final class PendingCall {
 
     final long requestId;
     final long deadlineNanos;
+    /** The frame that carries the call to the server. */
+    final OutboundFrame request;
     private final Thread caller;
     private volatile Object outcome;
 
-    PendingCall(final long requestId, final long deadlineNanos, final Thread caller) {
+    PendingCall(final long requestId, final long deadlineNanos, final OutboundFrame request, final Thread caller) {
         this.requestId = requestId;
         this.deadlineNanos = deadlineNanos;
+        this.request = request;
         this.caller = caller;
     }
 

@@ -45,11 +45,6 @@ final class ReconnectBackoff {
         failures = 0;
     }
 
-    /** Consecutive failures so far. */
-    synchronized int failures() {
-        return failures;
-    }
-
     private long uncappedDelay() {
         long delay = minNanos;
         for (int i = 1; i < failures && delay < maxNanos; i++) {

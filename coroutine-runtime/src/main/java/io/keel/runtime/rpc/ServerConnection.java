@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -82,7 +83,8 @@ final class ServerConnection {
         }
         OutboundFrame goAway = OutboundFrame.of(FrameKind.GO_AWAY, 0, lastAdmitted,
                 ByteBuffer.wrap(reason.getBytes(StandardCharsets.UTF_8)));
-        writer.send(goAway);
+        // Not on this thread: against a client that does not read, the write could block past the deadline.
+        writer.sendInBackground(goAway);
         goAway.awaitSettled(writeDeadline);
         close(reason);
     }
@@ -113,20 +115,27 @@ final class ServerConnection {
         }
     }
 
-    /** The reader's turn: answers pings itself, hands the reading on at the first request and serves it. */
+    /** The reader's turn: reads up to the next request, hands the reading on and serves the request. */
     private void readUntilRequest() {
+        Frame request = nextRequest();
+        if (request != null) {
+            serveAndRelay(request);
+        }
+    }
+
+    /** Reads until a request is admitted, answering pings on the way; null once the connection is closed. */
+    private Frame nextRequest() {
         try {
             while (!closed.get()) {
                 Frame frame = reader.next();
                 if (frame == null) {
                     close("the client closed the connection");
-                    return;
+                    return null;
                 }
                 switch (frame.header().kind()) {
                     case REQUEST -> {
                         if (admit(frame.header().requestId())) {
-                            serveAndRelay(frame);
-                            return;
+                            return frame;
                         }
                     }
                     case PING -> {
@@ -148,7 +157,12 @@ final class ServerConnection {
             close("protocol error: " + broken.getMessage());
         } catch (IOException failure) {
             close("read failed: " + failure);
+        } catch (RuntimeException | Error unexpected) {
+            // Say, out of direct memory for a payload: with no reader, the connection would stay open for good.
+            close("the reader failed: " + unexpected);
+            throw unexpected;
         }
+        return null;
     }
 
     /** False once GO_AWAY is decided: the request is dropped unanswered, and the client resends it elsewhere. */
@@ -223,7 +237,22 @@ final class ServerConnection {
         metrics.errorResponses().inc();
         String bounded = message.length() > MAX_ERROR_MESSAGE_CHARS
                 ? message.substring(0, MAX_ERROR_MESSAGE_CHARS) + "..." : message;
+        // Nodes share one maximum: a longer message would make the client drop the whole connection.
         return OutboundFrame.of(FrameKind.ERROR_RESPONSE, status, request.requestId(),
-                ByteBuffer.wrap(bounded.getBytes(StandardCharsets.UTF_8)));
+                ByteBuffer.wrap(utf8Prefix(bounded, maxPayloadBytes)));
+    }
+
+    /** The UTF-8 bytes of {@code text}, cut to at most {@code maxBytes} without splitting a character. */
+    static byte[] utf8Prefix(final String text, final int maxBytes) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length <= maxBytes) {
+            return bytes;
+        }
+        int end = maxBytes;
+        // bytes[end] is the first byte left out; while it continues a character, that character goes too.
+        while (end > 0 && (bytes[end] & 0xC0) == 0x80) {
+            end--;
+        }
+        return Arrays.copyOf(bytes, end);
     }
 }

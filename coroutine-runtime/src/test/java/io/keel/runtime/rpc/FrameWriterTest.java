@@ -29,6 +29,8 @@ class FrameWriterTest {
         final CountDownLatch firstWriteEntered = new CountDownLatch(1);
         volatile CountDownLatch gate;
         volatile boolean open = true;
+        /** When positive, the write call with this number (1 = first) fails as a reset connection would. */
+        volatile int failingCall;
 
         @Override
         public synchronized long write(final ByteBuffer[] srcs, final int offset, final int length)
@@ -36,7 +38,9 @@ class FrameWriterTest {
             if (!open) {
                 throw new ClosedChannelException();
             }
-            writeCalls.incrementAndGet();
+            if (writeCalls.incrementAndGet() == failingCall) {
+                throw new IOException("Connection reset by peer");
+            }
             writers.add(Thread.currentThread());
             firstWriteEntered.countDown();
             CountDownLatch waitFor = gate;
@@ -162,7 +166,7 @@ class FrameWriterTest {
     }
 
     @Test
-    void afterAShortWriteSendersNoLongerWriteThemselves() {
+    void afterAShortWriteSendersNoLongerWriteThemselves() throws InterruptedException {
         OutboundFrame large = OutboundFrame.of(FrameKind.REQUEST, 1, 1, ByteBuffer.allocateDirect(5000));
         writer.send(large);
         assertThat(large.awaitSettled()).isTrue();
@@ -171,7 +175,10 @@ class FrameWriterTest {
         OutboundFrame next = OutboundFrame.of(FrameKind.REQUEST, 1, 2, ByteBuffer.allocate(8));
         writer.send(next);
         assertThat(next.awaitSettled()).isTrue();
-        assertThat(channel.writers.getLast()).isNotSameAs(Thread.currentThread());
+        Thread handedTo = channel.writers.getLast();
+        assertThat(handedTo).isNotSameAs(Thread.currentThread());
+        // The frame is settled before that thread gives up the writer role; once it has ended, the role is free.
+        handedTo.join();
 
         OutboundFrame afterRecovery = OutboundFrame.of(FrameKind.REQUEST, 1, 3, ByteBuffer.allocate(8));
         writer.send(afterRecovery);
@@ -192,6 +199,22 @@ class FrameWriterTest {
         OutboundFrame after = OutboundFrame.of(FrameKind.REQUEST, 1, 2, ByteBuffer.allocate(4));
         writer.send(after);
         assertThat(after.awaitSettled()).isFalse();
+    }
+
+    @Test
+    void aFrameWhoseBytesAllLeftBeforeAWriteFailedCountsAsWritten() {
+        // Both frames go out in one batch: the first write call (1000 bytes) carries all of the small frame and
+        // part of the large one, the second fails. The small frame may have reached the peer and run there.
+        OutboundFrame small = OutboundFrame.of(FrameKind.REQUEST, 1, 1, ByteBuffer.allocate(100));
+        OutboundFrame large = OutboundFrame.of(FrameKind.REQUEST, 1, 2, ByteBuffer.allocateDirect(5000));
+        channel.failingCall = 2;
+        writer.enqueue(small);
+        writer.enqueue(large);
+        writer.flush();
+
+        assertThat(failure.get()).isNotNull();
+        assertThat(small.awaitSettled()).as("the small frame reached the socket").isTrue();
+        assertThat(large.awaitSettled()).as("the large frame never fully left").isFalse();
     }
 
     @Test

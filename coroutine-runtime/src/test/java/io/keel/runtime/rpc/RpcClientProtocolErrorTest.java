@@ -78,6 +78,25 @@ class RpcClientProtocolErrorTest {
                 .hasMessageContaining(ProtocolError.UNEXPECTED_KIND.name());
     }
 
+    @Test
+    void aPongAnsweringARequestFailsTheCall() throws Exception {
+        startFakeServer(request -> TestFrames.frame(FrameKind.PONG, request.header().requestId(), 0, new byte[0]));
+
+        assertThatThrownBy(() -> client.call(1, utf8("hi"), Duration.ofSeconds(5)))
+                .isInstanceOf(RpcConnectionException.class)
+                .hasMessageContaining(ProtocolError.UNEXPECTED_KIND.name());
+    }
+
+    @Test
+    void aResponseNamingAnotherMethodFailsTheCall() throws Exception {
+        startFakeServer(request -> TestFrames.frame(FrameKind.RESPONSE, request.header().requestId(), 2,
+                new byte[] {1}));
+
+        assertThatThrownBy(() -> client.call(1, utf8("hi"), Duration.ofSeconds(5)))
+                .isInstanceOf(RpcConnectionException.class)
+                .hasMessageContaining(ProtocolError.UNEXPECTED_KIND.name());
+    }
+
     private void startFakeServer(final Function<Frame, byte[]> answer) throws IOException {
         listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         Thread.ofVirtual().start(() -> {

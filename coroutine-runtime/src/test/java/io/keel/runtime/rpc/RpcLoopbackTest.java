@@ -324,6 +324,26 @@ class RpcLoopbackTest {
     }
 
     @Test
+    void anErrorMessageLongerThanTheMaximumPayloadIsCutToFit() throws Exception {
+        RpcConfig small = config().toBuilder().maxPayloadBytes(64).build();
+        RpcServer server = new RpcServer(small);
+        server.register(FAIL, request -> {
+            throw new IllegalStateException("\u00e9".repeat(500));
+        });
+        closeables.add(server);
+        RpcClient client = new RpcClient(server.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
+                small);
+        closeables.add(client);
+
+        assertThatThrownBy(() -> client.call(FAIL, utf8(""), TIMEOUT))
+                .isInstanceOfSatisfying(RpcRemoteException.class, e -> {
+                    assertThat(e.status()).isEqualTo(RpcStatus.HANDLER_FAILED);
+                    assertThat(e.remoteMessage()).startsWith("java.lang.IllegalStateException: \u00e9");
+                    assertThat(e.remoteMessage().getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(64);
+                });
+    }
+
+    @Test
     void pingsTheServer() throws Exception {
         RpcClient client = client(startServer(0));
         assertThat(client.ping(TIMEOUT)).isPositive();
