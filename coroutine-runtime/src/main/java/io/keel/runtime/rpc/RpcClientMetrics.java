@@ -26,14 +26,14 @@ public final class RpcClientMetrics {
 
     RpcClientMetrics(final MetricRegistry registry) {
         calls = registry.counter(PREFIX + "calls");
-        remoteErrors = registry.counter(PREFIX + "remoteErrors");
+        remoteErrors = registry.counter(PREFIX + "remote_errors");
         timeouts = registry.counter(PREFIX + "timeouts");
-        connectionFailures = registry.counter(PREFIX + "connectionFailures");
-        protocolErrors = registry.counter(PREFIX + "protocolErrors");
-        lateResponses = registry.counter(PREFIX + "lateResponses");
-        bytesIn = registry.counter(PREFIX + "bytesIn");
-        bytesOut = registry.counter(PREFIX + "bytesOut");
-        inFlight = registry.counter(PREFIX + "inFlight");
+        connectionFailures = registry.counter(PREFIX + "connection_failures");
+        protocolErrors = registry.counter(PREFIX + "protocol_errors");
+        lateResponses = registry.counter(PREFIX + "late_responses");
+        bytesIn = registry.counter(PREFIX + "bytes_in");
+        bytesOut = registry.counter(PREFIX + "bytes_out");
+        inFlight = registry.counter(PREFIX + "in_flight");
         latency = registry.timer(PREFIX + "latency",
                 () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
     }

@@ -24,13 +24,13 @@ public final class RpcServerMetrics {
 
     RpcServerMetrics(final MetricRegistry registry) {
         requests = registry.counter(PREFIX + "requests");
-        errorResponses = registry.counter(PREFIX + "errorResponses");
-        protocolErrors = registry.counter(PREFIX + "protocolErrors");
-        connectionsAccepted = registry.counter(PREFIX + "connectionsAccepted");
-        bytesIn = registry.counter(PREFIX + "bytesIn");
-        bytesOut = registry.counter(PREFIX + "bytesOut");
-        inFlight = registry.counter(PREFIX + "inFlight");
-        handlerLatency = registry.timer(PREFIX + "handlerLatency",
+        errorResponses = registry.counter(PREFIX + "error_responses");
+        protocolErrors = registry.counter(PREFIX + "protocol_errors");
+        connectionsAccepted = registry.counter(PREFIX + "connections_accepted");
+        bytesIn = registry.counter(PREFIX + "bytes_in");
+        bytesOut = registry.counter(PREFIX + "bytes_out");
+        inFlight = registry.counter(PREFIX + "in_flight");
+        handlerLatency = registry.timer(PREFIX + "handler_latency",
                 () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
     }
 

@@ -35,7 +35,7 @@ class RpcReaderFailureTest {
     @Test
     void aClientReaderThatDiesFailsItsCallsAtOnce() throws Exception {
         MetricRegistry registry = new MetricRegistry();
-        registry.register("keel.rpc.client.bytesIn", new FailingCounter());
+        registry.register("keel.rpc.client.bytes_in", new FailingCounter());
         try (RpcServer server = echoServer(new MetricRegistry());
                 RpcClient client = new RpcClient(server.address(), RpcConfig.builder().metricRegistry(registry)
                         .build())) {
@@ -49,7 +49,7 @@ class RpcReaderFailureTest {
     @Test
     void aServerReaderThatDiesClosesItsConnection() throws Exception {
         MetricRegistry registry = new MetricRegistry();
-        registry.register("keel.rpc.server.bytesIn", new FailingCounter());
+        registry.register("keel.rpc.server.bytes_in", new FailingCounter());
         try (RpcServer server = echoServer(registry);
                 RpcClient client = new RpcClient(server.address(), RpcConfig.defaults())) {
             assertThatThrownBy(() -> client.call(ECHO, utf8("hi"), TIMEOUT))
