@@ -1,5 +1,7 @@
 package io.keel.runtime.context;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.Executor;
 
 /**
@@ -12,10 +14,20 @@ final class ContextRoute implements Executor {
 
     private static final ThreadLocal<ContextRoute> OF_CURRENT_THREAD = new ThreadLocal<>();
 
-    private volatile ThreadContext current;
+    private static final VarHandle CURRENT;
+
+    static {
+        try {
+            CURRENT = MethodHandles.lookup().findVarHandle(ContextRoute.class, "current", ThreadContext.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private ThreadContext current;
 
     ContextRoute(final ThreadContext initial) {
-        this.current = initial;
+        CURRENT.set(this, initial);
     }
 
     /** The route of the calling virtual thread, or null when it was not started by a context. */
@@ -29,15 +41,20 @@ final class ContextRoute implements Executor {
     }
 
     ThreadContext current() {
-        return current;
+        return (ThreadContext) CURRENT.getAcquire(this);
     }
 
+    /**
+     * A release store is enough: the thread itself reads the route when it yields, and any other
+     * thread that resumes it does so through the JDK's own volatile state transitions, which
+     * order this store before that read. It saves a full fence on every guard.
+     */
     void setCurrent(final ThreadContext context) {
-        current = context;
+        CURRENT.setRelease(this, context);
     }
 
     @Override
     public void execute(final Runnable continuation) {
-        current.executeContinuation(continuation);
+        current().executeContinuation(continuation);
     }
 }
