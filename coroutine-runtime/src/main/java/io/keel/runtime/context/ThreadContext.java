@@ -7,8 +7,6 @@ import io.keel.runtime.time.Deadline;
 import io.keel.runtime.time.SystemClock;
 import io.keel.runtime.time.Timer;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -496,14 +494,5 @@ public final class ThreadContext implements Executor, AutoCloseable {
         public ThreadContext build() {
             return new ThreadContext(this);
         }
-    }
-
-    /** Lists the names of a context's threads (for diagnostics and tests). */
-    List<String> threadNames() {
-        List<String> names = new ArrayList<>();
-        for (ContextWorker worker : workers) {
-            names.add(worker.getName());
-        }
-        return names;
     }
 }
