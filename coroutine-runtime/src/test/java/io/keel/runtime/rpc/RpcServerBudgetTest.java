@@ -126,15 +126,18 @@ class RpcServerBudgetTest {
                 return null;
             }));
         }
-        // Peers that die in the middle of a payload, and ones that send a corrupt payload.
-        for (int i = 0; i < 10; i++) {
+        // Peers that die in the middle of a payload, send a corrupt payload, or a ping or a response with one.
+        for (int i = 0; i < 12; i++) {
             byte[] frame = TestFrames.frame(FrameKind.REQUEST, 1, ECHO, new byte[MAX]);
             try (SocketChannel raw = SocketChannel.open(address)) {
-                if (i % 2 == 0) {
-                    raw.write(ByteBuffer.wrap(frame, 0, FrameCodec.HEADER_BYTES + MAX / 2));
-                } else {
-                    frame[frame.length - 1] ^= 1;
-                    raw.write(ByteBuffer.wrap(frame));
+                switch (i % 4) {
+                    case 0 -> raw.write(ByteBuffer.wrap(frame, 0, FrameCodec.HEADER_BYTES + MAX / 2));
+                    case 1 -> {
+                        frame[frame.length - 1] ^= 1;
+                        raw.write(ByteBuffer.wrap(frame));
+                    }
+                    case 2 -> raw.write(ByteBuffer.wrap(TestFrames.frame(FrameKind.PING, 1, 0, new byte[MAX])));
+                    default -> raw.write(ByteBuffer.wrap(TestFrames.frame(FrameKind.RESPONSE, 1, 0, new byte[MAX])));
                 }
             }
         }
