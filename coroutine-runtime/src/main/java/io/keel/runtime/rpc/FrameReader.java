@@ -2,6 +2,7 @@ package io.keel.runtime.rpc;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.util.function.LongConsumer;
@@ -28,12 +29,31 @@ final class FrameReader {
     /** Always in read mode: the unread bytes are [position, limit). */
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES).flip();
 
+    /** Asked before a payload buffer is allocated; may block, or refuse by throwing. */
+    @FunctionalInterface
+    interface PayloadReservation {
+        /** Returns once {@code length} bytes may be allocated; throws to give up reading. */
+        void reserve(int length) throws IOException;
+    }
+
     FrameReader(final ReadableByteChannel channel, final int maxPayloadBytes, final int directPayloadThreshold,
             final LongConsumer bytesRead) {
+        this(channel, maxPayloadBytes, directPayloadThreshold, bytesRead, length -> { });
+    }
+
+    FrameReader(final ReadableByteChannel channel, final int maxPayloadBytes, final int directPayloadThreshold,
+            final LongConsumer bytesRead, final PayloadReservation reservation) {
         this.channel = channel;
         this.bytesRead = bytesRead;
-        this.decoder = new FrameDecoder(maxPayloadBytes, length -> length >= directPayloadThreshold
-                ? ByteBuffer.allocateDirect(length) : ByteBuffer.allocate(length));
+        this.decoder = new FrameDecoder(maxPayloadBytes, length -> {
+            try {
+                reservation.reserve(length);
+            } catch (IOException refused) {
+                // The decoder's allocator cannot throw checked exceptions; next() unwraps this one.
+                throw new UncheckedIOException(refused);
+            }
+            return length >= directPayloadThreshold ? ByteBuffer.allocateDirect(length) : ByteBuffer.allocate(length);
+        });
     }
 
     /** True when bytes already read from the socket await decoding. */
@@ -47,10 +67,16 @@ final class FrameReader {
      * @return the frame, or null when the peer closed the stream between frames
      * @throws RpcProtocolException when the peer broke the protocol
      * @throws EOFException when the stream ended inside a frame
+     * @throws IOException also when the payload reservation refused a payload
      */
     Frame next() throws IOException {
         while (true) {
-            Frame frame = decoder.decode(readBuffer);
+            Frame frame;
+            try {
+                frame = decoder.decode(readBuffer);
+            } catch (UncheckedIOException refused) {
+                throw refused.getCause();
+            }
             if (frame != null) {
                 return frame;
             }

@@ -15,6 +15,10 @@ import java.util.Objects;
  * @param maxPayloadBytes largest request or response payload, in bytes
  * @param maxInFlightPerConnection requests a server runs at once for one connection; beyond that it stops
  *     reading from the socket, so TCP pushes back on the client
+ * @param maxBufferedRequestBytes request payload bytes a server holds at once over all its connections (read,
+ *     being read or running); a connection whose next payload does not fit stops reading until it does. At
+ *     least {@code maxPayloadBytes}, so that every valid request fits on its own
+ * @param maxConnections connections a server keeps open at once; it closes any connection beyond that at once
  * @param connectTimeout longest wait for one TCP connect (a call's deadline may cut it shorter)
  * @param reconnectBackoffMin delay after the first failed connection attempt
  * @param reconnectBackoffMax the delay between attempts doubles up to this
@@ -27,7 +31,8 @@ import java.util.Objects;
  * @param random jitter for the reconnect backoff
  * @param metricRegistry where metrics are registered, or null for a private registry
  */
-public record RpcConfig(int maxPayloadBytes, int maxInFlightPerConnection, Duration connectTimeout,
+public record RpcConfig(int maxPayloadBytes, int maxInFlightPerConnection, long maxBufferedRequestBytes,
+        int maxConnections, Duration connectTimeout,
         Duration reconnectBackoffMin, Duration reconnectBackoffMax, int socketSendBufferBytes,
         int socketReceiveBufferBytes, boolean tcpNoDelay, int directPayloadThresholdBytes, Clock clock,
         RandomSource random, MetricRegistry metricRegistry) {
@@ -42,6 +47,14 @@ public record RpcConfig(int maxPayloadBytes, int maxInFlightPerConnection, Durat
         }
         if (maxInFlightPerConnection < 1) {
             throw new IllegalArgumentException("maxInFlightPerConnection must be at least 1");
+        }
+        if (maxBufferedRequestBytes < maxPayloadBytes) {
+            // A smaller budget could never admit a maximal request: its connection would wait forever.
+            throw new IllegalArgumentException("maxBufferedRequestBytes (" + maxBufferedRequestBytes
+                    + ") must be at least maxPayloadBytes (" + maxPayloadBytes + ")");
+        }
+        if (maxConnections < 1) {
+            throw new IllegalArgumentException("maxConnections must be at least 1, was " + maxConnections);
         }
         requirePositive(connectTimeout, "connectTimeout");
         requirePositive(reconnectBackoffMin, "reconnectBackoffMin");
@@ -59,7 +72,10 @@ public record RpcConfig(int maxPayloadBytes, int maxInFlightPerConnection, Durat
         Objects.requireNonNull(random, "random");
     }
 
-    /** The defaults: 16 MiB payloads, 128 requests in flight per connection, 50 ms..5 s backoff. */
+    /**
+     * The defaults: 16 MiB payloads, 128 requests in flight per connection, 256 MiB of buffered requests and
+     * 1024 connections per server, 50 ms..5 s backoff.
+     */
     public static RpcConfig defaults() {
         return builder().build();
     }
@@ -72,6 +88,7 @@ public record RpcConfig(int maxPayloadBytes, int maxInFlightPerConnection, Durat
     /** A builder starting from this configuration. */
     public Builder toBuilder() {
         return new Builder().maxPayloadBytes(maxPayloadBytes).maxInFlightPerConnection(maxInFlightPerConnection)
+                .maxBufferedRequestBytes(maxBufferedRequestBytes).maxConnections(maxConnections)
                 .connectTimeout(connectTimeout).reconnectBackoff(reconnectBackoffMin, reconnectBackoffMax)
                 .socketBuffers(socketSendBufferBytes, socketReceiveBufferBytes).tcpNoDelay(tcpNoDelay)
                 .directPayloadThresholdBytes(directPayloadThresholdBytes).clock(clock).random(random)
@@ -88,6 +105,8 @@ public record RpcConfig(int maxPayloadBytes, int maxInFlightPerConnection, Durat
     public static final class Builder {
         private int maxPayloadBytes = 16 * 1024 * 1024;
         private int maxInFlightPerConnection = 128;
+        private long maxBufferedRequestBytes = 256L * 1024 * 1024;
+        private int maxConnections = 1024;
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration reconnectBackoffMin = Duration.ofMillis(50);
         private Duration reconnectBackoffMax = Duration.ofSeconds(5);
@@ -111,6 +130,18 @@ public record RpcConfig(int maxPayloadBytes, int maxInFlightPerConnection, Durat
         /** Requests a server runs at once for one connection. */
         public Builder maxInFlightPerConnection(final int requests) {
             this.maxInFlightPerConnection = requests;
+            return this;
+        }
+
+        /** Request payload bytes a server holds at once over all its connections. */
+        public Builder maxBufferedRequestBytes(final long bytes) {
+            this.maxBufferedRequestBytes = bytes;
+            return this;
+        }
+
+        /** Connections a server keeps open at once. */
+        public Builder maxConnections(final int connections) {
+            this.maxConnections = connections;
             return this;
         }
 
@@ -166,9 +197,9 @@ public record RpcConfig(int maxPayloadBytes, int maxInFlightPerConnection, Durat
 
         /** The configuration; throws IllegalArgumentException naming the first invalid setting. */
         public RpcConfig build() {
-            return new RpcConfig(maxPayloadBytes, maxInFlightPerConnection, connectTimeout, reconnectBackoffMin,
-                    reconnectBackoffMax, socketSendBufferBytes, socketReceiveBufferBytes, tcpNoDelay,
-                    directPayloadThresholdBytes, clock, random, metricRegistry);
+            return new RpcConfig(maxPayloadBytes, maxInFlightPerConnection, maxBufferedRequestBytes, maxConnections,
+                    connectTimeout, reconnectBackoffMin, reconnectBackoffMax, socketSendBufferBytes,
+                    socketReceiveBufferBytes, tcpNoDelay, directPayloadThresholdBytes, clock, random, metricRegistry);
         }
     }
 }

@@ -37,6 +37,10 @@ import org.slf4j.LoggerFactory;
  * and the reads that lead to them (see {@link ServerConnection}), and a task may block. The default starts a
  * virtual thread named {@code rpc-request} per task. A connection whose client breaks the protocol is closed
  * with one log line (rate-limited across connections); the server goes on serving the others.
+ *
+ * <p>Memory: request payloads of all connections together take at most {@code maxBufferedRequestBytes};
+ * a connection whose next payload does not fit stops reading until it does. Connections beyond
+ * {@code maxConnections} are closed as soon as they are accepted.
  */
 public final class RpcServer implements AutoCloseable {
 
@@ -48,6 +52,9 @@ public final class RpcServer implements AutoCloseable {
     private final Executor requestExecutor;
     private final RpcServerMetrics metrics;
     private final RateLimitedLog warnings;
+    /** Separate from the protocol warnings, so that a connection flood cannot hide protocol errors. */
+    private final RateLimitedLog refusals;
+    private final RequestBudget requestBudget;
     private final Map<Integer, RpcHandler> handlers = new ConcurrentHashMap<>();
     private final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
     private volatile ServerSocketChannel serverChannel;
@@ -70,6 +77,8 @@ public final class RpcServer implements AutoCloseable {
         MetricRegistry registry = config.metricRegistry() != null ? config.metricRegistry() : new MetricRegistry();
         this.metrics = new RpcServerMetrics(registry);
         this.warnings = new RateLimitedLog(LOG, config.clock(), 5, Duration.ofSeconds(10));
+        this.refusals = new RateLimitedLog(LOG, config.clock(), 1, Duration.ofSeconds(10));
+        this.requestBudget = new RequestBudget(config.maxBufferedRequestBytes(), metrics.bufferedRequestBytes()::inc);
     }
 
     /**
@@ -121,6 +130,14 @@ public final class RpcServer implements AutoCloseable {
     /** This server's metrics (shared with other servers of the same registry). */
     public RpcServerMetrics metrics() {
         return metrics;
+    }
+
+    /**
+     * Request payload bytes this server holds now out of {@code maxBufferedRequestBytes}: payloads being read
+     * or whose request has not finished. 0 once the server is idle.
+     */
+    public long bufferedRequestBytes() {
+        return requestBudget.inUse();
     }
 
     /** Connections currently open. */
@@ -175,6 +192,10 @@ public final class RpcServer implements AutoCloseable {
         return config.clock();
     }
 
+    RequestBudget requestBudget() {
+        return requestBudget;
+    }
+
     RpcHandler handler(final int methodId) {
         return handlers.get(methodId);
     }
@@ -209,6 +230,14 @@ public final class RpcServer implements AutoCloseable {
     }
 
     private void adopt(final SocketChannel accepted) {
+        // Only this thread adds connections, so the count cannot grow between the check and the add.
+        if (connections.size() >= config.maxConnections()) {
+            metrics.connectionsRefused().inc();
+            refusals.warn("rpc server " + boundAddress + ": refusing a connection, "
+                    + config.maxConnections() + " are open (maxConnections)");
+            closeQuietly(accepted);
+            return;
+        }
         InetSocketAddress peer;
         try {
             accepted.setOption(StandardSocketOptions.TCP_NODELAY, config.tcpNoDelay());

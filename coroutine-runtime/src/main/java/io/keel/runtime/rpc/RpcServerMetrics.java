@@ -20,6 +20,8 @@ public final class RpcServerMetrics {
     private final Counter bytesIn;
     private final Counter bytesOut;
     private final Counter inFlight;
+    private final Counter connectionsRefused;
+    private final Counter bufferedRequestBytes;
     private final Timer handlerLatency;
 
     RpcServerMetrics(final MetricRegistry registry) {
@@ -30,6 +32,9 @@ public final class RpcServerMetrics {
         bytesIn = registry.counter(PREFIX + "bytes_in");
         bytesOut = registry.counter(PREFIX + "bytes_out");
         inFlight = registry.counter(PREFIX + "in_flight");
+        connectionsRefused = registry.counter(PREFIX + "connections_refused");
+        // A counter used as a gauge, like in_flight: servers sharing a registry then add up instead of clashing.
+        bufferedRequestBytes = registry.counter(PREFIX + "buffered_request_bytes");
         handlerLatency = registry.timer(PREFIX + "handler_latency",
                 () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
     }
@@ -67,6 +72,19 @@ public final class RpcServerMetrics {
     /** Requests read whose response has not been written yet. */
     public Counter inFlight() {
         return inFlight;
+    }
+
+    /** Connections closed at once because the server already had {@code maxConnections}. */
+    public Counter connectionsRefused() {
+        return connectionsRefused;
+    }
+
+    /**
+     * Request payload bytes taken from the servers' budgets ({@code maxBufferedRequestBytes}) and not yet
+     * given back: allocated for a request being read or running, until its response is written or abandoned.
+     */
+    public Counter bufferedRequestBytes() {
+        return bufferedRequestBytes;
     }
 
     /** Time from reading a request to having written its response, on the configured clock. */

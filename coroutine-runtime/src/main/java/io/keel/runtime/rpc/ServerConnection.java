@@ -2,8 +2,10 @@ package io.keel.runtime.rpc;
 
 import io.keel.runtime.time.Deadline;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -28,6 +30,13 @@ import org.slf4j.LoggerFactory;
  * response has reached the socket, so a client that does not read its responses stalls its own requests and
  * nothing piles up in memory.
  *
+ * <p>Memory budget: before allocating a request's payload the reader takes its length from the budget all
+ * connections of the server share ({@code maxBufferedRequestBytes}). While the budget cannot cover it the
+ * reader waits (parked, not spinning), so this connection stops reading and TCP pushes back on its client,
+ * while other connections go on as far as the budget lets them. The bytes go back once the request's
+ * response is written or abandoned; a frame that is not run (a ping's payload, a request refused after
+ * GO_AWAY, a frame cut short by a failure) gives its bytes back at once.
+ *
  * <p>Going away: before a graceful close the server tells the client, in a GO_AWAY frame, the highest request
  * id it admitted; from that moment it admits no more, so the client can resend every call above that id on a
  * new connection without running anything twice.
@@ -43,6 +52,7 @@ final class ServerConnection {
     private final int maxInFlight;
     private final int maxPayloadBytes;
     private final RpcServerMetrics metrics;
+    private final RequestBudget budget;
     private final FrameReader reader;
     private final FrameWriter writer;
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -51,6 +61,11 @@ final class ServerConnection {
     private final Object admission = new Object();
     private boolean goingAway;
     private long lastAdmittedRequestId;
+    /**
+     * Budget bytes taken for the payload being read, not yet part of a complete frame. Only the current reader
+     * touches it; the relay hands it on with a happens-before edge, like the reader itself.
+     */
+    private long readingReservation;
 
     ServerConnection(final RpcServer server, final SocketChannel channel, final InetSocketAddress peer,
             final RpcConfig config, final RpcServerMetrics metrics) {
@@ -60,8 +75,9 @@ final class ServerConnection {
         this.maxInFlight = config.maxInFlightPerConnection();
         this.maxPayloadBytes = config.maxPayloadBytes();
         this.metrics = metrics;
+        this.budget = server.requestBudget();
         this.reader = new FrameReader(channel, config.maxPayloadBytes(), config.directPayloadThresholdBytes(),
-                metrics.bytesIn()::inc);
+                metrics.bytesIn()::inc, this::reservePayload);
         this.writer = new FrameWriter(channel, failure -> close("write failed: " + failure),
                 metrics.bytesOut()::inc);
     }
@@ -100,6 +116,8 @@ final class ServerConnection {
             // The socket is being abandoned either way.
         }
         writer.close();
+        // A reader waiting for budget must notice the close and give up its place in the queue.
+        budget.wakeAll();
         int running = inFlight.get();
         LOG.debug("rpc server: closed the connection from {} ({}); {} requests were running", peer, reason,
                 running);
@@ -123,7 +141,10 @@ final class ServerConnection {
         }
     }
 
-    /** Reads until a request is admitted, answering pings on the way; null once the connection is closed. */
+    /**
+     * Reads until a request is admitted, answering pings on the way; null once the connection is closed. An
+     * admitted request owns {@code payloadLength} bytes of the budget; every other frame has given them back.
+     */
     private Frame nextRequest() {
         try {
             while (!closed.get()) {
@@ -132,20 +153,29 @@ final class ServerConnection {
                     close("the client closed the connection");
                     return null;
                 }
-                switch (frame.header().kind()) {
-                    case REQUEST -> {
-                        if (admit(frame.header().requestId())) {
-                            return frame;
+                // The payload's bytes belong to the frame now: the reservation ended with the frame complete.
+                readingReservation = 0;
+                boolean admitted = false;
+                try {
+                    switch (frame.header().kind()) {
+                        case REQUEST -> admitted = admit(frame.header().requestId());
+                        case PING -> {
+                            // Waiting for the pong keeps a client that pings without reading from growing our
+                            // queue.
+                            OutboundFrame pong = OutboundFrame.of(FrameKind.PONG, 0, frame.header().requestId());
+                            writer.send(pong);
+                            pong.awaitSettled();
                         }
+                        default -> throw new RpcProtocolException(ProtocolError.UNEXPECTED_KIND,
+                                "a server does not accept " + frame.header().kind() + " frames");
                     }
-                    case PING -> {
-                        // Waiting for the pong keeps a client that pings without reading from growing our queue.
-                        OutboundFrame pong = OutboundFrame.of(FrameKind.PONG, 0, frame.header().requestId());
-                        writer.send(pong);
-                        pong.awaitSettled();
+                } finally {
+                    if (!admitted) {
+                        budget.release(frame.header().payloadLength());
                     }
-                    default -> throw new RpcProtocolException(ProtocolError.UNEXPECTED_KIND,
-                            "a server does not accept " + frame.header().kind() + " frames");
+                }
+                if (admitted) {
+                    return frame;
                 }
             }
         } catch (RpcProtocolException broken) {
@@ -161,8 +191,23 @@ final class ServerConnection {
             // Say, out of direct memory for a payload: with no reader, the connection would stay open for good.
             close("the reader failed: " + unexpected);
             throw unexpected;
+        } finally {
+            // A payload cut short (EOF, close, a bad checksum) never becomes a request that would give it back.
+            budget.release(readingReservation);
+            readingReservation = 0;
         }
         return null;
+    }
+
+    /** Called by the reader before it allocates a payload: waits, parked, until the server's budget has room. */
+    private void reservePayload(final int length) throws IOException {
+        if (!budget.acquire(length, closed::get)) {
+            if (closed.get()) {
+                throw new ClosedChannelException();
+            }
+            throw new InterruptedIOException("interrupted while waiting for " + length + " bytes of request budget");
+        }
+        readingReservation = length;
     }
 
     /** False once GO_AWAY is decided: the request is dropped unanswered, and the client resends it elsewhere. */
@@ -185,6 +230,8 @@ final class ServerConnection {
         try {
             serve(request);
         } finally {
+            // Before the slot is freed, so that a reader restarted below finds the bytes available.
+            budget.release(request.header().payloadLength());
             metrics.inFlight().dec();
             // Only the request that frees a slot of a full connection restarts reading: exactly one reader.
             if (inFlight.getAndDecrement() == maxInFlight && !closed.get()) {
