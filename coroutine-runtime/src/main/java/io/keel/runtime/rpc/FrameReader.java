@@ -1,5 +1,6 @@
 package io.keel.runtime.rpc;
 
+import io.keel.runtime.time.Clock;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,17 +16,31 @@ import java.util.function.LongConsumer;
  * its own heap buffer (it must outlive the read buffer, which is reused). Of a larger payload only the bytes
  * that arrived together with its header are copied; the kernel writes the rest into the payload buffer.
  *
- * <p>Not thread-safe; the server hands it from one reader thread to the next with a happens-before edge.
+ * <p>Partial frames: given a clock, the reader notes when it first has to wait on the socket in the middle of a
+ * frame ({@link #partialFrameSince()}), so that a server can close peers that start a frame and never finish
+ * it. A frame that arrives with one read costs nothing; one that needs more reads costs one clock reading and
+ * two volatile writes (note and clear), not one per read.
+ *
+ * <p>Not thread-safe, except {@link #partialFrameSince()}; the server hands it from one reader thread to the
+ * next with a happens-before edge.
  */
 final class FrameReader {
 
     static final int READ_BUFFER_BYTES = 64 * 1024;
+    /** {@link #partialFrameSince()} while no frame is partly read (or waiting is not the peer's doing). */
+    static final long NO_PARTIAL_FRAME = Long.MIN_VALUE;
     /** Below this many missing bytes one read into the read buffer is better: it may bring the next frames. */
     private static final int DIRECT_READ_MIN_BYTES = 16 * 1024;
 
     private final ReadableByteChannel channel;
     private final FrameDecoder decoder;
     private final LongConsumer bytesRead;
+    /** Null when partial frames are not timed (the client: its server is trusted to finish frames). */
+    private final Clock clock;
+    /** Read by the server's sweep on another thread; written by the reader only. */
+    private volatile long partialFrameSince = NO_PARTIAL_FRAME;
+    /** The reader's own copy of "partialFrameSince is set", so that the hot path reads no volatile field. */
+    private boolean partialFrameTimed;
     /** Always in read mode: the unread bytes are [position, limit). */
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES).flip();
 
@@ -38,13 +53,17 @@ final class FrameReader {
 
     FrameReader(final ReadableByteChannel channel, final int maxPayloadBytes, final int directPayloadThreshold,
             final LongConsumer bytesRead) {
-        this(channel, maxPayloadBytes, directPayloadThreshold, bytesRead, length -> { });
+        this(channel, maxPayloadBytes, directPayloadThreshold, bytesRead, length -> { }, null);
     }
 
+    /**
+     * @param clock times partial frames ({@link #partialFrameSince()}), or null for no timing
+     */
     FrameReader(final ReadableByteChannel channel, final int maxPayloadBytes, final int directPayloadThreshold,
-            final LongConsumer bytesRead, final PayloadReservation reservation) {
+            final LongConsumer bytesRead, final PayloadReservation reservation, final Clock clock) {
         this.channel = channel;
         this.bytesRead = bytesRead;
+        this.clock = clock;
         this.decoder = new FrameDecoder(maxPayloadBytes, length -> {
             try {
                 reservation.reserve(length);
@@ -59,6 +78,25 @@ final class FrameReader {
     /** True when bytes already read from the socket await decoding. */
     boolean hasBufferedBytes() {
         return readBuffer.hasRemaining();
+    }
+
+    /**
+     * When the reader began waiting on the socket for the rest of the current frame, in the clock's
+     * nanoseconds, or {@link #NO_PARTIAL_FRAME}. Safe to call from any thread.
+     */
+    long partialFrameSince() {
+        return partialFrameSince;
+    }
+
+    /**
+     * Stops timing the current frame until the reader next waits on the socket for it; for waits that are not
+     * the peer's doing, such as the server's request budget. Reader thread only.
+     */
+    void suspendPartialFrameTimer() {
+        if (partialFrameTimed) {
+            partialFrameTimed = false;
+            partialFrameSince = NO_PARTIAL_FRAME;
+        }
     }
 
     /**
@@ -78,7 +116,15 @@ final class FrameReader {
                 throw refused.getCause();
             }
             if (frame != null) {
+                suspendPartialFrameTimer();
                 return frame;
+            }
+            if (!partialFrameTimed && clock != null && !decoder.isBetweenFrames()) {
+                // Noted only now, right before waiting on the peer, rather than when the first byte came: in
+                // between, the server may have stopped reading on purpose (in-flight limit), which is not the
+                // peer's fault. When reading, the two moments are microseconds apart.
+                partialFrameTimed = true;
+                partialFrameSince = clock.nanoTime();
             }
             ByteBuffer payload = decoder.pendingPayload();
             int read;

@@ -77,7 +77,28 @@ final class RequestBudget {
         }
     }
 
-    /** Gives back {@code bytes} taken by {@link #acquire}. */
+    /**
+     * Takes {@code bytes} if they are available at once and nobody is queued before us.
+     *
+     * @return true when the bytes were taken; false, with nothing taken, when {@link #acquire} would wait
+     */
+    boolean tryAcquire(final long bytes) {
+        if (bytes > capacity || bytes < 0) {
+            throw new IllegalArgumentException("cannot take " + bytes + " bytes of a budget of " + capacity);
+        }
+        lock.lock();
+        try {
+            if (waiters.isEmpty() && inUse + bytes <= capacity) {
+                take(bytes);
+                return true;
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Gives back {@code bytes} taken by {@link #acquire} or {@link #tryAcquire}. */
     void release(final long bytes) {
         if (bytes == 0) {
             return;

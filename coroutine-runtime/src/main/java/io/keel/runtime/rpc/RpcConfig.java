@@ -19,6 +19,8 @@ import java.util.Objects;
  *     being read or running); a connection whose next payload does not fit stops reading until it does. At
  *     least {@code maxPayloadBytes}, so that every valid request fits on its own
  * @param maxConnections connections a server keeps open at once; it closes any connection beyond that at once
+ * @param partialFrameTimeout once the first byte of a frame has reached a server, the whole frame must follow
+ *     within this time, or the server closes the connection; connections idle between frames stay open
  * @param connectTimeout longest wait for one TCP connect (a call's deadline may cut it shorter)
  * @param reconnectBackoffMin delay after the first failed connection attempt
  * @param reconnectBackoffMax the delay between attempts doubles up to this
@@ -32,7 +34,7 @@ import java.util.Objects;
  * @param metricRegistry where metrics are registered, or null for a private registry
  */
 public record RpcConfig(int maxPayloadBytes, int maxInFlightPerConnection, long maxBufferedRequestBytes,
-        int maxConnections, Duration connectTimeout,
+        int maxConnections, Duration partialFrameTimeout, Duration connectTimeout,
         Duration reconnectBackoffMin, Duration reconnectBackoffMax, int socketSendBufferBytes,
         int socketReceiveBufferBytes, boolean tcpNoDelay, int directPayloadThresholdBytes, Clock clock,
         RandomSource random, MetricRegistry metricRegistry) {
@@ -56,6 +58,7 @@ public record RpcConfig(int maxPayloadBytes, int maxInFlightPerConnection, long 
         if (maxConnections < 1) {
             throw new IllegalArgumentException("maxConnections must be at least 1, was " + maxConnections);
         }
+        requirePositive(partialFrameTimeout, "partialFrameTimeout");
         requirePositive(connectTimeout, "connectTimeout");
         requirePositive(reconnectBackoffMin, "reconnectBackoffMin");
         requirePositive(reconnectBackoffMax, "reconnectBackoffMax");
@@ -74,7 +77,7 @@ public record RpcConfig(int maxPayloadBytes, int maxInFlightPerConnection, long 
 
     /**
      * The defaults: 16 MiB payloads, 128 requests in flight per connection, 256 MiB of buffered requests and
-     * 1024 connections per server, 50 ms..5 s backoff.
+     * 1024 connections per server, 30 s for a started frame to arrive in full, 50 ms..5 s backoff.
      */
     public static RpcConfig defaults() {
         return builder().build();
@@ -89,7 +92,8 @@ public record RpcConfig(int maxPayloadBytes, int maxInFlightPerConnection, long 
     public Builder toBuilder() {
         return new Builder().maxPayloadBytes(maxPayloadBytes).maxInFlightPerConnection(maxInFlightPerConnection)
                 .maxBufferedRequestBytes(maxBufferedRequestBytes).maxConnections(maxConnections)
-                .connectTimeout(connectTimeout).reconnectBackoff(reconnectBackoffMin, reconnectBackoffMax)
+                .partialFrameTimeout(partialFrameTimeout).connectTimeout(connectTimeout)
+                .reconnectBackoff(reconnectBackoffMin, reconnectBackoffMax)
                 .socketBuffers(socketSendBufferBytes, socketReceiveBufferBytes).tcpNoDelay(tcpNoDelay)
                 .directPayloadThresholdBytes(directPayloadThresholdBytes).clock(clock).random(random)
                 .metricRegistry(metricRegistry);
@@ -97,7 +101,7 @@ public record RpcConfig(int maxPayloadBytes, int maxInFlightPerConnection, long 
 
     private static void requirePositive(final Duration duration, final String name) {
         if (duration == null || duration.isNegative() || duration.isZero()) {
-            throw new IllegalArgumentException(name + " must be a positive duration");
+            throw new IllegalArgumentException(name + " must be a positive duration, was " + duration);
         }
     }
 
@@ -107,6 +111,7 @@ public record RpcConfig(int maxPayloadBytes, int maxInFlightPerConnection, long 
         private int maxInFlightPerConnection = 128;
         private long maxBufferedRequestBytes = 256L * 1024 * 1024;
         private int maxConnections = 1024;
+        private Duration partialFrameTimeout = Duration.ofSeconds(30);
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration reconnectBackoffMin = Duration.ofMillis(50);
         private Duration reconnectBackoffMax = Duration.ofSeconds(5);
@@ -142,6 +147,12 @@ public record RpcConfig(int maxPayloadBytes, int maxInFlightPerConnection, long 
         /** Connections a server keeps open at once. */
         public Builder maxConnections(final int connections) {
             this.maxConnections = connections;
+            return this;
+        }
+
+        /** Longest time a server waits for the rest of a frame whose first byte has arrived. */
+        public Builder partialFrameTimeout(final Duration timeout) {
+            this.partialFrameTimeout = timeout;
             return this;
         }
 
@@ -198,8 +209,9 @@ public record RpcConfig(int maxPayloadBytes, int maxInFlightPerConnection, long 
         /** The configuration; throws IllegalArgumentException naming the first invalid setting. */
         public RpcConfig build() {
             return new RpcConfig(maxPayloadBytes, maxInFlightPerConnection, maxBufferedRequestBytes, maxConnections,
-                    connectTimeout, reconnectBackoffMin, reconnectBackoffMax, socketSendBufferBytes,
-                    socketReceiveBufferBytes, tcpNoDelay, directPayloadThresholdBytes, clock, random, metricRegistry);
+                    partialFrameTimeout, connectTimeout, reconnectBackoffMin, reconnectBackoffMax,
+                    socketSendBufferBytes, socketReceiveBufferBytes, tcpNoDelay, directPayloadThresholdBytes, clock,
+                    random, metricRegistry);
         }
     }
 }

@@ -3,6 +3,7 @@ package io.keel.runtime.rpc;
 import com.codahale.metrics.MetricRegistry;
 import io.keel.runtime.time.Clock;
 import io.keel.runtime.time.Deadline;
+import io.keel.runtime.time.Timer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -41,12 +42,19 @@ import org.slf4j.LoggerFactory;
  * <p>Memory: request payloads of all connections together take at most {@code maxBufferedRequestBytes};
  * a connection whose next payload does not fit stops reading until it does. Connections beyond
  * {@code maxConnections} are closed as soon as they are accepted.
+ *
+ * <p>Partial frames: a connection whose peer starts a frame and does not finish it within
+ * {@code partialFrameTimeout} is closed, so that it cannot hold budget bytes for good. One periodic sweep per
+ * server checks every connection's "waiting for the rest of a frame since" time; reading a frame arms nothing.
+ * Connections idle between frames are left alone.
  */
 public final class RpcServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RpcServer.class);
     /** How long close() lets a GO_AWAY frame wait for a client that does not read. */
     private static final Duration GO_AWAY_WRITE_TIMEOUT = Duration.ofMillis(200);
+    /** The sweep for partial frames runs this often at most; a close comes at most this late. */
+    private static final Duration MAX_SWEEP_PERIOD = Duration.ofSeconds(1);
 
     private final RpcConfig config;
     private final Executor requestExecutor;
@@ -55,12 +63,15 @@ public final class RpcServer implements AutoCloseable {
     /** Separate from the protocol warnings, so that a connection flood cannot hide protocol errors. */
     private final RateLimitedLog refusals;
     private final RequestBudget requestBudget;
+    private final Duration sweepPeriod;
     private final Map<Integer, RpcHandler> handlers = new ConcurrentHashMap<>();
     private final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
     private volatile ServerSocketChannel serverChannel;
     private volatile InetSocketAddress boundAddress;
     private volatile Thread acceptor;
     private volatile boolean closing;
+    /** The next partial-frame sweep; guarded by this, so that close() cannot miss one being rescheduled. */
+    private Timer sweepTimer;
 
     /** A server running each request on a new virtual thread. */
     public RpcServer(final RpcConfig config) {
@@ -79,6 +90,10 @@ public final class RpcServer implements AutoCloseable {
         this.warnings = new RateLimitedLog(LOG, config.clock(), 5, Duration.ofSeconds(10));
         this.refusals = new RateLimitedLog(LOG, config.clock(), 1, Duration.ofSeconds(10));
         this.requestBudget = new RequestBudget(config.maxBufferedRequestBytes(), metrics.bufferedRequestBytes()::inc);
+        Duration quarter = config.partialFrameTimeout().dividedBy(4);
+        // At least 1 ms: a timeout of a few nanoseconds must not make the sweep spin.
+        this.sweepPeriod = quarter.compareTo(MAX_SWEEP_PERIOD) < 0 ? maxOf(quarter, Duration.ofMillis(1))
+                : MAX_SWEEP_PERIOD;
     }
 
     /**
@@ -118,6 +133,7 @@ public final class RpcServer implements AutoCloseable {
         serverChannel = channel;
         boundAddress = (InetSocketAddress) channel.getLocalAddress();
         acceptor = Thread.ofVirtual().name("rpc-accept-" + boundAddress.getPort()).start(this::acceptLoop);
+        scheduleSweep();
         LOG.info("rpc server listening on {}", boundAddress);
         return boundAddress;
     }
@@ -160,6 +176,10 @@ public final class RpcServer implements AutoCloseable {
             }
             closing = true;
             accepting = acceptor;
+            if (sweepTimer != null) {
+                sweepTimer.cancel();
+                sweepTimer = null;
+            }
         }
         ServerSocketChannel channel = serverChannel;
         if (channel != null) {
@@ -260,6 +280,38 @@ public final class RpcServer implements AutoCloseable {
             return;
         }
         connection.start();
+    }
+
+    private synchronized void scheduleSweep() {
+        if (!closing) {
+            sweepTimer = config.clock().schedule(sweepPeriod, this::sweepPartialFrames);
+        }
+    }
+
+    /**
+     * Runs on the clock's timer thread: reads one volatile field per connection and leaves the closing, which
+     * takes a socket close and a log line, to a virtual thread.
+     */
+    private void sweepPartialFrames() {
+        try {
+            long timeoutNanos = config.partialFrameTimeout().toNanos();
+            long now = config.clock().nanoTime();
+            for (ServerConnection connection : connections) {
+                long since = connection.partialFrameSince();
+                // A frame may complete right after this read; closing it then is harmless, since its peer
+                // took the whole timeout anyway.
+                if (since != FrameReader.NO_PARTIAL_FRAME && now - since >= timeoutNanos) {
+                    Thread.ofVirtual().name("rpc-partial-frame-close")
+                            .start(() -> connection.closeForPartialFrame(now - since, timeoutNanos));
+                }
+            }
+        } finally {
+            scheduleSweep();
+        }
+    }
+
+    private static Duration maxOf(final Duration a, final Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 
     private void pauseAfterAcceptFailure() {

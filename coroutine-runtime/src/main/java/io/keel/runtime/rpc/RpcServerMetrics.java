@@ -22,6 +22,7 @@ public final class RpcServerMetrics {
     private final Counter inFlight;
     private final Counter connectionsRefused;
     private final Counter bufferedRequestBytes;
+    private final Counter partialFrameTimeouts;
     private final Timer handlerLatency;
 
     RpcServerMetrics(final MetricRegistry registry) {
@@ -35,6 +36,7 @@ public final class RpcServerMetrics {
         connectionsRefused = registry.counter(PREFIX + "connections_refused");
         // A counter used as a gauge, like in_flight: servers sharing a registry then add up instead of clashing.
         bufferedRequestBytes = registry.counter(PREFIX + "buffered_request_bytes");
+        partialFrameTimeouts = registry.counter(PREFIX + "partial_frame_timeouts");
         handlerLatency = registry.timer(PREFIX + "handler_latency",
                 () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
     }
@@ -85,6 +87,11 @@ public final class RpcServerMetrics {
      */
     public Counter bufferedRequestBytes() {
         return bufferedRequestBytes;
+    }
+
+    /** Connections closed because a frame, once begun, did not arrive in full within partialFrameTimeout. */
+    public Counter partialFrameTimeouts() {
+        return partialFrameTimeouts;
     }
 
     /** Time from reading a request to having written its response, on the configured clock. */

@@ -77,7 +77,7 @@ final class ServerConnection {
         this.metrics = metrics;
         this.budget = server.requestBudget();
         this.reader = new FrameReader(channel, config.maxPayloadBytes(), config.directPayloadThresholdBytes(),
-                metrics.bytesIn()::inc, this::reservePayload);
+                metrics.bytesIn()::inc, this::reservePayload, config.clock());
         this.writer = new FrameWriter(channel, failure -> close("write failed: " + failure),
                 metrics.bytesOut()::inc);
     }
@@ -105,10 +105,39 @@ final class ServerConnection {
         close(reason);
     }
 
+    /**
+     * When the reader began waiting for the rest of a frame the peer started, in the server clock's
+     * nanoseconds, or {@link FrameReader#NO_PARTIAL_FRAME}. Read by the server's sweep.
+     */
+    long partialFrameSince() {
+        return reader.partialFrameSince();
+    }
+
+    /**
+     * Closes the connection because the peer started a frame {@code waitedNanos} ago and has not finished it.
+     * Closing the socket makes the blocked reader fail, and its failure path returns the budget bytes taken for
+     * the unfinished payload.
+     */
+    void closeForPartialFrame(final long waitedNanos, final long timeoutNanos) {
+        String reason = "a frame begun " + TimeUnit.NANOSECONDS.toMillis(waitedNanos)
+                + " ms ago is still incomplete (partialFrameTimeout " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos)
+                + " ms)";
+        if (closeOnce(reason)) {
+            metrics.partialFrameTimeouts().inc();
+            server.protocolWarning("rpc server " + server.address() + ": closing the connection from " + peer
+                    + ": " + reason);
+        }
+    }
+
     /** Closes the socket; requests still running finish, but their answers go nowhere. */
     void close(final String reason) {
+        closeOnce(reason);
+    }
+
+    /** {@link #close}, telling whether this call closed the connection (false: it was closed already). */
+    private boolean closeOnce(final String reason) {
         if (!closed.compareAndSet(false, true)) {
-            return;
+            return false;
         }
         try {
             channel.close();
@@ -122,6 +151,7 @@ final class ServerConnection {
         LOG.debug("rpc server: closed the connection from {} ({}); {} requests were running", peer, reason,
                 running);
         server.connectionClosed(this);
+        return true;
     }
 
     private void startReader() {
@@ -201,6 +231,12 @@ final class ServerConnection {
 
     /** Called by the reader before it allocates a payload: waits, parked, until the server's budget has room. */
     private void reservePayload(final int length) throws IOException {
+        if (budget.tryAcquire(length)) {
+            readingReservation = length;
+            return;
+        }
+        // Waiting for budget is the server's doing, not the peer's: it must not count against the peer's frame.
+        reader.suspendPartialFrameTimer();
         if (!budget.acquire(length, closed::get)) {
             if (closed.get()) {
                 throw new ClosedChannelException();
