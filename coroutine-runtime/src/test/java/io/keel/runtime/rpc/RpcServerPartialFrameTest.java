@@ -93,6 +93,46 @@ class RpcServerPartialFrameTest {
     }
 
     @Test
+    void timeSpentWaitingForTheBudgetDoesNotCountAgainstThePeer() throws Exception {
+        InetSocketAddress address = startServer();
+        byte[] frame = TestFrames.frame(FrameKind.REQUEST, 1, ECHO, new byte[MAX]);
+        try (SocketChannel first = SocketChannel.open(address); SocketChannel second = SocketChannel.open(address);
+                SocketChannel waiting = SocketChannel.open(address)) {
+            // Two stalled payloads fill the budget of two maximal payloads.
+            first.write(ByteBuffer.wrap(frame, 0, FrameCodec.HEADER_BYTES + 10));
+            waitUntil(() -> server.bufferedRequestBytes() == MAX);
+            second.write(ByteBuffer.wrap(frame, 0, FrameCodec.HEADER_BYTES + 10));
+            waitUntil(() -> server.bufferedRequestBytes() == 2L * MAX);
+            // The third header comes in two pieces, so its frame is timed before its reader waits for budget.
+            long before = server.metrics().bytesIn().getCount();
+            waiting.write(ByteBuffer.wrap(frame, 0, 10));
+            waitUntil(() -> server.metrics().bytesIn().getCount() == before + 10);
+            Thread.sleep(50);
+            waiting.write(ByteBuffer.wrap(frame, 10, FrameCodec.HEADER_BYTES - 10));
+            waitUntil(() -> server.metrics().bytesIn().getCount() == before + FrameCodec.HEADER_BYTES);
+            Thread.sleep(50);
+
+            for (int i = 0; i < 4; i++) {
+                clock.advance(SWEEP);
+            }
+            // The two stalled peers go; the waiting one gets their budget and a fresh timeout for its payload.
+            waitUntil(() -> server.connectionCount() == 1 && server.bufferedRequestBytes() == MAX);
+            Thread.sleep(50);
+            assertThat(server.connectionCount()).isEqualTo(1);
+            assertThat(server.metrics().partialFrameTimeouts().getCount()).isEqualTo(2);
+            assertThat(first.read(ByteBuffer.allocate(1))).isEqualTo(-1);
+
+            // It sends no payload either, so it goes one timeout later.
+            for (int i = 0; i < 8 && server.connectionCount() > 0; i++) {
+                clock.advance(SWEEP);
+                waitUntil(() -> server.connectionCount() == 0, 200);
+            }
+            assertThat(server.metrics().partialFrameTimeouts().getCount()).isEqualTo(3);
+            waitUntil(() -> server.bufferedRequestBytes() == 0);
+        }
+    }
+
+    @Test
     void closeCancelsTheSweep() throws Exception {
         startServer();
         assertThat(clock.pendingTimers()).isEqualTo(1);
