@@ -40,13 +40,10 @@ final class RequestBudget {
      * @throws IllegalArgumentException when {@code bytes} exceeds the whole budget, which would wait forever
      */
     boolean acquire(final long bytes, final BooleanSupplier abandoned) {
-        if (bytes > capacity || bytes < 0) {
-            throw new IllegalArgumentException("cannot take " + bytes + " bytes of a budget of " + capacity);
-        }
+        checkFits(bytes);
         lock.lock();
         try {
-            if (waiters.isEmpty() && inUse + bytes <= capacity) {
-                take(bytes);
+            if (takeIfFirstAndFits(bytes)) {
                 return true;
             }
             Waiter self = new Waiter(lock.newCondition());
@@ -83,19 +80,28 @@ final class RequestBudget {
      * @return true when the bytes were taken; false, with nothing taken, when {@link #acquire} would wait
      */
     boolean tryAcquire(final long bytes) {
-        if (bytes > capacity || bytes < 0) {
-            throw new IllegalArgumentException("cannot take " + bytes + " bytes of a budget of " + capacity);
-        }
+        checkFits(bytes);
         lock.lock();
         try {
-            if (waiters.isEmpty() && inUse + bytes <= capacity) {
-                take(bytes);
-                return true;
-            }
-            return false;
+            return takeIfFirstAndFits(bytes);
         } finally {
             lock.unlock();
         }
+    }
+
+    private void checkFits(final long bytes) {
+        if (bytes > capacity || bytes < 0) {
+            throw new IllegalArgumentException("cannot take " + bytes + " bytes of a budget of " + capacity);
+        }
+    }
+
+    /** With the lock held: takes the bytes when nobody waits before us and they fit. */
+    private boolean takeIfFirstAndFits(final long bytes) {
+        if (waiters.isEmpty() && inUse + bytes <= capacity) {
+            take(bytes);
+            return true;
+        }
+        return false;
     }
 
     /** Gives back {@code bytes} taken by {@link #acquire} or {@link #tryAcquire}. */
