@@ -65,6 +65,13 @@ final class BlockGroup {
 
     /** Takes a free block (reference count 1, no sector written) or throws when none is left. */
     long allocate() throws StoreFullException {
+        long block = findFree();
+        claim(block);
+        return block;
+    }
+
+    /** A free block, without taking it (a record that claims it is applied next). */
+    long findFree() throws StoreFullException {
         if (freeBlocks == 0) {
             throw new StoreFullException("allocation group at block " + firstBlock + " has no free block ("
                     + blockCount + " blocks, " + quarantine.size() + " waiting for the journal)");
@@ -73,7 +80,6 @@ final class BlockGroup {
             int index = cursor;
             cursor = cursor + 1 == blockCount ? 0 : cursor + 1;
             if (references[index] == 0) {
-                claimIndex(index);
                 return firstBlock + index;
             }
         }

@@ -1,0 +1,276 @@
+package io.keel.chunk.store;
+
+import com.codahale.metrics.Gauge;
+import io.keel.chunk.device.BlockDevice;
+import io.keel.chunk.device.DeviceFormatter;
+import io.keel.chunk.device.DeviceIdentity;
+import io.keel.chunk.device.DeviceLayout;
+import io.keel.chunk.device.DeviceOpener;
+import io.keel.chunk.device.DeviceRole;
+import io.keel.chunk.device.LayoutOptions;
+import io.keel.chunk.device.OpenedDevice;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The chunk server's store on one data device: formats and opens the device, runs one
+ * {@link StoreWorker} per allocation group, routes every extent to the worker that owns it
+ * (hashed at creation; a snapshot lives with its parent), and runs the scrubber. This is the
+ * in-process {@link ExtentStore}; {@code ExtentStoreService} offers the same over the internal RPC.
+ */
+public final class ChunkStore implements ExtentStore, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ChunkStore.class);
+
+    private final BlockDevice device;
+    private final DeviceLayout layout;
+    private final StoreMetrics metrics;
+    private final List<StoreWorker> workers;
+    private final ConcurrentHashMap<Long, StoreWorker> owners = new ConcurrentHashMap<>();
+    private final Scrubber scrubber;
+
+    private ChunkStore(final BlockDevice device, final DeviceLayout layout, final StoreMetrics metrics,
+            final List<StoreWorker> workers, final StoreOptions options) throws IOException {
+        this.device = device;
+        this.layout = layout;
+        this.metrics = metrics;
+        this.workers = workers;
+        for (StoreWorker worker : workers) {
+            for (long id : worker.extentIds()) {
+                owners.put(id, worker);
+            }
+        }
+        this.scrubber = new Scrubber(this, options);
+    }
+
+    /**
+     * Formats {@code device} as a data device with embedded journals and returns nothing: open it
+     * next. Refuses a device that already belongs to a Keel cluster unless {@code force}.
+     */
+    public static void format(final BlockDevice device, final DeviceIdentity identity, final LayoutOptions options,
+            final boolean force) throws IOException {
+        DeviceFormatter.format(device, identity, DeviceRole.DATA, options, force);
+        OpenedDevice opened = DeviceOpener.open(device, identity.clusterId(), identity.nodeId(), DeviceRole.DATA);
+        DeviceLayout layout = opened.layout();
+        for (int worker = 0; worker < layout.workers(); worker++) {
+            StoreWorker.format(worker, device, layout, journalId(identity.deviceId(), worker));
+        }
+        device.flush();
+        LOG.info("formatted chunk store on {}: {} workers, {} blocks of {} bytes, extents of {} bytes",
+                device.path(), layout.workers(), layout.totalBlocks(), layout.blockSize(), layout.extentSize());
+    }
+
+    /**
+     * Opens a formatted data device of this cluster and node, recovering every worker (newest
+     * checkpoint plus journal replay). The store owns {@code device} from now on and closes it.
+     */
+    public static ChunkStore open(final BlockDevice device, final UUID clusterId, final UUID nodeId,
+            final StoreOptions options) throws IOException {
+        OpenedDevice opened = DeviceOpener.open(device, clusterId, nodeId, DeviceRole.DATA);
+        DeviceLayout layout = opened.layout();
+        UUID deviceId = opened.superblock().identity().deviceId();
+        StoreMetrics metrics = new StoreMetrics(options.metrics(), "keel.chunk." + deviceId);
+        BlockBuffers buffers = new BlockBuffers(layout.blockSize(), device.alignment(), 256);
+        List<StoreWorker> workers = new ArrayList<>();
+        try {
+            for (int index = 0; index < layout.workers(); index++) {
+                workers.add(StoreWorker.open(index, device, layout, journalId(deviceId, index), options, metrics,
+                        buffers));
+            }
+            ChunkStore store = new ChunkStore(device, layout, metrics, workers, options);
+            store.registerGauges(options, deviceId);
+            store.scrubber.start();
+            return store;
+        } catch (IOException | RuntimeException e) {
+            for (StoreWorker worker : workers) {
+                try {
+                    worker.close();
+                } catch (IOException closing) {
+                    e.addSuppressed(closing);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private static UUID journalId(final UUID deviceId, final int worker) {
+        return new UUID(deviceId.getMostSignificantBits(), deviceId.getLeastSignificantBits() + worker + 1);
+    }
+
+    private void registerGauges(final StoreOptions options, final UUID deviceId) {
+        if (options.metrics() == null) {
+            return;
+        }
+        String prefix = "keel.chunk." + deviceId;
+        options.metrics().register(prefix + ".free_bytes", (Gauge<Long>) () -> stats().freeBytes());
+        options.metrics().register(prefix + ".dirty_sectors", (Gauge<Long>) () -> stats().dirtySectors());
+    }
+
+    @Override
+    public int sectorSize() {
+        return layout.sectorSize();
+    }
+
+    @Override
+    public int blockSize() {
+        return layout.blockSize();
+    }
+
+    @Override
+    public long extentSize() {
+        return layout.extentSize();
+    }
+
+    /** The device this store lives on. */
+    public BlockDevice device() {
+        return device;
+    }
+
+    @Override
+    public void create(final long extentId, final long epoch) throws IOException {
+        StoreWorker worker = workers.get(Math.floorMod(Long.hashCode(extentId * 0x9E3779B97F4A7C15L), workers.size()));
+        if (owners.putIfAbsent(extentId, worker) != null) {
+            throw new ExtentExistsException(extentId);
+        }
+        try {
+            worker.create(extentId, epoch);
+        } catch (IOException | RuntimeException e) {
+            owners.remove(extentId, worker);
+            throw e;
+        }
+    }
+
+    @Override
+    public void delete(final long extentId, final long epoch) throws IOException {
+        StoreWorker worker = owner(extentId);
+        worker.delete(extentId, epoch);
+        owners.remove(extentId, worker);
+    }
+
+    @Override
+    public void advanceEpoch(final long extentId, final long epoch) throws IOException {
+        owner(extentId).advanceEpoch(extentId, epoch);
+    }
+
+    @Override
+    public long write(final long extentId, final long epoch, final long offset, final ByteBuffer data)
+            throws IOException {
+        checkRange(offset, data.remaining());
+        return owner(extentId).write(extentId, epoch, offset, data);
+    }
+
+    @Override
+    public void read(final long extentId, final long offset, final ByteBuffer target) throws IOException {
+        checkRange(offset, target.remaining());
+        owner(extentId).read(extentId, offset, target);
+    }
+
+    @Override
+    public long unmap(final long extentId, final long epoch, final long offset, final long length) throws IOException {
+        checkRange(offset, length);
+        return owner(extentId).unmap(extentId, epoch, offset, length);
+    }
+
+    @Override
+    public void snapshot(final long parentId, final long childId, final long epoch) throws IOException {
+        StoreWorker worker = owner(parentId);
+        if (owners.putIfAbsent(childId, worker) != null) {
+            throw new ExtentExistsException(childId);
+        }
+        try {
+            worker.snapshot(parentId, childId, epoch);
+        } catch (IOException | RuntimeException e) {
+            owners.remove(childId, worker);
+            throw e;
+        }
+    }
+
+    @Override
+    public ExtentInfo info(final long extentId) throws IOException {
+        return owner(extentId).info(extentId);
+    }
+
+    @Override
+    public List<ExtentInfo> list() throws IOException {
+        List<ExtentInfo> all = new ArrayList<>();
+        for (StoreWorker worker : workers) {
+            all.addAll(worker.list());
+        }
+        return all;
+    }
+
+    @Override
+    public int[] allocatedBlocks(final long extentId) throws IOException {
+        return owner(extentId).allocatedBlocks(extentId);
+    }
+
+    @Override
+    public StoreStats stats() {
+        long free = 0;
+        long dirty = 0;
+        long total = 0;
+        for (StoreWorker worker : workers) {
+            try {
+                long[] counters = worker.counters();
+                free += counters[0];
+                dirty += counters[1];
+                total += counters[3];
+            } catch (IOException e) {
+                LOG.debug("chunk worker {} did not report counters", worker.index(), e);
+            }
+        }
+        return new StoreStats(total, free, layout.blockSize(), owners.size(), dirty, metrics.checkpoints(),
+                metrics.checksumErrors());
+    }
+
+    /** Scrub progress and findings. */
+    public Scrubber scrubber() {
+        return scrubber;
+    }
+
+    private StoreWorker owner(final long extentId) throws ExtentNotFoundException {
+        StoreWorker worker = owners.get(extentId);
+        if (worker == null) {
+            throw new ExtentNotFoundException(extentId);
+        }
+        return worker;
+    }
+
+    private void checkRange(final long offset, final long length) {
+        int sector = layout.sectorSize();
+        if (offset < 0 || length <= 0 || offset % sector != 0 || length % sector != 0
+                || offset + length > layout.extentSize() || length > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("range [" + offset + ", " + offset + " + " + length
+                    + ") must be non-empty, " + sector + "-byte aligned and inside an extent of "
+                    + layout.extentSize() + " bytes");
+        }
+    }
+
+    /** Stops the scrubber, checkpoints every worker (so the next open replays nothing) and closes the device. */
+    @Override
+    public void close() throws IOException {
+        scrubber.close();
+        IOException error = null;
+        for (StoreWorker worker : workers) {
+            try {
+                worker.close();
+            } catch (IOException e) {
+                if (error == null) {
+                    error = e;
+                } else {
+                    error.addSuppressed(e);
+                }
+            }
+        }
+        device.close();
+        if (error != null) {
+            throw error;
+        }
+    }
+}

@@ -1,0 +1,937 @@
+package io.keel.chunk.store;
+
+import io.keel.chunk.device.BlockDevice;
+import io.keel.chunk.device.DeviceLayout;
+import io.keel.iopattern.AccessPattern;
+import io.keel.iopattern.SequentialDetector;
+import io.keel.iopattern.SequentialDetectorConfig;
+import io.keel.journal.Journal;
+import io.keel.journal.JournalAppend;
+import io.keel.journal.JournalConfig;
+import io.keel.journal.JournalFailedException;
+import io.keel.runtime.context.ThreadContext;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One worker of a chunk store: a single-thread context that owns a share of the extents, their
+ * allocation group, the dirty overlay and the worker's journal. Requests move onto the worker to
+ * decide and record what they do, and leave it for anything that blocks: device reads and direct
+ * writes run on the caller's thread, journal flushes on the journal's committer, and background
+ * apply and checkpoints on the worker's applier.
+ */
+final class StoreWorker implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StoreWorker.class);
+
+    private final int index;
+    private final BlockDevice device;
+    private final DeviceLayout layout;
+    private final StoreOptions options;
+    private final WorkerState state;
+    private final StoreMetrics metrics;
+    private final BlockBuffers buffers;
+    private final int sectorSize;
+    private final int blockSize;
+    private final SequentialDetector sequential;
+    private final HashMap<BlockKey, CompletableFuture<Void>> busyBlocks = new HashMap<>();
+    private final ThreadContext context;
+    private final ThreadContext applier;
+    private Journal journal;
+    private JournalAppend lastAppend;
+    private CompletableFuture<Void> checkpoint;
+    private long checkpointCounter;
+    private volatile IOException failure;
+
+    private StoreWorker(final int index, final BlockDevice device, final DeviceLayout layout,
+            final StoreOptions options, final StoreMetrics metrics, final BlockBuffers buffers) {
+        this.index = index;
+        this.device = device;
+        this.layout = layout;
+        this.options = options;
+        this.metrics = metrics;
+        this.buffers = buffers;
+        this.sectorSize = layout.sectorSize();
+        this.blockSize = layout.blockSize();
+        BlockGroup group = new BlockGroup(layout.firstBlockOf(index), Math.toIntExact(layout.blocksPerGroup()),
+                blockSize / sectorSize);
+        this.state = new WorkerState(group, sectorSize, Math.toIntExact(layout.extentSize() / blockSize));
+        this.sequential = new SequentialDetector(SequentialDetectorConfig.defaults());
+        this.context = ThreadContext.builder("chunk-worker-" + index).clock(options.clock()).build();
+        this.applier = ThreadContext.builder("chunk-apply-" + index).clock(options.clock()).build();
+    }
+
+    /** Writes an empty journal and checkpoint slots for worker {@code index}. */
+    static void format(final int index, final BlockDevice device, final DeviceLayout layout,
+            final java.util.UUID journalId) throws IOException {
+        Journal.format(device.region(layout.journalOffset(index), layout.journalBytes()), journalId);
+        ByteBuffer zeros = buffers(device.alignment(), CheckpointCodec.HEADER_BYTES);
+        for (int slot = 0; slot < 2; slot++) {
+            device.write(layout.checkpointSlotOffset(index, slot), zeros.duplicate());
+        }
+    }
+
+    /** Loads the newest checkpoint, replays the journal after it and checkpoints what replay rebuilt. */
+    static StoreWorker open(final int index, final BlockDevice device, final DeviceLayout layout,
+            final java.util.UUID journalId, final StoreOptions options, final StoreMetrics metrics,
+            final BlockBuffers buffers) throws IOException {
+        StoreWorker worker = new StoreWorker(index, device, layout, options, metrics, buffers);
+        try {
+            worker.recover(journalId);
+            return worker;
+        } catch (IOException | RuntimeException e) {
+            worker.closeContexts();
+            throw e;
+        }
+    }
+
+    int index() {
+        return index;
+    }
+
+    // ------------------------------------------------------------------ recovery
+
+    private void recover(final java.util.UUID journalId) throws IOException {
+        CheckpointCodec.Header loaded = loadCheckpoint();
+        long covered = loaded == null ? 0 : loaded.journalSequence();
+        checkpointCounter = loaded == null ? 0 : loaded.counter();
+        long[] replay = {0, 0, 0}; // first replayed, last replayed, count
+        JournalConfig config = new JournalConfig("chunk-worker-" + index, options.journalBatchBytes(),
+                options.journalBatchDelay(), device::flush, options.clock(), options.metrics());
+        journal = Journal.open(device.region(layout.journalOffset(index), layout.journalBytes()), config, journalId,
+                record -> {
+                    if (record.sequence() <= covered) {
+                        return;
+                    }
+                    if (replay[2] == 0 && record.sequence() != covered + 1) {
+                        throw new IOException(gapMessage(covered, record.sequence()));
+                    }
+                    StoreRecord decoded = StoreRecord.decode(record.type(), record.body(), sectorSize,
+                            state.sectorsPerBlock());
+                    state.apply(decoded, 0);
+                    replay[0] = replay[2] == 0 ? record.sequence() : replay[0];
+                    replay[1] = record.sequence();
+                    replay[2]++;
+                });
+        if (replay[2] == 0 && journal.lastSequence() > covered) {
+            journal.close();
+            throw new IOException(gapMessage(covered, journal.lastSequence() + 1));
+        }
+        LOG.info("chunk worker {} on {}: checkpoint {} covers the journal up to {}; replayed {} records ({}..{}),"
+                + " {} extents, {} dirty sectors", index, device.path(), checkpointCounter, covered, replay[2],
+                replay[0], replay[1], state.extents().size(), state.overlay().size());
+        if (replay[2] > 0) {
+            writeCheckpoint(state.overlay().snapshot(), encodeCheckpoint(), journal.lastSequence());
+            state.overlay().removeApplied(state.overlay().snapshot());
+        }
+        journal.addDurabilityListener(durable -> context.execute(this::releaseQuarantine));
+    }
+
+    private String gapMessage(final long covered, final long firstAvailable) {
+        return "chunk worker " + index + " on " + device.path() + ": the newest usable checkpoint covers the journal"
+                + " up to sequence " + covered + " but the journal continues only from " + firstAvailable
+                + "; metadata in between is lost (damaged checkpoint slot?)";
+    }
+
+    /** Reads both slots and rebuilds state from the newest valid one; null when none was ever written. */
+    private CheckpointCodec.Header loadCheckpoint() throws IOException {
+        CheckpointCodec.Header best = null;
+        int bestSlot = -1;
+        List<String> problems = new ArrayList<>();
+        for (int slot = 0; slot < 2; slot++) {
+            ByteBuffer sector = buffers(device.alignment(), CheckpointCodec.HEADER_BYTES);
+            device.read(layout.checkpointSlotOffset(index, slot), sector);
+            try {
+                CheckpointCodec.Header header = CheckpointCodec.decodeHeader(sector.flip());
+                if (header != null && header.worker() != index) {
+                    throw new IOException("checkpoint belongs to worker " + header.worker());
+                }
+                if (header != null && (best == null || header.counter() > best.counter())) {
+                    best = header;
+                    bestSlot = slot;
+                }
+            } catch (IOException e) {
+                problems.add("slot " + slot + ": " + e.getMessage());
+            }
+        }
+        if (best == null) {
+            if (!problems.isEmpty()) {
+                LOG.warn("chunk worker {} on {}: no valid checkpoint ({}); starting from the journal alone", index,
+                        device.path(), problems);
+            }
+            return null;
+        }
+        long payloadBytes = best.payloadBytes();
+        if (payloadBytes > layout.checkpointSlotBytes() - CheckpointCodec.HEADER_BYTES) {
+            throw new IOException("checkpoint slot " + bestSlot + " of worker " + index + " on " + device.path()
+                    + " claims " + payloadBytes + " payload bytes, more than the slot holds");
+        }
+        ByteBuffer payload = buffers(device.alignment(), Math.toIntExact(payloadBytes));
+        device.read(layout.checkpointSlotOffset(index, bestSlot) + CheckpointCodec.HEADER_BYTES, payload);
+        try {
+            CheckpointCodec.decodePayload(best, payload.flip().limit(Math.toIntExact(payloadBytes)), state);
+        } catch (IOException e) {
+            throw new IOException("checkpoint slot " + bestSlot + " (number " + best.counter() + ") of worker "
+                    + index + " on " + device.path() + " is damaged: " + e.getMessage(), e);
+        }
+        return best;
+    }
+
+    // ------------------------------------------------------------------ write
+
+    long write(final long extentId, final long epoch, final long offset, final ByteBuffer data) throws IOException {
+        long started = options.clock().nanoTime();
+        while (true) {
+            WritePlan plan = onWorker(() -> planWrite(extentId, epoch, offset, data));
+            if (plan.waitFor() != null) {
+                await(plan.waitFor());
+                continue;
+            }
+            List<JournalAppend> appends = new ArrayList<>(plan.appends());
+            if (!plan.direct().isEmpty()) {
+                writeDirect(plan, data, offset);
+                appends.addAll(onWorker(() -> finishDirect(plan, null)));
+            }
+            awaitDurable(appends);
+            metrics.wrote(data.remaining(), options.clock().nanoTime() - started);
+            return plan.version();
+        }
+    }
+
+    /** On the worker: journal what can be journaled, reserve blocks for what must be written directly. */
+    private WritePlan planWrite(final long extentId, final long epoch, final long offset, final ByteBuffer data)
+            throws IOException {
+        checkUsable();
+        ExtentState extent = state.extent(extentId);
+        checkEpoch(extent, epoch);
+        int length = data.remaining();
+        CompletableFuture<Void> wait = waitForBusyOrSpace(extentId, offset, length, length);
+        if (wait != null) {
+            return WritePlan.waiting(wait);
+        }
+        AccessPattern pattern = sequential.observe(extentId, offset, length, options.clock().nanoTime());
+        long version = extent.version() + 1;
+        List<JournalAppend> appends = new ArrayList<>();
+        List<DirectPiece> direct = new ArrayList<>();
+        BlockGroup group = state.group();
+        for (long position = offset; position < offset + length;) {
+            int blockIndex = (int) (position / blockSize);
+            int firstSector = (int) (position % blockSize / sectorSize);
+            int sectors = (int) Math.min(state.sectorsPerBlock() - firstSector, (offset + length - position) / sectorSize);
+            int dataOffset = (int) (position - offset);
+            int current = extent.block(blockIndex);
+            boolean shared = current != ExtentState.UNMAPPED && group.references(current) > 1;
+            boolean wholeBlock = sectors == state.sectorsPerBlock();
+            // Whole new blocks, and whole blocks of a sequential stream, skip the journal: the data goes to a
+            // new block and only the mapping is journaled. A shared block is always copied.
+            if (shared || wholeBlock && (pattern.sequential() || current == ExtentState.UNMAPPED)) {
+                direct.add(reserveDirect(extent, blockIndex, firstSector, sectors, dataOffset, current));
+            } else {
+                int block = current != ExtentState.UNMAPPED ? current : (int) group.findFree();
+                byte[][] copies = new byte[sectors][];
+                int[] crcs = new int[sectors];
+                for (int i = 0; i < sectors; i++) {
+                    copies[i] = new byte[sectorSize];
+                    data.get(data.position() + dataOffset + i * sectorSize, copies[i]);
+                    crcs[i] = crc(ByteBuffer.wrap(copies[i]));
+                }
+                StoreRecord.Write record = new StoreRecord.Write(extentId, version, blockIndex, block, firstSector,
+                        crcs, copies);
+                appends.add(appendAndApply(record, false));
+            }
+            position += (long) sectors * sectorSize;
+        }
+        maybeStartCheckpoint();
+        return new WritePlan(null, version, extentId, appends, direct);
+    }
+
+    private DirectPiece reserveDirect(final ExtentState extent, final int blockIndex, final int firstSector,
+            final int sectors, final int dataOffset, final int current) throws StoreFullException {
+        BlockGroup group = state.group();
+        long target = group.allocate();
+        long oldWritten = 0;
+        int[] oldCrcs = new int[state.sectorsPerBlock()];
+        byte[][] oldDirty = new byte[state.sectorsPerBlock()][];
+        if (current != ExtentState.UNMAPPED && sectors < state.sectorsPerBlock()) {
+            oldWritten = group.writtenSectors(current);
+            for (int sector = 0; sector < state.sectorsPerBlock(); sector++) {
+                oldCrcs[sector] = group.sectorCrc(current, sector);
+                oldDirty[sector] = state.overlay().get(current, sector);
+            }
+        }
+        BlockKey key = new BlockKey(extent.id(), blockIndex);
+        busyBlocks.put(key, new CompletableFuture<>());
+        return new DirectPiece(key, blockIndex, (int) target, current, firstSector, sectors, dataOffset, oldWritten,
+                oldCrcs, oldDirty, new long[1], new int[state.sectorsPerBlock()]);
+    }
+
+    /** Off the worker: builds each new block (old sectors merged with new ones) and writes it. */
+    private void writeDirect(final WritePlan plan, final ByteBuffer data, final long offset) throws IOException {
+        try {
+            for (DirectPiece piece : plan.direct()) {
+                ByteBuffer block = buffers.acquire();
+                try {
+                    if (piece.oldBlock() != ExtentState.UNMAPPED && piece.oldWritten() != 0) {
+                        readOldSectors(plan.extentId(), piece, block);
+                    }
+                    long written = piece.oldWritten();
+                    for (int i = 0; i < piece.sectors(); i++) {
+                        int sector = piece.firstSector() + i;
+                        ByteBuffer source = data.slice(data.position() + piece.dataOffset() + i * sectorSize,
+                                sectorSize);
+                        block.put(sector * sectorSize, source, 0, sectorSize);
+                        written |= 1L << sector;
+                    }
+                    for (int sector = 0; sector < state.sectorsPerBlock(); sector++) {
+                        boolean fresh = sector >= piece.firstSector() && sector < piece.firstSector() + piece.sectors();
+                        piece.newCrcs()[sector] = (written & (1L << sector)) == 0 ? 0
+                                : fresh ? crc(block.slice(sector * sectorSize, sectorSize)) : piece.oldCrcs()[sector];
+                    }
+                    piece.newWritten()[0] = written;
+                    device.write(layout.blockOffset(piece.newBlock()), block.clear());
+                } finally {
+                    buffers.release(block);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            onWorker(() -> finishDirect(plan, e));
+            throw e;
+        }
+    }
+
+    /** Fills {@code block} with the old block's written sectors (dirty ones from memory), checked. */
+    private void readOldSectors(final long extentId, final DirectPiece piece, final ByteBuffer block)
+            throws IOException {
+        long base = layout.blockOffset(piece.oldBlock());
+        device.read(base, block.clear());
+        for (int sector = 0; sector < state.sectorsPerBlock(); sector++) {
+            if ((piece.oldWritten() & (1L << sector)) == 0) {
+                block.put(sector * sectorSize, new byte[sectorSize]);
+            } else if (piece.oldDirty()[sector] != null) {
+                block.put(sector * sectorSize, piece.oldDirty()[sector]);
+            } else {
+                int actual = crc(block.slice(sector * sectorSize, sectorSize));
+                if (actual != piece.oldCrcs()[sector]) {
+                    metrics.checksumError();
+                    throw new ChecksumMismatchException(device.path(), base + (long) sector * sectorSize, extentId,
+                            (long) piece.blockIndex() * blockSize + (long) sector * sectorSize,
+                            piece.oldCrcs()[sector], actual);
+                }
+            }
+        }
+    }
+
+    /** On the worker: map the written blocks (or give them back after {@code failed}), free the busy marks. */
+    private List<JournalAppend> finishDirect(final WritePlan plan, final Exception failed) throws IOException {
+        List<JournalAppend> appends = new ArrayList<>();
+        IOException error = null;
+        for (DirectPiece piece : plan.direct()) {
+            try {
+                if (failed != null || error != null) {
+                    state.group().dropReference(piece.newBlock(), 0);
+                } else {
+                    StoreRecord.Map record = new StoreRecord.Map(plan.extentId(), plan.version(), piece.blockIndex(),
+                            piece.newBlock(), piece.newWritten()[0], piece.newCrcs());
+                    appends.add(appendAndApply(record, true));
+                }
+            } catch (IOException e) {
+                error = e;
+                state.group().dropReference(piece.newBlock(), 0);
+            } finally {
+                busyBlocks.remove(piece.key()).complete(null);
+            }
+        }
+        if (error != null) {
+            throw error;
+        }
+        maybeStartCheckpoint();
+        return appends;
+    }
+
+    // ------------------------------------------------------------------ read
+
+    void read(final long extentId, final long offset, final ByteBuffer target) throws IOException {
+        long started = options.clock().nanoTime();
+        int length = target.remaining();
+        for (int attempt = 0;; attempt++) {
+            ReadPlan plan = onWorker(() -> planRead(extentId, offset, length));
+            try {
+                fill(extentId, offset, plan, target.duplicate());
+                break;
+            } catch (ChecksumMismatchException e) {
+                // A block freed and reused while we read it shows as a mismatch; resolve again once.
+                if (attempt > 0) {
+                    metrics.checksumError();
+                    LOG.error("chunk worker {}: {}", index, e.getMessage());
+                    throw e;
+                }
+            }
+        }
+        target.position(target.limit());
+        metrics.read(length, options.clock().nanoTime() - started);
+    }
+
+    private ReadPlan planRead(final long extentId, final long offset, final int length) throws IOException {
+        checkUsable();
+        ExtentState extent = state.extent(extentId);
+        int sectors = length / sectorSize;
+        int[] blocks = new int[sectors];
+        int[] crcs = new int[sectors];
+        byte[][] dirty = new byte[sectors][];
+        BlockGroup group = state.group();
+        for (int i = 0; i < sectors; i++) {
+            long position = offset + (long) i * sectorSize;
+            int block = extent.block((int) (position / blockSize));
+            int sector = (int) (position % blockSize / sectorSize);
+            if (block == ExtentState.UNMAPPED || (group.writtenSectors(block) & (1L << sector)) == 0) {
+                blocks[i] = ExtentState.UNMAPPED;
+            } else {
+                blocks[i] = block;
+                crcs[i] = group.sectorCrc(block, sector);
+                dirty[i] = state.overlay().get(block, sector);
+            }
+        }
+        return new ReadPlan(blocks, crcs, dirty);
+    }
+
+    /** Off the worker: zeros, dirty sectors from memory, and runs of on-disk sectors with one read each. */
+    private void fill(final long extentId, final long offset, final ReadPlan plan, final ByteBuffer target)
+            throws IOException {
+        int sectors = plan.blocks().length;
+        int base = target.position();
+        for (int i = 0; i < sectors;) {
+            int at = base + i * sectorSize;
+            if (plan.blocks()[i] == ExtentState.UNMAPPED) {
+                target.put(at, new byte[sectorSize]);
+                i++;
+            } else if (plan.dirty()[i] != null) {
+                target.put(at, plan.dirty()[i]);
+                i++;
+            } else {
+                int run = 1;
+                long first = sectorOffset(offset, i, plan.blocks()[i]);
+                while (i + run < sectors && plan.blocks()[i + run] != ExtentState.UNMAPPED
+                        && plan.dirty()[i + run] == null
+                        && sectorOffset(offset, i + run, plan.blocks()[i + run]) == first + (long) run * sectorSize
+                        && run < blockSize / sectorSize) {
+                    run++;
+                }
+                ByteBuffer buffer = buffers.acquire();
+                try {
+                    device.read(first, buffer.clear().limit(run * sectorSize));
+                    for (int s = 0; s < run; s++) {
+                        ByteBuffer sector = buffer.slice(s * sectorSize, sectorSize);
+                        int actual = crc(sector);
+                        if (actual != plan.crcs()[i + s]) {
+                            throw new ChecksumMismatchException(device.path(), first + (long) s * sectorSize, extentId,
+                                    offset + (long) (i + s) * sectorSize, plan.crcs()[i + s], actual);
+                        }
+                        target.put(at + s * sectorSize, sector, 0, sectorSize);
+                    }
+                } finally {
+                    buffers.release(buffer);
+                }
+                i += run;
+            }
+        }
+    }
+
+    private long sectorOffset(final long extentOffset, final int sectorIndex, final int block) {
+        long position = extentOffset + (long) sectorIndex * sectorSize;
+        return layout.blockOffset(block) + position % blockSize;
+    }
+
+    // ------------------------------------------------------------------ other mutations
+
+    void create(final long extentId, final long epoch) throws IOException {
+        JournalAppend append = onWorker(() -> {
+            checkUsable();
+            if (state.hasExtent(extentId)) {
+                throw new ExtentExistsException(extentId);
+            }
+            checkMetadataRoom(1, 0);
+            return appendAndApply(new StoreRecord.Create(extentId, epoch), false);
+        });
+        awaitDurable(List.of(append));
+    }
+
+    void delete(final long extentId, final long epoch) throws IOException {
+        awaitMutation(() -> {
+            ExtentState extent = state.extent(extentId);
+            checkEpoch(extent, epoch);
+            CompletableFuture<Void> wait = waitForBusyOrSpace(extentId, 0, extent.blockCount() * (long) blockSize, 0);
+            return wait != null ? wait : appendAndApply(new StoreRecord.Delete(extentId, epoch), false);
+        });
+    }
+
+    void advanceEpoch(final long extentId, final long epoch) throws IOException {
+        awaitMutation(() -> {
+            ExtentState extent = state.extent(extentId);
+            if (epoch <= extent.epoch()) {
+                return null;
+            }
+            return appendAndApply(new StoreRecord.AdvanceEpoch(extentId, epoch), false);
+        });
+    }
+
+    void snapshot(final long parentId, final long childId, final long epoch) throws IOException {
+        awaitMutation(() -> {
+            ExtentState parent = state.extent(parentId);
+            checkEpoch(parent, epoch);
+            if (state.hasExtent(childId)) {
+                throw new ExtentExistsException(childId);
+            }
+            CompletableFuture<Void> wait = waitForBusyOrSpace(parentId, 0, parent.blockCount() * (long) blockSize, 0);
+            if (wait != null) {
+                return wait;
+            }
+            checkMetadataRoom(1, parent.mappedBlocks());
+            return appendAndApply(new StoreRecord.Snapshot(parentId, childId, epoch), false);
+        });
+    }
+
+    /**
+     * Unmaps whole blocks by dropping them from the map and partial ones by clearing their sectors;
+     * a partial range of a shared block is copied first, like a write of zeros.
+     */
+    long unmap(final long extentId, final long epoch, final long offset, final long length) throws IOException {
+        long[] version = new long[1];
+        List<JournalAppend> appends = new ArrayList<>();
+        while (true) {
+            WritePlan plan = onWorker(() -> {
+                checkUsable();
+                ExtentState extent = state.extent(extentId);
+                checkEpoch(extent, epoch);
+                CompletableFuture<Void> wait = waitForBusyOrSpace(extentId, offset, length, 0);
+                if (wait != null) {
+                    return WritePlan.waiting(wait);
+                }
+                version[0] = extent.version() + 1;
+                List<DirectPiece> direct = new ArrayList<>();
+                List<JournalAppend> done = new ArrayList<>();
+                BlockGroup group = state.group();
+                for (long position = offset; position < offset + length;) {
+                    int blockIndex = (int) (position / blockSize);
+                    int firstSector = (int) (position % blockSize / sectorSize);
+                    int sectors = (int) Math.min(state.sectorsPerBlock() - firstSector,
+                            (offset + length - position) / sectorSize);
+                    int current = extent.block(blockIndex);
+                    if (current == ExtentState.UNMAPPED) {
+                        position += (long) sectors * sectorSize;
+                        continue;
+                    }
+                    if (sectors == state.sectorsPerBlock()) {
+                        done.add(appendAndApply(new StoreRecord.Unmap(extentId, version[0], blockIndex, 1), false));
+                    } else if (group.references(current) == 1) {
+                        done.add(appendAndApply(new StoreRecord.ClearSectors(extentId, version[0], blockIndex,
+                                firstSector, sectors), false));
+                    } else {
+                        direct.add(reserveDirect(extent, blockIndex, firstSector, sectors, -1, current));
+                    }
+                    position += (long) sectors * sectorSize;
+                }
+                maybeStartCheckpoint();
+                return new WritePlan(null, version[0], extentId, done, direct);
+            });
+            if (plan.waitFor() != null) {
+                await(plan.waitFor());
+                continue;
+            }
+            appends.addAll(plan.appends());
+            if (!plan.direct().isEmpty()) {
+                copyClearing(plan);
+                appends.addAll(onWorker(() -> finishDirect(plan, null)));
+            }
+            awaitDurable(appends);
+            return plan.version();
+        }
+    }
+
+    /** Off the worker: copies shared blocks without the unmapped sectors. */
+    private void copyClearing(final WritePlan plan) throws IOException {
+        try {
+            for (DirectPiece piece : plan.direct()) {
+                ByteBuffer block = buffers.acquire();
+                try {
+                    readOldSectors(plan.extentId(), piece, block);
+                    long written = piece.oldWritten();
+                    for (int i = 0; i < piece.sectors(); i++) {
+                        written &= ~(1L << (piece.firstSector() + i));
+                        block.put((piece.firstSector() + i) * sectorSize, new byte[sectorSize]);
+                    }
+                    for (int sector = 0; sector < state.sectorsPerBlock(); sector++) {
+                        piece.newCrcs()[sector] = (written & (1L << sector)) == 0 ? 0 : piece.oldCrcs()[sector];
+                    }
+                    piece.newWritten()[0] = written;
+                    device.write(layout.blockOffset(piece.newBlock()), block.clear());
+                } finally {
+                    buffers.release(block);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            onWorker(() -> finishDirect(plan, e));
+            throw e;
+        }
+    }
+
+    ExtentInfo info(final long extentId) throws IOException {
+        return onWorker(() -> describe(state.extent(extentId)));
+    }
+
+    List<ExtentInfo> list() throws IOException {
+        return onWorker(() -> {
+            List<ExtentInfo> all = new ArrayList<>();
+            for (ExtentState extent : state.extents()) {
+                all.add(describe(extent));
+            }
+            return all;
+        });
+    }
+
+    int[] allocatedBlocks(final long extentId) throws IOException {
+        return onWorker(() -> {
+            ExtentState extent = state.extent(extentId);
+            int[] indexes = new int[extent.mappedBlocks()];
+            int next = 0;
+            for (int blockIndex = 0; blockIndex < extent.blockCount(); blockIndex++) {
+                if (extent.block(blockIndex) != ExtentState.UNMAPPED) {
+                    indexes[next++] = blockIndex;
+                }
+            }
+            return indexes;
+        });
+    }
+
+    /** Extent ids this worker owns, for routing at open. */
+    List<Long> extentIds() throws IOException {
+        return onWorker(() -> state.extents().stream().map(ExtentState::id).toList());
+    }
+
+    /** Free blocks, dirty sectors and checkpoint count, read on the worker. */
+    long[] counters() throws IOException {
+        return onWorker(() -> new long[] {state.group().freeBlocks(), state.overlay().size(), checkpointCounter,
+            state.group().blockCount()});
+    }
+
+    private static ExtentInfo describe(final ExtentState extent) {
+        return new ExtentInfo(extent.id(), extent.epoch(), extent.version(), extent.mappedBlocks());
+    }
+
+    // ------------------------------------------------------------------ journal, checkpoint, apply
+
+    private JournalAppend appendAndApply(final StoreRecord record, final boolean reservedBlock) throws IOException {
+        JournalAppend append;
+        try {
+            if (record instanceof StoreRecord.Write write) {
+                append = journal.append(record.type(), write.parts());
+            } else if (record instanceof StoreRecord.Map) {
+                append = journal.appendWithBarrier(record.type(), record.header());
+            } else {
+                append = journal.append(record.type(), record.header());
+            }
+        } catch (JournalFailedException e) {
+            fail(e);
+            throw e;
+        }
+        lastAppend = append;
+        if (reservedBlock) {
+            state.applyReservedMap((StoreRecord.Map) record, append.sequence());
+        } else {
+            state.apply(record, append.sequence());
+        }
+        return append;
+    }
+
+    /**
+     * Null when the range's blocks are not busy and the journal has room for {@code bytes} more;
+     * otherwise what to wait for before planning again.
+     */
+    private CompletableFuture<Void> waitForBusyOrSpace(final long extentId, final long offset, final long length,
+            final long bytes) {
+        if (!busyBlocks.isEmpty()) {
+            for (long blockIndex = offset / blockSize; blockIndex * blockSize < offset + length; blockIndex++) {
+                CompletableFuture<Void> busy = busyBlocks.get(new BlockKey(extentId, (int) blockIndex));
+                if (busy != null) {
+                    return busy;
+                }
+            }
+        }
+        long needed = bytes + (length / blockSize + 2) * 1024L;
+        if (journal.freeBytes() < needed + journal.capacity() / 16) {
+            return startCheckpoint();
+        }
+        return null;
+    }
+
+    private void maybeStartCheckpoint() {
+        if (checkpoint == null && journal.usedBytes() > journal.capacity() * options.checkpointThreshold()) {
+            startCheckpoint();
+        }
+    }
+
+    /** On the worker: snapshot metadata and dirty sectors, and let the applier write them. */
+    private CompletableFuture<Void> startCheckpoint() {
+        if (checkpoint != null) {
+            return checkpoint;
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        checkpoint = done;
+        long sequence = journal.lastSequence();
+        JournalAppend covering = lastAppend;
+        ByteBuffer encoded = encodeCheckpoint();
+        List<DirtyOverlay.DirtySector> dirty = state.overlay().snapshot();
+        applier.execute(() -> {
+            IOException error = null;
+            try {
+                if (covering != null) {
+                    covering.awaitDurable();
+                }
+                writeCheckpoint(dirty, encoded, sequence);
+            } catch (IOException e) {
+                error = e;
+            }
+            IOException failed = error;
+            context.execute(() -> finishCheckpoint(done, dirty, failed));
+        });
+        return done;
+    }
+
+    private void finishCheckpoint(final CompletableFuture<Void> done, final List<DirtyOverlay.DirtySector> dirty,
+            final IOException error) {
+        checkpoint = null;
+        if (error != null) {
+            fail(error);
+            done.completeExceptionally(error);
+            return;
+        }
+        state.overlay().removeApplied(dirty);
+        metrics.checkpointed();
+        releaseQuarantine();
+        done.complete(null);
+    }
+
+    private ByteBuffer encodeCheckpoint() {
+        checkpointCounter++;
+        return CheckpointCodec.encode(state, index, checkpointCounter, journal == null ? 0 : journal.lastSequence());
+    }
+
+    /**
+     * Off the worker: writes dirty sectors home, flushes, writes the checkpoint into the older slot,
+     * flushes, and trims the journal it covers. A crash anywhere in between leaves the previous
+     * checkpoint and the untrimmed journal, which recover the same state.
+     */
+    private void writeCheckpoint(final List<DirtyOverlay.DirtySector> dirty, final ByteBuffer encoded,
+            final long sequence) throws IOException {
+        applyHome(dirty);
+        long counter = encoded.getLong(16);
+        int slot = (int) (counter % 2);
+        int bytes = roundUp(encoded.remaining(), device.alignment());
+        if (bytes > layout.checkpointSlotBytes()) {
+            throw new IOException("chunk worker " + index + " metadata (" + encoded.remaining()
+                    + " bytes) no longer fits its checkpoint slot of " + layout.checkpointSlotBytes() + " bytes");
+        }
+        ByteBuffer aligned = buffers(device.alignment(), bytes);
+        aligned.put(encoded.duplicate()).clear();
+        device.write(layout.checkpointSlotOffset(index, slot), aligned);
+        device.flush();
+        journal.trim(sequence);
+    }
+
+    /** Writes dirty sectors to their blocks, coalescing neighbours into one write, then flushes. */
+    private void applyHome(final List<DirtyOverlay.DirtySector> dirty) throws IOException {
+        if (dirty.isEmpty()) {
+            return;
+        }
+        int perBlock = state.sectorsPerBlock();
+        ByteBuffer buffer = buffers.acquire();
+        try {
+            for (int i = 0; i < dirty.size();) {
+                long first = dirty.get(i).globalSector();
+                int run = 0;
+                buffer.clear();
+                while (i + run < dirty.size() && dirty.get(i + run).globalSector() == first + run
+                        && (first + run) / perBlock == first / perBlock) {
+                    buffer.put(dirty.get(i + run).data());
+                    run++;
+                }
+                long position = layout.blockOffset(first / perBlock) + first % perBlock * sectorSize;
+                device.write(position, buffer.flip());
+                i += run;
+            }
+        } finally {
+            buffers.release(buffer);
+        }
+        device.flush();
+        metrics.applied(dirty.size());
+    }
+
+    private void releaseQuarantine() {
+        if (checkpoint == null && journal != null) {
+            // Blocks freed while a checkpoint applies dirty sectors stay quarantined until it ends:
+            // the applier may still write a freed block's old sectors.
+            state.group().releaseQuarantined(journal.durableSequence());
+        }
+    }
+
+    private void checkMetadataRoom(final int newExtents, final long newReferences) throws StoreFullException {
+        long payload = CheckpointCodec.payloadBytes(state, state.group().blockCount() - state.group().freeBlocks())
+                + newExtents * 28L + newReferences * 8L;
+        if (payload + CheckpointCodec.HEADER_BYTES > layout.checkpointSlotBytes()) {
+            throw new StoreFullException("chunk worker " + index + " metadata region is full (" + payload
+                    + " bytes needed, slot holds " + layout.checkpointSlotBytes() + ")");
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private void checkEpoch(final ExtentState extent, final long epoch) throws StaleEpochException {
+        if (epoch < extent.epoch()) {
+            throw new StaleEpochException(extent.id(), epoch, extent.epoch());
+        }
+    }
+
+    private void checkUsable() throws IOException {
+        IOException failed = failure;
+        if (failed != null) {
+            throw new IOException("chunk worker " + index + " on " + device.path() + " failed and must be reopened: "
+                    + failed.getMessage(), failed);
+        }
+    }
+
+    private void fail(final IOException error) {
+        if (failure == null) {
+            failure = error;
+            LOG.error("chunk worker {} on {} failed; it refuses requests until the store is reopened", index,
+                    device.path(), error);
+        }
+    }
+
+    private interface Mutation {
+        /** A journal append to wait for, a future to wait on before trying again, or null when done. */
+        Object run() throws IOException;
+    }
+
+    private void awaitMutation(final Mutation mutation) throws IOException {
+        while (true) {
+            Object outcome = onWorker(() -> {
+                checkUsable();
+                return mutation.run();
+            });
+            if (outcome instanceof CompletableFuture<?> wait) {
+                await(wait);
+            } else {
+                if (outcome instanceof JournalAppend append) {
+                    awaitDurable(List.of(append));
+                }
+                return;
+            }
+        }
+    }
+
+    private void awaitDurable(final List<JournalAppend> appends) throws IOException {
+        for (JournalAppend append : appends) {
+            try {
+                append.awaitDurable();
+            } catch (JournalFailedException e) {
+                onWorker(() -> {
+                    fail(e);
+                    return null;
+                });
+                throw e;
+            }
+        }
+    }
+
+    private static void await(final CompletableFuture<?> future) throws IOException {
+        try {
+            future.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw e;
+        }
+    }
+
+    private <T> T onWorker(final Callable<T> body) throws IOException {
+        try {
+            return context.call(body);
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
+        }
+    }
+
+    static int crc(final ByteBuffer sector) {
+        CRC32C crc = new CRC32C();
+        crc.update(sector.duplicate());
+        return (int) crc.getValue();
+    }
+
+    private static int roundUp(final int value, final int alignment) {
+        return (value + alignment - 1) / alignment * alignment;
+    }
+
+    private static ByteBuffer buffers(final int alignment, final int bytes) {
+        return ByteBuffer.allocateDirect(bytes + alignment).alignedSlice(alignment).limit(bytes);
+    }
+
+    /** Writes a final checkpoint so the next open replays nothing, then stops the worker. */
+    @Override
+    public void close() throws IOException {
+        IOException error = null;
+        try {
+            if (failure == null) {
+                // The first may return a checkpoint already running; the second covers everything.
+                await(onWorker(this::startCheckpoint));
+                await(onWorker(this::startCheckpoint));
+            }
+        } catch (IOException e) {
+            error = e;
+        } finally {
+            if (journal != null) {
+                journal.close();
+            }
+            closeContexts();
+        }
+        if (error != null) {
+            throw error;
+        }
+    }
+
+    private void closeContexts() {
+        context.close();
+        applier.close();
+    }
+
+    /** One block of one extent. */
+    private record BlockKey(long extentId, int blockIndex) {
+    }
+
+    /** A block written directly: reserved {@code newBlock}, what it replaces, and what was computed off the worker. */
+    private record DirectPiece(BlockKey key, int blockIndex, int newBlock, int oldBlock, int firstSector, int sectors,
+            int dataOffset, long oldWritten, int[] oldCrcs, byte[][] oldDirty, long[] newWritten, int[] newCrcs) {
+    }
+
+    /** What planning a write decided: wait and retry, or these appends and direct pieces. */
+    private record WritePlan(CompletableFuture<Void> waitFor, long version, long extentId, List<JournalAppend> appends,
+            List<DirectPiece> direct) {
+        static WritePlan waiting(final CompletableFuture<Void> future) {
+            return new WritePlan(future, 0, 0, List.of(), List.of());
+        }
+    }
+
+    /** Where each sector of a read comes from: a block (or unmapped), its checksum, or dirty data. */
+    private record ReadPlan(int[] blocks, int[] crcs, byte[][] dirty) {
+    }
+}
