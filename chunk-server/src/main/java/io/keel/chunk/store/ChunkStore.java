@@ -9,6 +9,7 @@ import io.keel.chunk.device.DeviceOpener;
 import io.keel.chunk.device.DeviceRole;
 import io.keel.chunk.device.LayoutOptions;
 import io.keel.chunk.device.OpenedDevice;
+import io.keel.runtime.time.SystemClock;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -55,7 +56,7 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
      */
     public static void format(final BlockDevice device, final DeviceIdentity identity, final LayoutOptions options,
             final boolean force) throws IOException {
-        DeviceFormatter.format(device, identity, DeviceRole.DATA, options, force);
+        new DeviceFormatter(SystemClock.INSTANCE).format(device, identity, DeviceRole.DATA, options, force);
         OpenedDevice opened = DeviceOpener.open(device, identity.clusterId(), identity.nodeId(), DeviceRole.DATA);
         DeviceLayout layout = opened.layout();
         for (int worker = 0; worker < layout.workers(); worker++) {
