@@ -223,10 +223,26 @@ final class StoreWorker implements AutoCloseable {
         List<JournalAppend> appends = new ArrayList<>();
         List<DirectPiece> direct = new ArrayList<>();
         BlockGroup group = state.group();
+        try {
+            planPieces(extent, offset, data, pattern, version, appends, direct, group);
+        } catch (IOException | RuntimeException e) {
+            abandon(direct);
+            throw e;
+        }
+        maybeStartCheckpoint();
+        return new WritePlan(null, version, extentId, appends, direct);
+    }
+
+    private void planPieces(final ExtentState extent, final long offset, final ByteBuffer data,
+            final AccessPattern pattern, final long version, final List<JournalAppend> appends,
+            final List<DirectPiece> direct, final BlockGroup group) throws IOException {
+        long extentId = extent.id();
+        int length = data.remaining();
         for (long position = offset; position < offset + length;) {
             int blockIndex = (int) (position / blockSize);
             int firstSector = (int) (position % blockSize / sectorSize);
-            int sectors = (int) Math.min(state.sectorsPerBlock() - firstSector, (offset + length - position) / sectorSize);
+            int sectors = (int) Math.min(state.sectorsPerBlock() - firstSector,
+                    (offset + length - position) / sectorSize);
             int dataOffset = (int) (position - offset);
             int current = extent.block(blockIndex);
             boolean shared = current != ExtentState.UNMAPPED && group.references(current) > 1;
@@ -250,8 +266,14 @@ final class StoreWorker implements AutoCloseable {
             }
             position += (long) sectors * sectorSize;
         }
-        maybeStartCheckpoint();
-        return new WritePlan(null, version, extentId, appends, direct);
+    }
+
+    /** Gives back the blocks and busy marks of direct pieces that will not be written. */
+    private void abandon(final List<DirectPiece> direct) {
+        for (DirectPiece piece : direct) {
+            state.group().dropReference(piece.newBlock(), 0);
+            busyBlocks.remove(piece.key()).complete(null);
+        }
     }
 
     private DirectPiece reserveDirect(final ExtentState extent, final int blockIndex, final int firstSector,
@@ -504,7 +526,6 @@ final class StoreWorker implements AutoCloseable {
      * a partial range of a shared block is copied first, like a write of zeros.
      */
     long unmap(final long extentId, final long epoch, final long offset, final long length) throws IOException {
-        long[] version = new long[1];
         List<JournalAppend> appends = new ArrayList<>();
         while (true) {
             WritePlan plan = onWorker(() -> {
@@ -515,32 +536,18 @@ final class StoreWorker implements AutoCloseable {
                 if (wait != null) {
                     return WritePlan.waiting(wait);
                 }
-                version[0] = extent.version() + 1;
+                long version = extent.version() + 1;
                 List<DirectPiece> direct = new ArrayList<>();
                 List<JournalAppend> done = new ArrayList<>();
                 BlockGroup group = state.group();
-                for (long position = offset; position < offset + length;) {
-                    int blockIndex = (int) (position / blockSize);
-                    int firstSector = (int) (position % blockSize / sectorSize);
-                    int sectors = (int) Math.min(state.sectorsPerBlock() - firstSector,
-                            (offset + length - position) / sectorSize);
-                    int current = extent.block(blockIndex);
-                    if (current == ExtentState.UNMAPPED) {
-                        position += (long) sectors * sectorSize;
-                        continue;
-                    }
-                    if (sectors == state.sectorsPerBlock()) {
-                        done.add(appendAndApply(new StoreRecord.Unmap(extentId, version[0], blockIndex, 1), false));
-                    } else if (group.references(current) == 1) {
-                        done.add(appendAndApply(new StoreRecord.ClearSectors(extentId, version[0], blockIndex,
-                                firstSector, sectors), false));
-                    } else {
-                        direct.add(reserveDirect(extent, blockIndex, firstSector, sectors, -1, current));
-                    }
-                    position += (long) sectors * sectorSize;
+                try {
+                    planUnmap(extent, offset, length, version, done, direct, group);
+                } catch (IOException | RuntimeException e) {
+                    abandon(direct);
+                    throw e;
                 }
                 maybeStartCheckpoint();
-                return new WritePlan(null, version[0], extentId, done, direct);
+                return new WritePlan(null, version, extentId, done, direct);
             });
             if (plan.waitFor() != null) {
                 await(plan.waitFor());
@@ -553,6 +560,32 @@ final class StoreWorker implements AutoCloseable {
             }
             awaitDurable(appends);
             return plan.version();
+        }
+    }
+
+    private void planUnmap(final ExtentState extent, final long offset, final long length, final long version,
+            final List<JournalAppend> done, final List<DirectPiece> direct, final BlockGroup group)
+            throws IOException {
+        long extentId = extent.id();
+        for (long position = offset; position < offset + length;) {
+            int blockIndex = (int) (position / blockSize);
+            int firstSector = (int) (position % blockSize / sectorSize);
+            int sectors = (int) Math.min(state.sectorsPerBlock() - firstSector,
+                    (offset + length - position) / sectorSize);
+            int current = extent.block(blockIndex);
+            if (current == ExtentState.UNMAPPED) {
+                position += (long) sectors * sectorSize;
+                continue;
+            }
+            if (sectors == state.sectorsPerBlock()) {
+                done.add(appendAndApply(new StoreRecord.Unmap(extentId, version, blockIndex, 1), false));
+            } else if (group.references(current) == 1) {
+                done.add(appendAndApply(new StoreRecord.ClearSectors(extentId, version, blockIndex,
+                        firstSector, sectors), false));
+            } else {
+                direct.add(reserveDirect(extent, blockIndex, firstSector, sectors, -1, current));
+            }
+            position += (long) sectors * sectorSize;
         }
     }
 

@@ -1,0 +1,236 @@
+package io.keel.chunk.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.keel.chunk.device.DeviceRefusedException;
+import io.keel.chunk.device.DirectFileDevice;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Random;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ChunkStoreTest {
+
+    private static final int SECTOR = 4096;
+    private static final int BLOCK = 64 * 1024;
+    private static final long EXTENT = 4L << 20;
+
+    @TempDir
+    Path dir;
+
+    private StoreFixture fixture(final long journalBytes) throws IOException {
+        return StoreFixture.format(dir.resolve("device"), 128L << 20, EXTENT, 2, journalBytes);
+    }
+
+    private static ByteBuffer random(final Random random, final int bytes) {
+        byte[] data = new byte[bytes];
+        random.nextBytes(data);
+        return ByteBuffer.wrap(data);
+    }
+
+    private static ByteBuffer read(final ExtentStore store, final long extent, final long offset, final int bytes)
+            throws IOException {
+        ByteBuffer target = ByteBuffer.allocate(bytes);
+        store.read(extent, offset, target);
+        return target.flip();
+    }
+
+    @Test
+    void writesReadBackAndSurviveReopen() throws IOException {
+        StoreFixture fixture = fixture(2L << 20);
+        Random random = new Random(1);
+        ByteBuffer small = random(random, 3 * SECTOR);
+        ByteBuffer whole = random(random, 2 * BLOCK);
+        try (ChunkStore store = fixture.open()) {
+            store.create(7, 1);
+            assertThat(read(store, 7, 0, 2 * SECTOR)).isEqualTo(ByteBuffer.allocate(2 * SECTOR));
+            store.write(7, 1, 5 * SECTOR, small.duplicate());
+            store.write(7, 1, 4 * BLOCK, whole.duplicate());
+            assertThat(read(store, 7, 5 * SECTOR, 3 * SECTOR)).isEqualTo(small);
+            assertThat(read(store, 7, 4 * BLOCK, 2 * BLOCK)).isEqualTo(whole);
+            assertThat(read(store, 7, 4 * SECTOR, SECTOR)).isEqualTo(ByteBuffer.allocate(SECTOR));
+            assertThat(store.allocatedBlocks(7)).containsExactly(0, 4, 5);
+        }
+        try (ChunkStore store = fixture.open()) {
+            assertThat(read(store, 7, 5 * SECTOR, 3 * SECTOR)).isEqualTo(small);
+            assertThat(read(store, 7, 4 * BLOCK, 2 * BLOCK)).isEqualTo(whole);
+            assertThat(store.info(7).version()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void manyOverwritesWrapTheJournalAndStayCorrect() throws IOException {
+        StoreFixture fixture = fixture(1L << 20);
+        Random random = new Random(2);
+        byte[] model = new byte[(int) EXTENT];
+        try (ChunkStore store = fixture.open()) {
+            store.create(1, 1);
+            for (int i = 0; i < 3000; i++) {
+                int sectors = 1 + random.nextInt(random.nextInt(10) == 0 ? 40 : 4);
+                int offset = random.nextInt((int) (EXTENT / SECTOR) - sectors) * SECTOR;
+                ByteBuffer data = random(random, sectors * SECTOR);
+                store.write(1, 1, offset, data.duplicate());
+                data.get(0, model, offset, sectors * SECTOR);
+            }
+            assertThat(store.stats().checkpoints()).isGreaterThan(3);
+            assertThat(read(store, 1, 0, (int) EXTENT)).isEqualTo(ByteBuffer.wrap(model));
+        }
+        try (ChunkStore store = fixture.open()) {
+            assertThat(read(store, 1, 0, (int) EXTENT)).isEqualTo(ByteBuffer.wrap(model));
+        }
+    }
+
+    @Test
+    void unmapReturnsZerosAndFreesBlocks() throws IOException {
+        try (ChunkStore store = fixture(2L << 20).open()) {
+            long free = store.stats().freeBlocks();
+            store.create(1, 1);
+            store.write(1, 1, 0, random(new Random(3), 3 * BLOCK));
+            assertThat(store.stats().freeBlocks()).isEqualTo(free - 3);
+            store.unmap(1, 1, BLOCK, BLOCK);
+            store.unmap(1, 1, 2 * BLOCK + SECTOR, SECTOR);
+            assertThat(read(store, 1, BLOCK, BLOCK)).isEqualTo(ByteBuffer.allocate(BLOCK));
+            assertThat(read(store, 1, 2 * BLOCK + SECTOR, SECTOR)).isEqualTo(ByteBuffer.allocate(SECTOR));
+            assertThat(read(store, 1, 2 * BLOCK, SECTOR)).isNotEqualTo(ByteBuffer.allocate(SECTOR));
+            assertThat(store.allocatedBlocks(1)).containsExactly(0, 2);
+        }
+    }
+
+    @Test
+    void snapshotsShareBlocksAndCopyOnWrite() throws IOException {
+        StoreFixture fixture = fixture(2L << 20);
+        Random random = new Random(4);
+        ByteBuffer original = random(random, 2 * BLOCK);
+        ByteBuffer change = random(random, SECTOR);
+        try (ChunkStore store = fixture.open()) {
+            store.create(1, 1);
+            store.write(1, 1, 0, original.duplicate());
+            long free = store.stats().freeBlocks();
+            store.snapshot(1, 2, 1);
+            assertThat(store.stats().freeBlocks()).as("a snapshot allocates nothing").isEqualTo(free);
+            store.write(1, 1, SECTOR, change.duplicate());
+            assertThat(read(store, 2, 0, 2 * BLOCK)).as("snapshot unchanged").isEqualTo(original);
+            ByteBuffer expected = ByteBuffer.allocate(2 * BLOCK).put(original.duplicate());
+            expected.put(SECTOR, change.duplicate(), 0, SECTOR);
+            assertThat(read(store, 1, 0, 2 * BLOCK)).isEqualTo(expected.clear());
+            assertThat(store.stats().freeBlocks()).as("one block copied").isEqualTo(free - 1);
+            store.snapshot(2, 3, 1);
+            store.unmap(3, 1, BLOCK + SECTOR, SECTOR);
+            assertThat(read(store, 2, BLOCK + SECTOR, SECTOR)).isEqualTo(original.slice(BLOCK + SECTOR, SECTOR));
+            assertThat(read(store, 3, BLOCK + SECTOR, SECTOR)).isEqualTo(ByteBuffer.allocate(SECTOR));
+        }
+        try (ChunkStore store = fixture.open()) {
+            assertThat(read(store, 2, 0, 2 * BLOCK)).isEqualTo(original);
+            long free = store.stats().freeBlocks();
+            store.delete(3, 1);
+            assertThat(store.stats().freeBlocks()).as("only the block 3 copied").isEqualTo(free + 1);
+            store.delete(2, 1);
+            assertThat(store.stats().freeBlocks()).as("block 0 of the snapshot").isEqualTo(free + 2);
+            store.delete(1, 1);
+            assertThat(store.stats().freeBlocks()).isEqualTo(free + 4);
+        }
+    }
+
+    @Test
+    void staleEpochsAreRefused() throws IOException {
+        try (ChunkStore store = fixture(2L << 20).open()) {
+            store.create(1, 5);
+            store.advanceEpoch(1, 7);
+            assertThatThrownBy(() -> store.write(1, 6, 0, ByteBuffer.allocate(SECTOR)))
+                    .isInstanceOf(StaleEpochException.class).hasMessageContaining("epoch 7");
+            store.write(1, 7, 0, ByteBuffer.allocate(SECTOR));
+            assertThat(store.info(1).epoch()).isEqualTo(7);
+            assertThatThrownBy(() -> store.create(1, 1)).isInstanceOf(ExtentExistsException.class);
+            assertThatThrownBy(() -> store.read(9, 0, ByteBuffer.allocate(SECTOR)))
+                    .isInstanceOf(ExtentNotFoundException.class);
+            assertThatThrownBy(() -> store.write(1, 7, 100, ByteBuffer.allocate(SECTOR)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("aligned");
+            assertThatThrownBy(() -> store.write(1, 7, EXTENT, ByteBuffer.allocate(SECTOR)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("inside an extent");
+        }
+    }
+
+    @Test
+    void damagedSectorsAreReportedWithDeviceExtentAndOffset() throws IOException {
+        StoreFixture fixture = fixture(2L << 20);
+        long deviceOffset;
+        try (ChunkStore store = fixture.open()) {
+            store.create(1, 1);
+            store.write(1, 1, BLOCK, random(new Random(5), BLOCK));
+            store.write(1, 1, 0, random(new Random(6), SECTOR));
+            deviceOffset = -1;
+        }
+        // Find the sector on the device: the whole-block write is at some block; flip a byte in each
+        // data sector until a read of offset BLOCK + 2 sectors fails.
+        try (FileChannel raw = FileChannel.open(dir.resolve("device"), StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer expected;
+            try (ChunkStore store = fixture.open()) {
+                expected = read(store, 1, BLOCK + 2 * SECTOR, SECTOR);
+            }
+            ByteBuffer sector = ByteBuffer.allocate(SECTOR);
+            for (long at = 0; at < raw.size(); at += SECTOR) {
+                raw.read(sector.clear(), at);
+                if (sector.flip().equals(expected)) {
+                    deviceOffset = at;
+                    break;
+                }
+            }
+            assertThat(deviceOffset).isPositive();
+            ByteBuffer one = ByteBuffer.allocate(1);
+            raw.read(one, deviceOffset + 100);
+            raw.write(one.put(0, (byte) (one.get(0) ^ 0x10)).clear(), deviceOffset + 100);
+        }
+        long damaged = deviceOffset;
+        try (ChunkStore store = fixture.open()) {
+            assertThatThrownBy(() -> read(store, 1, BLOCK, BLOCK)).isInstanceOf(ChecksumMismatchException.class)
+                    .hasMessageContaining(dir.resolve("device").toString())
+                    .hasMessageContaining("device offset " + damaged).hasMessageContaining("extent 1 offset "
+                            + (BLOCK + 2 * SECTOR));
+            assertThat(read(store, 1, BLOCK, 2 * SECTOR)).hasRemaining();
+            assertThat(store.scrubber().scrubOnce()).isEqualTo(1);
+            assertThat(store.scrubber().findings()).singleElement()
+                    .extracting(ChecksumMismatchException::extentOffset).isEqualTo((long) BLOCK + 2 * SECTOR);
+        }
+    }
+
+    @Test
+    void aFullStoreSaysSo() throws IOException {
+        StoreFixture fixture = StoreFixture.format(dir.resolve("small"), 24L << 20, EXTENT, 1, 1L << 20);
+        try (ChunkStore store = fixture.open()) {
+            long blocks = store.stats().freeBlocks();
+            store.create(1, 1);
+            store.create(2, 1);
+            long written = 0;
+            Throwable failure = null;
+            for (long extent = 1; extent <= 2 && failure == null; extent++) {
+                for (long offset = 0; offset < EXTENT && failure == null; offset += BLOCK) {
+                    try {
+                        store.write(extent, 1, offset, ByteBuffer.allocate(BLOCK));
+                        written++;
+                    } catch (StoreFullException e) {
+                        failure = e;
+                    }
+                }
+            }
+            assertThat(failure).isInstanceOf(StoreFullException.class).hasMessageContaining("no free block");
+            assertThat(written).isEqualTo(blocks);
+            store.delete(2, 1);
+            store.delete(1, 1);
+        }
+    }
+
+    @Test
+    void aDeviceOfAnotherClusterIsRefused() throws IOException {
+        StoreFixture fixture = fixture(2L << 20);
+        assertThatThrownBy(() -> ChunkStore.open(DirectFileDevice.open(fixture.path()), UUID.randomUUID(),
+                fixture.nodeId(), fixture.options())).isInstanceOf(DeviceRefusedException.class)
+                .hasMessageContaining("cluster");
+    }
+}
