@@ -70,7 +70,8 @@ final class StreamTable {
             stream = new Stream(offset, end, nowNanos);
             streams.add(stream);
         }
-        stream.lastSeenNanos = nowNanos;
+        // A caller passing a slightly stale time must not make the stream look older than it is.
+        stream.lastSeenNanos = Math.max(stream.lastSeenNanos, nowNanos);
         stream.lastUse = ++useCounter;
         return stream;
     }
