@@ -1,0 +1,321 @@
+package io.keel.chunk.device;
+
+import io.keel.journal.JournalDevice;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * A {@link BlockDevice} on a Linux block device or a plain file, opened with O_DIRECT through a
+ * {@link FileChannel}. Owns the channel and its recovery: the JDK closes a channel when a thread
+ * blocked in it (or entering it) is interrupted, which would break every other user of the device,
+ * so the channel is reopened and the interrupted caller alone gets an {@link InterruptedIOException}.
+ */
+public final class DirectFileDevice implements BlockDevice {
+
+    private static final int ALIGNMENT = AlignedBuffers.ALIGNMENT;
+    private static final Path SYS_CLASS_BLOCK = Path.of("/sys/class/block");
+    private static final OpenOption DIRECT = directOption();
+
+    private final Path path;
+    private final Path realPath;
+    private final long size;
+    private final Object lock = new Object();
+    private volatile FileChannel channel;
+    private volatile boolean closed;
+
+    private DirectFileDevice(Path path, Path realPath, FileChannel channel, long size) {
+        this.path = path;
+        this.realPath = realPath;
+        this.channel = channel;
+        this.size = size;
+    }
+
+    /**
+     * Opens an existing block device or file for read and write. The usable size is the device's
+     * size rounded down to the 4 KiB alignment.
+     */
+    public static DirectFileDevice open(Path path) throws IOException {
+        Path real;
+        try {
+            real = path.toRealPath();
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(path.toString(), null, "no such device or file");
+        }
+        FileChannel channel = openDirect(path, real);
+        try {
+            long bytes = Files.isRegularFile(real) ? channel.size() : blockDeviceSize(path, real, channel);
+            long usable = bytes - bytes % ALIGNMENT;
+            if (usable <= 0) {
+                throw new IOException(path + ": device size " + bytes + " bytes is smaller than one "
+                        + ALIGNMENT + "-byte sector");
+            }
+            return new DirectFileDevice(path, real, channel, usable);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Creates a new sparse file of {@code sizeBytes} (a positive multiple of 4 KiB) to stand in for
+     * a device, and opens it. Fails if the file exists.
+     */
+    public static DirectFileDevice create(Path path, long sizeBytes) throws IOException {
+        if (sizeBytes <= 0 || sizeBytes % ALIGNMENT != 0) {
+            throw new IllegalArgumentException(path + ": device size must be a positive multiple of "
+                    + ALIGNMENT + ", got " + sizeBytes);
+        }
+        try {
+            Files.createFile(path);
+        } catch (FileAlreadyExistsException e) {
+            throw new FileAlreadyExistsException(path.toString(), null, "a file is already there; not replacing it");
+        }
+        try {
+            // ftruncate extends sparsely and leaves nothing in the page cache.
+            try (var file = new RandomAccessFile(path.toFile(), "rw")) {
+                file.setLength(sizeBytes);
+            }
+            return open(path);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(path);
+            throw e;
+        }
+    }
+
+    /**
+     * com.sun.nio.file.ExtendedOpenOption.DIRECT, looked up by name: javac flags every compile-time
+     * reference to it as internal API, and the build treats warnings as errors.
+     */
+    private static OpenOption directOption() {
+        try {
+            Class<?> type = Class.forName("com.sun.nio.file.ExtendedOpenOption");
+            for (Object constant : type.getEnumConstants()) {
+                if (((Enum<?>) constant).name().equals("DIRECT")) {
+                    return (OpenOption) constant;
+                }
+            }
+        } catch (ClassNotFoundException e) {
+            return null;
+        }
+        return null;
+    }
+
+    private static FileChannel openDirect(Path path, Path real) throws IOException {
+        if (DIRECT == null) {
+            throw new IOException(path + ": this JDK offers no O_DIRECT open option"
+                    + " (com.sun.nio.file.ExtendedOpenOption.DIRECT)");
+        }
+        try {
+            return FileChannel.open(real, StandardOpenOption.READ, StandardOpenOption.WRITE, DIRECT);
+        } catch (NoSuchFileException e) {
+            throw e;
+        } catch (IOException e) {
+            String fs = fileStoreType(real);
+            throw new IOException(path + ": cannot open with O_DIRECT"
+                    + (fs == null ? "" : " (file system type " + fs + ")")
+                    + "; the file system may not support direct I/O: " + e.getMessage(), e);
+        }
+    }
+
+    private static String fileStoreType(Path real) {
+        try {
+            return Files.getFileStore(real).type();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The size of a block device in bytes, from sysfs (sectors of 512 bytes, whatever the device's
+     * logical block size), because fstat reports 0 for block devices. Falls back to the channel's
+     * size where sysfs has no entry (the JDK asks the kernel with BLKGETSIZE64 on Linux).
+     */
+    private static long blockDeviceSize(Path path, Path real, FileChannel channel) throws IOException {
+        Path sysfs = SYS_CLASS_BLOCK.resolve(real.getFileName().toString()).resolve("size");
+        if (Files.isReadable(sysfs)) {
+            String text = Files.readString(sysfs, StandardCharsets.US_ASCII).trim();
+            try {
+                return Math.multiplyExact(Long.parseLong(text), 512L);
+            } catch (NumberFormatException | ArithmeticException e) {
+                throw new IOException(path + ": unreadable size '" + text + "' in " + sysfs, e);
+            }
+        }
+        long bytes = channel.size();
+        if (bytes == 0) {
+            throw new IOException(path + " (" + real + "): cannot determine the device size: no "
+                    + sysfs + " and the channel reports 0 bytes");
+        }
+        return bytes;
+    }
+
+    @Override
+    public Path path() {
+        return path;
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public int alignment() {
+        return ALIGNMENT;
+    }
+
+    @Override
+    public void read(long position, ByteBuffer target) throws IOException {
+        check(position, target, size, 0, path + ": read");
+        long at = position;
+        while (target.hasRemaining()) {
+            int n = readOnce(target, at);
+            if (n < 0 || (n > 0 && target.hasRemaining() && n % ALIGNMENT != 0)) {
+                // O_DIRECT only returns a non-aligned count at the end of the file.
+                throw new EOFException(path + ": end of device at offset " + (at + Math.max(n, 0))
+                        + " while reading " + target.remaining() + " more bytes from offset " + position);
+            }
+            at += n;
+        }
+    }
+
+    @Override
+    public void write(long position, ByteBuffer source) throws IOException {
+        check(position, source, size, 0, path + ": write");
+        long at = position;
+        while (source.hasRemaining()) {
+            at += writeOnce(source, at);
+        }
+    }
+
+    @Override
+    public void flush() throws IOException {
+        while (true) {
+            failIfInterrupted("flush");
+            FileChannel current = channel;
+            try {
+                current.force(false);
+                return;
+            } catch (ClosedChannelException e) {
+                recover(current, e, "flush");
+            }
+        }
+    }
+
+    private int readOnce(ByteBuffer target, long at) throws IOException {
+        while (true) {
+            failIfInterrupted("read at offset " + at);
+            FileChannel current = channel;
+            try {
+                return current.read(target, at);
+            } catch (ClosedChannelException e) {
+                recover(current, e, "read at offset " + at);
+            }
+        }
+    }
+
+    private int writeOnce(ByteBuffer source, long at) throws IOException {
+        while (true) {
+            failIfInterrupted("write at offset " + at);
+            FileChannel current = channel;
+            try {
+                return current.write(source, at);
+            } catch (ClosedChannelException e) {
+                recover(current, e, "write at offset " + at);
+            }
+        }
+    }
+
+    /** An interrupted thread would make the JDK close the channel under every other user. */
+    private void failIfInterrupted(String what) throws InterruptedIOException {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new InterruptedIOException(path + ": " + what + " refused: the thread is interrupted");
+        }
+    }
+
+    /**
+     * Called when {@code failed} turned out closed. Returns if the operation should be retried on
+     * a fresh channel, else throws: the device was closed, or this thread's interrupt closed it.
+     */
+    private void recover(FileChannel failed, ClosedChannelException cause, String what) throws IOException {
+        if (closed) {
+            ClosedChannelException e = new ClosedChannelException();
+            e.initCause(new IOException(path + ": device closed during " + what, cause));
+            throw e;
+        }
+        synchronized (lock) {
+            if (!closed && channel == failed) {
+                channel = openDirect(path, realPath);
+            }
+        }
+        if (cause instanceof ClosedByInterruptException) {
+            // The interrupt status stays set so the caller's own cancellation logic sees it.
+            InterruptedIOException e = new InterruptedIOException(path + ": " + what + " interrupted");
+            e.initCause(cause);
+            throw e;
+        }
+        if (closed) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    /** Checks alignment and range of one I/O of {@code buffer} at {@code position} in {@code [0, limit)}. */
+    static void check(long position, ByteBuffer buffer, long limit, long base, String op) {
+        int length = buffer.remaining();
+        if (!buffer.isDirect()) {
+            throw new IllegalArgumentException(op + " needs a direct buffer (O_DIRECT); use AlignedBuffers.allocate");
+        }
+        if (position < 0 || position % ALIGNMENT != 0) {
+            throw new IllegalArgumentException(op + " position " + (base + position) + " is not a multiple of "
+                    + ALIGNMENT);
+        }
+        if (length % ALIGNMENT != 0) {
+            throw new IllegalArgumentException(op + " length " + length + " is not a multiple of " + ALIGNMENT);
+        }
+        long address = AlignedBuffers.addressAtPosition(buffer);
+        if (address % ALIGNMENT != 0) {
+            throw new IllegalArgumentException(op + " buffer address 0x" + Long.toHexString(address)
+                    + " (at buffer position " + buffer.position() + ") is not a multiple of " + ALIGNMENT);
+        }
+        if (position > limit - length) {
+            throw new IllegalArgumentException(op + " of " + length + " bytes at offset " + (base + position)
+                    + " goes past the end (" + (base + limit) + " bytes)");
+        }
+    }
+
+    @Override
+    public JournalDevice region(long offset, long length) {
+        if (offset < 0 || length <= 0 || offset % ALIGNMENT != 0 || length % ALIGNMENT != 0
+                || offset > size - length) {
+            throw new IllegalArgumentException(path + ": region [" + offset + ", +" + length
+                    + ") must be non-empty, " + ALIGNMENT + "-aligned and inside the device of " + size + " bytes");
+        }
+        return new DeviceRegion(this, offset, length);
+    }
+
+    /** Closes the device; I/O still in flight on other threads ends with a {@link ClosedChannelException}. */
+    @Override
+    public void close() throws IOException {
+        synchronized (lock) {
+            closed = true;
+            channel.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "DirectFileDevice[" + path + ", " + size + " bytes]";
+    }
+}

@@ -1,0 +1,89 @@
+package io.keel.journal;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.util.concurrent.locks.LockSupport;
+
+/** The {@link JournalAppend} of one record: waits on the journal's durable sequence. */
+final class AppendHandle implements JournalAppend {
+
+    /** Spins before parking: at queue depth 1 the flush often returns within this. */
+    private static final int AWAIT_SPINS = 2_000;
+
+    private final Journal journal;
+    private final long sequence;
+    private volatile Thread waiter;
+    private Runnable actions;
+    private boolean settled;
+
+    AppendHandle(final Journal journal, final long sequence) {
+        this.journal = journal;
+        this.sequence = sequence;
+    }
+
+    @Override
+    public long sequence() {
+        return sequence;
+    }
+
+    @Override
+    public boolean isDurable() {
+        return journal.durableSequence() >= sequence;
+    }
+
+    @Override
+    public void awaitDurable() throws IOException {
+        for (int i = 0; i < AWAIT_SPINS; i++) {
+            if (isDurable()) {
+                return;
+            }
+            journal.throwIfFailed();
+            Thread.onSpinWait();
+        }
+        waiter = Thread.currentThread();
+        try {
+            while (!isDurable()) {
+                journal.throwIfFailed();
+                LockSupport.park(this);
+                if (Thread.interrupted()) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while waiting for journal sequence " + sequence);
+                }
+            }
+        } finally {
+            waiter = null;
+        }
+    }
+
+    @Override
+    public void whenDurable(final Runnable action) {
+        synchronized (this) {
+            if (!settled) {
+                Runnable earlier = actions;
+                actions = earlier == null ? action : () -> {
+                    earlier.run();
+                    action.run();
+                };
+                return;
+            }
+        }
+        action.run();
+    }
+
+    /** Called by the committer once the record is durable or the journal has failed. */
+    void settle() {
+        Runnable toRun;
+        synchronized (this) {
+            settled = true;
+            toRun = actions;
+            actions = null;
+        }
+        Thread parked = waiter;
+        if (parked != null) {
+            LockSupport.unpark(parked);
+        }
+        if (toRun != null) {
+            journal.runAction(toRun);
+        }
+    }
+}

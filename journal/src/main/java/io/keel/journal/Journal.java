@@ -1,0 +1,800 @@
+package io.keel.journal;
+
+import io.keel.runtime.time.Clock;
+import io.keel.runtime.time.RandomSource;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A write-ahead log on one {@link JournalDevice}: owns the device's header copies and circular
+ * record region, assigns sequence numbers, and runs the committer thread that writes appended
+ * records in batches and acknowledges them only after the device flush covering them returned.
+ * The byte format and the rules behind it are in docs/journal-format.md.
+ */
+public final class Journal implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
+
+    /** Spins of the idle committer before it parks: a lone appender then rarely pays for a wake-up. */
+    private static final int COMMITTER_SPINS = 20_000;
+    private static final int MIN_CAPACITY_BLOCKS = 8;
+    /** Records are also capped here so record sizes fit an int buffer with room for alignment. */
+    private static final long RECORD_SIZE_LIMIT = 1L << 30;
+    private static final int POOLED_BATCHES = 4;
+    private static final int SEGMENTS_PER_LAP = 1024;
+    private static final long MAX_DELAY_SLICE_NANOS = 1_000_000;
+
+    /** Where the record with {@code sequence} starts: the candidates for the tail. */
+    record Segment(long position, long sequence) {
+    }
+
+    private final JournalDevice device;
+    private final String name;
+    private final Clock clock;
+    private final java.io.Flushable dataBarrier;
+    private final int maxBatchBytes;
+    private final long maxBatchDelayNanos;
+    private final int block;
+    private final int tag;
+    private final long generation;
+    private final long regionStart;
+    private final long regionEnd;
+    private final long capacity;
+    private final long maxRecordBytes;
+    private final long segmentSpacing;
+    private final JournalMetrics metrics;
+    private final CopyOnWriteArrayList<LongConsumer> listeners = new CopyOnWriteArrayList<>();
+    private final Thread committer;
+
+    /** Guards the appending state below; held briefly by appenders and the committer. */
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition workAvailable = lock.newCondition();
+    /** Serialises device flushes so that none returns success after another one failed. */
+    private final ReentrantLock flushLock = new ReentrantLock();
+    /** Serialises header writes (trim). */
+    private final ReentrantLock trimLock = new ReentrantLock();
+    private final Object durableMonitor = new Object();
+
+    private final CRC32C appendCrc = new CRC32C();
+    private final ArrayDeque<Batch> sealed = new ArrayDeque<>();
+    private final ArrayDeque<Batch> pool = new ArrayDeque<>();
+    private final ArrayDeque<Segment> segments = new ArrayDeque<>();
+    private Batch filling;
+    private long fillEnd;
+    private long used;
+    private long tailPosition;
+    private long tailSequence;
+    private boolean closing;
+    private boolean committerIdle;
+    private boolean committerDelaying;
+    private long appends;
+    private long appendedBytes;
+    private long batches;
+    private long flushes;
+    private long barrierFlushes;
+    private long lastBatchRecords;
+    private long lastBatchBytes;
+    private long totalBatchRecords;
+    private long totalBatchBytes;
+
+    private final CRC32C committerCrc = new CRC32C();
+    private final ByteBuffer paddingBlock;
+    private long takenThrough;
+
+    private final ByteBuffer headerBlock;
+    private JournalHeader header;
+
+    private volatile long lastSequence;
+    private volatile long durableSequence;
+    private volatile JournalFailedException failure;
+    private volatile int durableWaiters;
+
+    private Journal(final JournalDevice device, final JournalConfig config, final JournalHeader opened,
+            final long head, final long lastSeq, final List<Segment> initialSegments) {
+        this.device = device;
+        this.name = config.name();
+        this.clock = config.clock();
+        this.dataBarrier = config.dataBarrier();
+        this.maxBatchBytes = config.maxBatchBytes();
+        this.maxBatchDelayNanos = config.maxBatchDelay().toNanos();
+        this.block = opened.blockSize();
+        this.tag = opened.recordTag();
+        this.generation = opened.generation();
+        this.regionStart = opened.regionStart();
+        this.regionEnd = opened.regionEnd();
+        this.capacity = regionEnd - regionStart;
+        this.maxRecordBytes = maxRecordBytes(capacity);
+        this.segmentSpacing = segmentSpacing(capacity, block);
+        this.header = opened;
+        this.headerBlock = Aligned.allocate(block, block);
+        this.paddingBlock = Aligned.allocate(block, block);
+        this.tailPosition = opened.tailPosition();
+        this.tailSequence = opened.tailSequence();
+        this.fillEnd = head;
+        this.lastSequence = lastSeq;
+        this.durableSequence = lastSeq;
+        this.takenThrough = lastSeq;
+        this.segments.addAll(initialSegments);
+        this.used = usedFromTail();
+        this.metrics = new JournalMetrics(config.metrics(), name, this::usedBytes);
+        this.committer = new Thread(this::runCommitter, "keel-journal-" + name);
+        this.committer.setDaemon(true);
+    }
+
+    // ---------------------------------------------------------------- format and open
+
+    /**
+     * Writes a fresh, empty journal on {@code device}: both header copies, and a zero block where
+     * the first record would go. Whatever the device held before is no longer a journal record.
+     */
+    public static void format(final JournalDevice device, final UUID journalId) throws IOException {
+        Objects.requireNonNull(journalId, "journalId");
+        int block = checkAlignment(device.alignment());
+        long start = 2L * block;
+        long end = Aligned.down(device.size(), block);
+        if (end - start < (long) MIN_CAPACITY_BLOCKS * block) {
+            throw new IllegalArgumentException("a device of " + device.size() + " bytes is too small for a journal "
+                    + "with " + block + "-byte blocks: it needs at least " + (start + MIN_CAPACITY_BLOCKS * block));
+        }
+        int recordTag;
+        do {
+            recordTag = (int) RandomSource.system().nextLong();
+        } while (recordTag == 0);
+        JournalHeader first = new JournalHeader(journalId, recordTag, block, 0, 0, start, 1, 0, start, end);
+        ByteBuffer buffer = Aligned.allocate(block, block);
+        writeHeader(device, buffer, first);
+        writeHeader(device, buffer, first.next(0, start, 1, 0));
+        for (int i = 0; i < block; i++) {
+            buffer.put(i, (byte) 0);
+        }
+        device.write(start, buffer.clear());
+        device.flush();
+    }
+
+    /**
+     * Opens the journal on {@code device}: checks its header, replays every record after the
+     * trimmed point to {@code replay} in sequence order, makes a new generation durable and starts
+     * the committer. {@code expectedId} may be null to accept any journal id.
+     */
+    public static Journal open(final JournalDevice device, final JournalConfig config, final UUID expectedId,
+            final RecordHandler replay) throws IOException {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(replay, "replay");
+        int block = checkAlignment(device.alignment());
+        // Reads below must see only what is durable: records a crashed process left in the
+        // device cache become durable here instead of being replayed and then lost.
+        device.flush();
+        JournalHeader found = readHeader(device, block, config.name());
+        if (expectedId != null && !expectedId.equals(found.journalId())) {
+            throw new JournalFormatException("journal " + config.name() + ": the device holds journal "
+                    + found.journalId() + ", not the expected " + expectedId);
+        }
+        if (found.blockSize() != block) {
+            throw new JournalFormatException("journal " + config.name() + " was formatted with " + found.blockSize()
+                    + "-byte blocks but the device now has alignment " + block);
+        }
+        if (found.regionEnd() > device.size()) {
+            throw new JournalFormatException("journal " + config.name() + " ends at byte " + found.regionEnd()
+                    + " but the device has only " + device.size() + " bytes");
+        }
+        long capacity = found.regionEnd() - found.regionStart();
+        Replay replayed = new Replay(device, found, maxRecordBytes(capacity), segmentSpacing(capacity, block));
+        replayed.run(replay);
+
+        long head = Aligned.up(replayed.endPosition, block);
+        if (head == found.regionEnd()) {
+            head = found.regionStart();
+        }
+        List<Segment> segments = new ArrayList<>(replayed.segments());
+        long tailPos = found.tailPosition();
+        long tailSeq = found.tailSequence();
+        long lastSeq = replayed.lastSequence;
+        if (lastSeq < found.trimmedThrough()) {
+            // Records that were trimmed away are damaged; restart the chain at the head so the
+            // next replay does not stop where this one did and lose everything written after.
+            LOG.warn("journal {}: the chain ends at sequence {} before the trimmed point {}; restarting it at {}",
+                    config.name(), lastSeq, found.trimmedThrough(), head);
+            lastSeq = found.trimmedThrough();
+            tailPos = head;
+            tailSeq = lastSeq + 1;
+            segments.clear();
+        }
+        segments.add(new Segment(head, lastSeq + 1));
+        logReplay(config.name(), found, replayed);
+
+        JournalHeader opened = found.next(found.generation() + 1, tailPos, tailSeq, found.trimmedThrough());
+        writeHeader(device, Aligned.allocate(block, block), opened);
+        device.flush();
+        Journal journal = new Journal(device, config, opened, head, lastSeq, segments);
+        journal.committer.start();
+        return journal;
+    }
+
+    private static void logReplay(final String name, final JournalHeader found, final Replay replayed) {
+        if (replayed.applied > 0) {
+            LOG.info("journal {}: replayed {} records (sequences {}..{}), skipped {} already trimmed; "
+                    + "replay stopped at position {}: {}; opening generation {}", name, replayed.applied,
+                    replayed.firstApplied, replayed.lastSequence, replayed.skipped, replayed.endPosition,
+                    replayed.stopReason, found.generation() + 1);
+        } else {
+            LOG.info("journal {}: nothing to replay after sequence {} ({} already trimmed); replay stopped at "
+                    + "position {}: {}; opening generation {}", name, found.trimmedThrough(), replayed.skipped,
+                    replayed.endPosition, replayed.stopReason, found.generation() + 1);
+        }
+    }
+
+    private static JournalHeader readHeader(final JournalDevice device, final int block, final String name)
+            throws IOException {
+        JournalHeader.Decoded[] copies = new JournalHeader.Decoded[2];
+        ByteBuffer buffer = Aligned.allocate(block, block);
+        for (int copy = 0; copy < 2; copy++) {
+            buffer.clear();
+            device.read((long) copy * block, buffer);
+            copies[copy] = JournalHeader.decode(buffer);
+        }
+        JournalHeader best = null;
+        for (JournalHeader.Decoded copy : copies) {
+            if (copy.status() == JournalHeader.Status.NEWER_VERSION) {
+                throw new JournalFormatException("journal " + name + " was written by a newer format version "
+                        + copy.version() + "; this Keel reads up to " + JournalHeader.MAX_READ_VERSION);
+            }
+            if (copy.status() == JournalHeader.Status.VALID
+                    && (best == null || copy.header().counter() > best.counter())) {
+                best = copy.header();
+            }
+        }
+        if (best != null) {
+            return best;
+        }
+        if (copies[0].status() == JournalHeader.Status.NOT_A_JOURNAL
+                && copies[1].status() == JournalHeader.Status.NOT_A_JOURNAL) {
+            throw new JournalFormatException("journal " + name + ": the device is not a journal (no journal header "
+                    + "at byte 0 or " + block + ")");
+        }
+        throw new JournalFormatException("journal " + name + ": corrupt journal header, both copies are damaged "
+                + "(copy 0: " + copies[0].problem() + "; copy 1: " + copies[1].problem() + ")");
+    }
+
+    private static void writeHeader(final JournalDevice device, final ByteBuffer buffer, final JournalHeader h)
+            throws IOException {
+        h.encode(buffer);
+        device.write(h.slotPosition(), buffer.clear());
+    }
+
+    private static int checkAlignment(final int alignment) {
+        if (alignment < JournalHeader.LENGTH || Integer.bitCount(alignment) != 1) {
+            throw new IllegalArgumentException("device alignment must be a power of two >= "
+                    + JournalHeader.LENGTH + ": " + alignment);
+        }
+        return alignment;
+    }
+
+    private static long maxRecordBytes(final long capacity) {
+        return Math.min(capacity / 4, RECORD_SIZE_LIMIT);
+    }
+
+    private static long segmentSpacing(final long capacity, final int block) {
+        return Math.max(block, capacity / SEGMENTS_PER_LAP);
+    }
+
+    // ---------------------------------------------------------------- appending
+
+    /**
+     * Appends a record of {@code type} (1..0x7FFF) whose body is the remaining bytes of
+     * {@code bodyParts}, copied before this returns. Does no I/O. Throws
+     * {@link JournalFullException} when the record does not fit in the free space and
+     * {@link JournalFailedException} once the journal has failed.
+     */
+    public JournalAppend append(final short type, final ByteBuffer... bodyParts) throws IOException {
+        return append(type, false, bodyParts);
+    }
+
+    /**
+     * Like {@link #append}, and the batch holding this record is written only after the
+     * configured data barrier's {@code flush()} returned, so the record can never be durable
+     * before the data it refers to.
+     */
+    public JournalAppend appendWithBarrier(final short type, final ByteBuffer... bodyParts) throws IOException {
+        if (dataBarrier == null) {
+            throw new IllegalStateException("journal " + name + " has no data barrier configured");
+        }
+        return append(type, true, bodyParts);
+    }
+
+    private JournalAppend append(final short type, final boolean barrier, final ByteBuffer[] parts)
+            throws IOException {
+        if (type < 1) {
+            throw new IllegalArgumentException("record type must be in 1..0x7FFF (higher values are the journal's "
+                    + "own): 0x" + Integer.toHexString(type & 0xFFFF));
+        }
+        long bodyLength = 0;
+        for (ByteBuffer part : parts) {
+            bodyLength += part.remaining();
+        }
+        long recordBytes = RecordFormat.HEADER_SIZE + bodyLength;
+        if (recordBytes > maxRecordBytes) {
+            throw new IllegalArgumentException("a record of " + recordBytes + " bytes (header included) is larger "
+                    + "than journal " + name + " takes: at most " + maxRecordBytes + " bytes (a quarter of its "
+                    + "capacity, at most 1 GiB)");
+        }
+        AppendHandle handle;
+        lock.lock();
+        try {
+            throwIfFailed();
+            if (closing) {
+                throw new IllegalStateException("journal " + name + " is closed");
+            }
+            Batch batch = place((int) recordBytes);
+            long sequence = lastSequence + 1;
+            ByteBuffer buffer = batch.buffer;
+            int offset = batch.length;
+            int at = offset + RecordFormat.HEADER_SIZE;
+            for (ByteBuffer part : parts) {
+                int n = part.remaining();
+                buffer.put(at, part, part.position(), n);
+                at += n;
+            }
+            RecordFormat.writeHeader(buffer, offset, type, tag, (int) bodyLength, sequence, generation, appendCrc);
+            batch.length += (int) recordBytes;
+            batch.lastSequence = sequence;
+            batch.barrier |= barrier;
+            handle = new AppendHandle(this, sequence);
+            batch.handles.add(handle);
+            appends++;
+            appendedBytes += recordBytes;
+            lastSequence = sequence;
+            if (committerIdle) {
+                workAvailable.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+        metrics.appended(recordBytes);
+        return handle;
+    }
+
+    /** The batch the next record goes into, with its space reserved. Caller holds the lock. */
+    private Batch place(final int recordBytes) throws JournalFullException {
+        Batch current = filling;
+        if (current != null) {
+            int newLength = current.length + recordBytes;
+            long newEnd = current.position + Aligned.up(newLength, block);
+            if (current.pooled && newLength <= maxBatchBytes && newEnd <= regionEnd) {
+                requireFree(newEnd - fillEnd, recordBytes);
+                used += newEnd - fillEnd;
+                fillEnd = newEnd;
+                return current;
+            }
+            seal();
+        }
+        long start = fillEnd;
+        long padding = -1;
+        long needed = Aligned.up(recordBytes, block);
+        if (start + needed > regionEnd) {
+            // A batch never straddles the region end: pad up to it and start over.
+            if (start < regionEnd) {
+                padding = start;
+            }
+            needed += regionEnd - start;
+            start = regionStart;
+        }
+        requireFree(needed, recordBytes);
+        Batch batch;
+        if (recordBytes > maxBatchBytes) {
+            batch = new Batch(Aligned.allocate(recordBytes, block), false);
+        } else {
+            batch = pool.isEmpty() ? new Batch(Aligned.allocate(maxBatchBytes, block), true) : pool.poll();
+        }
+        batch.reset(start, padding, lastSequence + 1);
+        used += needed;
+        fillEnd = start + Aligned.up(recordBytes, block);
+        filling = batch;
+        Segment previous = segments.peekLast();
+        if (start == regionStart || previous == null
+                || Math.floorMod(start - previous.position(), capacity) >= segmentSpacing) {
+            segments.add(new Segment(start, lastSequence + 1));
+        }
+        return batch;
+    }
+
+    private void requireFree(final long needed, final int recordBytes) throws JournalFullException {
+        if (needed > capacity - used) {
+            throw new JournalFullException("journal " + name + " is full: a record of " + recordBytes
+                    + " bytes needs " + needed + " bytes, " + (capacity - used) + " of " + capacity
+                    + " are free; checkpoint and trim, then retry");
+        }
+    }
+
+    /** Closes the filling batch to more records. Caller holds the lock. */
+    private void seal() {
+        sealed.add(filling);
+        filling = null;
+        if (committerIdle || committerDelaying) {
+            workAvailable.signal();
+        }
+    }
+
+    // ---------------------------------------------------------------- committer
+
+    @SuppressWarnings("checkstyle:IllegalCatch")
+    private void runCommitter() {
+        List<Batch> work = new ArrayList<>();
+        try {
+            while (takeWork(work)) {
+                commit(work);
+                work.clear();
+            }
+        } catch (Throwable unexpected) {
+            fail("the committer thread failed unexpectedly", unexpected);
+            settle(work);
+            throw unexpected;
+        }
+    }
+
+    /** Waits for appended records and takes them all; false once closed (or failed) with nothing pending. */
+    private boolean takeWork(final List<Batch> work) {
+        for (int i = 0; i < COMMITTER_SPINS && lastSequence == takenThrough; i++) {
+            Thread.onSpinWait();
+        }
+        lock.lock();
+        try {
+            while (filling == null && sealed.isEmpty()) {
+                if (closing || failure != null) {
+                    return false;
+                }
+                committerIdle = true;
+                workAvailable.awaitUninterruptibly();
+                committerIdle = false;
+            }
+            if (maxBatchDelayNanos > 0) {
+                waitForFullerBatch();
+            }
+            if (filling != null) {
+                seal();
+            }
+            work.addAll(sealed);
+            sealed.clear();
+            takenThrough = lastSequence;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Lets more appends join the batch, up to the configured delay or a full batch. Lock held. */
+    private void waitForFullerBatch() {
+        long deadline = clock.nanoTime() + maxBatchDelayNanos;
+        committerDelaying = true;
+        try {
+            while (sealed.isEmpty() && !closing && failure == null) {
+                long remaining = deadline - clock.nanoTime();
+                if (remaining <= 0) {
+                    return;
+                }
+                workAvailable.awaitNanos(Math.min(remaining, MAX_DELAY_SLICE_NANOS));
+            }
+        } catch (InterruptedException e) {
+            // Nobody interrupts the committer; if someone does, write what is there now.
+            Thread.currentThread().interrupt();
+        } finally {
+            committerDelaying = false;
+        }
+    }
+
+    private void commit(final List<Batch> work) {
+        boolean barrier = false;
+        for (Batch batch : work) {
+            barrier |= batch.barrier;
+        }
+        try {
+            if (barrier) {
+                dataBarrier.flush();
+            }
+            for (Batch batch : work) {
+                if (batch.paddingPosition >= 0) {
+                    writePadding(batch);
+                }
+                batch.zeroTail(block);
+                ByteBuffer buffer = batch.buffer;
+                buffer.clear().limit((int) Aligned.up(batch.length, block));
+                device.write(batch.position, buffer);
+            }
+            long started = clock.nanoTime();
+            flushDevice();
+            metrics.flushed(clock.nanoTime() - started);
+        } catch (IOException | RuntimeException e) {
+            fail("writing or flushing a batch failed", e);
+            settle(work);
+            return;
+        }
+        long durable = work.get(work.size() - 1).lastSequence;
+        durableSequence = durable;
+        settle(work);
+        if (durableWaiters > 0) {
+            synchronized (durableMonitor) {
+                durableMonitor.notifyAll();
+            }
+        }
+        for (LongConsumer listener : listeners) {
+            runAction(() -> listener.accept(durable));
+        }
+        recycle(work, barrier);
+    }
+
+    private void writePadding(final Batch batch) throws IOException {
+        int bodyLength = (int) (regionEnd - batch.paddingPosition - RecordFormat.HEADER_SIZE);
+        RecordFormat.writeHeader(paddingBlock, 0, RecordFormat.PADDING_TYPE, tag, bodyLength, batch.firstSequence,
+                generation, committerCrc);
+        device.write(batch.paddingPosition, paddingBlock.clear());
+    }
+
+    private void recycle(final List<Batch> work, final boolean barrier) {
+        lock.lock();
+        try {
+            flushes++;
+            if (barrier) {
+                barrierFlushes++;
+            }
+            for (Batch batch : work) {
+                long bytes = Aligned.up(batch.length, block);
+                batches++;
+                lastBatchRecords = batch.records();
+                lastBatchBytes = bytes;
+                totalBatchRecords += lastBatchRecords;
+                totalBatchBytes += bytes;
+                metrics.batch(batch.records(), bytes);
+                batch.handles.clear();
+                if (batch.pooled && pool.size() < POOLED_BATCHES) {
+                    pool.add(batch);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void settle(final List<Batch> work) {
+        for (Batch batch : work) {
+            for (AppendHandle handle : batch.handles) {
+                handle.settle();
+            }
+        }
+    }
+
+    /** Flushes the device; once one flush failed, no later one may report success. */
+    private void flushDevice() throws IOException {
+        flushLock.lock();
+        try {
+            throwIfFailed();
+            try {
+                device.flush();
+            } catch (IOException | RuntimeException e) {
+                fail("a device flush failed", e);
+                throwIfFailed();
+            }
+        } finally {
+            flushLock.unlock();
+        }
+    }
+
+    /** Fails the journal: pending appends fail now, later ones at once. Idempotent. */
+    private void fail(final String what, final Throwable cause) {
+        List<Batch> pending = new ArrayList<>();
+        lock.lock();
+        try {
+            if (failure != null) {
+                return;
+            }
+            failure = new JournalFailedException("journal " + name + " failed: " + what
+                    + "; it accepts no more appends, reopen it to recover", cause);
+            pending.addAll(sealed);
+            if (filling != null) {
+                pending.add(filling);
+            }
+            sealed.clear();
+            filling = null;
+            workAvailable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        LOG.error("journal {} failed: {}; durable through sequence {}", name, what, durableSequence, cause);
+        settle(pending);
+        synchronized (durableMonitor) {
+            durableMonitor.notifyAll();
+        }
+    }
+
+    void throwIfFailed() throws JournalFailedException {
+        JournalFailedException failed = failure;
+        if (failed != null) {
+            throw new JournalFailedException(failed.getMessage(), failed.getCause());
+        }
+    }
+
+    void runAction(final Runnable action) {
+        try {
+            action.run();
+        } catch (RuntimeException e) {
+            LOG.warn("journal {}: a durability callback failed", name, e);
+        }
+    }
+
+    // ---------------------------------------------------------------- trim, state, close
+
+    /**
+     * Declares records up to {@code upToSequenceInclusive} no longer needed (their effects are
+     * checkpointed elsewhere): waits until they are durable, then makes the new tail durable
+     * (header write and flush) and frees their space. Replay after a crash starts after them.
+     */
+    public void trim(final long upToSequenceInclusive) throws IOException {
+        if (upToSequenceInclusive > lastSequence) {
+            throw new IllegalArgumentException("journal " + name + ": cannot trim through sequence "
+                    + upToSequenceInclusive + ", the last appended one is " + lastSequence);
+        }
+        awaitDurableSequence(upToSequenceInclusive);
+        trimLock.lock();
+        try {
+            throwIfFailed();
+            JournalHeader current = header;
+            if (upToSequenceInclusive <= current.trimmedThrough()) {
+                return;
+            }
+            Segment tail = null;
+            lock.lock();
+            try {
+                for (Segment segment : segments) {
+                    if (segment.sequence() > upToSequenceInclusive + 1) {
+                        break;
+                    }
+                    tail = segment;
+                }
+            } finally {
+                lock.unlock();
+            }
+            JournalHeader next = current.next(generation, tail.position(), tail.sequence(), upToSequenceInclusive);
+            try {
+                writeHeader(device, headerBlock, next);
+            } catch (IOException | RuntimeException e) {
+                fail("writing the journal header failed", e);
+                throwIfFailed();
+            }
+            flushDevice();
+            header = next;
+            lock.lock();
+            try {
+                while (segments.peekFirst().sequence() < tail.sequence()) {
+                    segments.pollFirst();
+                }
+                tailPosition = tail.position();
+                tailSequence = tail.sequence();
+                used = usedFromTail();
+            } finally {
+                lock.unlock();
+            }
+        } finally {
+            trimLock.unlock();
+        }
+    }
+
+    private void awaitDurableSequence(final long sequence) throws IOException {
+        if (durableSequence >= sequence) {
+            return;
+        }
+        synchronized (durableMonitor) {
+            durableWaiters++;
+            try {
+                while (durableSequence < sequence) {
+                    throwIfFailed();
+                    durableMonitor.wait();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for journal sequence " + sequence);
+            } finally {
+                durableWaiters--;
+            }
+        }
+    }
+
+    /** Bytes from the tail's block to the end of the last reserved batch. Lock held (or constructing). */
+    private long usedFromTail() {
+        long distance = Math.floorMod(fillEnd - Aligned.down(tailPosition, block), capacity);
+        return distance == 0 && tailSequence <= lastSequence ? capacity : distance;
+    }
+
+    /** The last sequence number assigned (0 when no record was ever appended). */
+    public long lastSequence() {
+        return lastSequence;
+    }
+
+    /** The highest sequence number known durable; every lower one is durable too. */
+    public long durableSequence() {
+        return durableSequence;
+    }
+
+    /**
+     * Calls {@code listener} on the committer thread with the new durable sequence after each
+     * flush. It must be short and must not block.
+     */
+    public void addDurabilityListener(final LongConsumer listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** Bytes of the record region (the device minus the two header blocks). */
+    public long capacity() {
+        return capacity;
+    }
+
+    /** Bytes between the tail and the end of the last appended record's batch, pending ones included. */
+    public long usedBytes() {
+        lock.lock();
+        try {
+            return used;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@link #capacity()} minus {@link #usedBytes()}. */
+    public long freeBytes() {
+        return capacity - usedBytes();
+    }
+
+    /** A snapshot of the counters. */
+    public JournalStats stats() {
+        lock.lock();
+        try {
+            return new JournalStats(appends, appendedBytes, batches, flushes, barrierFlushes, lastBatchRecords,
+                    lastBatchBytes, batches == 0 ? 0 : (double) totalBatchRecords / batches,
+                    batches == 0 ? 0 : (double) totalBatchBytes / batches);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Writes and flushes every pending append (they complete normally), then stops the committer.
+     * Later appends throw {@link IllegalStateException}. Idempotent.
+     */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closing = true;
+            workAvailable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        boolean interrupted = false;
+        while (committer.isAlive()) {
+            try {
+                committer.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        metrics.close();
+        LOG.info("journal {} closed, durable through sequence {}", name, durableSequence);
+    }
+
+    @Override
+    public String toString() {
+        return "Journal[" + name + ", last " + lastSequence + ", durable " + durableSequence + "]";
+    }
+}
