@@ -98,6 +98,7 @@ final class BlockGroup {
     private void claimIndex(final int index) {
         references[index] = 1;
         writtenSectors[index] = 0;
+        java.util.Arrays.fill(sectorCrcs, index * sectorsPerBlock, (index + 1) * sectorsPerBlock, 0);
         freeBlocks--;
     }
 

@@ -1,5 +1,6 @@
 package io.keel.chunk.store;
 
+import io.keel.chunk.device.AlignedBuffers;
 import io.keel.chunk.device.BlockDevice;
 import io.keel.chunk.device.DeviceLayout;
 import io.keel.iopattern.AccessPattern;
@@ -175,7 +176,7 @@ final class StoreWorker implements AutoCloseable {
             throw new IOException("checkpoint slot " + bestSlot + " of worker " + index + " on " + device.path()
                     + " claims " + payloadBytes + " payload bytes, more than the slot holds");
         }
-        ByteBuffer payload = buffers(device.alignment(), Math.toIntExact(payloadBytes));
+        ByteBuffer payload = buffers(device.alignment(), roundUp(Math.toIntExact(payloadBytes), device.alignment()));
         device.read(layout.checkpointSlotOffset(index, bestSlot) + CheckpointCodec.HEADER_BYTES, payload);
         try {
             CheckpointCodec.decodePayload(best, payload.flip().limit(Math.toIntExact(payloadBytes)), state);
@@ -916,7 +917,7 @@ final class StoreWorker implements AutoCloseable {
     }
 
     private static ByteBuffer buffers(final int alignment, final int bytes) {
-        return ByteBuffer.allocateDirect(bytes + alignment).alignedSlice(alignment).limit(bytes);
+        return AlignedBuffers.allocate(roundUp(bytes, alignment));
     }
 
     /** Writes a final checkpoint so the next open replays nothing, then stops the worker. */

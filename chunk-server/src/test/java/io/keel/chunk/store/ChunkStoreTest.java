@@ -193,7 +193,7 @@ class ChunkStoreTest {
                     .hasMessageContaining(dir.resolve("device").toString())
                     .hasMessageContaining("device offset " + damaged).hasMessageContaining("extent 1 offset "
                             + (BLOCK + 2 * SECTOR));
-            assertThat(read(store, 1, BLOCK, 2 * SECTOR)).hasRemaining();
+            assertThat(read(store, 1, BLOCK, 2 * SECTOR).remaining()).isEqualTo(2 * SECTOR);
             assertThat(store.scrubber().scrubOnce()).isEqualTo(1);
             assertThat(store.scrubber().findings()).singleElement()
                     .extracting(ChecksumMismatchException::extentOffset).isEqualTo((long) BLOCK + 2 * SECTOR);

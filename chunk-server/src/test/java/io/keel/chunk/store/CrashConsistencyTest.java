@@ -2,7 +2,6 @@ package io.keel.chunk.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.keel.chunk.device.DirectFileDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -85,8 +84,8 @@ class CrashConsistencyTest {
                 String[] fields = line.split(" ");
                 if (fields[0].equals("S") && fields.length == 5) {
                     long id = Long.parseLong(fields[1]);
-                    started.put(id, new long[] {Long.parseLong(fields[2]), Long.parseLong(fields[3]),
-                        Long.parseLong(fields[4])});
+                    long[] op = {Long.parseLong(fields[2]), Long.parseLong(fields[3]), Long.parseLong(fields[4])};
+                    started.put(id, op);
                     order.add(id);
                 } else if (fields[0].equals("A") && fields.length == 2) {
                     acked.add(Long.parseLong(fields[1]));

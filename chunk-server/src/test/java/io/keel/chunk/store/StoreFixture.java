@@ -10,7 +10,7 @@ import java.util.UUID;
 /** A formatted file-backed device for store tests, and how to open a store on it. */
 record StoreFixture(Path path, UUID clusterId, UUID nodeId, StoreOptions options) {
 
-    /** Formats a new file of {@code deviceBytes} with small extents and journals, so tests exercise wrap and checkpoints. */
+    /** Formats a new file with small extents and journals, so tests exercise wrap-around and checkpoints. */
     static StoreFixture format(final Path path, final long deviceBytes, final long extentBytes, final int workers,
             final long journalBytesPerWorker) throws IOException {
         DeviceIdentity identity = new DeviceIdentity(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID());

@@ -129,6 +129,11 @@ class WorkerStateReplayTest {
             }
         }
 
+        verifyReplay(live, bodies, types, sequence);
+    }
+
+    private static void verifyReplay(final WorkerState live, final List<ByteBuffer> bodies, final List<Short> types,
+            final long sequence) throws IOException {
         WorkerState replayed = newState();
         for (int i = 0; i < bodies.size(); i++) {
             replayed.apply(StoreRecord.decode(types.get(i), bodies.get(i), SECTOR, SECTORS_PER_BLOCK), 0);
@@ -137,7 +142,8 @@ class WorkerStateReplayTest {
         assertSameOverlay(live, replayed);
 
         ByteBuffer checkpoint = CheckpointCodec.encode(live, 3, 17, sequence);
-        CheckpointCodec.Header header = CheckpointCodec.decodeHeader(checkpoint.slice(0, CheckpointCodec.HEADER_BYTES));
+        CheckpointCodec.Header header =
+                CheckpointCodec.decodeHeader(checkpoint.slice(0, CheckpointCodec.HEADER_BYTES));
         assertThat(header).isEqualTo(new CheckpointCodec.Header(3, 17, sequence, header.payloadBytes(),
                 header.payloadCrc()));
         WorkerState restored = newState();
@@ -177,7 +183,8 @@ class WorkerStateReplayTest {
         for (long block = a.firstBlock(); block < a.firstBlock() + BLOCKS; block++) {
             assertThat(b.references(block)).as("references of block %d", block).isEqualTo(a.references(block));
             if (a.references(block) > 0) {
-                assertThat(b.writtenSectors(block)).as("written sectors of %d", block).isEqualTo(a.writtenSectors(block));
+                assertThat(b.writtenSectors(block)).as("written sectors of %d", block)
+                        .isEqualTo(a.writtenSectors(block));
                 for (int s = 0; s < SECTORS_PER_BLOCK; s++) {
                     assertThat(b.sectorCrc(block, s)).isEqualTo(a.sectorCrc(block, s));
                 }
@@ -200,7 +207,8 @@ class WorkerStateReplayTest {
         BlockGroup group = new BlockGroup(0, 2, SECTORS_PER_BLOCK);
         long first = group.allocate();
         long second = group.allocate();
-        assertThatThrownBy(group::allocate).isInstanceOf(StoreFullException.class).hasMessageContaining("no free block");
+        assertThatThrownBy(group::allocate).isInstanceOf(StoreFullException.class)
+                .hasMessageContaining("no free block");
         group.dropReference(first, 7);
         assertThatThrownBy(group::allocate).isInstanceOf(StoreFullException.class)
                 .hasMessageContaining("1 waiting for the journal");
