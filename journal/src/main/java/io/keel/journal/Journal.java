@@ -674,11 +674,16 @@ public final class Journal implements AutoCloseable {
             Segment tail = null;
             lock.lock();
             try {
-                for (Segment segment : segments) {
-                    if (segment.sequence() > upToSequenceInclusive + 1) {
-                        break;
+                if (upToSequenceInclusive == lastSequence && filling == null && sealed.isEmpty()) {
+                    // Everything is trimmed: the tail is where the next batch (or its padding) goes.
+                    tail = new Segment(fillEnd == regionEnd ? regionStart : fillEnd, upToSequenceInclusive + 1);
+                } else {
+                    for (Segment segment : segments) {
+                        if (segment.sequence() > upToSequenceInclusive + 1) {
+                            break;
+                        }
+                        tail = segment;
                     }
-                    tail = segment;
                 }
             } finally {
                 lock.unlock();
@@ -697,8 +702,11 @@ public final class Journal implements AutoCloseable {
             header = next;
             lock.lock();
             try {
-                while (segments.peekFirst().sequence() < tail.sequence()) {
+                while (!segments.isEmpty() && segments.peekFirst().sequence() < tail.sequence()) {
                     segments.pollFirst();
+                }
+                if (!tail.equals(segments.peekFirst())) {
+                    segments.addFirst(tail);
                 }
                 tailPosition = tail.position();
                 tailSequence = tail.sequence();

@@ -103,16 +103,18 @@ final class TestJournals {
         }
     }
 
-    /** An IOException turned unchecked, for lambdas. */
+    /** A checked exception turned unchecked, for lambdas. */
     interface IoAction {
-        void run() throws IOException;
+        void run() throws Exception;
     }
 
     static void unchecked(final IoAction action) {
         try {
             action.run();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 }
