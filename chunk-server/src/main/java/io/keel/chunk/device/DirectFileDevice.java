@@ -16,6 +16,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A {@link BlockDevice} on a Linux block device or a plain file, opened with O_DIRECT through a
@@ -35,6 +36,7 @@ public final class DirectFileDevice implements BlockDevice {
     private final Object lock = new Object();
     private volatile FileChannel channel;
     private volatile boolean closed;
+    private final AtomicLong reopens = new AtomicLong();
 
     private DirectFileDevice(Path path, Path realPath, FileChannel channel, long size) {
         this.path = path;
@@ -161,6 +163,11 @@ public final class DirectFileDevice implements BlockDevice {
         return bytes;
     }
 
+    /** How often the channel was reopened because an interrupt closed it. */
+    long reopens() {
+        return reopens.get();
+    }
+
     @Override
     public Path path() {
         return path;
@@ -258,6 +265,7 @@ public final class DirectFileDevice implements BlockDevice {
         synchronized (lock) {
             if (!closed && channel == failed) {
                 channel = openDirect(path, realPath);
+                reopens.incrementAndGet();
             }
         }
         if (cause instanceof ClosedByInterruptException) {
