@@ -122,13 +122,23 @@ public final class DirectFileDevice implements BlockDevice {
         }
         try {
             return FileChannel.open(real, StandardOpenOption.READ, StandardOpenOption.WRITE, DIRECT);
-        } catch (NoSuchFileException e) {
-            throw e;
         } catch (IOException e) {
+            if (!opensWithoutDirect(real)) {
+                throw new IOException(path + ": cannot open for read and write: " + e.getMessage(), e);
+            }
             String fs = fileStoreType(real);
             throw new IOException(path + ": cannot open with O_DIRECT"
                     + (fs == null ? "" : " (file system type " + fs + ")")
                     + "; the file system may not support direct I/O: " + e.getMessage(), e);
+        }
+    }
+
+    /** Tells a refused O_DIRECT apart from a path that cannot be opened at all. */
+    private static boolean opensWithoutDirect(Path real) {
+        try (FileChannel plain = FileChannel.open(real, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            return plain.isOpen();
+        } catch (IOException e) {
+            return false;
         }
     }
 

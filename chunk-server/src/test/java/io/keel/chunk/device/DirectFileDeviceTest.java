@@ -89,9 +89,16 @@ class DirectFileDeviceTest {
     }
 
     @Test
+    void aPathThatCannotBeOpenedAtAllIsNotBlamedOnDirectIo() {
+        assertThatThrownBy(() -> DirectFileDevice.open(dir))
+                .isInstanceOf(IOException.class).hasMessageContaining(dir.toString())
+                .hasMessageNotContaining("O_DIRECT");
+    }
+
+    @Test
     void refusedDirectIoIsReportedWithThePath() throws IOException {
         // procfs files cannot be opened with O_DIRECT (EINVAL), like file systems without direct I/O.
-        Path proc = Path.of("/proc/self/status");
+        Path proc = Path.of("/proc/self/comm"); // writable by its own process, like a device would be
         assumeTrue(Files.exists(proc), "no /proc on this machine");
         try {
             DirectFileDevice.open(proc).close();
