@@ -108,6 +108,16 @@ class WriteCoalescerPropertyTest {
                     assertThat(w.offeredAt() + config.maxHoldNanos()).as("%s held past its deadline", w)
                             .isGreaterThan(now);
                 }
+            } else if (action < 16) {
+                long key = random.nextInt(keys);
+                long from = 512L * random.nextInt(2048);
+                long length = 512L * (1 + random.nextInt(64));
+                List<WriteBatch<Write>> out = c.flush(key, from, length);
+                model.released(out);
+                for (Write w : model.held.values()) {
+                    assertThat(w.key() == key && w.offset() < from + length && from < w.end())
+                            .as("%s overlaps the flushed range", w).isFalse();
+                }
             } else {
                 Write w = nextWrite(random, model.offered.size(), cursors, now);
                 model.offered.add(w);
