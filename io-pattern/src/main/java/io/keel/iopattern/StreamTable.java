@@ -109,8 +109,9 @@ final class StreamTable {
     }
 
     /**
-     * The stream to drop for a new one: the least recently used stream that is not yet established, so a
-     * burst of random I/O cycles through the spare slots instead of pushing out sequential streams.
+     * The stream to drop for a new one: the least recently used stream that has not yet been classified
+     * sequential, so a burst of random I/O cycles through the spare slots instead of pushing out sequential
+     * streams. (Counting thresholds instead would protect every one-I/O stream when {@code minRunLength} is 1.)
      */
     private Stream victim(final List<Stream> streams) {
         Stream lruAny = null;
@@ -119,7 +120,7 @@ final class StreamTable {
             if (lruAny == null || s.lastUse < lruAny.lastUse) {
                 lruAny = s;
             }
-            if (!established(s) && (lruTentative == null || s.lastUse < lruTentative.lastUse)) {
+            if (!s.sequential && (lruTentative == null || s.lastUse < lruTentative.lastUse)) {
                 lruTentative = s;
             }
         }

@@ -108,6 +108,17 @@ public final class WriteCoalescer<T> {
         return byDeadline.isEmpty() ? Long.MAX_VALUE : byDeadline.first().deadline;
     }
 
+    /**
+     * Releases the held runs of {@code streamKey} that overlap {@code [offset, offset + length)}, e.g. before a
+     * read or unmap of that range is served from the device.
+     */
+    public List<WriteBatch<T>> flush(final long streamKey, final long offset, final long length) {
+        long end = Args.rangeEnd(offset, length);
+        List<WriteBatch<T>> out = new ArrayList<>(1);
+        releaseOverlapping(streamKey, offset, end, out);
+        return out;
+    }
+
     /** Releases everything held, oldest first (shutdown, flush command). */
     public List<WriteBatch<T>> drain() {
         List<WriteBatch<T>> out = new ArrayList<>(byDeadline.size());

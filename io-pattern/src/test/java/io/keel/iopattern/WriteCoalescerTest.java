@@ -197,6 +197,19 @@ class WriteCoalescerTest {
     }
 
     @Test
+    void flushReleasesOnlyTheRunsOverlappingTheRange() {
+        WriteCoalescer<String> c = coalescer();
+        c.offer(KEY, 0, K, "a", true, 0);
+        c.offer(KEY, 10L * K, K, "b", true, 0);
+        c.offer(KEY + 1, 0, K, "c", true, 0);
+        assertThat(c.flush(KEY, K, 9L * K)).isEmpty();
+        assertThat(c.flush(KEY, 512, 20L * K)).containsExactly(
+                new WriteBatch<>(KEY, 0, K, List.of("a"), true), new WriteBatch<>(KEY, 10L * K, K, List.of("b"), true));
+        assertThat(c.pendingBytes()).isEqualTo(K);
+        assertThatThrownBy(() -> c.flush(KEY, 0, 0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void drainReleasesEverythingAndLeavesNothing() {
         WriteCoalescer<String> c = coalescer();
         c.offer(KEY, 0, K, "a", true, 5);

@@ -14,7 +14,9 @@ final class Aligned {
         if (rounded + block > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("buffer of " + bytes + " bytes is too large");
         }
-        return ByteBuffer.allocateDirect((int) rounded + block).alignedSlice(block);
+        // alignedSlice keeps every aligned byte it can, up to a block more than asked for; a
+        // header write of that size would run into the next block.
+        return ByteBuffer.allocateDirect((int) rounded + block).alignedSlice(block).slice(0, (int) rounded);
     }
 
     static long up(final long value, final int block) {

@@ -38,6 +38,8 @@ final class Batch {
         lastSequence = nextSequence - 1;
         barrier = false;
         handles.clear();
+        // The last write of a pooled buffer left its limit at that batch's end.
+        buffer.clear();
     }
 
     /** Zeroes the bytes between the last record and the next block boundary, which are written too. */

@@ -216,7 +216,11 @@ public final class Journal implements AutoCloseable {
         logReplay(config.name(), found, replayed);
 
         JournalHeader opened = found.next(found.generation() + 1, tailPos, tailSeq, found.trimmedThrough());
-        writeHeader(device, Aligned.allocate(block, block), opened);
+        ByteBuffer headerBuffer = Aligned.allocate(block, block);
+        writeHeader(device, headerBuffer, opened);
+        device.flush();
+        opened = opened.next(opened.generation(), tailPos, tailSeq, found.trimmedThrough());
+        writeHeader(device, headerBuffer, opened);
         device.flush();
         Journal journal = new Journal(device, config, opened, head, lastSeq, segments);
         journal.committer.start();
@@ -521,6 +525,7 @@ public final class Journal implements AutoCloseable {
             return;
         }
         long durable = work.get(work.size() - 1).lastSequence;
+        countBatches(work, barrier);
         durableSequence = durable;
         settle(work);
         if (durableWaiters > 0) {
@@ -531,7 +536,7 @@ public final class Journal implements AutoCloseable {
         for (LongConsumer listener : listeners) {
             runAction(() -> listener.accept(durable));
         }
-        recycle(work, barrier);
+        recycle(work);
     }
 
     private void writePadding(final Batch batch) throws IOException {
@@ -541,7 +546,8 @@ public final class Journal implements AutoCloseable {
         device.write(batch.paddingPosition, paddingBlock.clear());
     }
 
-    private void recycle(final List<Batch> work, final boolean barrier) {
+    /** Counted before anyone learns of the durability, so stats never lag what callers saw. */
+    private void countBatches(final List<Batch> work, final boolean barrier) {
         lock.lock();
         try {
             flushes++;
@@ -556,6 +562,16 @@ public final class Journal implements AutoCloseable {
                 totalBatchRecords += lastBatchRecords;
                 totalBatchBytes += bytes;
                 metrics.batch(batch.records(), bytes);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void recycle(final List<Batch> work) {
+        lock.lock();
+        try {
+            for (Batch batch : work) {
                 batch.handles.clear();
                 if (batch.pooled && pool.size() < POOLED_BATCHES) {
                     pool.add(batch);
@@ -636,8 +652,11 @@ public final class Journal implements AutoCloseable {
 
     /**
      * Declares records up to {@code upToSequenceInclusive} no longer needed (their effects are
-     * checkpointed elsewhere): waits until they are durable, then makes the new tail durable
-     * (header write and flush) and frees their space. Replay after a crash starts after them.
+     * checkpointed elsewhere): waits until they are durable, then makes the new tail durable in
+     * both header copies, one after the other, each followed by a flush, and frees their space.
+     * Writing both keeps the older copy as current as the newer one, so losing either copy to
+     * media damage later never sends replay to a tail whose space was already reused. Replay
+     * after a crash starts after the trimmed records.
      */
     public void trim(final long upToSequenceInclusive) throws IOException {
         if (upToSequenceInclusive > lastSequence) {
@@ -655,28 +674,39 @@ public final class Journal implements AutoCloseable {
             Segment tail = null;
             lock.lock();
             try {
-                for (Segment segment : segments) {
-                    if (segment.sequence() > upToSequenceInclusive + 1) {
-                        break;
+                if (upToSequenceInclusive == lastSequence && filling == null && sealed.isEmpty()) {
+                    // Everything is trimmed: the tail is where the next batch (or its padding) goes.
+                    tail = new Segment(fillEnd == regionEnd ? regionStart : fillEnd, upToSequenceInclusive + 1);
+                } else {
+                    for (Segment segment : segments) {
+                        if (segment.sequence() > upToSequenceInclusive + 1) {
+                            break;
+                        }
+                        tail = segment;
                     }
-                    tail = segment;
                 }
             } finally {
                 lock.unlock();
             }
-            JournalHeader next = current.next(generation, tail.position(), tail.sequence(), upToSequenceInclusive);
-            try {
-                writeHeader(device, headerBlock, next);
-            } catch (IOException | RuntimeException e) {
-                fail("writing the journal header failed", e);
-                throwIfFailed();
+            JournalHeader next = current;
+            for (int copy = 0; copy < 2; copy++) {
+                next = next.next(generation, tail.position(), tail.sequence(), upToSequenceInclusive);
+                try {
+                    writeHeader(device, headerBlock, next);
+                } catch (IOException | RuntimeException e) {
+                    fail("writing the journal header failed", e);
+                    throwIfFailed();
+                }
+                flushDevice();
             }
-            flushDevice();
             header = next;
             lock.lock();
             try {
-                while (segments.peekFirst().sequence() < tail.sequence()) {
+                while (!segments.isEmpty() && segments.peekFirst().sequence() < tail.sequence()) {
                     segments.pollFirst();
+                }
+                if (!tail.equals(segments.peekFirst())) {
+                    segments.addFirst(tail);
                 }
                 tailPosition = tail.position();
                 tailSequence = tail.sequence();

@@ -16,6 +16,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A {@link BlockDevice} on a Linux block device or a plain file, opened with O_DIRECT through a
@@ -35,6 +36,7 @@ public final class DirectFileDevice implements BlockDevice {
     private final Object lock = new Object();
     private volatile FileChannel channel;
     private volatile boolean closed;
+    private final AtomicLong reopens = new AtomicLong();
 
     private DirectFileDevice(Path path, Path realPath, FileChannel channel, long size) {
         this.path = path;
@@ -120,13 +122,23 @@ public final class DirectFileDevice implements BlockDevice {
         }
         try {
             return FileChannel.open(real, StandardOpenOption.READ, StandardOpenOption.WRITE, DIRECT);
-        } catch (NoSuchFileException e) {
-            throw e;
         } catch (IOException e) {
+            if (!opensWithoutDirect(real)) {
+                throw new IOException(path + ": cannot open for read and write: " + e.getMessage(), e);
+            }
             String fs = fileStoreType(real);
             throw new IOException(path + ": cannot open with O_DIRECT"
                     + (fs == null ? "" : " (file system type " + fs + ")")
                     + "; the file system may not support direct I/O: " + e.getMessage(), e);
+        }
+    }
+
+    /** Tells a refused O_DIRECT apart from a path that cannot be opened at all. */
+    private static boolean opensWithoutDirect(Path real) {
+        try (FileChannel plain = FileChannel.open(real, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            return plain.isOpen();
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -159,6 +171,11 @@ public final class DirectFileDevice implements BlockDevice {
                     + sysfs + " and the channel reports 0 bytes");
         }
         return bytes;
+    }
+
+    /** How often the channel was reopened because an interrupt closed it. */
+    long reopens() {
+        return reopens.get();
     }
 
     @Override
@@ -258,6 +275,7 @@ public final class DirectFileDevice implements BlockDevice {
         synchronized (lock) {
             if (!closed && channel == failed) {
                 channel = openDirect(path, realPath);
+                reopens.incrementAndGet();
             }
         }
         if (cause instanceof ClosedByInterruptException) {

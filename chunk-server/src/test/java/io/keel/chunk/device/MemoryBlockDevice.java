@@ -4,15 +4,16 @@ import io.keel.journal.JournalDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /** Test helper: a heap-backed BlockDevice with the same argument contract as DirectFileDevice. */
 final class MemoryBlockDevice implements BlockDevice {
 
     private final Path path;
     private final byte[] bytes;
-    private int writes;
-    private int flushes;
+    private final List<String> log = new ArrayList<>();
 
     MemoryBlockDevice(String name, int size) {
         this(Path.of("/mem/" + name), new byte[size]);
@@ -23,21 +24,18 @@ final class MemoryBlockDevice implements BlockDevice {
         this.bytes = bytes;
     }
 
-    /** A device holding the first {@code size} bytes of this one, as if it had shrunk. */
-    MemoryBlockDevice shrunkTo(int size) {
+    /** A copy of this device cut or extended (with zeros) to {@code size} bytes. */
+    MemoryBlockDevice resizedTo(int size) {
         return new MemoryBlockDevice(path, Arrays.copyOf(bytes, size));
+    }
+
+    /** Every write ("write OFFSET") and flush ("flush") in order. */
+    synchronized List<String> log() {
+        return List.copyOf(log);
     }
 
     byte[] bytes() {
         return bytes;
-    }
-
-    synchronized int writes() {
-        return writes;
-    }
-
-    synchronized int flushes() {
-        return flushes;
     }
 
     @Override
@@ -64,13 +62,13 @@ final class MemoryBlockDevice implements BlockDevice {
     @Override
     public synchronized void write(long position, ByteBuffer source) throws IOException {
         DirectFileDevice.check(position, source, bytes.length, 0, path + ": write");
-        writes++;
+        log.add("write " + position);
         source.get(bytes, (int) position, source.remaining());
     }
 
     @Override
     public synchronized void flush() {
-        flushes++;
+        log.add("flush");
     }
 
     @Override

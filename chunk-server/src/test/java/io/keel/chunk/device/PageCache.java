@@ -1,33 +1,38 @@
 package io.keel.chunk.device;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.util.List;
+import java.nio.file.StandardOpenOption;
 
-/** Test helper: asks util-linux fincore how many bytes of a file or block device sit in the page cache. */
+/**
+ * Test helper: how many bytes of a file or block device sit in the page cache, asked of the kernel
+ * with mincore(2) through a read-only mapping ({@link MemorySegment#isLoaded()} on each page).
+ * util-linux fincore would do for files, but it sizes its mapping with fstat, which says 0 for a
+ * block device, so it reports nothing for /dev/loopN whatever is cached.
+ */
 final class PageCache {
+
+    private static final int PAGE = 4096;
 
     private PageCache() {
     }
 
-    static void assumeFincore() {
-        boolean found = List.of("/usr/bin/fincore", "/bin/fincore", "/usr/sbin/fincore").stream()
-                .anyMatch(p -> Files.isExecutable(Path.of(p)));
-        assumeTrue(found, "util-linux fincore is not installed, so page-cache residency cannot be checked");
-    }
-
-    static long residentBytes(Path path) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder("fincore", "--bytes", "--noheadings", "--output", "RES",
-                path.toString()).redirectErrorStream(true).start();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        int rc = process.waitFor();
-        if (rc != 0) {
-            throw new IOException("fincore " + path + " failed (" + rc + "): " + out);
+    /** Resident bytes of {@code [offset, offset + length)} of {@code path}. */
+    static long residentBytes(Path path, long offset, long length) throws IOException {
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
+                Arena arena = Arena.ofConfined()) {
+            // Mapping reads nothing: pages are faulted in only when touched, and isLoaded does not touch them.
+            MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, offset, length, arena);
+            long resident = 0;
+            for (long page = 0; page < length; page += PAGE) {
+                if (mapped.asSlice(page, Math.min(PAGE, length - page)).isLoaded()) {
+                    resident += PAGE;
+                }
+            }
+            return resident;
         }
-        return Long.parseLong(out);
     }
 }

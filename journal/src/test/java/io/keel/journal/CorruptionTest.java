@@ -1,0 +1,132 @@
+package io.keel.journal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.keel.journal.TestJournals.Replayed;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Bit flips in the header copies, record headers and record bodies: the journal either refuses
+ * to open with a clear {@link JournalFormatException} (both header copies bad) or recovers
+ * correctly, replaying exactly the records before the damaged one. It never replays garbage.
+ */
+class CorruptionTest {
+
+    private static final int ALIGNMENT = 512;
+
+    /** A journal image with records in several batches, and the records as written. */
+    private record Written(byte[] image, List<Replayed> records) {
+    }
+
+    private static Written journalWithRecords(final Random random) throws Exception {
+        CrashingDevice device = TestJournals.formatted(32 * 1024, ALIGNMENT);
+        List<Replayed> records = new ArrayList<>();
+        try (Journal journal = TestJournals.open(device, TestJournals.config(), new ArrayList<>())) {
+            for (int i = 0; i < 12; i++) {
+                byte[] body = TestJournals.bytes(random, random.nextInt(400));
+                JournalAppend append = journal.append((short) (1 + i), ByteBuffer.wrap(body));
+                records.add(new Replayed(append.sequence(), (short) (1 + i), body));
+                if (random.nextInt(3) == 0) {
+                    append.awaitDurable();
+                }
+            }
+        }
+        return new Written(device.persistedImage(), records);
+    }
+
+    /** Where each record starts in the image: found by its magic, valid header checksum and sequence. */
+    private static long[] recordPositions(final byte[] image, final int records) {
+        long[] positions = new long[records];
+        ByteBuffer buffer = ByteBuffer.wrap(image);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        int found = 0;
+        for (int at = 2 * ALIGNMENT; at + RecordFormat.HEADER_SIZE <= image.length && found < records; at++) {
+            if (buffer.getInt(at) != RecordFormat.MAGIC) {
+                continue;
+            }
+            crc.reset();
+            crc.update(image, at, RecordFormat.OFF_HEADER_CRC);
+            if ((int) crc.getValue() == buffer.getInt(at + RecordFormat.OFF_HEADER_CRC)
+                    && buffer.getLong(at + RecordFormat.OFF_SEQUENCE) == found + 1) {
+                positions[found++] = at;
+            }
+        }
+        assertThat(found).isEqualTo(records);
+        return positions;
+    }
+
+    @Test
+    void aFlipInOneHeaderCopyFallsBackToTheOther() {
+        TestJournals.forEachSeed(30, random -> TestJournals.unchecked(() -> {
+            Written written = journalWithRecords(random);
+            int copy = random.nextInt(2);
+            byte[] image = written.image().clone();
+            flip(image, copy * ALIGNMENT + random.nextInt(JournalHeader.LENGTH), random);
+            assertThat(TestJournals.replay(new CrashingDevice(image, ALIGNMENT))).isEqualTo(written.records());
+        }));
+    }
+
+    @Test
+    void flipsInBothHeaderCopiesRefuseToOpen() {
+        TestJournals.forEachSeed(30, random -> TestJournals.unchecked(() -> {
+            Written written = journalWithRecords(random);
+            byte[] image = written.image().clone();
+            flip(image, random.nextInt(JournalHeader.LENGTH), random);
+            flip(image, ALIGNMENT + random.nextInt(JournalHeader.LENGTH), random);
+            assertThatThrownBy(() -> TestJournals.replay(new CrashingDevice(image, ALIGNMENT)))
+                    .isInstanceOf(JournalFormatException.class)
+                    .hasMessageContaining("corrupt journal header, both copies are damaged");
+        }));
+    }
+
+    @Test
+    void aFlipInARecordStopsReplayJustBeforeIt() {
+        TestJournals.forEachSeed(100, random -> TestJournals.unchecked(() -> {
+            Written written = journalWithRecords(random);
+            List<Replayed> records = written.records();
+            long[] positions = recordPositions(written.image(), records.size());
+            int damaged = random.nextInt(records.size());
+            int recordBytes = RecordFormat.HEADER_SIZE + records.get(damaged).body().length;
+            boolean inHeader = random.nextBoolean() || recordBytes == RecordFormat.HEADER_SIZE;
+            int offset = inHeader ? random.nextInt(RecordFormat.HEADER_SIZE)
+                    : RecordFormat.HEADER_SIZE + random.nextInt(recordBytes - RecordFormat.HEADER_SIZE);
+            byte[] image = written.image().clone();
+            flip(image, (int) positions[damaged] + offset, random);
+            CrashingDevice device = new CrashingDevice(image, ALIGNMENT);
+            List<Replayed> replayed = new ArrayList<>();
+            try (Journal journal = TestJournals.open(device, TestJournals.config(), replayed)) {
+                assertThat(replayed).isEqualTo(records.subList(0, damaged));
+                // Appending after the damage continues from the last good record; the older
+                // records after the damage must never be chained after the new ones.
+                journal.append((short) 77, ByteBuffer.allocate(3)).awaitDurable();
+            }
+            List<Replayed> again = TestJournals.replay(device);
+            assertThat(again).hasSize(damaged + 1);
+            assertThat(again.get(damaged).type()).isEqualTo((short) 77);
+        }));
+    }
+
+    @Test
+    void randomFlipsAnywhereNeverReplayGarbage() {
+        TestJournals.forEachSeed(100, random -> TestJournals.unchecked(() -> {
+            Written written = journalWithRecords(random);
+            byte[] image = written.image().clone();
+            int flips = 1 + random.nextInt(4);
+            for (int i = 0; i < flips; i++) {
+                flip(image, 2 * ALIGNMENT + random.nextInt(8 * 1024), random);
+            }
+            List<Replayed> replayed = TestJournals.replay(new CrashingDevice(image, ALIGNMENT));
+            assertThat(replayed.size()).isLessThanOrEqualTo(written.records().size());
+            assertThat(replayed).isEqualTo(written.records().subList(0, replayed.size()));
+        }));
+    }
+
+    private static void flip(final byte[] image, final int at, final Random random) {
+        image[at] ^= (byte) (1 << random.nextInt(8));
+    }
+}
