@@ -216,17 +216,19 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
         long free = 0;
         long dirty = 0;
         long total = 0;
+        long releasing = 0;
         for (StoreWorker worker : workers) {
             try {
                 long[] counters = worker.counters();
                 free += counters[0];
                 dirty += counters[1];
                 total += counters[3];
+                releasing += counters[4];
             } catch (IOException e) {
                 LOG.debug("chunk worker {} did not report counters", worker.index(), e);
             }
         }
-        return new StoreStats(total, free, layout.blockSize(), owners.size(), dirty, metrics.checkpoints(),
+        return new StoreStats(total, free, releasing, layout.blockSize(), owners.size(), dirty, metrics.checkpoints(),
                 metrics.checksumErrors());
     }
 

@@ -48,7 +48,6 @@ final class StoreWorker implements AutoCloseable {
     private final ThreadContext context;
     private final ThreadContext applier;
     private Journal journal;
-    private JournalAppend lastAppend;
     private CompletableFuture<Void> checkpoint;
     private long checkpointCounter;
     private volatile IOException failure;
@@ -653,7 +652,7 @@ final class StoreWorker implements AutoCloseable {
     /** Free blocks, dirty sectors and checkpoint count, read on the worker. */
     long[] counters() throws IOException {
         return onWorker(() -> new long[] {state.group().freeBlocks(), state.overlay().size(), checkpointCounter,
-            state.group().blockCount()});
+            state.group().blockCount(), state.group().quarantinedBlocks()});
     }
 
     private static ExtentInfo describe(final ExtentState extent) {
@@ -676,7 +675,6 @@ final class StoreWorker implements AutoCloseable {
             fail(e);
             throw e;
         }
-        lastAppend = append;
         if (reservedBlock) {
             state.applyReservedMap((StoreRecord.Map) record, append.sequence());
         } else {
@@ -720,15 +718,11 @@ final class StoreWorker implements AutoCloseable {
         CompletableFuture<Void> done = new CompletableFuture<>();
         checkpoint = done;
         long sequence = journal.lastSequence();
-        JournalAppend covering = lastAppend;
         ByteBuffer encoded = encodeCheckpoint();
         List<DirtyOverlay.DirtySector> dirty = state.overlay().snapshot();
         applier.execute(() -> {
             IOException error = null;
             try {
-                if (covering != null) {
-                    covering.awaitDurable();
-                }
                 writeCheckpoint(dirty, encoded, sequence);
             } catch (IOException e) {
                 error = e;
