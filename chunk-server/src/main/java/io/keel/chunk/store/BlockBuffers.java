@@ -1,5 +1,6 @@
 package io.keel.chunk.store;
 
+import io.keel.chunk.device.AlignedBuffers;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -11,14 +12,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class BlockBuffers {
 
     private final int blockSize;
-    private final int alignment;
     private final int maxPooled;
     private final ConcurrentLinkedQueue<ByteBuffer> pool = new ConcurrentLinkedQueue<>();
     private final AtomicInteger pooled = new AtomicInteger();
 
-    BlockBuffers(final int blockSize, final int alignment, final int maxPooled) {
+    BlockBuffers(final int blockSize, final int maxPooled) {
         this.blockSize = blockSize;
-        this.alignment = alignment;
         this.maxPooled = maxPooled;
     }
 
@@ -26,7 +25,8 @@ final class BlockBuffers {
     ByteBuffer acquire() {
         ByteBuffer buffer = pool.poll();
         if (buffer == null) {
-            return ByteBuffer.allocateDirect(blockSize + alignment).alignedSlice(alignment).limit(blockSize);
+            // Exactly one block: clear() must never widen a buffer past the block it is written to.
+            return AlignedBuffers.allocate(blockSize);
         }
         pooled.decrementAndGet();
         return buffer.clear();

@@ -77,7 +77,7 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
         DeviceLayout layout = opened.layout();
         UUID deviceId = opened.superblock().identity().deviceId();
         StoreMetrics metrics = new StoreMetrics(options.metrics(), "keel.chunk." + deviceId);
-        BlockBuffers buffers = new BlockBuffers(layout.blockSize(), device.alignment(), 256);
+        BlockBuffers buffers = new BlockBuffers(layout.blockSize(), 256);
         List<StoreWorker> workers = new ArrayList<>();
         try {
             for (int index = 0; index < layout.workers(); index++) {
