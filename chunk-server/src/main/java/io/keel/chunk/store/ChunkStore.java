@@ -35,6 +35,8 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
     private final List<StoreWorker> workers;
     private final ConcurrentHashMap<Long, StoreWorker> owners = new ConcurrentHashMap<>();
     private final Scrubber scrubber;
+    private final StoreOptions options;
+    private final String name;
 
     private ChunkStore(final BlockDevice device, final DeviceLayout layout, final StoreMetrics metrics,
             final List<StoreWorker> workers, final StoreOptions options) throws IOException {
@@ -48,6 +50,8 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
             }
         }
         this.scrubber = new Scrubber(this, options);
+        this.options = options;
+        this.name = workers.isEmpty() ? "chunk" : workers.get(0).storeName();
     }
 
     /**
@@ -76,16 +80,16 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
         OpenedDevice opened = DeviceOpener.open(device, clusterId, nodeId, DeviceRole.DATA);
         DeviceLayout layout = opened.layout();
         UUID deviceId = opened.superblock().identity().deviceId();
-        StoreMetrics metrics = new StoreMetrics(options.metrics(), "keel.chunk." + deviceId);
+        StoreMetrics metrics = new StoreMetrics(options.metrics(), "keel." + storeName(deviceId));
         BlockBuffers buffers = new BlockBuffers(layout.blockSize(), 256);
         List<StoreWorker> workers = new ArrayList<>();
         try {
             for (int index = 0; index < layout.workers(); index++) {
-                workers.add(StoreWorker.open(index, device, layout, journalId(deviceId, index), options, metrics,
-                        buffers));
+                workers.add(StoreWorker.open(storeName(deviceId), index, device, layout, journalId(deviceId, index),
+                        options, metrics, buffers));
             }
             ChunkStore store = new ChunkStore(device, layout, metrics, workers, options);
-            store.registerGauges(options, deviceId);
+            store.registerGauges();
             store.scrubber.start();
             return store;
         } catch (IOException | RuntimeException e) {
@@ -100,15 +104,20 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
         }
     }
 
+    /** Names this store's threads and metrics: "chunk-" and the first 8 hex digits of the device id. */
+    private static String storeName(final UUID deviceId) {
+        return "chunk-" + deviceId.toString().substring(0, 8);
+    }
+
     private static UUID journalId(final UUID deviceId, final int worker) {
         return new UUID(deviceId.getMostSignificantBits(), deviceId.getLeastSignificantBits() + worker + 1);
     }
 
-    private void registerGauges(final StoreOptions options, final UUID deviceId) {
+    private void registerGauges() {
         if (options.metrics() == null) {
             return;
         }
-        String prefix = "keel.chunk." + deviceId;
+        String prefix = "keel." + name;
         options.metrics().register(prefix + ".free_bytes", (Gauge<Long>) () -> stats().freeBytes());
         options.metrics().register(prefix + ".dirty_sectors", (Gauge<Long>) () -> stats().dirtySectors());
     }
@@ -272,6 +281,11 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
             }
         }
         device.close();
+        if (options.metrics() != null) {
+            // keel.<name>.*, keel.context.<name>-*, keel.journal.<name>-*: a reopened store registers them again.
+            options.metrics().removeMatching((metric, value) -> metric.startsWith("keel." + name + ".")
+                    || metric.contains("." + name + "-"));
+        }
         if (error != null) {
             throw error;
         }

@@ -34,6 +34,7 @@ final class StoreWorker implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(StoreWorker.class);
 
+    private final String name;
     private final int index;
     private final BlockDevice device;
     private final DeviceLayout layout;
@@ -52,8 +53,9 @@ final class StoreWorker implements AutoCloseable {
     private long checkpointCounter;
     private volatile IOException failure;
 
-    private StoreWorker(final int index, final BlockDevice device, final DeviceLayout layout,
+    private StoreWorker(final String storeName, final int index, final BlockDevice device, final DeviceLayout layout,
             final StoreOptions options, final StoreMetrics metrics, final BlockBuffers buffers) {
+        this.name = storeName + "-worker-" + index;
         this.index = index;
         this.device = device;
         this.layout = layout;
@@ -66,8 +68,12 @@ final class StoreWorker implements AutoCloseable {
                 blockSize / sectorSize);
         this.state = new WorkerState(group, sectorSize, Math.toIntExact(layout.extentSize() / blockSize));
         this.sequential = new SequentialDetector(SequentialDetectorConfig.defaults());
-        this.context = ThreadContext.builder("chunk-worker-" + index).clock(options.clock()).build();
-        this.applier = ThreadContext.builder("chunk-apply-" + index).clock(options.clock()).build();
+        this.context = ThreadContext.builder(name).clock(options.clock()).build();
+        this.applier = ThreadContext.builder(storeName + "-apply-" + index).clock(options.clock()).build();
+        if (options.metrics() != null) {
+            context.registerMetrics(options.metrics());
+            applier.registerMetrics(options.metrics());
+        }
     }
 
     /** Writes an empty journal and checkpoint slots for worker {@code index}. */
@@ -81,10 +87,10 @@ final class StoreWorker implements AutoCloseable {
     }
 
     /** Loads the newest checkpoint, replays the journal after it and checkpoints what replay rebuilt. */
-    static StoreWorker open(final int index, final BlockDevice device, final DeviceLayout layout,
-            final java.util.UUID journalId, final StoreOptions options, final StoreMetrics metrics,
-            final BlockBuffers buffers) throws IOException {
-        StoreWorker worker = new StoreWorker(index, device, layout, options, metrics, buffers);
+    static StoreWorker open(final String storeName, final int index, final BlockDevice device,
+            final DeviceLayout layout, final java.util.UUID journalId, final StoreOptions options,
+            final StoreMetrics metrics, final BlockBuffers buffers) throws IOException {
+        StoreWorker worker = new StoreWorker(storeName, index, device, layout, options, metrics, buffers);
         try {
             worker.recover(journalId);
             return worker;
@@ -98,6 +104,11 @@ final class StoreWorker implements AutoCloseable {
         return index;
     }
 
+    /** The store part of this worker's name ("chunk-1a2b3c4d"). */
+    String storeName() {
+        return name.substring(0, name.lastIndexOf("-worker-"));
+    }
+
     // ------------------------------------------------------------------ recovery
 
     private void recover(final java.util.UUID journalId) throws IOException {
@@ -105,7 +116,7 @@ final class StoreWorker implements AutoCloseable {
         long covered = loaded == null ? 0 : loaded.journalSequence();
         checkpointCounter = loaded == null ? 0 : loaded.counter();
         long[] replay = {0, 0, 0}; // first replayed, last replayed, count
-        JournalConfig config = new JournalConfig("chunk-worker-" + index, options.journalBatchBytes(),
+        JournalConfig config = new JournalConfig(name, options.journalBatchBytes(),
                 options.journalBatchDelay(), device::flush, options.clock(), options.metrics());
         journal = Journal.open(device.region(layout.journalOffset(index), layout.journalBytes()), config, journalId,
                 record -> {

@@ -3,6 +3,9 @@ package io.keel.chunk.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.Histogram;
+import com.codahale.metrics.MetricRegistry;
 import io.keel.chunk.device.DeviceRefusedException;
 import io.keel.chunk.device.DirectFileDevice;
 import java.io.IOException;
@@ -230,6 +233,27 @@ class ChunkStoreTest {
             store.delete(2, 1);
             store.delete(1, 1);
         }
+    }
+
+    @Test
+    void metricsCoverLatencyQueuesJournalsAndSpace() throws IOException {
+        MetricRegistry registry = new MetricRegistry();
+        StoreFixture fixture = fixture(2L << 20);
+        try (ChunkStore store = fixture.withOptions(fixture.options().withMetrics(registry)).open()) {
+            store.create(1, 1);
+            store.write(1, 1, 0, ByteBuffer.allocate(SECTOR));
+            read(store, 1, 0, SECTOR);
+            var names = registry.getNames();
+            assertThat(names).anyMatch(n -> n.matches("keel\\.chunk-\\p{XDigit}{8}\\.write_latency_ns"))
+                    .anyMatch(n -> n.endsWith(".read_latency_ns")).anyMatch(n -> n.endsWith(".free_bytes"))
+                    .anyMatch(n -> n.matches("keel\\.context\\.chunk-\\p{XDigit}{8}-worker-0\\.queue_depth"))
+                    .anyMatch(n -> n.startsWith("keel.journal.chunk-"));
+            assertThat(registry.getHistograms((n, m) -> n.endsWith(".write_latency_ns")).values())
+                    .singleElement().extracting(Histogram::getCount).isEqualTo(1L);
+            Gauge<?> free = registry.getGauges((n, m) -> n.endsWith(".free_bytes")).values().iterator().next();
+            assertThat(free.getValue()).isEqualTo(store.stats().freeBytes());
+        }
+        assertThat(registry.getNames()).as("a closed store leaves no metrics behind").isEmpty();
     }
 
     @Test
