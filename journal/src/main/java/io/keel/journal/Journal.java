@@ -534,7 +534,11 @@ public final class Journal implements AutoCloseable {
             }
         }
         for (LongConsumer listener : listeners) {
-            runAction(() -> listener.accept(durable));
+            try {
+                listener.accept(durable);
+            } catch (RuntimeException e) {
+                LOG.warn("journal {}: a durability listener failed", name, e);
+            }
         }
         recycle(work);
     }
