@@ -534,7 +534,11 @@ public final class Journal implements AutoCloseable {
             }
         }
         for (LongConsumer listener : listeners) {
-            runAction(() -> listener.accept(durable));
+            try {
+                listener.accept(durable);
+            } catch (RuntimeException e) {
+                LOG.warn("journal {}: a durability listener failed", name, e);
+            }
         }
         recycle(work);
     }
@@ -667,6 +671,9 @@ public final class Journal implements AutoCloseable {
         trimLock.lock();
         try {
             throwIfFailed();
+            if (committerStopped()) {
+                throw new IllegalStateException("journal " + name + " is closed");
+            }
             JournalHeader current = header;
             if (upToSequenceInclusive <= current.trimmedThrough()) {
                 return;
@@ -716,6 +723,15 @@ public final class Journal implements AutoCloseable {
             }
         } finally {
             trimLock.unlock();
+        }
+    }
+
+    private boolean committerStopped() {
+        lock.lock();
+        try {
+            return closing;
+        } finally {
+            lock.unlock();
         }
     }
 

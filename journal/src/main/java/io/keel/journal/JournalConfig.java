@@ -23,6 +23,8 @@ public record JournalConfig(
 
     /** Default batch cap: 1 MiB. */
     public static final int DEFAULT_MAX_BATCH_BYTES = 1 << 20;
+    /** Largest batch cap: each batch buffer is allocated at this size. */
+    public static final int MAX_BATCH_BYTES = 256 << 20;
 
     /** Validates the settings. */
     public JournalConfig {
@@ -32,8 +34,8 @@ public record JournalConfig(
         if (name.isEmpty() || !name.matches("[A-Za-z0-9_.-]+")) {
             throw new IllegalArgumentException("journal name must be non-empty [A-Za-z0-9_.-]: '" + name + "'");
         }
-        if (maxBatchBytes <= 0) {
-            throw new IllegalArgumentException("maxBatchBytes must be positive: " + maxBatchBytes);
+        if (maxBatchBytes <= 0 || maxBatchBytes > MAX_BATCH_BYTES) {
+            throw new IllegalArgumentException("maxBatchBytes must be in 1.." + MAX_BATCH_BYTES + ": " + maxBatchBytes);
         }
         if (maxBatchDelay.isNegative()) {
             throw new IllegalArgumentException("maxBatchDelay must not be negative: " + maxBatchDelay);

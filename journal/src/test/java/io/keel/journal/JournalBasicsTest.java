@@ -129,6 +129,16 @@ class JournalBasicsTest {
     }
 
     @Test
+    void configurationsOutsideTheirRangesAreRefused() {
+        assertThatThrownBy(() -> TestJournals.config(0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> TestJournals.config(JournalConfig.MAX_BATCH_BYTES + 1))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> JournalConfig.defaults("no spaces")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> JournalConfig.defaults("w").withBatching(1, java.time.Duration.ofNanos(-1)))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void appendWithBarrierNeedsABarrier() throws Exception {
         CrashingDevice device = TestJournals.formatted(64 * 1024, 512);
         try (Journal journal = TestJournals.open(device, TestJournals.config(), new ArrayList<>())) {
@@ -174,6 +184,7 @@ class JournalBasicsTest {
             assertThat(append.isDurable()).isTrue();
         }
         assertThatThrownBy(() -> journal.append((short) 1)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> journal.trim(50)).isInstanceOf(IllegalStateException.class);
         journal.close();
         assertThat(TestJournals.replay(device)).hasSize(50);
     }
