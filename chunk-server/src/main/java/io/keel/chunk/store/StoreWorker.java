@@ -209,7 +209,7 @@ final class StoreWorker implements AutoCloseable {
             }
             List<JournalAppend> appends = new ArrayList<>(plan.appends());
             if (!plan.direct().isEmpty()) {
-                writeDirect(plan, data, offset);
+                writeDirect(plan, data);
                 appends.addAll(onWorker(() -> finishDirect(plan, null)));
             }
             awaitDurable(appends);
@@ -307,8 +307,11 @@ final class StoreWorker implements AutoCloseable {
                 oldCrcs, oldDirty, new long[1], new int[state.sectorsPerBlock()]);
     }
 
-    /** Off the worker: builds each new block (old sectors merged with new ones) and writes it. */
-    private void writeDirect(final WritePlan plan, final ByteBuffer data, final long offset) throws IOException {
+    /**
+     * Off the worker: builds each new block (the old block's sectors with the piece's sectors
+     * replaced by {@code data}, or cleared when {@code data} is null) and writes it.
+     */
+    private void writeDirect(final WritePlan plan, final ByteBuffer data) throws IOException {
         try {
             for (DirectPiece piece : plan.direct()) {
                 ByteBuffer block = buffers.acquire();
@@ -319,10 +322,13 @@ final class StoreWorker implements AutoCloseable {
                     long written = piece.oldWritten();
                     for (int i = 0; i < piece.sectors(); i++) {
                         int sector = piece.firstSector() + i;
-                        ByteBuffer source = data.slice(data.position() + piece.dataOffset() + i * sectorSize,
-                                sectorSize);
-                        block.put(sector * sectorSize, source, 0, sectorSize);
-                        written |= 1L << sector;
+                        if (data == null) {
+                            written &= ~(1L << sector);
+                        } else {
+                            block.put(sector * sectorSize, data, data.position() + piece.dataOffset() + i * sectorSize,
+                                    sectorSize);
+                            written |= 1L << sector;
+                        }
                     }
                     for (int sector = 0; sector < state.sectorsPerBlock(); sector++) {
                         boolean fresh = sector >= piece.firstSector() && sector < piece.firstSector() + piece.sectors();
@@ -566,7 +572,7 @@ final class StoreWorker implements AutoCloseable {
             }
             appends.addAll(plan.appends());
             if (!plan.direct().isEmpty()) {
-                copyClearing(plan);
+                writeDirect(plan, null);
                 appends.addAll(onWorker(() -> finishDirect(plan, null)));
             }
             awaitDurable(appends);
@@ -597,33 +603,6 @@ final class StoreWorker implements AutoCloseable {
                 direct.add(reserveDirect(extent, blockIndex, firstSector, sectors, -1, current));
             }
             position += (long) sectors * sectorSize;
-        }
-    }
-
-    /** Off the worker: copies shared blocks without the unmapped sectors. */
-    private void copyClearing(final WritePlan plan) throws IOException {
-        try {
-            for (DirectPiece piece : plan.direct()) {
-                ByteBuffer block = buffers.acquire();
-                try {
-                    readOldSectors(plan.extentId(), piece, block);
-                    long written = piece.oldWritten();
-                    for (int i = 0; i < piece.sectors(); i++) {
-                        written &= ~(1L << (piece.firstSector() + i));
-                        block.put((piece.firstSector() + i) * sectorSize, new byte[sectorSize]);
-                    }
-                    for (int sector = 0; sector < state.sectorsPerBlock(); sector++) {
-                        piece.newCrcs()[sector] = (written & (1L << sector)) == 0 ? 0 : piece.oldCrcs()[sector];
-                    }
-                    piece.newWritten()[0] = written;
-                    device.write(layout.blockOffset(piece.newBlock()), block.clear());
-                } finally {
-                    buffers.release(block);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            onWorker(() -> finishDirect(plan, e));
-            throw e;
         }
     }
 
