@@ -2,6 +2,7 @@ package io.keel.journal;
 
 import io.keel.runtime.time.Clock;
 import io.keel.runtime.time.RandomSource;
+import java.io.Flushable;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
@@ -44,7 +45,7 @@ public final class Journal implements AutoCloseable {
     private final JournalDevice device;
     private final String name;
     private final Clock clock;
-    private final java.io.Flushable dataBarrier;
+    private final Flushable dataBarrier;
     private final int maxBatchBytes;
     private final long maxBatchDelayNanos;
     private final int block;
@@ -71,8 +72,10 @@ public final class Journal implements AutoCloseable {
     private final CRC32C appendCrc = new CRC32C();
     private final ArrayDeque<Batch> sealed = new ArrayDeque<>();
     private final ArrayDeque<Batch> pool = new ArrayDeque<>();
+    /** Batch starts that trim may make the tail: one per wrap and at most one per segmentSpacing bytes. */
     private final ArrayDeque<Segment> segments = new ArrayDeque<>();
     private Batch filling;
+    /** The block boundary where the next batch starts (before any wrap). */
     private long fillEnd;
     private long used;
     private long tailPosition;
@@ -90,10 +93,12 @@ public final class Journal implements AutoCloseable {
     private long totalBatchRecords;
     private long totalBatchBytes;
 
+    // Owned by the committer thread.
     private final CRC32C committerCrc = new CRC32C();
     private final ByteBuffer paddingBlock;
     private long takenThrough;
 
+    // Guarded by trimLock.
     private final ByteBuffer headerBlock;
     private JournalHeader header;
 
