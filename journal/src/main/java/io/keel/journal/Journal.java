@@ -665,7 +665,8 @@ public final class Journal implements AutoCloseable {
      * both header copies, one after the other, each followed by a flush, and frees their space.
      * Writing both keeps the older copy as current as the newer one, so losing either copy to
      * media damage later never sends replay to a tail whose space was already reused. Replay
-     * after a crash starts after the trimmed records.
+     * after a crash starts after the trimmed records. Throws {@link IllegalArgumentException}
+     * beyond {@link #lastSequence()}, {@link IllegalStateException} after {@link #close()}.
      */
     public void trim(final long upToSequenceInclusive) throws IOException {
         if (upToSequenceInclusive > lastSequence) {
