@@ -2,6 +2,7 @@ package io.keel.journal;
 
 import io.keel.runtime.time.Clock;
 import io.keel.runtime.time.RandomSource;
+import java.io.Flushable;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
@@ -44,7 +45,7 @@ public final class Journal implements AutoCloseable {
     private final JournalDevice device;
     private final String name;
     private final Clock clock;
-    private final java.io.Flushable dataBarrier;
+    private final Flushable dataBarrier;
     private final int maxBatchBytes;
     private final long maxBatchDelayNanos;
     private final int block;
@@ -71,8 +72,10 @@ public final class Journal implements AutoCloseable {
     private final CRC32C appendCrc = new CRC32C();
     private final ArrayDeque<Batch> sealed = new ArrayDeque<>();
     private final ArrayDeque<Batch> pool = new ArrayDeque<>();
+    /** Batch starts that trim may make the tail: one per wrap and at most one per segmentSpacing bytes. */
     private final ArrayDeque<Segment> segments = new ArrayDeque<>();
     private Batch filling;
+    /** The block boundary where the next batch starts (before any wrap). */
     private long fillEnd;
     private long used;
     private long tailPosition;
@@ -90,10 +93,12 @@ public final class Journal implements AutoCloseable {
     private long totalBatchRecords;
     private long totalBatchBytes;
 
+    // Owned by the committer thread.
     private final CRC32C committerCrc = new CRC32C();
     private final ByteBuffer paddingBlock;
     private long takenThrough;
 
+    // Guarded by trimLock.
     private final ByteBuffer headerBlock;
     private JournalHeader header;
 
@@ -660,7 +665,8 @@ public final class Journal implements AutoCloseable {
      * both header copies, one after the other, each followed by a flush, and frees their space.
      * Writing both keeps the older copy as current as the newer one, so losing either copy to
      * media damage later never sends replay to a tail whose space was already reused. Replay
-     * after a crash starts after the trimmed records.
+     * after a crash starts after the trimmed records. Throws {@link IllegalArgumentException}
+     * beyond {@link #lastSequence()}, {@link IllegalStateException} after {@link #close()}.
      */
     public void trim(final long upToSequenceInclusive) throws IOException {
         if (upToSequenceInclusive > lastSequence) {

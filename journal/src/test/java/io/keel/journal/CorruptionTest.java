@@ -80,7 +80,8 @@ class CorruptionTest {
             flip(image, ALIGNMENT + random.nextInt(JournalHeader.LENGTH), random);
             assertThatThrownBy(() -> TestJournals.replay(new CrashingDevice(image, ALIGNMENT)))
                     .isInstanceOf(JournalFormatException.class)
-                    .hasMessageContaining("corrupt journal header, both copies are damaged");
+                    // A flip in both magics leaves nothing that says "journal" at all.
+                    .hasMessageMatching(".*(corrupt journal header, both copies are damaged|not a journal).*");
         }));
     }
 

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  */
 class JournalCrashPropertyTest {
 
-    private static final int CASES = 200;
+    private static final int CASES = Integer.getInteger("keel.journal.crashCases", 200);
     private static final int CYCLES = 4;
 
     /** State shared by one case's cycles: what was appended under each sequence. */
