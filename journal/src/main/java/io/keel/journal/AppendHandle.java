@@ -2,6 +2,8 @@ package io.keel.journal;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
 /** The {@link JournalAppend} of one record: waits on the journal's durable sequence. */
@@ -12,6 +14,16 @@ final class AppendHandle implements JournalAppend {
 
     private final Journal journal;
     private final long sequence;
+    private static final VarHandle WAITER;
+
+    static {
+        try {
+            WAITER = MethodHandles.lookup().findVarHandle(AppendHandle.class, "waiter", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private volatile Thread waiter;
     private Runnable actions;
     private boolean settled;
@@ -40,7 +52,13 @@ final class AppendHandle implements JournalAppend {
             journal.throwIfFailed();
             Thread.onSpinWait();
         }
-        waiter = Thread.currentThread();
+        Thread self = Thread.currentThread();
+        boolean first = WAITER.compareAndSet(this, null, self);
+        if (!first) {
+            // Someone else already waits in the one slot (a request and a checkpoint can wait for
+            // the same record): be woken by an action instead.
+            whenDurable(() -> LockSupport.unpark(self));
+        }
         try {
             while (!isDurable()) {
                 journal.throwIfFailed();
@@ -51,7 +69,9 @@ final class AppendHandle implements JournalAppend {
                 }
             }
         } finally {
-            waiter = null;
+            if (first) {
+                waiter = null;
+            }
         }
     }
 

@@ -66,6 +66,28 @@ class GroupCommitTest {
     }
 
     @Test
+    void severalThreadsCanWaitForTheSameRecord() throws Exception {
+        CrashingDevice device = TestJournals.formatted(256 * 1024, 512);
+        CountDownLatch gate = new CountDownLatch(1);
+        CountDownLatch entered = new CountDownLatch(1);
+        try (Journal journal = TestJournals.open(device, TestJournals.config(), new ArrayList<>())) {
+            device.gateFlushes(gate, entered);
+            JournalAppend shared = journal.append((short) 1, ByteBuffer.allocate(10));
+            assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+            List<Thread> waiters = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                waiters.add(Thread.ofVirtual().start(() -> TestJournals.unchecked(shared::awaitDurable)));
+            }
+            Thread.sleep(50); // let all three park
+            gate.countDown();
+            for (Thread waiter : waiters) {
+                assertThat(waiter.join(java.time.Duration.ofSeconds(10))).as("every waiter is woken").isTrue();
+            }
+            assertThat(shared.isDurable()).isTrue();
+        }
+    }
+
+    @Test
     void theDataBarrierIsFlushedBeforeTheBatchHoldingABarrierRecordIsWritten() throws Exception {
         CrashingDevice device = TestJournals.formatted(64 * 1024, 512);
         JournalConfig config = TestJournals.config().withDataBarrier(() -> device.recordEvent("barrier"));
