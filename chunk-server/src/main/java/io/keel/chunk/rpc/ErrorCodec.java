@@ -8,6 +8,7 @@ import io.keel.chunk.store.StoreFullException;
 import io.keel.runtime.rpc.RpcRemoteException;
 import io.keel.runtime.rpc.RpcStatusException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -44,6 +45,8 @@ final class ErrorCodec {
     private static RpcStatusException domainStatus(final Exception failure) {
         return switch (failure) {
             case RpcStatusException status -> status;
+            // stats() cannot throw a checked exception; a store may wrap its I/O failure this way.
+            case UncheckedIOException e -> domainStatus(e.getCause());
             case ExtentNotFoundException e -> new RpcStatusException(ExtentStoreRpc.EXTENT_NOT_FOUND,
                     "extent=" + extentIdOf(e.getMessage()));
             case ExtentExistsException e -> new RpcStatusException(ExtentStoreRpc.EXTENT_EXISTS,

@@ -101,6 +101,7 @@ public final class ExtentStoreService {
             case ExtentStoreRpc.READ -> read(request);
             case ExtentStoreRpc.UNMAP -> {
                 expect(method, request, ExtentStoreRpc.UNMAP_REQUEST_BYTES);
+                checkNoOverflow(request.getLong(16), request.getLong(24));
                 long version = store.unmap(request.getLong(0), request.getLong(8), request.getLong(16),
                         request.getLong(24));
                 yield ByteBuffer.allocate(Long.BYTES).putLong(0, version);
@@ -152,6 +153,7 @@ public final class ExtentStoreService {
             throw badLength(ExtentStoreRpc.WRITE, request, (ExtentStoreRpc.WRITE_HEADER_BYTES + length)
                     + " (28 + the declared data length " + length + ")");
         }
+        checkNoOverflow(request.getLong(base + 16), length);
         ByteBuffer data = request.slice(base + ExtentStoreRpc.WRITE_HEADER_BYTES, (int) length);
         long version = store.write(request.getLong(base), request.getLong(base + 8), request.getLong(base + 16),
                 data);
@@ -165,6 +167,7 @@ public final class ExtentStoreService {
         if (length > maxIoBytes) {
             throw tooLarge("read", length);
         }
+        checkNoOverflow(request.getLong(base + 8), length);
         ByteBuffer target = length >= DIRECT_RESPONSE_BYTES ? ByteBuffer.allocateDirect((int) length)
                 : ByteBuffer.allocate((int) length);
         store.read(request.getLong(base), request.getLong(base + 8), target);
@@ -219,6 +222,17 @@ public final class ExtentStoreService {
     static ByteBuffer putInfo(final ByteBuffer target, final ExtentInfo info) {
         return target.putLong(info.extentId()).putLong(info.epoch()).putLong(info.version())
                 .putInt(info.allocatedBlocks());
+    }
+
+    /**
+     * Refuses a range whose end overflows a long. The store's own range check computes {@code offset + length}
+     * and lets such an unmap through (it answers with a version and changes nothing); a request off the network
+     * must not reach it.
+     */
+    private static void checkNoOverflow(final long offset, final long length) {
+        if (offset >= 0 && length >= 0 && offset + length < 0) {
+            throw new IllegalArgumentException("offset + length overflows: " + offset + " + " + length);
+        }
     }
 
     private static void expect(final int method, final ByteBuffer request, final int bytes)
