@@ -15,6 +15,8 @@ public final class ChecksumMismatchException extends IOException {
     private final long deviceOffset;
     private final long extentId;
     private final long extentOffset;
+    private final int expectedCrc;
+    private final int actualCrc;
 
     public ChecksumMismatchException(final Path device, final long deviceOffset, final long extentId,
             final long extentOffset, final int expectedCrc, final int actualCrc) {
@@ -25,6 +27,16 @@ public final class ChecksumMismatchException extends IOException {
         this.deviceOffset = deviceOffset;
         this.extentId = extentId;
         this.extentOffset = extentOffset;
+        this.expectedCrc = expectedCrc;
+        this.actualCrc = actualCrc;
+    }
+
+    public int expectedCrc() {
+        return expectedCrc;
+    }
+
+    public int actualCrc() {
+        return actualCrc;
     }
 
     public Path device() {

@@ -257,7 +257,8 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
     private void checkRange(final long offset, final long length) {
         int sector = layout.sectorSize();
         if (offset < 0 || length <= 0 || offset % sector != 0 || length % sector != 0
-                || offset + length > layout.extentSize() || length > Integer.MAX_VALUE) {
+                || offset > layout.extentSize() || length > layout.extentSize() - offset
+                || length > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("range [" + offset + ", " + offset + " + " + length
                     + ") must be non-empty, " + sector + "-byte aligned and inside an extent of "
                     + layout.extentSize() + " bytes");

@@ -570,6 +570,9 @@ final class StoreWorker implements AutoCloseable {
                 await(plan.waitFor());
                 continue;
             }
+            if (plan.appends().isEmpty() && plan.direct().isEmpty()) {
+                return info(extentId).version(); // nothing was mapped there: nothing changed
+            }
             appends.addAll(plan.appends());
             if (!plan.direct().isEmpty()) {
                 writeDirect(plan, null);

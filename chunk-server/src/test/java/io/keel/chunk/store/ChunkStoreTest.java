@@ -162,6 +162,11 @@ class ChunkStoreTest {
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("aligned");
             assertThatThrownBy(() -> store.write(1, 7, EXTENT, ByteBuffer.allocate(SECTOR)))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("inside an extent");
+            assertThatThrownBy(() -> store.unmap(1, 7, Long.MAX_VALUE - (SECTOR - 1), SECTOR))
+                    .as("offset + length overflows").isInstanceOf(IllegalArgumentException.class);
+            long version = store.info(1).version();
+            assertThat(store.unmap(1, 7, BLOCK, BLOCK)).as("unmapping nothing changes nothing").isEqualTo(version);
+            assertThat(store.info(1).version()).isEqualTo(version);
         }
     }
 
