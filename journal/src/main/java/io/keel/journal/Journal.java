@@ -741,6 +741,14 @@ public final class Journal implements AutoCloseable {
         }
     }
 
+    /**
+     * Returns once every record up to {@code sequence} is durable; throws if the journal fails
+     * first. Any number of threads may wait.
+     */
+    public void awaitDurable(final long sequence) throws IOException {
+        awaitDurableSequence(sequence);
+    }
+
     private void awaitDurableSequence(final long sequence) throws IOException {
         if (durableSequence >= sequence) {
             return;

@@ -752,6 +752,9 @@ final class StoreWorker implements AutoCloseable {
      */
     private void writeCheckpoint(final List<DirtyOverlay.DirtySector> dirty, final ByteBuffer encoded,
             final long sequence) throws IOException {
+        // Dirty sectors go home only once their records are durable: otherwise a crash could leave
+        // data in place whose record (and checksum) recovery never sees.
+        journal.awaitDurable(sequence);
         applyHome(dirty);
         long counter = encoded.getLong(16);
         int slot = (int) (counter % 2);

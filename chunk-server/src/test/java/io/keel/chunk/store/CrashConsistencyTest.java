@@ -80,6 +80,25 @@ class CrashConsistencyTest {
         return false;
     }
 
+    /** What the damaged sector holds on the device, against what the log allows there. */
+    private static String diagnose(final StoreFixture fixture, final ChecksumMismatchException e,
+            final Map<Long, List<Long>> perSector, final Set<Long> acked, final long[][] baseline) throws IOException {
+        ByteBuffer raw = ByteBuffer.allocate(CrashPattern.SECTOR);
+        try (var channel = java.nio.channels.FileChannel.open(fixture.path())) {
+            channel.read(raw, e.deviceOffset());
+        }
+        int sector = (int) (e.extentOffset() / CrashPattern.SECTOR);
+        long onDisk = CrashPattern.identify(raw, 0, e.extentId(), e.extentOffset());
+        List<Long> writes = perSector.getOrDefault(e.extentId() << 32 | sector, List.of());
+        StringBuilder history = new StringBuilder();
+        for (long id : writes) {
+            history.append(id).append(acked.contains(id) ? "(acked) " : "(not acked) ");
+        }
+        return e.getMessage() + "; the device holds " + (onDisk == -1 ? "garbage" : "write " + onDisk)
+                + "; before this run the sector held write " + baseline[(int) e.extentId()][sector]
+                + "; this run wrote it with " + history;
+    }
+
     private static List<String> javaCommand(final Path device, final StoreFixture fixture, final long seed,
             final int threads, final Path log, final long firstWriteId) {
         return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
@@ -121,7 +140,11 @@ class CrashConsistencyTest {
         try (ChunkStore store = fixture.open()) {
             ByteBuffer buffer = ByteBuffer.allocate((int) store.extentSize());
             for (long extent = 1; extent <= EXTENTS; extent++) {
-                store.read(extent, 0, buffer.clear());
+                try {
+                    store.read(extent, 0, buffer.clear());
+                } catch (ChecksumMismatchException e) {
+                    throw new AssertionError(context + ": " + diagnose(fixture, e, perSector, acked, baseline), e);
+                }
                 for (int sector = 0; sector < baseline[(int) extent].length; sector++) {
                     long offset = (long) sector * CrashPattern.SECTOR;
                     long found = CrashPattern.identify(buffer, sector * CrashPattern.SECTOR, extent, offset);

@@ -84,9 +84,9 @@ public final class CrashWriterMain {
             if (start + count > firstSector + sectors) {
                 start = firstSector;
             }
-            // A write must stay inside one extent.
+            // A write must stay inside one extent (and this writer's slice): cut it at the extent's end.
             if (start / perExtent != (start + count - 1) / perExtent) {
-                start = (start + count - 1) / perExtent * perExtent;
+                count = (int) (perExtent - start % perExtent);
             }
             next = start + count;
             long extent = start / perExtent + 1;
