@@ -99,6 +99,9 @@ TS=$((SUSTAINED + RAMP + 180))
 
 # --- preparation: both files written once, sequentially (reads then hit written data)
 fio_ fill 600 --rw=write --bs=1m --ioengine=libaio --iodepth=4 --size="$DEVICE_SIZE"
+# The store's file is written in full too (not sparse), so neither side pays for block allocation.
+timeout --kill-after=10 600 fio --name=prewrite --filename="$STORE" --direct=1 --rw=write --bs=1m --ioengine=libaio \
+    --iodepth=4 --size="$DEVICE_SIZE" --output-format=json >"$OUT/fio-prewrite-store.json"
 keel format 120 --format "$DEVICE_SIZE" --extents "$EXTENTS" --workers "$WORKERS"
 keel fill 900 --workload fill --bs 1M --threads 4
 
