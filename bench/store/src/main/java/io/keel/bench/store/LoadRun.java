@@ -1,0 +1,197 @@
+package io.keel.bench.store;
+
+import io.keel.chunk.device.AlignedBuffers;
+import io.keel.chunk.store.ChunkStore;
+import io.keel.chunk.store.StoreStats;
+import io.keel.runtime.context.ThreadContext;
+import io.keel.runtime.time.SystemClock;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.StringJoiner;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One workload against an open store: N load threads (plain virtual threads, or virtual threads
+ * of a Keel pool context) each keep one request in flight. Random workloads pick an extent and an
+ * aligned offset uniformly; sequential ones share one cursor over all extents, like one fio job
+ * with iodepth N. Latency is measured around each store call, from the end of the ramp on.
+ */
+final class LoadRun {
+
+    private static final SystemClock CLOCK = SystemClock.INSTANCE;
+
+    private final ChunkStore store;
+    private final long[] extents;
+    private final BenchOptions options;
+    private final long span;
+    private final boolean write;
+    private final boolean sequential;
+    private final boolean fill;
+    private final AtomicLong cursor = new AtomicLong();
+    private final LongAdder completed = new LongAdder();
+    private final AtomicReference<Exception> failure = new AtomicReference<>();
+    private volatile boolean stop;
+    private long measureFrom;
+    private long measureUntil;
+
+    LoadRun(final ChunkStore store, final long[] extents, final BenchOptions options) {
+        this.store = store;
+        this.extents = extents;
+        this.options = options;
+        this.span = extents.length * store.extentSize();
+        String workload = options.workload();
+        this.fill = workload.equals("fill");
+        this.write = fill || workload.equals("randwrite") || workload.equals("seqwrite");
+        this.sequential = fill || workload.equals("seqwrite");
+        if (!write && !workload.equals("randread")) {
+            throw new IllegalArgumentException("unknown workload " + workload);
+        }
+        if (store.extentSize() % options.blockBytes() != 0 || options.blockBytes() % store.sectorSize() != 0) {
+            throw new IllegalArgumentException("--bs must divide the extent size and be whole sectors");
+        }
+    }
+
+    /** What a run measured. */
+    record Result(LatencyHistogram latency, double seconds, List<Long> perSecond) {
+
+        double iops() {
+            return latency.count() / seconds;
+        }
+
+        String json(final BenchOptions options, final StoreStats stats) {
+            StringJoiner timeline = new StringJoiner(",", "[", "]");
+            perSecond.forEach(ops -> timeline.add(Long.toString(ops)));
+            long minSecond = perSecond.stream().mapToLong(Long::longValue).min().orElse(0);
+            return String.format(Locale.ROOT, "{\"tool\":\"keel\",\"label\":\"%s\",\"workload\":\"%s\","
+                    + "\"threading\":\"%s\",\"threads\":%d,\"bs\":%d,\"seconds\":%.3f,\"ops\":%d,\"iops\":%.1f,"
+                    + "\"mib_s\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,"
+                    + "\"mean_us\":%.1f,\"min_second_iops\":%d,\"checkpoints\":%d,\"per_second\":%s}",
+                    options.label(), options.workload(), options.threading(), options.threads(), options.blockBytes(),
+                    seconds, latency.count(), iops(), iops() * options.blockBytes() / (1 << 20),
+                    latency.quantile(0.5) / 1e3, latency.quantile(0.99) / 1e3, latency.quantile(0.999) / 1e3,
+                    latency.max() / 1e3, latency.mean() / 1e3, minSecond, stats.checkpoints(), timeline);
+        }
+    }
+
+    Result run() throws Exception {
+        int threads = options.threads();
+        LatencyHistogram[] histograms = new LatencyHistogram[threads];
+        CountDownLatch done = new CountDownLatch(threads);
+        long start = CLOCK.nanoTime();
+        measureFrom = start + options.ramp().toNanos();
+        measureUntil = fill ? Long.MAX_VALUE : measureFrom + options.duration().toNanos();
+        ThreadContext pool = options.threading().equals("keel") ? ThreadContext.pool("bench", options.carriers())
+                : null;
+        try {
+            for (int i = 0; i < threads; i++) {
+                LatencyHistogram histogram = new LatencyHistogram();
+                histograms[i] = histogram;
+                Runnable body = () -> {
+                    try {
+                        loop(histogram);
+                    } catch (IOException | RuntimeException e) {
+                        failure.compareAndSet(null, e);
+                        stop = true;
+                    } finally {
+                        done.countDown();
+                    }
+                };
+                if (pool != null) {
+                    pool.spawn("load-" + i, () -> {
+                        body.run();
+                        return null;
+                    });
+                } else {
+                    Thread.ofVirtual().name("load-" + i).start(body);
+                }
+            }
+            List<Long> perSecond = monitor(done);
+            long finished = CLOCK.nanoTime();
+            if (failure.get() != null) {
+                throw failure.get();
+            }
+            LatencyHistogram all = new LatencyHistogram();
+            for (LatencyHistogram histogram : histograms) {
+                all.add(histogram);
+            }
+            double seconds = (Math.min(finished, measureUntil) - Math.min(measureFrom, finished)) / 1e9;
+            return new Result(all, Math.max(seconds, 1e-9), perSecond);
+        } finally {
+            if (pool != null) {
+                pool.close();
+            }
+        }
+    }
+
+    /** Samples completions once a second until every load thread is done; prints progress to stderr. */
+    private List<Long> monitor(final CountDownLatch done) throws InterruptedException {
+        List<Long> perSecond = new ArrayList<>();
+        long last = 0;
+        long lastAt = CLOCK.nanoTime();
+        while (!done.await(1, TimeUnit.SECONDS)) {
+            long now = CLOCK.nanoTime();
+            long total = completed.sum();
+            long ops = Math.round((total - last) * 1e9 / (now - lastAt));
+            if (now > measureFrom + 500_000_000L && (fill || now <= measureUntil + 500_000_000L)) {
+                perSecond.add(ops);
+            }
+            if (fill) {
+                System.err.printf(Locale.ROOT, "  fill: %d%% %d ops/s%n", Math.min(100, cursor.get() * 100 / span),
+                        ops);
+            }
+            last = total;
+            lastAt = now;
+        }
+        return perSecond;
+    }
+
+    private void loop(final LatencyHistogram histogram) throws IOException {
+        int bytes = options.blockBytes();
+        ByteBuffer buffer = AlignedBuffers.allocate(bytes);
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        byte[] noise = new byte[bytes];
+        random.nextBytes(noise);
+        buffer.put(0, noise);
+        long extentSize = store.extentSize();
+        long sectorsPerExtent = extentSize / bytes;
+        long sequence = random.nextLong();
+        while (!stop) {
+            long position;
+            if (sequential) {
+                position = cursor.getAndAdd(bytes);
+                if (fill && position >= span) {
+                    return;
+                }
+                position %= span;
+            } else {
+                position = random.nextLong(extents.length) * extentSize + random.nextLong(sectorsPerExtent) * bytes;
+            }
+            long extent = extents[(int) (position / extentSize)];
+            long offset = position % extentSize;
+            buffer.clear();
+            long began = CLOCK.nanoTime();
+            if (began >= measureUntil) {
+                return;
+            }
+            if (write) {
+                buffer.putLong(0, sequence++);
+                store.write(extent, StoreBench.EPOCH, offset, buffer);
+            } else {
+                store.read(extent, offset, buffer);
+            }
+            long ended = CLOCK.nanoTime();
+            completed.increment();
+            if (began >= measureFrom) {
+                histogram.record(ended - began);
+            }
+        }
+    }
+}
