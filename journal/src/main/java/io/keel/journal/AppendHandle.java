@@ -9,8 +9,11 @@ import java.util.concurrent.locks.LockSupport;
 /** The {@link JournalAppend} of one record: waits on the journal's durable sequence. */
 final class AppendHandle implements JournalAppend {
 
-    /** Spins before parking: at queue depth 1 the flush often returns within this. */
-    private static final int AWAIT_SPINS = 2_000;
+    /**
+     * Spins before parking. Short: a flush takes tens of microseconds, and on a machine with few
+     * cores a spinning waiter takes the CPU the committer and the workers need.
+     */
+    private static final int AWAIT_SPINS = 100;
 
     private final Journal journal;
     private final long sequence;

@@ -258,9 +258,12 @@ final class StoreWorker implements AutoCloseable {
             int current = extent.block(blockIndex);
             boolean shared = current != ExtentState.UNMAPPED && group.references(current) > 1;
             boolean wholeBlock = sectors == state.sectorsPerBlock();
-            // Whole new blocks, and whole blocks of a sequential stream, skip the journal: the data goes to a
-            // new block and only the mapping is journaled. A shared block is always copied.
-            if (shared || wholeBlock && (pattern.sequential() || current == ExtentState.UNMAPPED)) {
+            // Whole blocks skip the journal (the data goes to a new block and only the mapping is journaled)
+            // when the block is new, the write spans several blocks, or it continues a sequential stream; a
+            // lone random overwrite of one block is journaled and applied in place. Shared blocks are copied.
+            boolean bypassJournal = wholeBlock && (pattern.sequential() || current == ExtentState.UNMAPPED
+                    || length >= 2 * blockSize);
+            if (shared || bypassJournal) {
                 direct.add(reserveDirect(extent, blockIndex, firstSector, sectors, dataOffset, current));
             } else {
                 int block = current != ExtentState.UNMAPPED ? current : (int) group.findFree();
