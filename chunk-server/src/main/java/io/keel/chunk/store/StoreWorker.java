@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
 final class StoreWorker implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(StoreWorker.class);
+    /** Most adjacent new blocks written with one device write. */
+    private static final int MAX_WRITE_RUN = 16;
 
     private final String name;
     private final int index;
@@ -42,6 +44,7 @@ final class StoreWorker implements AutoCloseable {
     private final WorkerState state;
     private final StoreMetrics metrics;
     private final BlockBuffers buffers;
+    private final BlockBuffers runBuffers;
     private final int sectorSize;
     private final int blockSize;
     private final SequentialDetector sequential;
@@ -62,6 +65,7 @@ final class StoreWorker implements AutoCloseable {
         this.options = options;
         this.metrics = metrics;
         this.buffers = buffers;
+        this.runBuffers = new BlockBuffers(layout.blockSize() * MAX_WRITE_RUN, 8);
         this.sectorSize = layout.sectorSize();
         this.blockSize = layout.blockSize();
         BlockGroup group = new BlockGroup(layout.firstBlockOf(index), Math.toIntExact(layout.blocksPerGroup()),
@@ -315,39 +319,57 @@ final class StoreWorker implements AutoCloseable {
      * replaced by {@code data}, or cleared when {@code data} is null) and writes it.
      */
     private void writeDirect(final WritePlan plan, final ByteBuffer data) throws IOException {
+        List<DirectPiece> pieces = plan.direct();
         try {
-            for (DirectPiece piece : plan.direct()) {
-                ByteBuffer block = buffers.acquire();
-                try {
-                    if (piece.oldBlock() != ExtentState.UNMAPPED && piece.oldWritten() != 0) {
-                        readOldSectors(plan.extentId(), piece, block);
-                    }
-                    long written = piece.oldWritten();
-                    for (int i = 0; i < piece.sectors(); i++) {
-                        int sector = piece.firstSector() + i;
-                        if (data == null) {
-                            written &= ~(1L << sector);
-                        } else {
-                            block.put(sector * sectorSize, data, data.position() + piece.dataOffset() + i * sectorSize,
-                                    sectorSize);
-                            written |= 1L << sector;
-                        }
-                    }
-                    for (int sector = 0; sector < state.sectorsPerBlock(); sector++) {
-                        boolean fresh = sector >= piece.firstSector() && sector < piece.firstSector() + piece.sectors();
-                        piece.newCrcs()[sector] = (written & (1L << sector)) == 0 ? 0
-                                : fresh ? crc(block.slice(sector * sectorSize, sectorSize)) : piece.oldCrcs()[sector];
-                    }
-                    piece.newWritten()[0] = written;
-                    device.write(layout.blockOffset(piece.newBlock()), block.clear());
-                } finally {
-                    buffers.release(block);
+            for (int first = 0; first < pieces.size();) {
+                // Blocks allocated one after another are usually adjacent on the device: one write for the run.
+                int run = 1;
+                while (first + run < pieces.size() && run < MAX_WRITE_RUN
+                        && pieces.get(first + run).newBlock() == pieces.get(first).newBlock() + run) {
+                    run++;
                 }
+                BlockBuffers pool = run == 1 ? buffers : runBuffers;
+                ByteBuffer buffer = pool.acquire();
+                try {
+                    for (int k = 0; k < run; k++) {
+                        buildBlock(plan.extentId(), pieces.get(first + k), data,
+                                buffer.slice(k * blockSize, blockSize));
+                    }
+                    device.write(layout.blockOffset(pieces.get(first).newBlock()),
+                            buffer.clear().limit(run * blockSize));
+                } finally {
+                    pool.release(buffer);
+                }
+                first += run;
             }
         } catch (IOException | RuntimeException e) {
             onWorker(() -> finishDirect(plan, e));
             throw e;
         }
+    }
+
+    /** Fills {@code block} with the piece's new block: old sectors, with its own written or cleared. */
+    private void buildBlock(final long extentId, final DirectPiece piece, final ByteBuffer data, final ByteBuffer block)
+            throws IOException {
+        if (piece.oldBlock() != ExtentState.UNMAPPED && piece.oldWritten() != 0) {
+            readOldSectors(extentId, piece, block);
+        }
+        long written = piece.oldWritten();
+        for (int i = 0; i < piece.sectors(); i++) {
+            int sector = piece.firstSector() + i;
+            if (data == null) {
+                written &= ~(1L << sector);
+            } else {
+                block.put(sector * sectorSize, data, data.position() + piece.dataOffset() + i * sectorSize, sectorSize);
+                written |= 1L << sector;
+            }
+        }
+        for (int sector = 0; sector < state.sectorsPerBlock(); sector++) {
+            boolean fresh = sector >= piece.firstSector() && sector < piece.firstSector() + piece.sectors();
+            piece.newCrcs()[sector] = (written & (1L << sector)) == 0 ? 0
+                    : fresh ? crc(block.slice(sector * sectorSize, sectorSize)) : piece.oldCrcs()[sector];
+        }
+        piece.newWritten()[0] = written;
     }
 
     /** Fills {@code block} with the old block's written sectors (dirty ones from memory), checked. */
