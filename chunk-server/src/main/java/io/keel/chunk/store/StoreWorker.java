@@ -12,6 +12,7 @@ import io.keel.journal.JournalConfig;
 import io.keel.journal.JournalFailedException;
 import io.keel.runtime.context.ThreadContext;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +37,8 @@ final class StoreWorker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StoreWorker.class);
     /** Most adjacent new blocks written with one device write. */
     private static final int MAX_WRITE_RUN = 16;
+    /** Device writes in flight while dirty sectors are applied. */
+    private static final int APPLY_WRITERS = 16;
 
     private final String name;
     private final int index;
@@ -800,24 +804,60 @@ final class StoreWorker implements AutoCloseable {
         if (dirty.isEmpty()) {
             return;
         }
+        // Runs of adjacent sectors within one block, each one device write.
         int perBlock = state.sectorsPerBlock();
-        ByteBuffer buffer = buffers.acquire();
-        try {
-            for (int i = 0; i < dirty.size();) {
-                long first = dirty.get(i).globalSector();
-                int run = 0;
-                buffer.clear();
-                while (i + run < dirty.size() && dirty.get(i + run).globalSector() == first + run
-                        && (first + run) / perBlock == first / perBlock) {
-                    buffer.put(dirty.get(i + run).data());
-                    run++;
-                }
-                long position = layout.blockOffset(first / perBlock) + first % perBlock * sectorSize;
-                device.write(position, buffer.flip());
-                i += run;
+        List<int[]> runs = new ArrayList<>();
+        for (int i = 0; i < dirty.size();) {
+            long first = dirty.get(i).globalSector();
+            int run = 1;
+            while (i + run < dirty.size() && dirty.get(i + run).globalSector() == first + run
+                    && (first + run) / perBlock == first / perBlock) {
+                run++;
             }
-        } finally {
-            buffers.release(buffer);
+            runs.add(new int[] {i, run});
+            i += run;
+        }
+        // Random sectors are many small writes: keep several in flight, as the device can take them.
+        AtomicInteger next = new AtomicInteger();
+        List<Thread> writers = new ArrayList<>();
+        IOException[] failed = new IOException[1];
+        int threads = Math.min(APPLY_WRITERS, runs.size());
+        for (int t = 0; t < threads; t++) {
+            writers.add(Thread.ofVirtual().name(name + "-apply").start(() -> {
+                ByteBuffer buffer = buffers.acquire();
+                try {
+                    for (int r = next.getAndIncrement(); r < runs.size() && failed[0] == null;
+                            r = next.getAndIncrement()) {
+                        int start = runs.get(r)[0];
+                        buffer.clear();
+                        for (int k = 0; k < runs.get(r)[1]; k++) {
+                            buffer.put(dirty.get(start + k).data());
+                        }
+                        long sector = dirty.get(start).globalSector();
+                        device.write(layout.blockOffset(sector / perBlock) + sector % perBlock * sectorSize,
+                                buffer.flip());
+                    }
+                } catch (IOException e) {
+                    synchronized (failed) {
+                        failed[0] = failed[0] == null ? e : failed[0];
+                    }
+                } finally {
+                    buffers.release(buffer);
+                }
+            }));
+        }
+        for (Thread writer : writers) {
+            try {
+                writer.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while applying dirty sectors");
+            }
+        }
+        synchronized (failed) {
+            if (failed[0] != null) {
+                throw failed[0];
+            }
         }
         device.flush();
         metrics.applied(dirty.size());
