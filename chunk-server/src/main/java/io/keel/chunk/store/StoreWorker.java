@@ -48,6 +48,8 @@ final class StoreWorker implements AutoCloseable {
     private final ThreadContext context;
     private final ThreadContext applier;
     private Journal journal;
+    /** The newest append: a checkpoint must not write dirty sectors home before it is durable. */
+    private JournalAppend lastAppend;
     private CompletableFuture<Void> checkpoint;
     private long checkpointCounter;
     private volatile IOException failure;
@@ -675,6 +677,7 @@ final class StoreWorker implements AutoCloseable {
             fail(e);
             throw e;
         }
+        lastAppend = append;
         if (reservedBlock) {
             state.applyReservedMap((StoreRecord.Map) record, append.sequence());
         } else {
@@ -718,18 +721,34 @@ final class StoreWorker implements AutoCloseable {
         CompletableFuture<Void> done = new CompletableFuture<>();
         checkpoint = done;
         long sequence = journal.lastSequence();
+        JournalAppend covering = lastAppend;
         ByteBuffer encoded = encodeCheckpoint();
         List<DirtyOverlay.DirtySector> dirty = state.overlay().snapshot();
-        applier.execute(() -> {
+        Runnable write = () -> {
             IOException error = null;
             try {
+                // Dirty sectors are written home in place, over the data the previous checkpoint
+                // describes: only once their records are durable, or a crash in between leaves
+                // that checkpoint pointing at data whose record is lost (checksum errors, and
+                // acknowledged sectors overwritten by unacknowledged ones).
+                if (covering != null && !covering.isDurable()) {
+                    throw new IOException("chunk worker " + index + " on " + device.path() + ": journal record "
+                            + covering.sequence() + " did not become durable; checkpoint abandoned");
+                }
                 writeCheckpoint(dirty, encoded, sequence);
             } catch (IOException e) {
                 error = e;
             }
             IOException failed = error;
             context.execute(() -> finishCheckpoint(done, dirty, failed));
-        });
+        };
+        if (covering == null) {
+            applier.execute(write);
+        } else {
+            // Not covering.awaitDurable() on the applier: the request that appended it may be
+            // waiting on the same handle, and a handle wakes only one waiter.
+            covering.whenDurable(() -> applier.execute(write));
+        }
         return done;
     }
 
