@@ -10,6 +10,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -30,6 +33,8 @@ final class PowerLossDevice implements BlockDevice {
     private final byte[] durable;
     /** Newest content of every sector written since the last flush. */
     private final HashMap<Long, byte[]> cache = new HashMap<>();
+    private final List<Hold> holds = new CopyOnWriteArrayList<>();
+    private final CountDownLatch powerCut = new CountDownLatch(1);
     /** Every unflushed sector write, in completion order. */
     private final List<SectorWrite> pending = new ArrayList<>();
     private long callsLeft = Long.MAX_VALUE;
@@ -37,6 +42,23 @@ final class PowerLossDevice implements BlockDevice {
     private boolean closed;
     private long writes;
     private long flushes;
+
+    /** Writes into {@code [from, to)} wait (before they start) until power is cut, then fail. */
+    static final class Hold {
+        private final long from;
+        private final long to;
+        private final CountDownLatch hit = new CountDownLatch(1);
+
+        Hold(final long from, final long to) {
+            this.from = from;
+            this.to = to;
+        }
+
+        /** True once a write reached the range within {@code millis}. */
+        boolean awaitHit(final long millis) throws InterruptedException {
+            return hit.await(millis, TimeUnit.MILLISECONDS);
+        }
+    }
 
     /** One sector write that is not yet durable. */
     private record SectorWrite(long sector, byte[] data) {
@@ -55,6 +77,13 @@ final class PowerLossDevice implements BlockDevice {
         return new PowerLossDevice(new byte[(int) bytes]);
     }
 
+    /** From now on, writes into {@code [from, to)} hang until power is cut (and then fail). */
+    Hold hold(final long from, final long to) {
+        Hold hold = new Hold(from, to);
+        holds.add(hold);
+        return hold;
+    }
+
     /** Every call after the next {@code calls} (read, write or flush) fails with "power lost". */
     synchronized void cutAfter(final long calls) {
         callsLeft = calls;
@@ -63,6 +92,7 @@ final class PowerLossDevice implements BlockDevice {
     /** Cuts power now: every later call fails. */
     synchronized void cut() {
         dead = true;
+        powerCut.countDown();
     }
 
     synchronized boolean isCut() {
@@ -88,7 +118,7 @@ final class PowerLossDevice implements BlockDevice {
      * Describes the choice in {@code story} when it is not null. Cuts this device.
      */
     synchronized PowerLossDevice powerLoss(final Random random, final StringBuilder story) {
-        dead = true;
+        cut();
         byte[] image = durable.clone();
         int mode = random.nextInt(6);
         int prefix = pending.isEmpty() ? 0 : random.nextInt(pending.size() + 1);
@@ -185,7 +215,24 @@ final class PowerLossDevice implements BlockDevice {
     }
 
     @Override
-    public synchronized void write(final long position, final ByteBuffer source) throws IOException {
+    public void write(final long position, final ByteBuffer source) throws IOException {
+        for (Hold hold : holds) {
+            if (position < hold.to && position + source.remaining() > hold.from) {
+                hold.hit.countDown();
+                try {
+                    if (!powerCut.await(60, TimeUnit.SECONDS)) {
+                        throw new IOException(path + ": write held for a minute and power was never cut");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("held write interrupted");
+                }
+            }
+        }
+        writeNow(position, source);
+    }
+
+    private synchronized void writeNow(final long position, final ByteBuffer source) throws IOException {
         check(position, source, "write");
         call("write");
         int sectors = source.remaining() / SECTOR;
@@ -217,7 +264,7 @@ final class PowerLossDevice implements BlockDevice {
             throw new IOException(path + ": " + what + " after close");
         }
         if (!dead && callsLeft-- <= 0) {
-            dead = true;
+            cut();
         }
         if (dead) {
             throw new IOException(path + ": power lost (" + what + " refused)");
