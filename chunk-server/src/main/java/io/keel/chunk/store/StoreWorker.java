@@ -772,8 +772,8 @@ final class StoreWorker implements AutoCloseable {
     }
 
     /**
-     * Off the worker: writes dirty sectors home, flushes, writes the checkpoint into the older slot,
-     * flushes, and trims the journal it covers. A crash anywhere in between leaves the previous
+     * Off the worker: writes dirty sectors home, flushes, writes the checkpoint into the older slot
+     * (payload, flush, header, flush), and trims the journal it covers. A crash anywhere in between leaves the previous
      * checkpoint and the untrimmed journal, which recover the same state.
      */
     private void writeCheckpoint(final List<DirtyOverlay.DirtySector> dirty, final ByteBuffer encoded,
@@ -788,7 +788,15 @@ final class StoreWorker implements AutoCloseable {
         }
         ByteBuffer aligned = buffers(device.alignment(), bytes);
         aligned.put(encoded.duplicate()).clear();
-        device.write(layout.checkpointSlotOffset(index, slot), aligned);
+        long offset = layout.checkpointSlotOffset(index, slot);
+        int header = CheckpointCodec.HEADER_BYTES;
+        // Payload first, header once the payload is durable: a multi-sector write is not atomic, and
+        // a valid header over a torn payload would be refused at open as a damaged slot.
+        if (bytes > header) {
+            device.write(offset + header, aligned.slice(header, bytes - header));
+            device.flush();
+        }
+        device.write(offset, aligned.slice(0, header));
         device.flush();
         journal.trim(sequence);
     }
