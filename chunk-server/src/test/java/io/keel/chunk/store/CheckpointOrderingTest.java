@@ -73,6 +73,43 @@ class CheckpointOrderingTest {
         }
     }
 
+    /**
+     * Regression: the slot was written header and payload in one multi-sector write; power lost
+     * before its flush could keep the header sector and lose a payload sector, and open then
+     * refused the store ("checkpoint payload checksum mismatch") although the previous slot and
+     * the untrimmed journal were intact.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void aTornCheckpointSlotWriteLeavesTheStoreOpenable() throws Exception {
+        UUID clusterId = UUID.randomUUID();
+        UUID nodeId = UUID.randomUUID();
+        StoreOptions options = StoreOptions.defaults().withScrubBytesPerSecond(0);
+        PowerLossDevice device = PowerLossDevice.create(64L << 20);
+        ChunkStore.format(device, new DeviceIdentity(clusterId, nodeId, UUID.randomUUID()),
+                LayoutOptions.defaults(1).withExtentSize(EXTENT_BYTES).withJournalBytesPerWorker(2L << 20), false);
+        DeviceLayout layout = DeviceOpener.open(device, clusterId, nodeId, DeviceRole.DATA).layout();
+        ChunkStore store = ChunkStore.open(device, clusterId, nodeId, options);
+        for (long extent = 1; extent <= 3; extent++) {
+            store.create(extent, 1);
+            store.write(extent, 1, 0, CrashPattern.data(0, extent, 0, 2));
+        }
+        long slots = layout.checkpointSlotOffset(0, 0);
+        long slotsEnd = layout.checkpointSlotOffset(0, 1) + layout.checkpointSlotBytes();
+        device.cutAtFlushAfterWriteTo(slots, slotsEnd);
+        quietly(store::close);
+        long[] headers = {layout.checkpointSlotOffset(0, 0) / SECTOR, layout.checkpointSlotOffset(0, 1) / SECTOR};
+        PowerLossDevice survivor = device.powerLoss(sector -> sector == headers[0] || sector == headers[1]);
+        try (ChunkStore reopened = ChunkStore.open(survivor, clusterId, nodeId, options)) {
+            for (long extent = 1; extent <= 3; extent++) {
+                ByteBuffer data = ByteBuffer.allocate(2 * SECTOR);
+                reopened.read(extent, 0, data);
+                assertThat(CrashPattern.identify(data, 0, 0, 0)).isEqualTo(extent);
+                assertThat(CrashPattern.identify(data, SECTOR, 0, SECTOR)).isEqualTo(extent);
+            }
+        }
+    }
+
     private interface Action {
         void run() throws IOException;
     }

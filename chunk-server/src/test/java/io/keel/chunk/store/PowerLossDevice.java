@@ -38,6 +38,9 @@ final class PowerLossDevice implements BlockDevice {
     /** Every unflushed sector write, in completion order. */
     private final List<SectorWrite> pending = new ArrayList<>();
     private long callsLeft = Long.MAX_VALUE;
+    private long armedFrom = -1;
+    private long armedTo = -1;
+    private boolean armed;
     private boolean dead;
     private boolean closed;
     private long writes;
@@ -87,6 +90,12 @@ final class PowerLossDevice implements BlockDevice {
     /** Every call after the next {@code calls} (read, write or flush) fails with "power lost". */
     synchronized void cutAfter(final long calls) {
         callsLeft = calls;
+    }
+
+    /** Cuts power at the first flush after a write into {@code [from, to)} (that write stays unflushed). */
+    synchronized void cutAtFlushAfterWriteTo(final long from, final long to) {
+        armedFrom = from;
+        armedTo = to;
     }
 
     /** Cuts power now: every later call fails. */
@@ -153,6 +162,18 @@ final class PowerLossDevice implements BlockDevice {
         if (story != null) {
             story.append(String.format("power loss mode %d: %d of %d unflushed sector writes survived, %d torn",
                     mode, applied, pending.size(), torn));
+        }
+        return new PowerLossDevice(image);
+    }
+
+    /** A new device over what survives a power loss now if exactly the unflushed writes to {@code keep} sectors do. */
+    synchronized PowerLossDevice powerLoss(final java.util.function.LongPredicate keep) {
+        cut();
+        byte[] image = durable.clone();
+        for (SectorWrite write : pending) {
+            if (keep.test(write.sector())) {
+                System.arraycopy(write.data(), 0, image, Math.toIntExact(write.sector() * SECTOR), SECTOR);
+            }
         }
         return new PowerLossDevice(image);
     }
@@ -235,6 +256,9 @@ final class PowerLossDevice implements BlockDevice {
     private synchronized void writeNow(final long position, final ByteBuffer source) throws IOException {
         check(position, source, "write");
         call("write");
+        if (position < armedTo && position + source.remaining() > armedFrom) {
+            armed = true;
+        }
         int sectors = source.remaining() / SECTOR;
         int at = source.position();
         for (int i = 0; i < sectors; i++) {
@@ -251,6 +275,10 @@ final class PowerLossDevice implements BlockDevice {
     @Override
     public synchronized void flush() throws IOException {
         call("flush");
+        if (armed) {
+            cut();
+            throw new IOException(path + ": power lost (flush refused)");
+        }
         for (SectorWrite write : pending) {
             System.arraycopy(write.data(), 0, durable, Math.toIntExact(write.sector() * SECTOR), SECTOR);
         }

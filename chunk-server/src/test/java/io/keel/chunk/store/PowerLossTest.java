@@ -108,6 +108,9 @@ class PowerLossTest {
             history.append(workers).append(" workers, journals of ").append(journal >> 20).append(" MiB");
             long acknowledged = 0;
             for (int round = 0; round < ROUNDS; round++) {
+                if (round > 0 && random.nextInt(3) == 0) {
+                    device = crashDuringRecovery(device);
+                }
                 ChunkStore store = openOrFail(device, round);
                 if (round > 0) {
                     verify(store, "after power loss " + round);
@@ -127,6 +130,32 @@ class PowerLossTest {
                 verify(store, "after the last power loss");
             }
             return acknowledged;
+        }
+
+        /**
+         * Cuts power while the store opens (replay, the recovery checkpoint, the journal trim) and
+         * returns the device that survives; when the open finished before the cut, closes it cleanly.
+         */
+        private PowerLossDevice crashDuringRecovery(final PowerLossDevice device) throws IOException {
+            long cutAfter = random.nextInt(80);
+            history.append("; cut while opening after ").append(cutAfter).append(" device calls");
+            device.cutAfter(cutAfter);
+            try {
+                ChunkStore store = ChunkStore.open(device, clusterId, nodeId, options);
+                device.cutAfter(Long.MAX_VALUE);
+                history.append(" (opened first)");
+                verify(store, "after power loss, opened before a cut during recovery");
+                store.close();
+                return device.reopen();
+            } catch (IOException e) {
+                if (!device.isCut()) {
+                    throw new AssertionError("reopen failed [" + history + "]: " + e, e);
+                }
+            }
+            StringBuilder story = new StringBuilder();
+            PowerLossDevice survivor = device.powerLoss(random, story);
+            history.append(", ").append(story);
+            return survivor;
         }
 
         private ChunkStore openOrFail(final PowerLossDevice device, final int round) {
