@@ -101,11 +101,14 @@ class PowerLossTest {
         long run() throws Exception {
             int workers = 1 + random.nextInt(2);
             long journal = (1 + random.nextInt(2)) << 20;
-            PowerLossDevice device = PowerLossDevice.create(128L << 20);
+            // Small devices reuse freed blocks soon and fill up (writes then fail with StoreFull).
+            long deviceBytes = (40L + 24 * random.nextInt(4)) << 20;
+            PowerLossDevice device = PowerLossDevice.create(deviceBytes);
             ChunkStore.format(device, new DeviceIdentity(clusterId, nodeId, UUID.randomUUID()),
                     LayoutOptions.defaults(workers).withExtentSize(EXTENT_BYTES).withJournalBytesPerWorker(journal),
                     false);
-            history.append(workers).append(" workers, journals of ").append(journal >> 20).append(" MiB");
+            history.append(deviceBytes >> 20).append(" MiB, ").append(workers).append(" workers, journals of ")
+                    .append(journal >> 20).append(" MiB");
             long acknowledged = 0;
             for (int round = 0; round < ROUNDS; round++) {
                 if (round > 0 && random.nextInt(3) == 0) {
