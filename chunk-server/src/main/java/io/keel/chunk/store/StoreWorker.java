@@ -773,8 +773,9 @@ final class StoreWorker implements AutoCloseable {
 
     /**
      * Off the worker: writes dirty sectors home, flushes, writes the checkpoint into the older slot
-     * (payload, flush, header, flush), and trims the journal it covers. A crash anywhere in between leaves the previous
-     * checkpoint and the untrimmed journal, which recover the same state.
+     * (payload, flush, header, flush), and trims the journal it covers. A crash anywhere in
+     * between leaves the previous checkpoint and the untrimmed journal, which recover the same
+     * state.
      */
     private void writeCheckpoint(final List<DirtyOverlay.DirtySector> dirty, final ByteBuffer encoded,
             final long sequence) throws IOException {
