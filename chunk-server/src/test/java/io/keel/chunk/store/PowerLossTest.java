@@ -23,7 +23,9 @@ import org.junit.jupiter.api.Test;
  * operation is there, an unacknowledged one is either wholly absent or present per sector, and
  * nothing reads as garbage or fails its checksum. Each iteration cuts power several times in a row.
  * {@code -Dkeel.test.seed} fixes the seed, {@code -Dkeel.powerloss.iterations} the iteration count
- * (default 24) and {@code -Dkeel.powerloss.seconds} the time budget (default 25 s).
+ * (default 24) and {@code -Dkeel.powerloss.seconds} the time budget (default 25 s; keep a long
+ * run under JUnit's default timeout of 180 s and repeat it instead). {@code
+ * -Dkeel.powerloss.iteration.seed} replays one iteration (thread timing still varies).
  */
 class PowerLossTest {
 
