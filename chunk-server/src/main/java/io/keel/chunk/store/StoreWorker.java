@@ -56,6 +56,7 @@ final class StoreWorker implements AutoCloseable {
     private final ThreadContext context;
     private final ThreadContext applier;
     private Journal journal;
+    /** The newest append: a checkpoint must not write dirty sectors home before it is durable. */
     private CompletableFuture<Void> checkpoint;
     private long checkpointCounter;
     private volatile IOException failure;
@@ -742,7 +743,7 @@ final class StoreWorker implements AutoCloseable {
         long sequence = journal.lastSequence();
         ByteBuffer encoded = encodeCheckpoint();
         List<DirtyOverlay.DirtySector> dirty = state.overlay().snapshot();
-        applier.execute(() -> {
+        Runnable write = () -> {
             IOException error = null;
             try {
                 writeCheckpoint(dirty, encoded, sequence);
@@ -751,7 +752,8 @@ final class StoreWorker implements AutoCloseable {
             }
             IOException failed = error;
             context.execute(() -> finishCheckpoint(done, dirty, failed));
-        });
+        };
+        applier.execute(write);
         return done;
     }
 
@@ -775,14 +777,17 @@ final class StoreWorker implements AutoCloseable {
     }
 
     /**
-     * Off the worker: writes dirty sectors home, flushes, writes the checkpoint into the older slot,
-     * flushes, and trims the journal it covers. A crash anywhere in between leaves the previous
-     * checkpoint and the untrimmed journal, which recover the same state.
+     * Off the worker: writes dirty sectors home, flushes, writes the checkpoint into the older slot
+     * (payload, flush, header, flush), and trims the journal it covers. A crash anywhere in
+     * between leaves the previous checkpoint and the untrimmed journal, which recover the same
+     * state.
      */
     private void writeCheckpoint(final List<DirtyOverlay.DirtySector> dirty, final ByteBuffer encoded,
             final long sequence) throws IOException {
-        // Dirty sectors go home only once their records are durable: otherwise a crash could leave
-        // data in place whose record (and checksum) recovery never sees.
+        // Dirty sectors are written home in place, over the data the previous checkpoint describes:
+        // only once their records are durable, or a crash in between leaves that checkpoint pointing
+        // at data whose record is lost (checksum errors, acknowledged sectors overwritten by
+        // unacknowledged ones). Throws when the journal failed first.
         journal.awaitDurable(sequence);
         applyHome(dirty);
         long counter = encoded.getLong(16);
@@ -794,7 +799,15 @@ final class StoreWorker implements AutoCloseable {
         }
         ByteBuffer aligned = buffers(device.alignment(), bytes);
         aligned.put(encoded.duplicate()).clear();
-        device.write(layout.checkpointSlotOffset(index, slot), aligned);
+        long offset = layout.checkpointSlotOffset(index, slot);
+        int header = CheckpointCodec.HEADER_BYTES;
+        // Payload first, header once the payload is durable: a multi-sector write is not atomic, and
+        // a valid header over a torn payload would be refused at open as a damaged slot.
+        if (bytes > header) {
+            device.write(offset + header, aligned.slice(header, bytes - header));
+            device.flush();
+        }
+        device.write(offset, aligned.slice(0, header));
         device.flush();
         journal.trim(sequence);
     }
