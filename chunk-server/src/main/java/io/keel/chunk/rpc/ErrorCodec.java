@@ -15,8 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Turns store exceptions into error statuses and back. The RPC layer carries only a status and a message, so
@@ -27,32 +25,22 @@ final class ErrorCodec {
 
     /** Room left for the encoded device path inside the RPC layer's 1000-character message limit. */
     static final int MAX_DEVICE_CHARS = 800;
-    private static final Pattern CRCS = Pattern.compile("expected CRC32C ([0-9a-f]{8}), read ([0-9a-f]{8})$");
 
     private ErrorCodec() {
     }
 
     /** The error status answering {@code failure}, thrown by the store or by request decoding. */
     static RpcStatusException toStatus(final Exception failure) {
-        try {
-            return domainStatus(failure);
-        } catch (RuntimeException unparsable) {
-            // The exception's message no longer has the expected shape: still an error, only less precise.
-            return new RpcStatusException(ExtentStoreRpc.IO_ERROR, failure.toString());
-        }
-    }
-
-    private static RpcStatusException domainStatus(final Exception failure) {
         return switch (failure) {
             case RpcStatusException status -> status;
             // stats() cannot throw a checked exception; a store may wrap its I/O failure this way.
-            case UncheckedIOException e -> domainStatus(e.getCause());
+            case UncheckedIOException e -> toStatus(e.getCause());
             case ExtentNotFoundException e -> new RpcStatusException(ExtentStoreRpc.EXTENT_NOT_FOUND,
-                    "extent=" + extentIdOf(e.getMessage()));
+                    "extent=" + e.extentId());
             case ExtentExistsException e -> new RpcStatusException(ExtentStoreRpc.EXTENT_EXISTS,
-                    "extent=" + extentIdOf(e.getMessage()));
+                    "extent=" + e.extentId());
             case StaleEpochException e -> new RpcStatusException(ExtentStoreRpc.STALE_EPOCH,
-                    "extent=" + extentIdOf(e.getMessage()) + " request=" + requestEpochOf(e.getMessage())
+                    "extent=" + e.extentId() + " request=" + e.requestEpoch()
                     + " current=" + e.currentEpoch());
             case ChecksumMismatchException e -> new RpcStatusException(ExtentStoreRpc.CHECKSUM_MISMATCH,
                     checksumFields(e));
@@ -99,13 +87,6 @@ final class ErrorCodec {
     }
 
     private static String checksumFields(final ChecksumMismatchException e) {
-        long expected = 0;
-        long actual = 0;
-        Matcher crcs = CRCS.matcher(String.valueOf(e.getMessage()));
-        if (crcs.find()) {
-            expected = Long.parseLong(crcs.group(1), 16);
-            actual = Long.parseLong(crcs.group(2), 16);
-        }
         String device = URLEncoder.encode(String.valueOf(e.device()), StandardCharsets.UTF_8);
         if (device.length() > MAX_DEVICE_CHARS) {
             // Keep the end of the path (the device's own name); a cut escape sequence is dropped too.
@@ -117,8 +98,8 @@ final class ErrorCodec {
             device = URLEncoder.encode("...", StandardCharsets.UTF_8) + device.substring(from);
         }
         return "extent=" + e.extentId() + " extentOffset=" + e.extentOffset() + " deviceOffset="
-                + e.deviceOffset() + " expected=" + String.format("%08x", expected) + " actual="
-                + String.format("%08x", actual) + " device=" + device;
+                + e.deviceOffset() + " expected=" + String.format("%08x", e.expectedCrc()) + " actual="
+                + String.format("%08x", e.actualCrc()) + " device=" + device;
     }
 
     private static ChecksumMismatchException checksumMismatch(final Map<String, String> fields) {
@@ -158,29 +139,5 @@ final class ErrorCodec {
             throw new IllegalArgumentException("a CRC has 8 hex digits: " + value);
         }
         return (int) Long.parseLong(value, 16);
-    }
-
-    /**
-     * The extent id in a store exception's message ("extent &lt;hex&gt; ..."), as a signed long: the store
-     * exceptions do not expose it (nor the request epoch, nor the CRCs) through accessors.
-     */
-    private static long extentIdOf(final String message) {
-        String text = String.valueOf(message);
-        if (!text.startsWith("extent ")) {
-            throw new IllegalStateException("unexpected store exception message: " + text);
-        }
-        int end = text.indexOf(' ', "extent ".length());
-        return Long.parseUnsignedLong(text.substring("extent ".length(), end < 0 ? text.length() : end), 16);
-    }
-
-    private static long requestEpochOf(final String message) {
-        String text = String.valueOf(message);
-        int at = text.indexOf("a request with epoch ");
-        if (at < 0) {
-            throw new IllegalStateException("unexpected stale epoch message: " + text);
-        }
-        int from = at + "a request with epoch ".length();
-        int end = text.indexOf(' ', from);
-        return Long.parseLong(text.substring(from, end < 0 ? text.length() : end));
     }
 }
