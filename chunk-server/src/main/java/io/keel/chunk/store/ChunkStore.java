@@ -1,6 +1,7 @@
 package io.keel.chunk.store;
 
 import com.codahale.metrics.Gauge;
+import io.keel.chunk.device.AlignedBufferPool;
 import io.keel.chunk.device.BlockDevice;
 import io.keel.chunk.device.DeviceFormatter;
 import io.keel.chunk.device.DeviceIdentity;
@@ -81,7 +82,7 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
         DeviceLayout layout = opened.layout();
         UUID deviceId = opened.superblock().identity().deviceId();
         StoreMetrics metrics = new StoreMetrics(options.metrics(), "keel." + storeName(deviceId));
-        BlockBuffers buffers = new BlockBuffers(layout.blockSize(), 256);
+        AlignedBufferPool buffers = new AlignedBufferPool(layout.blockSize(), 256);
         List<StoreWorker> workers = new ArrayList<>();
         try {
             for (int index = 0; index < layout.workers(); index++) {
@@ -228,11 +229,11 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
         long releasing = 0;
         for (StoreWorker worker : workers) {
             try {
-                long[] counters = worker.counters();
-                free += counters[0];
-                dirty += counters[1];
-                total += counters[3];
-                releasing += counters[4];
+                StoreWorker.Counters counters = worker.counters();
+                free += counters.freeBlocks();
+                dirty += counters.dirtySectors();
+                total += counters.totalBlocks();
+                releasing += counters.releasingBlocks();
             } catch (IOException e) {
                 LOG.debug("chunk worker {} did not report counters", worker.index(), e);
             }

@@ -1,5 +1,6 @@
 package io.keel.chunk.store;
 
+import io.keel.chunk.device.AlignedBufferPool;
 import io.keel.chunk.device.AlignedBuffers;
 import io.keel.chunk.device.BlockDevice;
 import io.keel.chunk.device.DeviceLayout;
@@ -35,6 +36,8 @@ import org.slf4j.LoggerFactory;
 final class StoreWorker implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(StoreWorker.class);
+    /** A never-written sector reads as this; no allocation per sector on the read path. */
+    private static final byte[] ZERO_SECTOR = new byte[DeviceLayout.SECTOR_SIZE];
     /** Most adjacent new blocks written with one device write. */
     private static final int MAX_WRITE_RUN = 16;
     /** Device writes in flight while dirty sectors are applied. */
@@ -47,8 +50,8 @@ final class StoreWorker implements AutoCloseable {
     private final StoreOptions options;
     private final WorkerState state;
     private final StoreMetrics metrics;
-    private final BlockBuffers buffers;
-    private final BlockBuffers runBuffers;
+    private final AlignedBufferPool buffers;
+    private final AlignedBufferPool runBuffers;
     private final int sectorSize;
     private final int blockSize;
     private final SequentialDetector sequential;
@@ -62,7 +65,7 @@ final class StoreWorker implements AutoCloseable {
     private volatile IOException failure;
 
     private StoreWorker(final String storeName, final int index, final BlockDevice device, final DeviceLayout layout,
-            final StoreOptions options, final StoreMetrics metrics, final BlockBuffers buffers) {
+            final StoreOptions options, final StoreMetrics metrics, final AlignedBufferPool buffers) {
         this.name = storeName + "-worker-" + index;
         this.index = index;
         this.device = device;
@@ -70,7 +73,7 @@ final class StoreWorker implements AutoCloseable {
         this.options = options;
         this.metrics = metrics;
         this.buffers = buffers;
-        this.runBuffers = new BlockBuffers(layout.blockSize() * MAX_WRITE_RUN, 8);
+        this.runBuffers = new AlignedBufferPool(layout.blockSize() * MAX_WRITE_RUN, 8);
         this.sectorSize = layout.sectorSize();
         this.blockSize = layout.blockSize();
         BlockGroup group = new BlockGroup(layout.firstBlockOf(index), Math.toIntExact(layout.blocksPerGroup()),
@@ -89,7 +92,7 @@ final class StoreWorker implements AutoCloseable {
     static void format(final int index, final BlockDevice device, final DeviceLayout layout,
             final java.util.UUID journalId) throws IOException {
         Journal.format(device.region(layout.journalOffset(index), layout.journalBytes()), journalId);
-        ByteBuffer zeros = buffers(device.alignment(), CheckpointCodec.HEADER_BYTES);
+        ByteBuffer zeros = alignedBuffer(device.alignment(), CheckpointCodec.HEADER_BYTES);
         for (int slot = 0; slot < 2; slot++) {
             device.write(layout.checkpointSlotOffset(index, slot), zeros.duplicate());
         }
@@ -98,7 +101,7 @@ final class StoreWorker implements AutoCloseable {
     /** Loads the newest checkpoint, replays the journal after it and checkpoints what replay rebuilt. */
     static StoreWorker open(final String storeName, final int index, final BlockDevice device,
             final DeviceLayout layout, final java.util.UUID journalId, final StoreOptions options,
-            final StoreMetrics metrics, final BlockBuffers buffers) throws IOException {
+            final StoreMetrics metrics, final AlignedBufferPool buffers) throws IOException {
         StoreWorker worker = new StoreWorker(storeName, index, device, layout, options, metrics, buffers);
         try {
             worker.recover(journalId);
@@ -150,8 +153,9 @@ final class StoreWorker implements AutoCloseable {
                 + " {} extents, {} dirty sectors", index, device.path(), checkpointCounter, covered, replay[2],
                 replay[0], replay[1], state.extents().size(), state.overlay().size());
         if (replay[2] > 0) {
-            writeCheckpoint(state.overlay().snapshot(), encodeCheckpoint(), journal.lastSequence());
-            state.overlay().removeApplied(state.overlay().snapshot());
+            List<DirtyOverlay.DirtySector> dirty = state.overlay().snapshot();
+            writeCheckpoint(dirty, encodeCheckpoint(), journal.lastSequence());
+            state.overlay().removeApplied(dirty);
         }
         journal.addDurabilityListener(durable -> context.execute(this::releaseQuarantine));
     }
@@ -168,7 +172,7 @@ final class StoreWorker implements AutoCloseable {
         int bestSlot = -1;
         List<String> problems = new ArrayList<>();
         for (int slot = 0; slot < 2; slot++) {
-            ByteBuffer sector = buffers(device.alignment(), CheckpointCodec.HEADER_BYTES);
+            ByteBuffer sector = alignedBuffer(device.alignment(), CheckpointCodec.HEADER_BYTES);
             device.read(layout.checkpointSlotOffset(index, slot), sector);
             try {
                 CheckpointCodec.Header header = CheckpointCodec.decodeHeader(sector.flip());
@@ -195,7 +199,7 @@ final class StoreWorker implements AutoCloseable {
             throw new IOException("checkpoint slot " + bestSlot + " of worker " + index + " on " + device.path()
                     + " claims " + payloadBytes + " payload bytes, more than the slot holds");
         }
-        ByteBuffer payload = buffers(device.alignment(), roundUp(Math.toIntExact(payloadBytes), device.alignment()));
+        ByteBuffer payload = alignedBuffer(device.alignment(), Math.toIntExact(payloadBytes));
         device.read(layout.checkpointSlotOffset(index, bestSlot) + CheckpointCodec.HEADER_BYTES, payload);
         try {
             CheckpointCodec.decodePayload(best, payload.flip().limit(Math.toIntExact(payloadBytes)), state);
@@ -333,8 +337,8 @@ final class StoreWorker implements AutoCloseable {
                         && pieces.get(first + run).newBlock() == pieces.get(first).newBlock() + run) {
                     run++;
                 }
-                BlockBuffers pool = run == 1 ? buffers : runBuffers;
-                ByteBuffer buffer = pool.acquire();
+                AlignedBufferPool pool = run == 1 ? buffers : runBuffers;
+                ByteBuffer buffer = take(pool);
                 try {
                     for (int k = 0; k < run; k++) {
                         buildBlock(plan.extentId(), pieces.get(first + k), data,
@@ -384,7 +388,7 @@ final class StoreWorker implements AutoCloseable {
         device.read(base, block.clear());
         for (int sector = 0; sector < state.sectorsPerBlock(); sector++) {
             if ((piece.oldWritten() & (1L << sector)) == 0) {
-                block.put(sector * sectorSize, new byte[sectorSize]);
+                block.put(sector * sectorSize, ZERO_SECTOR, 0, sectorSize);
             } else if (piece.oldDirty()[sector] != null) {
                 block.put(sector * sectorSize, piece.oldDirty()[sector]);
             } else {
@@ -480,7 +484,7 @@ final class StoreWorker implements AutoCloseable {
         for (int i = 0; i < sectors;) {
             int at = base + i * sectorSize;
             if (plan.blocks()[i] == ExtentState.UNMAPPED) {
-                target.put(at, new byte[sectorSize]);
+                target.put(at, ZERO_SECTOR, 0, sectorSize);
                 i++;
             } else if (plan.dirty()[i] != null) {
                 target.put(at, plan.dirty()[i]);
@@ -494,7 +498,7 @@ final class StoreWorker implements AutoCloseable {
                         && run < blockSize / sectorSize) {
                     run++;
                 }
-                ByteBuffer buffer = buffers.acquire();
+                ByteBuffer buffer = take(buffers);
                 try {
                     device.read(first, buffer.clear().limit(run * sectorSize));
                     for (int s = 0; s < run; s++) {
@@ -672,10 +676,13 @@ final class StoreWorker implements AutoCloseable {
         return onWorker(() -> state.extents().stream().map(ExtentState::id).toList());
     }
 
-    /** Free blocks, dirty sectors and checkpoint count, read on the worker. */
-    long[] counters() throws IOException {
-        return onWorker(() -> new long[] {state.group().freeBlocks(), state.overlay().size(), checkpointCounter,
-            state.group().blockCount(), state.group().quarantinedBlocks()});
+    /** This worker's share of the store's capacity and dirty data, read on the worker. */
+    record Counters(long totalBlocks, long freeBlocks, long releasingBlocks, long dirtySectors) {
+    }
+
+    Counters counters() throws IOException {
+        return onWorker(() -> new Counters(state.group().blockCount(), state.group().freeBlocks(),
+                state.group().quarantinedBlocks(), state.overlay().size()));
     }
 
     private static ExtentInfo describe(final ExtentState extent) {
@@ -797,7 +804,7 @@ final class StoreWorker implements AutoCloseable {
             throw new IOException("chunk worker " + index + " metadata (" + encoded.remaining()
                     + " bytes) no longer fits its checkpoint slot of " + layout.checkpointSlotBytes() + " bytes");
         }
-        ByteBuffer aligned = buffers(device.alignment(), bytes);
+        ByteBuffer aligned = alignedBuffer(device.alignment(), bytes);
         aligned.put(encoded.duplicate()).clear();
         long offset = layout.checkpointSlotOffset(index, slot);
         int header = CheckpointCodec.HEADER_BYTES;
@@ -837,8 +844,9 @@ final class StoreWorker implements AutoCloseable {
         int threads = Math.min(APPLY_WRITERS, runs.size());
         for (int t = 0; t < threads; t++) {
             writers.add(Thread.ofVirtual().name(name + "-apply").start(() -> {
-                ByteBuffer buffer = buffers.acquire();
+                ByteBuffer buffer = null;
                 try {
+                    buffer = take(buffers);
                     for (int r = next.getAndIncrement(); r < runs.size() && failed[0] == null;
                             r = next.getAndIncrement()) {
                         int start = runs.get(r)[0];
@@ -855,7 +863,9 @@ final class StoreWorker implements AutoCloseable {
                         failed[0] = failed[0] == null ? e : failed[0];
                     }
                 } finally {
-                    buffers.release(buffer);
+                    if (buffer != null) {
+                        buffers.release(buffer);
+                    }
                 }
             }));
         }
@@ -980,11 +990,21 @@ final class StoreWorker implements AutoCloseable {
         return (int) crc.getValue();
     }
 
+    /** A buffer of {@code pool}; waits while all are out (every holder gives its one buffer back soon). */
+    private static ByteBuffer take(final AlignedBufferPool pool) throws InterruptedIOException {
+        try {
+            return pool.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for an I/O buffer");
+        }
+    }
+
     private static int roundUp(final int value, final int alignment) {
         return (value + alignment - 1) / alignment * alignment;
     }
 
-    private static ByteBuffer buffers(final int alignment, final int bytes) {
+    private static ByteBuffer alignedBuffer(final int alignment, final int bytes) {
         return AlignedBuffers.allocate(roundUp(bytes, alignment));
     }
 
