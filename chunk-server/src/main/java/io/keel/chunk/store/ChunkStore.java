@@ -38,10 +38,13 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
     private final Scrubber scrubber;
     private final StoreOptions options;
     private final String name;
+    private final UUID deviceId;
 
-    private ChunkStore(final BlockDevice device, final DeviceLayout layout, final StoreMetrics metrics,
-            final List<StoreWorker> workers, final StoreOptions options) throws IOException {
+    private ChunkStore(final BlockDevice device, final UUID deviceId, final DeviceLayout layout,
+            final StoreMetrics metrics, final List<StoreWorker> workers, final StoreOptions options)
+            throws IOException {
         this.device = device;
+        this.deviceId = deviceId;
         this.layout = layout;
         this.metrics = metrics;
         this.workers = workers;
@@ -89,7 +92,7 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
                 workers.add(StoreWorker.open(storeName(deviceId), index, device, layout, journalId(deviceId, index),
                         options, metrics, buffers));
             }
-            ChunkStore store = new ChunkStore(device, layout, metrics, workers, options);
+            ChunkStore store = new ChunkStore(device, deviceId, layout, metrics, workers, options);
             store.registerGauges();
             store.scrubber.start();
             return store;
@@ -138,7 +141,12 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
         return layout.extentSize();
     }
 
-    /** The device this store lives on. */
+    /** The id of the device this store lives on, from its superblock. */
+    public UUID deviceId() {
+        return deviceId;
+    }
+
+    /** The device this store writes. */
     public BlockDevice device() {
         return device;
     }
