@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.dropwizard.core.Configuration;
 import io.keel.appliance.config.AdminSettings;
 import io.keel.appliance.config.ChunkSettings;
+import io.keel.appliance.config.ClusterSettings;
 import io.keel.appliance.config.MetaSettings;
 import io.keel.appliance.config.NodeSettings;
 import io.keel.appliance.config.ZooKeeperSettings;
@@ -32,6 +33,10 @@ public class KeelNodeConfiguration extends Configuration {
     @Valid
     @NotNull
     private MetaSettings meta = new MetaSettings(null, null, 0);
+
+    @Valid
+    @NotNull
+    private ClusterSettings cluster = new ClusterSettings(null, null);
 
     @Valid
     @NotNull
@@ -79,6 +84,17 @@ public class KeelNodeConfiguration extends Configuration {
     @JsonProperty("meta")
     void setMeta(final MetaSettings meta) {
         this.meta = meta;
+    }
+
+    /** The cluster key and what a new cluster starts with. */
+    @JsonProperty("cluster")
+    public ClusterSettings cluster() {
+        return cluster;
+    }
+
+    @JsonProperty("cluster")
+    void setCluster(final ClusterSettings cluster) {
+        this.cluster = cluster;
     }
 
     /** The REST API's admin account. */
