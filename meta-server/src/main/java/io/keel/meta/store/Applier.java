@@ -415,6 +415,8 @@ final class Applier {
         if (state.target(c.iqn()).isPresent()) {
             throw reject(ErrorCode.ALREADY_EXISTS, "target " + c.iqn() + " already exists");
         }
+        check.notNullElements("target " + c.iqn() + " LUNs", c.luns());
+        check.notNullElements("target " + c.iqn() + " allowed initiators", c.allowedInitiators());
         final IscsiTarget t = new IscsiTarget(c.iqn(), c.alias(), c.luns(), c.allowedInitiators(), c.chap(), c.at());
         check.target(t);
         writeTarget(null, t);
@@ -424,6 +426,8 @@ final class Applier {
     private String updateTarget(final UpdateTarget c) {
         final IscsiTarget old = state.target(c.iqn()).orElseThrow(() ->
                 reject(ErrorCode.NOT_FOUND, "target " + c.iqn() + " does not exist"));
+        check.notNullElements("target " + c.iqn() + " LUNs", c.luns());
+        check.notNullElements("target " + c.iqn() + " allowed initiators", c.allowedInitiators());
         final IscsiTarget t = new IscsiTarget(c.iqn(), c.alias(), c.luns(), c.allowedInitiators(), c.chap(),
                 old.createdAt());
         check.target(t);

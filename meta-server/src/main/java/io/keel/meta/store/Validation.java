@@ -70,8 +70,9 @@ final class Validation {
     }
 
     void notNullElements(final String what, final List<?> list) {
-        if (list == null || list.contains(null)) {
-            throw reject(ErrorCode.INVALID_ARGUMENT, what + " must be a list without empty elements");
+        // Absent lists mean empty. Immutable lists throw on contains(null): look element by element.
+        if (list != null && list.stream().anyMatch(java.util.Objects::isNull)) {
+            throw reject(ErrorCode.INVALID_ARGUMENT, what + " must not contain empty elements");
         }
     }
 
