@@ -110,6 +110,8 @@ final class Applier {
         check.address("node '" + c.name() + "' REST address", c.restAddress());
         check.labels("node '" + c.name() + "'", c.labels());
         check.notNullElements("node '" + c.name() + "' roles", c.roles());
+        final List<io.keel.meta.model.NodeRole> roles = c.roles() == null ? List.of()
+                : c.roles().stream().distinct().sorted().toList();
         final Node existing = state.node(c.nodeId()).orElse(null);
         state.nodeByName(c.name()).filter(n -> !n.id().equals(c.nodeId())).ifPresent(n -> {
             throw reject(ErrorCode.ALREADY_EXISTS, "node name '" + c.name() + "' is taken by node " + n.id());
@@ -117,11 +119,11 @@ final class Applier {
         final Node node;
         if (existing == null) {
             node = new Node(c.nodeId(), c.name(), c.rpcAddress(), c.restAddress(), c.labels(),
-                    c.roles().stream().distinct().sorted().toList(), NodeState.UP, "registered", c.at(), c.at());
+                    roles, NodeState.UP, "registered", c.at(), c.at());
         } else {
             tx.delete(Keys.nodeName(existing.name()));
             node = new Node(c.nodeId(), c.name(), c.rpcAddress(), c.restAddress(), c.labels(),
-                    c.roles().stream().distinct().sorted().toList(), existing.state(), existing.stateReason(),
+                    roles, existing.state(), existing.stateReason(),
                     existing.registeredAt(), existing.stateChangedAt());
         }
         put(Keys.node(node.id()), node);

@@ -157,16 +157,17 @@ final class Keys {
         return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
     }
 
+    // A null name (from a malformed command) is looked up as "" and so is simply not found.
     private static byte[] key(final byte[] prefix, final String a) {
-        return concat(prefix, a.getBytes(StandardCharsets.UTF_8));
+        return concat(prefix, (a == null ? "" : a).getBytes(StandardCharsets.UTF_8));
     }
 
     private static byte[] key(final byte[] prefix, final String a, final String b) {
-        return concat(prefix(prefix, a), b.getBytes(StandardCharsets.UTF_8));
+        return concat(prefix(prefix, a), (b == null ? "" : b).getBytes(StandardCharsets.UTF_8));
     }
 
     private static byte[] prefix(final byte[] prefix, final String a) {
-        return concat(prefix, a.getBytes(StandardCharsets.UTF_8), new byte[] {0});
+        return concat(prefix, (a == null ? "" : a).getBytes(StandardCharsets.UTF_8), new byte[] {0});
     }
 
     private static byte[] ascii(final String s) {
