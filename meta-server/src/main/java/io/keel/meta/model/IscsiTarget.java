@@ -1,0 +1,23 @@
+package io.keel.meta.model;
+
+import java.util.List;
+
+/**
+ * An iSCSI target: its IQN (the id), an alias, its LUNs, the initiator IQNs allowed to log in
+ * (an empty list admits any initiator, so access is then controlled by CHAP alone) and its CHAP
+ * settings ({@code null} when CHAP is off).
+ */
+public record IscsiTarget(String iqn, String alias, List<Lun> luns, List<String> allowedInitiators,
+        ChapCredentials chap, long createdAt) {
+
+    /** Freezes the lists. */
+    public IscsiTarget {
+        luns = luns == null ? List.of() : List.copyOf(luns);
+        allowedInitiators = allowedInitiators == null ? List.of() : List.copyOf(allowedInitiators);
+    }
+
+    /** Whether {@code initiatorIqn} may log in (CHAP still applies). */
+    public boolean admits(final String initiatorIqn) {
+        return allowedInitiators.isEmpty() || allowedInitiators.contains(initiatorIqn);
+    }
+}

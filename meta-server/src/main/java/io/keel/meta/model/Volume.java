@@ -1,0 +1,23 @@
+package io.keel.meta.model;
+
+/**
+ * A virtual disk in a pool, cut into extents of {@code extentSize} bytes (the last one may be only
+ * partly inside the volume). {@code servingNode} is the node whose access server serves it, or
+ * {@code null}.
+ */
+public record Volume(String id, String name, String pool, long sizeBytes, Provisioning provisioning,
+        String servingNode, VolumeState state, long createdAt, long extentSize) {
+
+    /** The default extent size, 256 MiB. */
+    public static final long DEFAULT_EXTENT_SIZE = 256L << 20;
+
+    /** How many extents a volume of {@code sizeBytes} has with extents of {@code extentSize}. */
+    public static long extentCount(final long sizeBytes, final long extentSize) {
+        return (sizeBytes + extentSize - 1) / extentSize;
+    }
+
+    /** How many extents this volume has. */
+    public long extentCount() {
+        return extentCount(sizeBytes, extentSize);
+    }
+}
