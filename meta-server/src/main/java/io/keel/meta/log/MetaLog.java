@@ -307,7 +307,9 @@ public final class MetaLog implements AutoCloseable {
             boolean wasServing = l.serving();
             l.setState(Leadership.State.ENDED);
             queued.signalAll();
-            if (wasServing) {
+            if (wasServing && closed) {
+                LOG.info("member {} gave up term {}: {}", config.memberId(), l.term, reason);
+            } else if (wasServing) {
                 LOG.warn("member {} deposed from term {}: {}", config.memberId(), l.term, reason);
             }
         } finally {
@@ -464,7 +466,9 @@ public final class MetaLog implements AutoCloseable {
             try {
                 lead();
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                // Curator interrupts to end the leadership (cancel or close), and has ended: the
+                // flag stays clear so that releasing the election lock is not interrupted too.
+                LOG.debug("member {}: leadership interrupted", config.memberId());
             } catch (Exception e) {
                 if (!closed) {
                     MetaLogException failure = e instanceof MetaLogException m ? m
