@@ -36,6 +36,7 @@ public final class MetaLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MetaLog.class);
     private static final LeaderInfo NO_LEADER = new LeaderInfo(0, "", "");
     private static final int TERM_BUMP_ATTEMPTS = 10;
+    private static final Duration MAX_LEADERSHIP_BACKOFF = Duration.ofSeconds(30);
 
     /** An entry waiting for the committer, and the caller's way to learn its index. */
     record PendingAppend(byte[] entry, CompletableFuture<Long> result) {
@@ -59,6 +60,7 @@ public final class MetaLog implements AutoCloseable {
     private volatile LeaderInfo knownLeader = NO_LEADER;
     private volatile MetaLogException lastError;
     private volatile boolean closed;
+    private volatile boolean leading;
     private LeaderSelector selector;
     private Thread follower;
 
@@ -221,6 +223,7 @@ public final class MetaLog implements AutoCloseable {
         Leadership l = leadership;
         if (l != null) {
             stepDown(l, "closing");
+            awaitLeadershipEnd(Duration.ofSeconds(5));
         }
         if (sel != null) {
             try {
@@ -228,6 +231,7 @@ public final class MetaLog implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.debug("member {}: leaving the election: {}", config.memberId(), e.toString());
             }
+            removeOwnElectionNodes();
         }
         if (followerThread != null) {
             followerThread.interrupt();
@@ -240,6 +244,54 @@ public final class MetaLog implements AutoCloseable {
         failQueued("meta log of this member is closed");
         metrics.close();
         LOG.info("member {} left the meta log at index {}", config.memberId(), reader.appliedIndex());
+    }
+
+    /**
+     * Waits for the leadership thread to finish its term, so that Curator releases the election
+     * lock on that thread rather than having the release interrupted by the selector's close.
+     */
+    private void awaitLeadershipEnd(final Duration timeout) {
+        Deadline deadline = Deadline.after(clock, timeout);
+        try {
+            List<String> held = ownElectionNodes();
+            while ((leadership != null || leading) && !deadline.isExpired()) {
+                clock.sleep(Duration.ofMillis(5));
+            }
+            // the lock node goes after takeLeadership returns, on the selector's thread
+            while (!deadline.isExpired() && ownElectionNodes().stream().anyMatch(held::contains)) {
+                clock.sleep(Duration.ofMillis(5));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.debug("member {}: waiting for the leadership to end: {}", config.memberId(), e.toString());
+        }
+    }
+
+    private List<String> ownElectionNodes() throws Exception {
+        long session = client.getZookeeperClient().getZooKeeper().getSessionId();
+        List<String> own = new ArrayList<>();
+        for (String child : client.getChildren().forPath(paths.election)) {
+            Stat stat = client.checkExists().forPath(paths.election + "/" + child);
+            if (stat != null && stat.getEphemeralOwner() == session) {
+                own.add(child);
+            }
+        }
+        return own;
+    }
+
+    /**
+     * Deletes election nodes this session still owns: a selector closed at an unlucky moment
+     * leaves its lock node behind until the session ends, which would block the election.
+     */
+    private void removeOwnElectionNodes() {
+        try {
+            for (String child : ownElectionNodes()) {
+                client.delete().forPath(paths.election + "/" + child);
+            }
+        } catch (Exception e) {
+            LOG.debug("member {}: cleaning up election nodes: {}", config.memberId(), e.toString());
+        }
     }
 
     /** Writes a snapshot now if this member leads; returns its index (for tests and operators). */
@@ -397,9 +449,12 @@ public final class MetaLog implements AutoCloseable {
     /** Reads the term znode (leaving a watch on it) and steps down a leadership another member has superseded. */
     private void refreshLeader() throws Exception {
         LeaderInfo info = TermCodec.decode(paths.term, client.getData().usingWatcher(poke).forPath(paths.term));
-        knownLeader = info;
+        // A read that raced with this member's own term bump must not take the newer term back.
+        if (info.term() >= knownLeader.term()) {
+            knownLeader = info;
+        }
         Leadership l = leadership;
-        if (l != null && l.state() != Leadership.State.ENDED && info.term() != l.term) {
+        if (l != null && l.state() != Leadership.State.ENDED && info.term() > l.term) {
             stepDown(l, "term " + info.term() + " taken by member " + info.memberId());
         }
     }
@@ -458,11 +513,23 @@ public final class MetaLog implements AutoCloseable {
     /** Curator's election callbacks. */
     private final class Elector implements LeaderSelectorListener {
 
+        private int failedLeaderships;
+        private String lastLeadershipFailure;
+
         @Override
         public void takeLeadership(final CuratorFramework c) throws Exception {
             if (closed) {
+                // The selector requeues us until it is closed; holding the lock until its close
+                // interrupts us avoids a tight acquire/release loop whose release the close would
+                // interrupt half-way.
+                try {
+                    clock.sleep(Duration.ofMinutes(1));
+                } catch (InterruptedException expected) {
+                    LOG.debug("member {}: closing", config.memberId());
+                }
                 return;
             }
+            leading = true;
             try {
                 lead();
             } catch (InterruptedException e) {
@@ -471,14 +538,30 @@ public final class MetaLog implements AutoCloseable {
                 LOG.debug("member {}: leadership interrupted", config.memberId());
             } catch (Exception e) {
                 if (!closed) {
+                    failedLeaderships++;
                     MetaLogException failure = e instanceof MetaLogException m ? m
                             : new MetaLogException("leadership of member " + config.memberId() + " failed", e);
                     lastError = failure;
-                    LOG.error("member {} gives up the meta leadership: {}", config.memberId(), e.toString(), e);
-                    // Let another member try before this one queues again.
-                    clock.sleep(config.pollInterval());
+                    if (!failure.getMessage().equals(lastLeadershipFailure)) {
+                        LOG.error("member {} gives up the meta leadership: {}", config.memberId(), e.toString(), e);
+                        lastLeadershipFailure = failure.getMessage();
+                    }
+                    // Let another member try before this one queues again, and back off while
+                    // the same failure repeats (each attempt takes a term).
+                    long factor = 1L << Math.min(failedLeaderships - 1, 6);
+                    Duration pause = config.pollInterval().multipliedBy(factor);
+                    try {
+                        clock.sleep(pause.compareTo(MAX_LEADERSHIP_BACKOFF) > 0 ? MAX_LEADERSHIP_BACKOFF : pause);
+                    } catch (InterruptedException interrupted) {
+                        LOG.debug("member {}: back-off interrupted", config.memberId());
+                    }
                 }
+                return;
+            } finally {
+                leading = false;
             }
+            failedLeaderships = 0;
+            lastLeadershipFailure = null;
         }
 
         @Override
@@ -487,8 +570,9 @@ public final class MetaLog implements AutoCloseable {
                 Leadership l = leadership;
                 if (l != null) {
                     stepDown(l, "ZooKeeper connection " + newState);
-                    throw new CancelLeadershipException();
                 }
+                // Also while still taking the term: the LeaderSelector interrupts only a holder.
+                throw new CancelLeadershipException();
             } else if (newState.isConnected()) {
                 poke();
             }
