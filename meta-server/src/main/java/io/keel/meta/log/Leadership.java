@@ -182,7 +182,7 @@ final class Leadership {
      * Writes the state machine's snapshot into ZooKeeper, marks it complete, then deletes the
      * batches and the older snapshots it makes unnecessary. Returns the index it reflects.
      */
-    long snapshotAndTrim() throws Exception {
+    synchronized long snapshotAndTrim() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         long index = log.stateMachine.writeSnapshot(out);
         if (index <= lastSnapshotIndex) {

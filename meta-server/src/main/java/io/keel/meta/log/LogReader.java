@@ -118,13 +118,33 @@ final class LogReader {
     }
 
     /**
-     * Applies everything the log holds beyond the local state. {@code watcher}, when given, is
-     * left on the log's children so that the next batch wakes the caller.
+     * Follows the log by name: applies the batch named applied + 1 while there is one, then
+     * leaves {@code watcher} on that name so that its creation wakes the caller. This is the
+     * steady state of a follower: two reads per batch, however long the log.
      */
-    CatchUp catchUp(final Watcher watcher) throws Exception {
+    void follow(final Watcher watcher) throws Exception {
+        do {
+            while (true) {
+                String path = paths.batch(applied + 1);
+                byte[] data;
+                try {
+                    data = client.getData().forPath(path);
+                } catch (KeeperException.NoNodeException none) {
+                    break;
+                }
+                BatchCodec.Batch batch = decodeChecked(path, data, applied + 1, -1);
+                apply(batch.firstIndex(), batch.term(), batch.entries());
+            }
+        } while (client.checkExists().usingWatcher(watcher).forPath(paths.batch(applied + 1)) != null);
+    }
+
+    /**
+     * Applies everything the log holds beyond the local state, from wherever the local state is
+     * (in the middle of a batch, behind the oldest batch, ahead of nothing), by listing the log.
+     */
+    CatchUp catchUp() throws Exception {
         for (int round = 0; round < MAX_ROUNDS; round++) {
-            List<String> children = watcher == null ? client.getChildren().forPath(paths.log)
-                    : client.getChildren().usingWatcher(watcher).forPath(paths.log);
+            List<String> children = client.getChildren().forPath(paths.log);
             long[] firsts = children.stream().map(LogPaths::parseBatch).flatMap(Optional::stream)
                     .mapToLong(Long::longValue).sorted().toArray();
             Optional<SnapshotRef> snap = newestCompleteSnapshot();
@@ -171,24 +191,29 @@ final class LogReader {
             } catch (KeeperException.NoNodeException trimmed) {
                 return -1;
             }
-            BatchCodec.Batch batch;
-            try {
-                batch = BatchCodec.decode(path, data);
-                if (batch.firstIndex() != firsts[i]) {
-                    throw new LogFormatException("batch " + path + " holds first index " + batch.firstIndex());
-                }
-                if (i + 1 < firsts.length && batch.lastIndex() + 1 != firsts[i + 1]) {
-                    throw new LogFormatException("batch " + path + " ends at " + batch.lastIndex()
-                            + " but the next batch starts at " + firsts[i + 1]);
-                }
-            } catch (LogFormatException e) {
-                metrics.badData();
-                throw e;
-            }
+            BatchCodec.Batch batch = decodeChecked(path, data, firsts[i], i + 1 < firsts.length ? firsts[i + 1] : -1);
             apply(batch.firstIndex(), batch.term(), batch.entries());
             end = batch.lastIndex();
         }
         return end;
+    }
+
+    /** Decodes a batch and checks it starts where its name says and ends where the next one starts (-1: unknown). */
+    private BatchCodec.Batch decodeChecked(final String path, final byte[] data, final long first, final long next) {
+        try {
+            BatchCodec.Batch batch = BatchCodec.decode(path, data);
+            if (batch.firstIndex() != first) {
+                throw new LogFormatException("batch " + path + " holds first index " + batch.firstIndex());
+            }
+            if (next >= 0 && batch.lastIndex() + 1 != next) {
+                throw new LogFormatException("batch " + path + " ends at " + batch.lastIndex()
+                        + " but the next batch starts at " + next);
+            }
+            return batch;
+        } catch (LogFormatException e) {
+            metrics.badData();
+            throw e;
+        }
     }
 
     private void checkNotAhead(final long done, final long logEnd) {

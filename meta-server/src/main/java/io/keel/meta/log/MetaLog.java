@@ -56,6 +56,7 @@ public final class MetaLog implements AutoCloseable {
     private final Condition wake = wakeLock.newCondition();
     private final Watcher poke = event -> poke();
     private boolean poked;
+    private volatile boolean listNext = true;
     private volatile Leadership leadership;
     private volatile LeaderInfo knownLeader = NO_LEADER;
     private volatile MetaLogException lastError;
@@ -368,6 +369,7 @@ public final class MetaLog implements AutoCloseable {
             queueLock.unlock();
         }
         l.stopSnapshot();
+        listNext = true;
         poke();
     }
 
@@ -402,11 +404,12 @@ public final class MetaLog implements AutoCloseable {
         }
     }
 
+    /** Waits for a poke or the poll interval; a poll asks for a full catch-up. */
     private void awaitPoke() throws InterruptedException {
         wakeLock.lock();
         try {
-            if (!poked) {
-                wake.await(config.pollInterval().toNanos(), TimeUnit.NANOSECONDS);
+            if (!poked && !wake.await(config.pollInterval().toNanos(), TimeUnit.NANOSECONDS)) {
+                listNext = true;
             }
             poked = false;
         } finally {
@@ -421,11 +424,18 @@ public final class MetaLog implements AutoCloseable {
             try {
                 refreshLeader();
                 if (leadership == null) {
-                    reader.catchUp(poke);
+                    // Listing the log finds the way from anywhere but reads every batch name;
+                    // between polls, the next batch's name is enough.
+                    if (listNext) {
+                        listNext = false;
+                        reader.catchUp();
+                    }
+                    reader.follow(poke);
                     lastError = null;
                     lastReported = null;
                 }
             } catch (MetaLogException e) {
+                listNext = true;
                 lastError = e;
                 if (!e.getMessage().equals(lastReported)) {
                     LOG.error("member {} cannot follow the meta log: {}", config.memberId(), e.getMessage(), e);
@@ -434,6 +444,7 @@ public final class MetaLog implements AutoCloseable {
             } catch (InterruptedException e) {
                 break;
             } catch (Exception e) {
+                listNext = true;
                 if (!closed) {
                     LOG.debug("member {}: following the log failed, will retry: {}", config.memberId(), e.toString());
                 }
@@ -464,7 +475,7 @@ public final class MetaLog implements AutoCloseable {
         Leadership l = takeTerm();
         leadership = l;
         try {
-            LogReader.CatchUp end = reader.catchUp(null);
+            LogReader.CatchUp end = reader.catchUp();
             if (reader.appliedIndex() != end.logEnd()) {
                 throw new MetaLogException("after catching up, member " + config.memberId() + " is at index "
                         + reader.appliedIndex() + " but the log ends at " + end.logEnd());
@@ -574,6 +585,7 @@ public final class MetaLog implements AutoCloseable {
                 // Also while still taking the term: the LeaderSelector interrupts only a holder.
                 throw new CancelLeadershipException();
             } else if (newState.isConnected()) {
+                listNext = true;
                 poke();
             }
         }
