@@ -285,11 +285,12 @@ final class LogReader {
                         + "snapshot at " + marker.index());
             }
             lastTerm = marker.term();
+            // counted before the new index is published, so that whoever waits for it sees the count
+            metrics.snapshotRestored();
             publish(now);
         } finally {
             applyLock.unlock();
         }
-        metrics.snapshotRestored();
         LOG.info("member {} restored snapshot at index {} (term {}, {} bytes)", memberId, marker.index(),
                 marker.term(), payload.length);
         return true;
