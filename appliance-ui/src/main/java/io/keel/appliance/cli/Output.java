@@ -94,7 +94,7 @@ final class Output {
         int width = columns.stream().mapToInt(c -> c.header().length()).max().orElse(0);
         for (Column column : columns) {
             String label = column.header() + ":";
-            out.println((label + " ".repeat(width + 1 - column.header().length()) + " "
+            out.println((label + " ".repeat(width - column.header().length()) + " "
                     + clean(column.value().apply(item))).stripTrailing());
         }
     }
