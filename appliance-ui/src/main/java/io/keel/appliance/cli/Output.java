@@ -75,8 +75,7 @@ final class Output {
                 }
                 String cell = rows.get(r)[c];
                 String pad = " ".repeat(widths[c] - cell.length());
-                // Headers stay left-aligned so that they line up with their column's left edge.
-                line.append(shown.get(c).right() && r > 0 ? pad + cell : cell + pad);
+                line.append(shown.get(c).right() ? pad + cell : cell + pad);
             }
             out.println(line.toString().stripTrailing());
         }
