@@ -37,10 +37,16 @@ final class CliHarness {
     Result run(final String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CliEnvironment environment = new CliEnvironment(Map.copyOf(env), new PrintWriter(out, true),
-                new PrintWriter(err, true), SystemClock.INSTANCE, this::prompt, Duration.ofMillis(5));
-        int code = KeelCli.run(args, environment);
+        int code = KeelCli.run(args, environment(new PrintWriter(out, true), new PrintWriter(err, true)));
         return new Result(code, out.toString(), err.toString());
+    }
+
+    CliEnvironment environment() {
+        return environment(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
+    }
+
+    private CliEnvironment environment(final PrintWriter out, final PrintWriter err) {
+        return new CliEnvironment(Map.copyOf(env), out, err, SystemClock.INSTANCE, this::prompt, Duration.ofMillis(5));
     }
 
     private char[] prompt(final String prompt) {
