@@ -27,8 +27,9 @@ final class CommonOptions {
     String user;
 
     @Option(names = "--password-file", paramLabel = "FILE", order = 102,
-            description = "file holding the admin password (else $KEEL_PASSWORD, else $KEEL_HOME/"
-                    + DEMO_PASSWORD_FILE + " if present, else a prompt)")
+            description = "file holding the admin password (else $KEEL_PASSWORD, else the demo's "
+                    + "$KEEL_DATA_DIR/admin-password or $KEEL_HOME/" + DEMO_PASSWORD_FILE
+                    + " if present, else a prompt)")
     Path passwordFile;
 
     @Option(names = "--timeout", paramLabel = "DURATION", order = 103, converter = Converters.DurationConverter.class,
@@ -59,12 +60,13 @@ final class CommonOptions {
         if (fromEnv != null) {
             return new ApiClient.Password(fromEnv, "KEEL_PASSWORD");
         }
+        // Where `./keel demo` leaves the generated password: $KEEL_DATA_DIR when the demo was started with it.
+        String dataDir = env.getenv("KEEL_DATA_DIR");
         String home = env.getenv("KEEL_HOME");
-        if (home != null) {
-            Path demo = Path.of(home).resolve(DEMO_PASSWORD_FILE);
-            if (Files.isReadable(demo)) {
-                return new ApiClient.Password(Secrets.readFile(demo, "password"), demo.toString());
-            }
+        Path demo = dataDir != null ? Path.of(dataDir).resolve("admin-password")
+                : home != null ? Path.of(home).resolve(DEMO_PASSWORD_FILE) : null;
+        if (demo != null && Files.isReadable(demo)) {
+            return new ApiClient.Password(Secrets.readFile(demo, "password"), demo.toString());
         }
         String typed = Secrets.prompt(env, "Password for " + name + " at " + base, false);
         if (typed != null) {

@@ -86,6 +86,19 @@ class ConnectionTest {
     }
 
     @Test
+    void demoDataDirBeatsKeelHome() throws IOException {
+        Path home = Files.createDirectories(dir.resolve("home/data/demo"));
+        Files.writeString(home.resolve("admin-password"), "home-pw");
+        Path data = Files.createDirectories(dir.resolve("elsewhere"));
+        Files.writeString(data.resolve("admin-password"), "data-dir-pw");
+        cli.env.remove("KEEL_PASSWORD");
+        cli.env.put("KEEL_HOME", dir.resolve("home").toString());
+        cli.env.put("KEEL_DATA_DIR", data.toString());
+        assertThat(cli.run("pool", "list").code()).isZero();
+        assertThat(api.only().header("Authorization")).isEqualTo(basic("admin", "data-dir-pw"));
+    }
+
+    @Test
     void promptsWhenThereIsNoOtherPassword() {
         cli.env.remove("KEEL_PASSWORD");
         cli.env.put("KEEL_HOME", dir.toString());
