@@ -53,6 +53,7 @@ public final class ApiClient implements AutoCloseable {
     // One key per invocation: the retries of a change are the same change to the server.
     private final String idempotencyKey = UUID.randomUUID().toString();
     private Password password;
+    private int lastAttempts;
 
     /**
      * A client for the node at {@code url}.
@@ -196,8 +197,9 @@ public final class ApiClient implements AutoCloseable {
             case 401 -> "the password " + (password == null ? "" : "from " + password.origin() + " ")
                     + "was refused for user '" + user + "'; give the admin password with the KEEL_PASSWORD "
                     + "variable, --password-file FILE or at the prompt (user: --user or KEEL_USER)";
-            case 503 -> "gave up after " + MAX_ATTEMPTS + " attempts or " + seconds(timeout)
-                    + " (--timeout); try again once the cluster has elected a meta leader";
+            case 503 -> "gave up after " + lastAttempts + (lastAttempts == 1 ? " attempt" : " attempts")
+                    + " (at most " + MAX_ATTEMPTS + " within --timeout " + seconds(timeout)
+                    + "); try again once the cluster has elected a meta leader";
             default -> null;
         };
         return new ApiException(status, code, message, hint);
@@ -218,6 +220,7 @@ public final class ApiClient implements AutoCloseable {
         Deadline deadline = Deadline.after(env.clock(), timeout);
         Duration backoff = env.retryBackoff();
         for (int attempt = 1; ; attempt++) {
+            lastAttempts = attempt;
             HttpRequest.Builder request = HttpRequest.newBuilder(uri)
                     .timeout(Duration.ofNanos(Math.max(1_000_000, deadline.remainingNanos())))
                     .header("Accept", "application/json")

@@ -180,7 +180,8 @@ class ConnectionTest {
         api.reply("DELETE", "/pools/gold", 503, TestData.error("UNAVAILABLE", "no meta leader: election in progress"));
         CliHarness.Result result = cli.run("pool", "delete", "gold");
         assertThat(result.code()).isEqualTo(2);
-        assertThat(result.err()).startsWith("keel: no meta leader: election in progress (HTTP 503 UNAVAILABLE)");
+        assertThat(result.err()).startsWith("keel: no meta leader: election in progress (HTTP 503 UNAVAILABLE)")
+                .contains("gave up after " + ApiClient.MAX_ATTEMPTS + " attempts");
         assertThat(api.requests()).hasSize(ApiClient.MAX_ATTEMPTS);
     }
 
