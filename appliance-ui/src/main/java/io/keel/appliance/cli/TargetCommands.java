@@ -1,0 +1,217 @@
+package io.keel.appliance.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.keel.appliance.cli.Converters.Lun;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code keel target ...}: iSCSI targets, their LUNs, allowed initiators and CHAP. */
+@Command(name = "target", description = "iSCSI targets: LUNs, allowed initiators and CHAP.",
+        subcommands = {
+            TargetCommands.Create.class,
+            TargetCommands.ListTargets.class,
+            TargetCommands.Show.class,
+            TargetCommands.Update.class,
+            TargetCommands.Delete.class,
+        })
+final class TargetCommands extends GroupCommand {
+
+    private static final int MIN_SECRET = 12;
+    private static final int MAX_SECRET = 16;
+
+    /** What a target is made of, shared by create and update (the API's POST and PUT take the same body). */
+    static final class Definition {
+
+        @Option(names = "--alias", paramLabel = "ALIAS", order = 1, description = "a name shown to initiators")
+        String alias;
+
+        @Option(names = "--lun", paramLabel = "N=VOLUME", order = 2, converter = Converters.LunConverter.class,
+                description = "export VOLUME as LUN N; repeat for more LUNs")
+        List<Lun> luns;
+
+        @Option(names = "--allow-initiator", paramLabel = "IQN", order = 3,
+                description = "an initiator allowed to log in; repeat for more")
+        List<String> initiators;
+
+        @Option(names = "--chap-user", paramLabel = "USER", order = 4, description = "require CHAP with this user")
+        String chapUser;
+
+        @Option(names = "--chap-secret-file", paramLabel = "FILE", order = 5,
+                description = "file holding the CHAP secret (12-16 characters); without it you are asked")
+        Path chapSecretFile;
+
+        @Option(names = "--prompt-chap-secret", order = 6,
+                description = "update only: ask for a new CHAP secret instead of keeping the stored one")
+        boolean promptChapSecret;
+
+        @Option(names = "--mutual-chap-user", paramLabel = "USER", order = 7,
+                description = "mutual CHAP: the user the target answers with (needs --chap-user)")
+        String mutualUser;
+
+        @Option(names = "--mutual-chap-secret-file", paramLabel = "FILE", order = 8,
+                description = "file holding the mutual CHAP secret (12-16 characters); without it you are asked")
+        Path mutualSecretFile;
+
+        @Option(names = "--prompt-mutual-chap-secret", order = 9,
+                description = "update only: ask for a new mutual CHAP secret instead of keeping the stored one")
+        boolean promptMutualSecret;
+
+        /**
+         * The request body. With {@code update}, a CHAP user given without a secret source sends no
+         * secret, which the API reads as "keep the stored secrets".
+         */
+        ObjectNode body(final String iqn, final ApiCommand command, final boolean update) {
+            check(command);
+            ObjectNode body = ApiClient.object().put("iqn", iqn);
+            if (alias != null) {
+                body.put("alias", alias);
+            }
+            ArrayNode lunArray = body.putArray("luns");
+            if (luns != null) {
+                luns.forEach(l -> lunArray.addObject().put("lun", l.lun()).put("volume", l.volume()));
+            }
+            ArrayNode initiatorArray = body.putArray("allowedInitiators");
+            if (initiators != null) {
+                initiators.forEach(initiatorArray::add);
+            }
+            if (chapUser == null) {
+                body.putNull("chap");
+                return body;
+            }
+            CliEnvironment env = command.environment();
+            ObjectNode chap = body.putObject("chap").put("username", chapUser);
+            String secret = secret(env, command, chapSecretFile, promptChapSecret || !update,
+                    "CHAP secret for " + chapUser, "--chap-secret-file");
+            if (secret != null) {
+                chap.put("secret", secret);
+            }
+            if (mutualUser != null) {
+                chap.put("mutualUsername", mutualUser);
+                String mutual = secret(env, command, mutualSecretFile, promptMutualSecret || !update,
+                        "mutual CHAP secret for " + mutualUser, "--mutual-chap-secret-file");
+                if (mutual != null) {
+                    chap.put("mutualSecret", mutual);
+                }
+            }
+            return body;
+        }
+
+        private void check(final ApiCommand command) {
+            if (chapUser == null && (chapSecretFile != null || promptChapSecret || mutualUser != null)) {
+                throw command.usage("CHAP options need --chap-user");
+            }
+            if (mutualUser == null && (mutualSecretFile != null || promptMutualSecret)) {
+                throw command.usage("mutual CHAP secret options need --mutual-chap-user");
+            }
+            if ((chapSecretFile != null && promptChapSecret) || (mutualSecretFile != null && promptMutualSecret)) {
+                throw command.usage("give a secret either from a file or at the prompt, not both");
+            }
+            if (luns != null) {
+                Set<Integer> seen = new HashSet<>();
+                for (Lun lun : luns) {
+                    if (!seen.add(lun.lun())) {
+                        throw command.usage("LUN " + lun.lun() + " is given twice");
+                    }
+                }
+            }
+        }
+
+        private static String secret(final CliEnvironment env, final ApiCommand command, final Path file,
+                final boolean ask, final String label, final String option) {
+            String secret;
+            if (file != null) {
+                secret = Secrets.readFile(file, label);
+            } else if (ask) {
+                secret = Secrets.prompt(env, label, true);
+                if (secret == null) {
+                    throw command.usage("no terminal to ask for the " + label + ": give " + option
+                            + " FILE (secrets are never taken as arguments, which every user sees in ps)");
+                }
+            } else {
+                return null;
+            }
+            // Checked here so that a typo at the prompt is caught before anything is sent; the message must
+            // not contain the secret, only its length.
+            if (secret.length() < MIN_SECRET || secret.length() > MAX_SECRET) {
+                throw command.usage("the " + label + " must be " + MIN_SECRET + " to " + MAX_SECRET
+                        + " characters long, not " + secret.length());
+            }
+            return secret;
+        }
+    }
+
+    @Command(name = "create", description = "Create an iSCSI target.")
+    static final class Create extends ApiCommand {
+
+        @Parameters(paramLabel = "IQN", description = "the target's name, e.g. iqn.2026-11.io.keel:web")
+        String iqn;
+
+        @Mixin
+        Definition definition;
+
+        @Override
+        void run(final ApiClient api, final Output out) {
+            out.result(api.post("/targets", definition.body(iqn, this, false)), Views.TARGET, "created target " + iqn);
+        }
+    }
+
+    @Command(name = "list", description = "List the iSCSI targets.")
+    static final class ListTargets extends ApiCommand {
+
+        @Override
+        void run(final ApiClient api, final Output out) {
+            out.list(api.get("/targets"), Views.TARGET);
+        }
+    }
+
+    @Command(name = "show", description = "Show one iSCSI target.")
+    static final class Show extends ApiCommand {
+
+        @Parameters(paramLabel = "IQN", description = "the target")
+        String iqn;
+
+        @Override
+        void run(final ApiClient api, final Output out) {
+            out.show(api.get(ApiClient.path("targets", iqn)), Views.TARGET);
+        }
+    }
+
+    @Command(name = "update", description = {
+        "Replace an iSCSI target's definition (the API's PUT): LUNs, initiators, alias and CHAP not given "
+                + "are REMOVED, so give the whole target again.",
+        "To keep CHAP, give --chap-user (and --mutual-chap-user) again: the stored secrets are kept unless "
+                + "you give new ones with --chap-secret-file or --prompt-chap-secret."})
+    static final class Update extends ApiCommand {
+
+        @Parameters(paramLabel = "IQN", description = "the target")
+        String iqn;
+
+        @Mixin
+        Definition definition;
+
+        @Override
+        void run(final ApiClient api, final Output out) {
+            out.result(api.put(ApiClient.path("targets", iqn), definition.body(iqn, this, true)), Views.TARGET,
+                    "updated target " + iqn);
+        }
+    }
+
+    @Command(name = "delete", description = "Delete an iSCSI target (its volumes stay).")
+    static final class Delete extends ApiCommand {
+
+        @Parameters(paramLabel = "IQN", description = "the target")
+        String iqn;
+
+        @Override
+        void run(final ApiClient api, final Output out) {
+            out.result(api.delete(ApiClient.path("targets", iqn)), Views.TARGET, "deleted target " + iqn);
+        }
+    }
+}
