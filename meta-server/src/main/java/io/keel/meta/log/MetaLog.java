@@ -158,6 +158,23 @@ public final class MetaLog implements AutoCloseable {
         }
     }
 
+    /**
+     * The leader as published in the term znode of the log under {@code basePath}, read directly:
+     * for nodes that run no meta member but must find the leader. Empty before anyone led.
+     */
+    public static Optional<LeaderInfo> readLeader(final CuratorFramework client, final String basePath)
+            throws Exception {
+        String path = new LogPaths(basePath).term;
+        byte[] data;
+        try {
+            data = client.getData().forPath(path);
+        } catch (KeeperException.NoNodeException e) {
+            return Optional.empty();
+        }
+        LeaderInfo info = TermCodec.decode(path, data);
+        return info.term() == 0 ? Optional.empty() : Optional.of(info);
+    }
+
     /** True while this member is the leader and serves appends (caught up, connected, term held). */
     public boolean isLeader() {
         Leadership l = leadership;

@@ -1,0 +1,93 @@
+package io.keel.appliance.api;
+
+import io.keel.meta.command.ChangeResult;
+import io.keel.meta.command.MetaCommand;
+import io.keel.meta.log.NotLeaderException;
+import io.keel.meta.model.Node;
+import io.keel.meta.server.MetaService;
+import io.keel.meta.store.MetaReader;
+import io.keel.runtime.time.Clock;
+import jakarta.ws.rs.core.HttpHeaders;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * What the REST resources need from the meta service, on the leader (requests reach other nodes
+ * only to be forwarded): changes whose refusals become API errors, consistent reads, change ids
+ * from the client's {@code Idempotency-Key}, and the clock for timestamps.
+ */
+public final class MetaGateway {
+
+    /** The header a client sends to make a retried change happen once. */
+    public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+    private final MetaService meta;
+    private final Clock clock;
+
+    /** A gateway to {@code meta}. */
+    public MetaGateway(final MetaService meta, final Clock clock) {
+        this.meta = meta;
+        this.clock = clock;
+    }
+
+    /** Applies {@code command}; a refusal throws the matching {@link ApiException}. */
+    public ChangeResult change(final MetaCommand command) {
+        ChangeResult result;
+        try {
+            result = meta.submit(command);
+        } catch (NotLeaderException e) {
+            throw ApiException.unavailable("the meta leader changed while handling the request; retry it: "
+                    + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ApiException.unavailable("the node is shutting down");
+        }
+        if (!result.ok()) {
+            throw ApiException.of(result.outcome(), result.message());
+        }
+        return result;
+    }
+
+    /** Runs {@code query} on one consistent view of the metadata. */
+    public <T> T read(final Function<MetaReader, T> query) {
+        return meta.read(query);
+    }
+
+    /**
+     * The change id of a request: derived from the client's Idempotency-Key (so a retry is the
+     * same change), else fresh.
+     */
+    public static String changeId(final HttpHeaders headers, final String operation) {
+        String key = headers == null ? null : headers.getHeaderString(IDEMPOTENCY_KEY);
+        if (key == null || key.isBlank()) {
+            return "rest:" + operation + ":" + UUID.randomUUID();
+        }
+        if (key.length() > 80 || !key.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            throw ApiException.invalid("Idempotency-Key must be 1-80 printable ASCII characters without spaces");
+        }
+        return "rest:" + operation + ":" + key;
+    }
+
+    /** Wall-clock milliseconds, for timestamps the leader records. */
+    public long now() {
+        return clock.epochMillis();
+    }
+
+    /** The meta service itself (liveness, leader). */
+    public MetaService meta() {
+        return meta;
+    }
+
+    /** Node names by node id, for showing replicas and serving nodes. */
+    public static Map<String, String> nodeNames(final MetaReader view) {
+        return view.nodes().stream().collect(Collectors.toMap(Node::id, Node::name));
+    }
+
+    /** The id of the node named {@code name}; 404 when there is none. */
+    public static String nodeId(final MetaReader view, final String name) {
+        return view.nodeByName(name).map(Node::id)
+                .orElseThrow(() -> ApiException.notFound("node '" + name + "' does not exist"));
+    }
+}

@@ -1,0 +1,78 @@
+package io.keel.appliance.api;
+
+import io.keel.appliance.api.Views.LunView;
+import io.keel.appliance.api.Views.QosView;
+import io.keel.meta.model.QosLimits;
+import java.util.List;
+import java.util.Locale;
+
+/** The JSON bodies the REST API accepts (docs/rest-api.md); unknown fields are refused. */
+public final class Requests {
+
+    private Requests() {
+    }
+
+    /** {@code POST /pools}. */
+    public record NewPool(String name, Integer replicationFactor, String provisioning, String failureDomain,
+            QosView qos) {
+    }
+
+    /** {@code PATCH /pools/{name}}. */
+    public record PoolChange(QosView qos) {
+    }
+
+    /** {@code POST /volumes}. */
+    public record NewVolume(String name, String pool, Long sizeBytes, String servingNode) {
+    }
+
+    /** {@code PATCH /volumes/{name}}. */
+    public record VolumeChange(Long sizeBytes) {
+    }
+
+    /** {@code POST /volumes/{name}/snapshots}. */
+    public record NewSnapshot(String name) {
+    }
+
+    /** {@code POST /targets} and {@code PUT /targets/{iqn}}. */
+    public record TargetDefinition(String iqn, String alias, List<LunView> luns, List<String> allowedInitiators,
+            Chap chap) {
+    }
+
+    /** CHAP credentials as a client sends them; the secrets are sealed before they are stored. */
+    public record Chap(String username, String secret, String mutualUsername, String mutualSecret) {
+        @Override
+        public String toString() {
+            return "Chap[username=" + username + ", mutualUsername=" + mutualUsername + ", secrets redacted]";
+        }
+    }
+
+    static <T> T required(final T value, final String field) {
+        if (value == null) {
+            throw ApiException.invalid("'" + field + "' is required");
+        }
+        return value;
+    }
+
+    static <E extends Enum<E>> E parseEnum(final Class<E> type, final String text, final E fallback,
+            final String field) {
+        if (text == null) {
+            return fallback;
+        }
+        try {
+            return Enum.valueOf(type, text.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("'" + field + "' must be one of " + List.of(type.getEnumConstants())
+                    + ", not '" + text + "'");
+        }
+    }
+
+    static QosLimits qos(final QosView view) {
+        if (view == null) {
+            return QosLimits.UNLIMITED;
+        }
+        if (view.iopsLimit() < 0 || view.bandwidthLimitBytes() < 0) {
+            throw ApiException.invalid("QoS limits must be 0 (unlimited) or positive");
+        }
+        return new QosLimits(view.iopsLimit(), view.bandwidthLimitBytes());
+    }
+}

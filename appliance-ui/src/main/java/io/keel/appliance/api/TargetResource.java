@@ -1,0 +1,145 @@
+package io.keel.appliance.api;
+
+import io.keel.appliance.api.Requests.Chap;
+import io.keel.appliance.api.Requests.TargetDefinition;
+import io.keel.appliance.api.Views.LunView;
+import io.keel.appliance.api.Views.TargetView;
+import io.keel.meta.command.CreateTarget;
+import io.keel.meta.command.DeleteTarget;
+import io.keel.meta.command.UpdateTarget;
+import io.keel.meta.model.ChapCredentials;
+import io.keel.meta.model.IscsiTarget;
+import io.keel.meta.model.Lun;
+import io.keel.meta.model.Volume;
+import io.keel.meta.secret.SecretBox;
+import io.keel.meta.store.MetaReader;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * iSCSI targets: IQN, LUNs mapped to volumes, allowed initiators and CHAP. CHAP secrets are
+ * sealed with the cluster key before they reach the metadata and are never answered.
+ */
+@Path("/api/v1/targets")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.APPLICATION_JSON)
+public final class TargetResource {
+
+    private final Supplier<Optional<MetaGateway>> gateway;
+    private final SecretBox secrets;
+
+    /** Targets as {@code gateway} (present on the meta leader) holds them; secrets sealed by {@code secrets}. */
+    public TargetResource(final Supplier<Optional<MetaGateway>> gateway, final SecretBox secrets) {
+        this.gateway = gateway;
+        this.secrets = secrets;
+    }
+
+    /** Every target. */
+    @GET
+    public List<TargetView> list() {
+        return meta().read(view -> view.targets().stream().map(target -> TargetView.of(target, view)).toList());
+    }
+
+    /** One target. */
+    @GET
+    @Path("{iqn}")
+    public TargetView get(@PathParam("iqn") final String iqn) {
+        return meta().read(view -> TargetView.of(target(view, iqn), view));
+    }
+
+    /** Creates a target. */
+    @POST
+    public Response create(final TargetDefinition request, @Context final HttpHeaders headers) {
+        TargetDefinition body = Requests.required(request, "body");
+        String iqn = Requests.required(body.iqn(), "iqn");
+        MetaGateway meta = meta();
+        List<Lun> luns = meta.read(view -> luns(view, body.luns()));
+        meta.change(new CreateTarget(MetaGateway.changeId(headers, "create-target"), iqn, body.alias(), luns,
+                initiators(body), seal(iqn, body.chap(), null), meta.now()));
+        return Response.status(Response.Status.CREATED).entity(get(iqn)).build();
+    }
+
+    /** Replaces a target's alias, LUNs, initiators and CHAP; a CHAP without secret keeps the stored one. */
+    @PUT
+    @Path("{iqn}")
+    public TargetView replace(@PathParam("iqn") final String iqn, final TargetDefinition request,
+            @Context final HttpHeaders headers) {
+        TargetDefinition body = Requests.required(request, "body");
+        if (body.iqn() != null && !body.iqn().equals(iqn)) {
+            throw ApiException.invalid("the body names target '" + body.iqn() + "' but the path names '" + iqn + "'");
+        }
+        MetaGateway meta = meta();
+        IscsiTarget existing = meta.read(view -> target(view, iqn));
+        List<Lun> luns = meta.read(view -> luns(view, body.luns()));
+        meta.change(new UpdateTarget(MetaGateway.changeId(headers, "update-target"), iqn, body.alias(), luns,
+                initiators(body), seal(iqn, body.chap(), existing.chap())));
+        return get(iqn);
+    }
+
+    /** Deletes a target. */
+    @DELETE
+    @Path("{iqn}")
+    public Response delete(@PathParam("iqn") final String iqn, @Context final HttpHeaders headers) {
+        meta().change(new DeleteTarget(MetaGateway.changeId(headers, "delete-target"), iqn));
+        return Response.noContent().build();
+    }
+
+    private ChapCredentials seal(final String iqn, final Chap chap, final ChapCredentials stored) {
+        if (chap == null) {
+            return null;
+        }
+        String username = Requests.required(chap.username(), "chap.username");
+        if (chap.secret() == null) {
+            if (stored == null || !username.equals(stored.username())) {
+                throw ApiException.invalid("'chap.secret' is required unless the target keeps its CHAP user '"
+                        + (stored == null ? "" : stored.username()) + "'");
+            }
+            return stored;
+        }
+        try {
+            return ChapCredentials.seal(secrets, iqn, username, chap.secret().getBytes(StandardCharsets.UTF_8),
+                    chap.mutualUsername(), chap.mutualSecret() == null ? null
+                            : chap.mutualSecret().getBytes(StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("target '" + iqn + "': " + e.getMessage());
+        }
+    }
+
+    private static List<Lun> luns(final MetaReader view, final List<LunView> requested) {
+        List<Lun> luns = new ArrayList<>();
+        for (LunView lun : requested == null ? List.<LunView>of() : requested) {
+            String volume = Requests.required(lun.volume(), "luns[].volume");
+            luns.add(new Lun(lun.lun(), view.volumeByName(volume).map(Volume::id)
+                    .orElseThrow(() -> ApiException.notFound("LUN " + lun.lun() + ": volume '" + volume
+                            + "' does not exist"))));
+        }
+        return luns;
+    }
+
+    private static List<String> initiators(final TargetDefinition body) {
+        return body.allowedInitiators() == null ? List.of() : body.allowedInitiators();
+    }
+
+    private static IscsiTarget target(final MetaReader view, final String iqn) {
+        return view.target(iqn).orElseThrow(() -> ApiException.notFound("target '" + iqn + "' does not exist"));
+    }
+
+    private MetaGateway meta() {
+        return gateway.get().orElseThrow(() -> ApiException.unavailable("this node does not lead the meta servers"));
+    }
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Measures the one-node appliance against issue 4's targets: `./keel demo` ready (REST answering,
+# meta leader elected) within 15 s of the command after the first build; resident memory at idle
+# <= 1 GiB; CPU at idle <= 2 % of one core. Prints a Markdown table for docs/benchmarks.md.
+#
+#   bench/appliance/run.sh [--idle-seconds N] [--runs N]
+#
+# Each run uses a fresh data directory (so the first-start path: formatting the device, creating
+# the cluster) and then a second start on the same data (the restart path). The demo binds the
+# template's ports (8080, 8081, 7400, 2181): nothing else may hold them.
+set -euo pipefail
+
+KEEL_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+IDLE_SECONDS=60
+RUNS=3
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --idle-seconds) IDLE_SECONDS="$2"; shift 2 ;;
+        --runs) RUNS="$2"; shift 2 ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+done
+
+"$KEEL_HOME/keel" build -q > /dev/null
+TICKS_PER_SECOND="$(getconf CLK_TCK)"
+WORK="$(mktemp -d)"
+PID=""
+cleanup() { [[ -n "$PID" ]] && kill -INT "$PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+now_ms() { date +%s%3N; }
+
+start_demo() { # data dir -> sets PID, prints ms to ready
+    local data="$1" begin
+    begin="$(now_ms)"
+    KEEL_DATA_DIR="$data" "$KEEL_HOME/keel" demo > "$data.console" 2>&1 &
+    PID=$!
+    until curl -sf http://127.0.0.1:8080/api/v1/health | grep -q '"leader":"'; do
+        kill -0 "$PID" 2>/dev/null || { echo "demo exited; see $data.console" >&2; exit 1; }
+        (( $(now_ms) - begin < 120000 )) || { echo "demo not ready in 120 s" >&2; exit 1; }
+        sleep 0.05
+    done
+    echo $(( $(now_ms) - begin ))
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+stop_demo() {
+    kill -INT "$PID"
+    local code=0
+    wait "$PID" || code=$?
+    PID=""
+    echo "$code"
+}
+
+echo "| run | start | ready (ms) | RSS after ${IDLE_SECONDS}s idle (MiB) | idle CPU (% of one core) | exit code on Ctrl-C |"
+echo "|---|---|---|---|---|---|"
+for run in $(seq 1 "$RUNS"); do
+    data="$WORK/demo-$run"
+    for start in first restart; do
+        ready_ms="$(start_demo "$data")"
+        sleep 5 # let start-up work (JIT, first heartbeats, checkpoints) settle before measuring idle
+        t0="$(cpu_ticks "$PID")"
+        sleep "$IDLE_SECONDS"
+        t1="$(cpu_ticks "$PID")"
+        rss="$(rss_kib "$PID")"
+        cpu="$(awk -v d=$((t1 - t0)) -v hz="$TICKS_PER_SECOND" -v s="$IDLE_SECONDS" \
+            'BEGIN {printf "%.2f", 100 * d / hz / s}')"
+        code="$(stop_demo)"
+        echo "| $run | $start | $ready_ms | $((rss / 1024)) | $cpu | $code |"
+    done
+done
