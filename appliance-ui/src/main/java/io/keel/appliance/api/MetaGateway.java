@@ -1,6 +1,7 @@
 package io.keel.appliance.api;
 
 import io.keel.meta.command.ChangeResult;
+import io.keel.meta.command.ErrorCode;
 import io.keel.meta.command.MetaCommand;
 import io.keel.meta.log.NotLeaderException;
 import io.keel.meta.model.Node;
@@ -22,6 +23,8 @@ public final class MetaGateway {
 
     /** The header a client sends to make a retried change happen once. */
     public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+    private static final int PLACEMENT_ATTEMPTS = 4;
 
     private final MetaService meta;
     private final Clock clock;
@@ -48,6 +51,42 @@ public final class MetaGateway {
             throw ApiException.of(result.outcome(), result.message());
         }
         return result;
+    }
+
+    /**
+     * Applies a change whose placement the leader computed, planning it again (under a derived
+     * change id) when a node went down between planning and applying. A client's retry with the
+     * same base id walks the same attempts, so it neither repeats nor loses the change.
+     */
+    public ChangeResult changeWithPlacement(final String baseId, final Function<String, MetaCommand> plan) {
+        ChangeResult last = null;
+        for (int attempt = 0; attempt < PLACEMENT_ATTEMPTS; attempt++) {
+            String changeId = attempt == 0 ? baseId : baseId + ":replan-" + attempt;
+            ChangeResult result = meta.read(view -> view.result(changeId)).orElse(null);
+            if (result == null) {
+                try {
+                    result = meta.submit(plan.apply(changeId));
+                } catch (NotLeaderException e) {
+                    throw ApiException.unavailable("the meta leader changed while handling the request; retry it: "
+                            + e.getMessage());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw ApiException.unavailable("the node is shutting down");
+                }
+            }
+            if (result.ok()) {
+                return result;
+            }
+            last = result;
+            if (!placementWentStale(result)) {
+                break;
+            }
+        }
+        throw ApiException.of(last.outcome(), last.message());
+    }
+
+    private static boolean placementWentStale(final ChangeResult result) {
+        return result.outcome() == ErrorCode.FAILED_PRECONDITION && result.message().contains("placement");
     }
 
     /** Runs {@code query} on one consistent view of the metadata. */

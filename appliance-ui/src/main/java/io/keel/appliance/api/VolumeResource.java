@@ -76,8 +76,8 @@ public final class VolumeResource {
         String poolName = Requests.required(body.pool(), "pool");
         long size = Requests.required(body.sizeBytes(), "sizeBytes");
         MetaGateway meta = meta();
-        String changeId = MetaGateway.changeId(headers, "create-volume");
-        CreateVolume command = meta.read(view -> {
+        String baseId = MetaGateway.changeId(headers, "create-volume");
+        ChangeResult result = meta.changeWithPlacement(baseId, changeId -> meta.read(view -> {
             if (view.pool(poolName).isEmpty()) {
                 throw ApiException.notFound("pool '" + poolName + "' does not exist");
             }
@@ -86,8 +86,7 @@ public final class VolumeResource {
                     Volume.DEFAULT_EXTENT_SIZE, null, servingNode), "volume '" + name + "'");
             return new CreateVolume(changeId, UUID.randomUUID().toString(), name, poolName, size, null,
                     Volume.DEFAULT_EXTENT_SIZE, servingNode, placement, meta.now());
-        });
-        ChangeResult result = meta.change(command);
+        }));
         return Response.status(Response.Status.CREATED).entity(meta.read(view -> VolumeView.of(
                 view.volume(result.createdId()).orElseThrow(() -> ApiException.notFound(
                         "volume '" + name + "' was deleted meanwhile")), MetaGateway.nodeNames(view)))).build();
@@ -100,8 +99,7 @@ public final class VolumeResource {
             @Context final HttpHeaders headers) {
         long size = Requests.required(Requests.required(request, "body").sizeBytes(), "sizeBytes");
         MetaGateway meta = meta();
-        String changeId = MetaGateway.changeId(headers, "resize-volume");
-        ResizeVolume command = meta.read(view -> {
+        meta.changeWithPlacement(MetaGateway.changeId(headers, "resize-volume"), changeId -> meta.read(view -> {
             Volume volume = volume(view, name);
             if (size < volume.sizeBytes()) {
                 throw ApiException.invalid("volume '" + name + "' is " + volume.sizeBytes() + " bytes; volumes only "
@@ -109,8 +107,7 @@ public final class VolumeResource {
             }
             return new ResizeVolume(changeId, volume.id(), size,
                     place(() -> Placement.forResize(view, volume, size), "volume '" + name + "'"));
-        });
-        meta.change(command);
+        }));
         return get(name);
     }
 

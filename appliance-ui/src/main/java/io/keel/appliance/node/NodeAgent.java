@@ -83,7 +83,7 @@ public final class NodeAgent implements AutoCloseable {
             }
             boolean reachable = true;
             while (!closed) {
-                boolean sent = meta.heartbeat(report());
+                boolean sent = meta.heartbeat(report(), interval);
                 if (sent != reachable) {
                     LOG.info(sent ? "heartbeats reach the meta leader again" : "no meta leader takes heartbeats");
                     reachable = sent;

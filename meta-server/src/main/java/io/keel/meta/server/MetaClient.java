@@ -24,7 +24,7 @@ import java.util.function.Supplier;
  */
 public final class MetaClient implements AutoCloseable {
 
-    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration RETRY_PAUSE = Duration.ofMillis(200);
 
     private final MetaService local;
@@ -73,8 +73,12 @@ public final class MetaClient implements AutoCloseable {
                 + (last == null ? "" : ": " + last.getMessage()), null);
     }
 
-    /** Sends one heartbeat to the leader; false when there is none or it could not be reached. */
-    public boolean heartbeat(final HeartbeatReport report) throws InterruptedException {
+    /**
+     * Sends one heartbeat to the leader, waiting at most {@code timeout} (a heartbeat stuck on a
+     * dead leader must not delay the next one to its successor); false when there is no leader or
+     * it could not be reached.
+     */
+    public boolean heartbeat(final HeartbeatReport report, final Duration timeout) throws InterruptedException {
         try {
             if (local != null && local.isLeader()) {
                 local.heartbeat(report);
@@ -84,7 +88,7 @@ public final class MetaClient implements AutoCloseable {
             if (target.isEmpty()) {
                 return false;
             }
-            client(target.get()).call(MetaRpc.HEARTBEAT, rpc.signedHeartbeat(report), CALL_TIMEOUT);
+            client(target.get()).call(MetaRpc.HEARTBEAT, rpc.signedHeartbeat(report), timeout);
             return true;
         } catch (NotLeaderException | IOException e) {
             return false;
