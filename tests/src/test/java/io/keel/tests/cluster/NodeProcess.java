@@ -1,0 +1,137 @@
+package io.keel.tests.cluster;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One Keel node running in its own JVM from the packaged node jar, as an admin would run it:
+ * started with a YAML configuration, stopped with SIGTERM or killed with SIGKILL.
+ */
+final class NodeProcess implements AutoCloseable {
+
+    private static final Path NODE_JAR = Path.of(System.getProperty("keel.nodeJar",
+            "../appliance-ui/target/keel-node.jar")).toAbsolutePath().normalize();
+
+    final String name;
+    final Path dataDir;
+    final Path config;
+    final int restPort;
+    final int adminPort;
+    private Process process;
+
+    NodeProcess(final String name, final Path dataDir, final int restPort, final int adminPort) {
+        this.name = name;
+        this.dataDir = dataDir;
+        this.config = dataDir.resolve("keel.yml");
+        this.restPort = restPort;
+        this.adminPort = adminPort;
+    }
+
+    /** A free TCP port on loopback (free when asked; the node binds it moments later). */
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
+    }
+
+    /**
+     * The common part of a test node's configuration: ports, data directory, quiet logging. It
+     * ends inside the {@code node} section, so a caller may append more node keys, then sections.
+     */
+    String baseConfig(final int rpcPort) {
+        return """
+                server:
+                  applicationConnectors: [{type: http, bindHost: 127.0.0.1, port: %d}]
+                  adminConnectors: [{type: http, bindHost: 127.0.0.1, port: %d}]
+                  requestLog: {appenders: []}
+                logging:
+                  level: INFO
+                  appenders:
+                    - type: file
+                      currentLogFilename: %s/keel.log
+                      archive: false
+                    - type: console
+                      threshold: ERROR
+                node:
+                  name: %s
+                  dataDir: %s
+                  rpcPort: %d
+                """.formatted(restPort, adminPort, dataDir, name, dataDir, rpcPort);
+    }
+
+    void writeConfig(final String yaml) throws IOException {
+        Files.createDirectories(dataDir);
+        Files.writeString(config, yaml);
+    }
+
+    void start() throws IOException {
+        if (!Files.exists(NODE_JAR)) {
+            throw new IllegalStateException("the node jar " + NODE_JAR + " is missing: build with ./keel build");
+        }
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> command = new ArrayList<>(List.of(java.toString(),
+                "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED",
+                "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-jar", NODE_JAR.toString(), "server", config.toString()));
+        process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(dataDir.resolve("console.log").toFile())
+                .start();
+    }
+
+    boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    /** Waits for the process to exit by itself and returns its exit code. */
+    int awaitExit(final Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError(name + " did not exit within " + timeout);
+        }
+        return process.exitValue();
+    }
+
+    /** What the node printed to its console (where a refused start explains itself). */
+    String console() throws IOException {
+        Path file = dataDir.resolve("console.log");
+        return Files.exists(file) ? Files.readString(file) : "";
+    }
+
+    /** SIGKILL: the node gets no chance to clean up, as in a power cut or an OOM kill. */
+    void kill() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroyForcibly();
+            process.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** SIGTERM and wait: the node's clean shutdown. */
+    void stop() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            Instant deadline = Instant.now().plusSeconds(30);
+            while (process.isAlive() && Instant.now().isBefore(deadline)) {
+                process.waitFor(100, TimeUnit.MILLISECONDS);
+            }
+            kill();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        kill();
+    }
+
+    @Override
+    public String toString() {
+        return name + " (REST " + restPort + ")";
+    }
+}
