@@ -30,17 +30,20 @@ trap cleanup EXIT
 
 now_ms() { date +%s%3N; }
 
-start_demo() { # data dir -> sets PID, prints ms to ready
+start_demo() { # data dir -> sets PID and READY_MS
     local data="$1" begin
     begin="$(now_ms)"
     KEEL_DATA_DIR="$data" "$KEEL_HOME/keel" demo > "$data.console" 2>&1 &
     PID=$!
+    if curl -sf http://127.0.0.1:8080/api/v1/health > /dev/null && ! kill -0 "$PID" 2>/dev/null; then
+        echo "something else answers on port 8080; stop it first" >&2; exit 1
+    fi
     until curl -sf http://127.0.0.1:8080/api/v1/health | grep -q '"leader":"'; do
         kill -0 "$PID" 2>/dev/null || { echo "demo exited; see $data.console" >&2; exit 1; }
         (( $(now_ms) - begin < 120000 )) || { echo "demo not ready in 120 s" >&2; exit 1; }
         sleep 0.05
     done
-    echo $(( $(now_ms) - begin ))
+    READY_MS=$(( $(now_ms) - begin ))
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -49,9 +52,9 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 stop_demo() {
     kill -INT "$PID"
     local code=0
-    wait "$PID" || code=$?
+    wait "$PID" 2>/dev/null || code=$?
     PID=""
-    echo "$code"
+    STOP_CODE="$code"
 }
 
 echo "| run | start | ready (ms) | RSS after ${IDLE_SECONDS}s idle (MiB) | idle CPU (% of one core) | exit code on Ctrl-C |"
@@ -59,7 +62,8 @@ echo "|---|---|---|---|---|---|"
 for run in $(seq 1 "$RUNS"); do
     data="$WORK/demo-$run"
     for start in first restart; do
-        ready_ms="$(start_demo "$data")"
+        start_demo "$data"
+        ready_ms="$READY_MS"
         sleep 5 # let start-up work (JIT, first heartbeats, checkpoints) settle before measuring idle
         t0="$(cpu_ticks "$PID")"
         sleep "$IDLE_SECONDS"
@@ -67,7 +71,8 @@ for run in $(seq 1 "$RUNS"); do
         rss="$(rss_kib "$PID")"
         cpu="$(awk -v d=$((t1 - t0)) -v hz="$TICKS_PER_SECOND" -v s="$IDLE_SECONDS" \
             'BEGIN {printf "%.2f", 100 * d / hz / s}')"
-        code="$(stop_demo)"
+        stop_demo
+        code="$STOP_CODE"
         echo "| $run | $start | $ready_ms | $((rss / 1024)) | $cpu | $code |"
     done
 done
