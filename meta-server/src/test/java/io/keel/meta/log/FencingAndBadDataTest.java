@@ -1,7 +1,6 @@
 package io.keel.meta.log;
 
 import static io.keel.meta.log.LogTestSupport.await;
-import static io.keel.meta.log.LogTestSupport.client;
 import static io.keel.meta.log.LogTestSupport.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -18,7 +17,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.leader.LeaderSelector;
 import org.apache.curator.framework.recipes.leader.LeaderSelectorListenerAdapter;
-import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,37 +28,24 @@ class FencingAndBadDataTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
 
-    private TestingServer server;
-    private final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>();
+    private LogServerFixture zk;
 
     @BeforeEach
     void startServer() throws Exception {
-        server = new TestingServer(true);
+        zk = new LogServerFixture();
     }
 
     @AfterEach
     void stop() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            try {
-                closeables.get(i).close();
-            } catch (Exception ignored) {
-                // already closed by the test
-            }
-        }
-        server.close();
+        zk.close();
     }
 
     private CuratorFramework newClient() throws InterruptedException {
-        CuratorFramework c = client(server.getConnectString());
-        closeables.add(c);
-        return c;
+        return zk.newClient();
     }
 
     private MetaLog member(final LogStateMachine sm, final MetaLogConfig config) throws Exception {
-        MetaLog log = new MetaLog(newClient(), sm, config);
-        closeables.add(log);
-        log.start();
-        return log;
+        return zk.member(sm, config);
     }
 
     @Test
@@ -84,8 +69,8 @@ class FencingAndBadDataTest {
                         release.await();
                     }
                 });
-        closeables.add(release::countDown);
-        closeables.add(intruder);
+        zk.closeLater(release::countDown);
+        zk.closeLater(intruder);
         intruder.start();
 
         // a stream of appends runs while another "leader" takes the next term

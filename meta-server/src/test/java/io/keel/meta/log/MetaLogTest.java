@@ -2,7 +2,6 @@ package io.keel.meta.log;
 
 import static io.keel.meta.log.LogTestSupport.await;
 import static io.keel.meta.log.LogTestSupport.awaitLeader;
-import static io.keel.meta.log.LogTestSupport.client;
 import static io.keel.meta.log.LogTestSupport.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -16,7 +15,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,37 +25,24 @@ class MetaLogTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
 
-    private TestingServer server;
-    private final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>();
+    private LogServerFixture zk;
 
     @BeforeEach
     void startServer() throws Exception {
-        server = new TestingServer(true);
+        zk = new LogServerFixture();
     }
 
     @AfterEach
     void stop() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            try {
-                closeables.get(i).close();
-            } catch (Exception ignored) {
-                // best effort: the test may have closed it already
-            }
-        }
-        server.close();
+        zk.close();
     }
 
     private CuratorFramework newClient() throws InterruptedException {
-        CuratorFramework c = client(server.getConnectString());
-        closeables.add(c);
-        return c;
+        return zk.newClient();
     }
 
     private MetaLog member(final LogStateMachine sm, final MetaLogConfig config) throws Exception {
-        MetaLog log = new MetaLog(newClient(), sm, config);
-        closeables.add(log);
-        log.start();
-        return log;
+        return zk.member(sm, config);
     }
 
     @Test
