@@ -102,7 +102,7 @@ public final class MetaRpc {
         return JSON.readValue(bytes, ChangeResult.class);
     }
 
-    private ByteBuffer signed(final byte[] body) {
+    ByteBuffer signed(final byte[] body) {
         ByteBuffer out = ByteBuffer.allocate(MAC_BYTES + body.length);
         out.put(mac(body)).put(body).flip();
         return out;
