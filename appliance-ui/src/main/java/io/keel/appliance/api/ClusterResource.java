@@ -125,6 +125,6 @@ public final class ClusterResource {
     }
 
     private MetaGateway leaderGateway() {
-        return gateway.get().orElseThrow(() -> ApiException.unavailable("this node does not lead the meta servers"));
+        return MetaGateway.onLeader(gateway);
     }
 }

@@ -10,8 +10,10 @@ import io.keel.meta.store.MetaReader;
 import io.keel.runtime.time.Clock;
 import jakarta.ws.rs.core.HttpHeaders;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -37,16 +39,7 @@ public final class MetaGateway {
 
     /** Applies {@code command}; a refusal throws the matching {@link ApiException}. */
     public ChangeResult change(final MetaCommand command) {
-        ChangeResult result;
-        try {
-            result = meta.submit(command);
-        } catch (NotLeaderException e) {
-            throw ApiException.unavailable("the meta leader changed while handling the request; retry it: "
-                    + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw ApiException.unavailable("the node is shutting down");
-        }
+        ChangeResult result = submit(command);
         if (!result.ok()) {
             throw ApiException.of(result.outcome(), result.message());
         }
@@ -64,15 +57,7 @@ public final class MetaGateway {
             String changeId = attempt == 0 ? baseId : baseId + ":replan-" + attempt;
             ChangeResult result = meta.read(view -> view.result(changeId)).orElse(null);
             if (result == null) {
-                try {
-                    result = meta.submit(plan.apply(changeId));
-                } catch (NotLeaderException e) {
-                    throw ApiException.unavailable("the meta leader changed while handling the request; retry it: "
-                            + e.getMessage());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw ApiException.unavailable("the node is shutting down");
-                }
+                result = submit(plan.apply(changeId));
             }
             if (result.ok()) {
                 return result;
@@ -83,6 +68,23 @@ public final class MetaGateway {
             }
         }
         throw ApiException.of(last.outcome(), last.message());
+    }
+
+    private ChangeResult submit(final MetaCommand command) {
+        try {
+            return meta.submit(command);
+        } catch (NotLeaderException e) {
+            throw ApiException.unavailable("the meta leader changed while handling the request; retry it: "
+                    + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ApiException.unavailable("the node is shutting down");
+        }
+    }
+
+    /** The gateway while this node leads the meta servers; 503 otherwise. */
+    public static MetaGateway onLeader(final Supplier<Optional<MetaGateway>> gateway) {
+        return gateway.get().orElseThrow(() -> ApiException.unavailable("this node does not lead the meta servers"));
     }
 
     private static boolean placementWentStale(final ChangeResult result) {

@@ -93,6 +93,6 @@ public final class PoolResource {
     }
 
     private MetaGateway meta() {
-        return gateway.get().orElseThrow(() -> ApiException.unavailable("this node does not lead the meta servers"));
+        return MetaGateway.onLeader(gateway);
     }
 }

@@ -140,6 +140,6 @@ public final class TargetResource {
     }
 
     private MetaGateway meta() {
-        return gateway.get().orElseThrow(() -> ApiException.unavailable("this node does not lead the meta servers"));
+        return MetaGateway.onLeader(gateway);
     }
 }

@@ -171,7 +171,7 @@ public final class VolumeResource {
     }
 
     private MetaGateway meta() {
-        return gateway.get().orElseThrow(() -> ApiException.unavailable("this node does not lead the meta servers"));
+        return MetaGateway.onLeader(gateway);
     }
 
     private static Volume volume(final MetaReader view, final String name) {
