@@ -40,6 +40,7 @@ public final class ApiException extends RuntimeException {
             case NOT_FOUND -> 404;
             case ALREADY_EXISTS, FAILED_PRECONDITION -> 409;
             case INSUFFICIENT_CAPACITY -> 422;
+            case STALE_PLACEMENT -> 503;
             case OK, INTERNAL -> 500;
         };
         return new ApiException(status, code.name(), message);

@@ -88,7 +88,7 @@ public final class MetaGateway {
     }
 
     private static boolean placementWentStale(final ChangeResult result) {
-        return result.outcome() == ErrorCode.FAILED_PRECONDITION && result.message().contains("placement");
+        return result.outcome() == ErrorCode.STALE_PLACEMENT;
     }
 
     /** Runs {@code query} on one consistent view of the metadata. */

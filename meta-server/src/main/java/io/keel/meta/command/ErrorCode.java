@@ -12,6 +12,11 @@ public enum ErrorCode {
     ALREADY_EXISTS,
     /** The state does not allow it (in use, wrong epoch, a DOWN node, too few failure domains). */
     FAILED_PRECONDITION,
+    /**
+     * The placement computed for the command names a node that has since gone DOWN, been removed,
+     * or changed failure domain; the leader plans again and resubmits.
+     */
+    STALE_PLACEMENT,
     /** Not enough capacity for a thick reservation. */
     INSUFFICIENT_CAPACITY,
     /** The entry could not be decoded, or applying it failed unexpectedly; nothing was changed. */

@@ -146,8 +146,15 @@ final class Validation {
             }
         }
         // Node checks once per distinct node, then per-extent domain checks against the cache.
-        for (String node : p.nodes()) {
-            upNode(node, what + " placement");
+        // A node that is gone or DOWN means the placement was planned on an older state: that has
+        // a code of its own, so the planner plans again instead of parsing messages.
+        for (String id : p.nodes()) {
+            final Node n = node(id).orElseThrow(() -> reject(ErrorCode.STALE_PLACEMENT,
+                    what + " placement: node " + id + " is not registered"));
+            if (!n.up()) {
+                throw reject(ErrorCode.STALE_PLACEMENT,
+                        what + " placement: node '" + n.name() + "' (" + id + ") is DOWN");
+            }
         }
         for (int i = 0; i < p.extentCount(); i++) {
             replicas(what + " extent " + i, pool, p.replicasOf(i));

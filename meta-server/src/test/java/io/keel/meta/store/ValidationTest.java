@@ -212,11 +212,11 @@ class ValidationTest {
                 placementOf(List.of("node-1", "node-2", "node-1"), 4), 0)), ErrorCode.FAILED_PRECONDITION,
                 "volume 'v1' extent 0: replicas share failure domain node:node-1");
         assertRefused(f.submit(new CreateVolume(id(), "vol-1", "v1", "p1", GIB, null, EXTENT, null,
-                placementOf(List.of("node-1", "node-2", "node-7"), 4), 0)), ErrorCode.NOT_FOUND,
+                placementOf(List.of("node-1", "node-2", "node-7"), 4), 0)), ErrorCode.STALE_PLACEMENT,
                 "node node-7 is not registered");
         f.ok(new SetNodeState(id(), "node-3", NodeState.DOWN, "", 0));
         assertRefused(f.submit(new CreateVolume(id(), "vol-1", "v1", "p1", GIB, null, EXTENT, null,
-                placementOf(List.of("node-1", "node-2", "node-3"), 4), 0)), ErrorCode.FAILED_PRECONDITION,
+                placementOf(List.of("node-1", "node-2", "node-3"), 4), 0)), ErrorCode.STALE_PLACEMENT,
                 "node 'n3' (node-3) is DOWN");
         assertRefused(f.submit(new CreateVolume(id(), "vol-1", "v1", "p1", GIB, null, EXTENT, null,
                 new ExtentPlacement(List.of("node-1"), List.of(List.of(0, 1, 2))), 0)), ErrorCode.INVALID_ARGUMENT,
