@@ -97,7 +97,8 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
             @Override
             public void stop() {
                 LOG.info("stopping the node");
-                closeAll(started);
+                int failures = closeAll(started);
+                LOG.info(failures == 0 ? "node stopped cleanly" : "node stopped; {} parts failed to stop", failures);
             }
         });
     }
@@ -306,14 +307,18 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
         return application ? 8080 : 8081;
     }
 
-    private static void closeAll(final Deque<AutoCloseable> started) {
+    /** Closes in reverse start order; returns how many failed. */
+    private static int closeAll(final Deque<AutoCloseable> started) {
+        int failures = 0;
         while (!started.isEmpty()) {
             AutoCloseable next = started.pop();
             try {
                 next.close();
             } catch (Exception e) {
+                failures++;
                 LOG.warn("stopping {} failed: {}", next, e.toString());
             }
         }
+        return failures;
     }
 }

@@ -68,7 +68,7 @@ public final class Views {
     /** A node, with what its last heartbeat to this leader said. */
     public record NodeView(String id, String name, String rpcAddress, String restAddress, Map<String, String> labels,
             List<String> roles, String state, String stateReason, long capacityBytes, long freeBytes,
-            Long lastHeartbeatMillisAgo) {
+            Long lastHeartbeatMillisAgo, Integer reportedExtents, List<Long> strayExtents) {
         static NodeView of(final Node node, final MetaReader view, final NodeLiveness liveness) {
             Map<String, String> labels = new LinkedHashMap<>();
             if (node.labels() != null && node.labels().rack() != null) {
@@ -78,11 +78,14 @@ public final class Views {
                 labels.put("site", node.labels().site());
             }
             long capacity = view.disksOf(node.id()).stream().mapToLong(Disk::capacityBytes).sum();
-            long free = liveness.report(node.id()).map(HeartbeatReport::freeBytes).orElse(0L);
+            var report = liveness.report(node.id());
+            long free = report.map(HeartbeatReport::freeBytes).orElse(0L);
             var since = liveness.nanosSinceHeartbeat(node.id());
             return new NodeView(node.id(), node.name(), node.rpcAddress(), node.restAddress(), labels,
                     node.roles().stream().map(Enum::name).toList(), node.state().name(), node.stateReason(), capacity,
-                    free, since.isPresent() ? since.getAsLong() / 1_000_000 : null);
+                    free, since.isPresent() ? since.getAsLong() / 1_000_000 : null,
+                    report.map(r -> r.extentIds().size()).orElse(null),
+                    report.map(r -> view.strayExtents(node.id(), r.extentIds())).orElse(null));
         }
     }
 

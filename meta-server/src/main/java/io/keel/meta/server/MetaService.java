@@ -8,6 +8,7 @@ import io.keel.meta.log.MetaLog;
 import io.keel.meta.log.NotLeaderException;
 import io.keel.meta.store.MetaReader;
 import io.keel.meta.store.MetaStore;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -81,6 +82,16 @@ public final class MetaService {
             throw new NotLeaderException("this meta member does not lead",
                     log.leader().map(LeaderInfo::address).orElse(null));
         }
+        Optional<HeartbeatReport> previous = liveness.report(report.nodeId());
         liveness.heartbeat(report);
+        boolean extentsChanged = previous.map(p -> !p.extentIds().equals(report.extentIds())).orElse(true);
+        if (extentsChanged && !report.extentIds().isEmpty()) {
+            List<Long> strays = store.read(view -> view.strayExtents(report.nodeId(), report.extentIds()));
+            if (!strays.isEmpty()) {
+                LOG.warn("node {} holds {} extents the metadata does not place on it (kept until re-replication "
+                        + "reclaims them): {}", report.nodeId(), strays.size(),
+                        strays.stream().limit(16).map(Long::toHexString).toList());
+            }
+        }
     }
 }

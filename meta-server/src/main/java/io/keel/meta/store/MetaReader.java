@@ -9,6 +9,7 @@ import io.keel.meta.model.Pool;
 import io.keel.meta.model.Snapshot;
 import io.keel.meta.model.Volume;
 import io.keel.meta.secret.AdminCredential;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -102,4 +103,16 @@ public interface MetaReader {
 
     /** {@link #underReplicatedExtents(Set)} for the nodes this state marks DOWN. */
     List<Extent> underReplicatedExtents();
+
+    /**
+     * Of the extents {@code nodeId} reports holding, those the metadata does not place on it (the
+     * extent is gone, or its replica moved elsewhere): copies nobody reads, to be reclaimed once
+     * re-replication exists. The reverse, an extent placed on the node but not reported, is
+     * normal under thin provisioning (a chunk store holds an extent from its first write on).
+     */
+    default List<Long> strayExtents(final String nodeId, final Collection<Long> reportedExtentIds) {
+        return reportedExtentIds.stream()
+                .filter(id -> extent(id).map(e -> !e.replicas().contains(nodeId)).orElse(true))
+                .sorted().distinct().toList();
+    }
 }

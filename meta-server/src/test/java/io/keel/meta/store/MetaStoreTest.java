@@ -207,6 +207,22 @@ class MetaStoreTest {
     }
 
     @Test
+    void strayExtentsAreReportedCopiesTheMetadataDoesNotPlaceThere() throws IOException {
+        try (Fixture f = populated(dir)) {
+            final List<Extent> all = f.store.read((MetaReader v) -> v.underReplicatedExtents(
+                    Set.of("node-1", "node-2", "node-3")));
+            final long onNode2 = all.stream().filter(e -> e.replicas().contains("node-2")).findFirst()
+                    .orElseThrow().id();
+            final long notOnNode2 = all.stream().filter(e -> !e.replicas().contains("node-2")).findFirst()
+                    .orElseThrow().id();
+            final long unknown = all.stream().mapToLong(Extent::id).max().orElseThrow() + 1000;
+            assertThat(f.store.read((MetaReader v) -> v.strayExtents("node-2",
+                    List.of(unknown, onNode2, notOnNode2, onNode2)))).containsExactly(notOnNode2, unknown);
+            assertThat(f.store.read((MetaReader v) -> v.strayExtents("node-2", List.of(onNode2)))).isEmpty();
+        }
+    }
+
+    @Test
     void readersNeverSeeHalfAnApply() throws Exception {
         try (Fixture f = populated(dir)) {
             final AtomicBoolean stop = new AtomicBoolean();
