@@ -3,7 +3,10 @@
 # meta leader elected) within 15 s of the command after the first build; resident memory at idle
 # <= 1 GiB; CPU at idle <= 2 % of one core. Prints a Markdown table for docs/benchmarks.md.
 #
-#   bench/appliance/run.sh [--idle-seconds N] [--runs N]
+#   bench/appliance/run.sh [--idle-seconds N] [--runs N] [--keep]
+#
+# --keep leaves the data directories (with each node's logs) in place for a look afterwards.
+# Do not edit sources while it runs: `./keel demo` rebuilds when sources are newer than the jar.
 #
 # Each run uses a fresh data directory (so the first-start path: formatting the device, creating
 # the cluster) and then a second start on the same data (the restart path). The demo binds the
@@ -20,6 +23,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --idle-seconds) IDLE_SECONDS="$2"; shift 2 ;;
         --runs) RUNS="$2"; shift 2 ;;
+        --keep) KEEP=1; shift ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -28,7 +32,12 @@ done
 TICKS_PER_SECOND="$(getconf CLK_TCK)"
 WORK="$(mktemp -d)"
 PID=""
-cleanup() { [[ -n "$PID" ]] && kill -INT "$PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
+KEEP=""
+cleanup() {
+    if [[ -n "$PID" ]]; then kill -INT "$PID" 2>/dev/null || true; fi
+    wait 2>/dev/null || true
+    if [[ -n "$KEEP" ]]; then echo "logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
+}
 trap cleanup EXIT
 
 now_ms() { date +%s%3N; }
@@ -60,7 +69,11 @@ stop_demo() {
     STOP_CODE="$code"
     # The JVM exits with 130 after SIGINT whatever its hooks did; the node's log says whether
     # every part stopped.
-    if grep -q "node stopped cleanly" "$1/logs/keel.log" 2>/dev/null; then STOPPED=clean; else STOPPED=unclean; fi
+    if tail -n "+$(( LOG_LINES + 1 ))" "$1/logs/keel.log" | grep -q "node stopped cleanly"; then
+        STOPPED=clean
+    else
+        STOPPED=unclean
+    fi
 }
 
 echo "| run | start | ready (ms) | RSS after ${IDLE_SECONDS}s idle (MiB) | idle CPU (% of one core) | Ctrl-C: exit code, stop |"
@@ -77,7 +90,7 @@ for run in $(seq 1 "$RUNS"); do
         rss="$(rss_kib "$PID")"
         cpu="$(awk -v d=$((t1 - t0)) -v hz="$TICKS_PER_SECOND" -v s="$IDLE_SECONDS" \
             'BEGIN {printf "%.2f", 100 * d / hz / s}')"
-        : > "$data/logs/keel.log" # only this start's stop counts
+        LOG_LINES="$(wc -l < "$data/logs/keel.log")" # only this start's stop counts
         stop_demo "$data"
         echo "| $run | $start | $ready_ms | $((rss / 1024)) | $cpu | $STOP_CODE, $STOPPED |"
     done

@@ -4,6 +4,7 @@ import io.keel.meta.command.ExtentPlacement;
 import io.keel.meta.model.Disk;
 import io.keel.meta.model.DiskRole;
 import io.keel.meta.model.Node;
+import io.keel.meta.model.NodeRole;
 import io.keel.meta.model.Pool;
 import io.keel.meta.model.Provisioning;
 import io.keel.meta.model.Volume;
@@ -111,7 +112,7 @@ public final class Placement {
         return !r.requireRoom() || free >= r.extentSize();
     }
 
-    /** The candidates in a metadata state: every node, its DATA capacity minus its placed bytes. */
+    /** The candidates in a metadata state: every chunk node, its DATA capacity minus its placed bytes. */
     public static List<Candidate> candidates(final MetaReader state) {
         final Map<String, Long> capacity = new HashMap<>();
         for (Disk d : state.disks()) {
@@ -121,6 +122,9 @@ public final class Placement {
         }
         final List<Candidate> out = new ArrayList<>();
         for (Node n : state.nodes()) {
+            if (!n.roles().contains(NodeRole.CHUNK)) {
+                continue; // holds no extents
+            }
             out.add(new Candidate(n.id(), n.labels(), n.up(),
                     capacity.getOrDefault(n.id(), 0L) - state.placedBytes(n.id())));
         }

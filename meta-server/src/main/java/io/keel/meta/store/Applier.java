@@ -251,7 +251,7 @@ final class Applier {
                     + MAX_EXTENTS_PER_VOLUME + " are allowed (use a larger extent size)");
         }
         if (c.servingNode() != null) {
-            check.upNode(c.servingNode(), what + " serving node");
+            check.servingNode(c.servingNode(), what + " serving node");
         }
         check.enoughDomains(pool, what + " in pool '" + pool.name() + "'");
         check.placement(what, pool, c.placement(), count);
@@ -345,7 +345,7 @@ final class Applier {
     private String setServingNode(final SetVolumeServingNode c) {
         final Volume v = check.existingVolume(c.volumeId());
         if (c.nodeId() != null) {
-            check.upNode(c.nodeId(), "volume '" + v.name() + "' serving node");
+            check.servingNode(c.nodeId(), "volume '" + v.name() + "' serving node");
         }
         put(Keys.volume(v.id()), new Volume(v.id(), v.name(), v.pool(), v.sizeBytes(), v.provisioning(),
                 c.nodeId(), v.state(), v.createdAt(), v.extentSize()));

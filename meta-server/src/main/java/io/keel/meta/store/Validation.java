@@ -9,6 +9,7 @@ import io.keel.meta.model.IscsiTarget;
 import io.keel.meta.model.Lun;
 import io.keel.meta.model.Names;
 import io.keel.meta.model.Node;
+import io.keel.meta.model.NodeRole;
 import io.keel.meta.model.NodeLabels;
 import io.keel.meta.model.Pool;
 import io.keel.meta.model.QosLimits;
@@ -118,16 +119,28 @@ final class Validation {
                 reject(ErrorCode.NOT_FOUND, "volume " + id + " does not exist"));
     }
 
-    /** RF no larger than the distinct failure domains among all registered nodes. */
+    /** RF no larger than the distinct failure domains among all registered chunk nodes. */
     void enoughDomains(final Pool pool, final String what) {
         final Set<String> domains = new HashSet<>();
         for (Node n : state.nodes()) {
-            domains.add(pool.failureDomain().keyOf(n.id(), n.labels()));
+            if (n.roles().contains(NodeRole.CHUNK)) {
+                domains.add(pool.failureDomain().keyOf(n.id(), n.labels()));
+            }
         }
         if (domains.size() < pool.replicationFactor()) {
             throw reject(ErrorCode.FAILED_PRECONDITION, what + " needs " + pool.replicationFactor() + " distinct "
                     + pool.failureDomain().name().toLowerCase(java.util.Locale.ROOT)
-                    + " failure domains; the registered nodes form " + domains.size());
+                    + " failure domains; the registered chunk nodes form " + domains.size());
+        }
+    }
+
+    /** An UP node that runs the access role (the one a volume's I/O enters through). */
+    void servingNode(final String id, final String what) {
+        upNode(id, what);
+        final Node n = existingNode(id);
+        if (!n.roles().contains(NodeRole.ACCESS)) {
+            throw reject(ErrorCode.FAILED_PRECONDITION, what + ": node '" + n.name() + "' (" + id
+                    + ") does not run the access role");
         }
     }
 
@@ -173,6 +186,10 @@ final class Validation {
                     reject(ErrorCode.NOT_FOUND, what + ": replica node " + id + " is not registered"));
             if (!n.up()) {
                 throw reject(ErrorCode.FAILED_PRECONDITION, what + ": replica node '" + n.name() + "' is DOWN");
+            }
+            if (!n.roles().contains(NodeRole.CHUNK)) {
+                throw reject(ErrorCode.FAILED_PRECONDITION, what + ": replica node '" + n.name()
+                        + "' does not run the chunk role");
             }
             if (!domains.add(pool.failureDomain().keyOf(n.id(), n.labels()))) {
                 throw reject(ErrorCode.FAILED_PRECONDITION, what + ": replicas share failure domain "

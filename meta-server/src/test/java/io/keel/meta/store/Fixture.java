@@ -58,7 +58,7 @@ final class Fixture implements AutoCloseable {
     /** Registers node {@code n<i>} (id {@code node-<i>}) with one DATA disk of {@code capacity}. */
     void node(final int i, final String rack, final long capacity) {
         ok(new RegisterNode(nextChangeId(), "node-" + i, "n" + i, "10.0.0." + i + ":7000", "10.0.0." + i + ":8080",
-                new NodeLabels(rack, null), List.of(NodeRole.META, NodeRole.CHUNK), 1000));
+                new NodeLabels(rack, null), List.of(NodeRole.META, NodeRole.CHUNK, NodeRole.ACCESS), 1000));
         ok(new RegisterDisk(nextChangeId(), "disk-" + i, "node-" + i, "/dev/sd" + (char) ('a' + i), DiskRole.DATA,
                 capacity));
     }

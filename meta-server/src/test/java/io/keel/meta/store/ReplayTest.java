@@ -27,6 +27,7 @@ import io.keel.meta.model.Extent;
 import io.keel.meta.model.FailureDomain;
 import io.keel.meta.model.Lun;
 import io.keel.meta.model.NodeLabels;
+import io.keel.meta.model.NodeRole;
 import io.keel.meta.model.NodeState;
 import io.keel.meta.model.Provisioning;
 import io.keel.meta.model.QosLimits;
@@ -135,7 +136,8 @@ class ReplayTest {
             final int at = changes * 10;
             return switch (r.nextInt(16)) {
                 case 0 -> new RegisterNode(id, pick("node-", 6), pick("n", 7), "10.0.0.1:7000", "10.0.0.1:8080",
-                        new NodeLabels(r.nextBoolean() ? pick("r", 3) : null, null), List.of(), at);
+                        new NodeLabels(r.nextBoolean() ? pick("r", 3) : null, null),
+                        r.nextInt(4) == 0 ? List.of(NodeRole.META) : List.of(NodeRole.CHUNK, NodeRole.ACCESS), at);
                 case 1 -> new RegisterDisk(id, pick("disk-", 12), pick("node-", 6), "/dev/x", DiskRole.DATA,
                         (1 + r.nextInt(64)) * 1024 * MIB);
                 case 2 -> new RemoveDisk(id, pick("disk-", 12));

@@ -27,6 +27,7 @@ import io.keel.meta.model.Extent;
 import io.keel.meta.model.FailureDomain;
 import io.keel.meta.model.Lun;
 import io.keel.meta.model.NodeLabels;
+import io.keel.meta.model.NodeRole;
 import io.keel.meta.model.NodeState;
 import io.keel.meta.model.Provisioning;
 import io.keel.meta.model.QosLimits;
@@ -153,7 +154,7 @@ class ValidationTest {
         f.ok(new io.keel.meta.command.UpdateNodeLabels(id(), "node-2", new NodeLabels("r1", null)));
         assertRefused(f.submit(new CreatePool(id(), "racks", 3, Provisioning.THIN, FailureDomain.RACK, null, 0)),
                 ErrorCode.FAILED_PRECONDITION, "pool 'racks' needs 3 distinct rack failure domains;",
-                "the registered nodes form 2");
+                "the registered chunk nodes form 2");
         f.ok(new CreatePool(id(), "racks", 2, Provisioning.THIN, FailureDomain.RACK, null, 0));
     }
 
@@ -166,6 +167,29 @@ class ValidationTest {
         f.ok(new io.keel.meta.command.UpdateNodeLabels(id(), "node-2", new NodeLabels("r1", null)));
         assertRefused(f.submit(new CreateVolume(id(), "vol-1", "v1", "racks", GIB, null, EXTENT, null, p, 0)),
                 ErrorCode.FAILED_PRECONDITION, "volume 'v1' in pool 'racks' needs 3 distinct rack failure domains");
+    }
+
+    @Test
+    void rolesDecideWhereReplicasAndServingNodesMayBe() {
+        // node-9 runs only the meta role: it holds no replicas, serves no volume, and its rack
+        // does not count as a failure domain.
+        f.ok(new RegisterNode(id(), "node-9", "n9", "h:1", "h:2", new NodeLabels("r9", null),
+                List.of(NodeRole.META), 0));
+        f.ok(new io.keel.meta.command.UpdateNodeLabels(id(), "node-1", new NodeLabels("r1", null)));
+        f.ok(new io.keel.meta.command.UpdateNodeLabels(id(), "node-2", new NodeLabels("r1", null)));
+        assertRefused(f.submit(new CreatePool(id(), "racks", 3, Provisioning.THIN, FailureDomain.RACK, null, 0)),
+                ErrorCode.FAILED_PRECONDITION, "the registered chunk nodes form 2");
+        assertRefused(f.submit(new CreateVolume(id(), "vol-1", "v1", "p1", GIB, null, EXTENT, null,
+                placementOf(List.of("node-1", "node-2", "node-9"), 4), 0)), ErrorCode.FAILED_PRECONDITION,
+                "replica node 'n9' does not run the chunk role");
+        assertRefused(f.submit(new CreateVolume(id(), "vol-1", "v1", "p1", GIB, null, EXTENT, "node-9",
+                placementOf(List.of("node-1", "node-2", "node-3"), 4), 0)), ErrorCode.FAILED_PRECONDITION,
+                "node 'n9' (node-9) does not run the access role");
+        f.ok(new CreateVolume(id(), "vol-1", "v1", "p1", GIB, null, EXTENT, "node-3",
+                placementOf(List.of("node-1", "node-2", "node-3"), 4), 0));
+        f.ok(f.volume("vol-2", "v2", "p1", 8 * GIB)); // planned by Placement
+        assertThat(f.store.read((MetaReader v) -> v.extentsOf("vol-2"))).hasSize(32)
+                .allSatisfy(e -> assertThat(e.replicas()).doesNotContain("node-9"));
     }
 
     private static ExtentPlacement placementOf(final List<String> replicas, final int extents) {

@@ -34,11 +34,21 @@ final class NodeProcess implements AutoCloseable {
         this.adminPort = adminPort;
     }
 
-    /** A free TCP port on loopback (free when asked; the node binds it moments later). */
+    /** Ports handed out in this JVM: the kernel may offer a just-closed port again. */
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * A free TCP port on loopback (free when asked; the node binds it moments later), never one
+     * this JVM handed out before.
+     */
     static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
+        while (true) {
+            try (ServerSocket socket = new ServerSocket(0)) {
+                socket.setReuseAddress(true);
+                if (HANDED_OUT.add(socket.getLocalPort())) {
+                    return socket.getLocalPort();
+                }
+            }
         }
     }
 
