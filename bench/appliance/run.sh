@@ -19,6 +19,7 @@ set -m
 KEEL_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 IDLE_SECONDS=60
 RUNS=3
+KEEP=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --idle-seconds) IDLE_SECONDS="$2"; shift 2 ;;
@@ -32,7 +33,6 @@ done
 TICKS_PER_SECOND="$(getconf CLK_TCK)"
 WORK="$(mktemp -d)"
 PID=""
-KEEP=""
 cleanup() {
     if [[ -n "$PID" ]]; then kill -INT "$PID" 2>/dev/null || true; fi
     wait 2>/dev/null || true
