@@ -176,7 +176,11 @@ public final class Journal implements AutoCloseable {
     /**
      * Opens the journal on {@code device}: checks its header, replays every record after the
      * trimmed point to {@code replay} in sequence order, makes a new generation durable and starts
-     * the committer. {@code expectedId} may be null to accept any journal id.
+     * the committer. {@code expectedId} may be null to accept any journal id. Throws
+     * {@link JournalFormatException} when the device holds no journal this code opens, and its
+     * subclass {@link JournalCorruptException} when a damaged record is followed by records
+     * showing it had been durable; then records before the damage have already been replayed,
+     * nothing was written, and the caller should discard what it built from them.
      */
     public static Journal open(final JournalDevice device, final JournalConfig config, final UUID expectedId,
             final RecordHandler replay) throws IOException {
@@ -200,7 +204,8 @@ public final class Journal implements AutoCloseable {
                     + " but the device has only " + device.size() + " bytes");
         }
         long capacity = found.regionEnd() - found.regionStart();
-        Replay replayed = new Replay(device, found, maxRecordBytes(capacity), segmentSpacing(capacity, block));
+        Replay replayed = new Replay(device, config.name(), found, maxRecordBytes(capacity),
+                segmentSpacing(capacity, block));
         replayed.run(replay);
 
         long head = Aligned.up(replayed.endPosition, block);
@@ -239,13 +244,15 @@ public final class Journal implements AutoCloseable {
     private static void logReplay(final String name, final JournalHeader found, final Replay replayed) {
         if (replayed.applied > 0) {
             LOG.info("journal {}: replayed {} records (sequences {}..{}), skipped {} already trimmed; "
-                    + "replay stopped at position {}: {}; opening generation {}", name, replayed.applied,
-                    replayed.firstApplied, replayed.lastSequence, replayed.skipped, replayed.endPosition,
-                    replayed.stopReason, found.generation() + 1);
+                    + "replay stopped at position {}: {}; no later record was durable before it ({} bytes "
+                    + "checked); opening generation {}", name, replayed.applied, replayed.firstApplied,
+                    replayed.lastSequence, replayed.skipped, replayed.endPosition, replayed.stopReason,
+                    replayed.checkedBytes, found.generation() + 1);
         } else {
             LOG.info("journal {}: nothing to replay after sequence {} ({} already trimmed); replay stopped at "
-                    + "position {}: {}; opening generation {}", name, found.trimmedThrough(), replayed.skipped,
-                    replayed.endPosition, replayed.stopReason, found.generation() + 1);
+                    + "position {}: {}; no later record was durable before it ({} bytes checked); opening "
+                    + "generation {}", name, found.trimmedThrough(), replayed.skipped, replayed.endPosition,
+                    replayed.stopReason, replayed.checkedBytes, found.generation() + 1);
         }
     }
 
@@ -271,6 +278,14 @@ public final class Journal implements AutoCloseable {
         }
         if (best != null) {
             return best;
+        }
+        for (JournalHeader.Decoded copy : copies) {
+            if (copy.status() == JournalHeader.Status.OLDER_VERSION) {
+                throw new JournalFormatException("journal " + name + " was written by the older format version "
+                        + copy.version() + ", which this Keel no longer opens (it reads versions "
+                        + JournalHeader.MIN_READ_VERSION + " to " + JournalHeader.MAX_READ_VERSION
+                        + "); format the journal again");
+            }
         }
         if (copies[0].status() == JournalHeader.Status.NOT_A_JOURNAL
                 && copies[1].status() == JournalHeader.Status.NOT_A_JOURNAL) {
@@ -360,7 +375,10 @@ public final class Journal implements AutoCloseable {
                 buffer.put(at, part, part.position(), n);
                 at += n;
             }
-            RecordFormat.writeHeader(buffer, offset, type, tag, (int) bodyLength, sequence, generation, appendCrc);
+            // What is durable now; the committer raises it for the batch's first record (see commit).
+            RecordFormat.writeHeader(buffer, offset, type, tag, (int) bodyLength, sequence, generation,
+                    durableSequence);
+            RecordFormat.writeChecksums(buffer, offset, appendCrc);
             batch.length += (int) recordBytes;
             batch.lastSequence = sequence;
             batch.barrier |= barrier;
@@ -516,9 +534,14 @@ public final class Journal implements AutoCloseable {
             if (barrier) {
                 dataBarrier.flush();
             }
+            // Every record up to durableSequence had its flush return before these writes start:
+            // saying so in each batch's first record lets replay tell damage before it from a torn
+            // tail (docs/journal-format.md, "Damage or torn tail").
+            long durableNow = durableSequence;
             for (Batch batch : work) {
+                RecordFormat.raiseDurableThrough(batch.buffer, 0, durableNow, committerCrc);
                 if (batch.paddingPosition >= 0) {
-                    writePadding(batch);
+                    writePadding(batch, durableNow);
                 }
                 batch.zeroTail(block);
                 ByteBuffer buffer = batch.buffer;
@@ -552,10 +575,11 @@ public final class Journal implements AutoCloseable {
         recycle(work);
     }
 
-    private void writePadding(final Batch batch) throws IOException {
+    private void writePadding(final Batch batch, final long durableThrough) throws IOException {
         int bodyLength = (int) (regionEnd - batch.paddingPosition - RecordFormat.HEADER_SIZE);
         RecordFormat.writeHeader(paddingBlock, 0, RecordFormat.PADDING_TYPE, tag, bodyLength, batch.firstSequence,
-                generation, committerCrc);
+                generation, durableThrough);
+        RecordFormat.writeChecksums(paddingBlock, 0, committerCrc);
         device.write(batch.paddingPosition, paddingBlock.clear());
     }
 

@@ -24,10 +24,15 @@ record JournalHeader(
     /** "KEELJRNL". */
     static final long MAGIC = 0x4B45454C4A524E4CL;
     /** The version this code writes. */
-    static final int WRITE_VERSION = 1;
+    static final int WRITE_VERSION = 2;
     /** The newest version this code reads. */
-    static final int MAX_READ_VERSION = 1;
-    /** Bytes of a version-1 header, checksum included. */
+    static final int MAX_READ_VERSION = 2;
+    /**
+     * The oldest version this code reads. Version 1 records lack the durable-through field that
+     * replay needs to tell damage from a torn tail; such journals are refused, not upgraded.
+     */
+    static final int MIN_READ_VERSION = 2;
+    /** Bytes of a header (versions 1 and 2), checksum included. */
     static final int LENGTH = 128;
 
     private static final int OFF_VERSION = 8;
@@ -46,7 +51,7 @@ record JournalHeader(
     private static final int MIN_LENGTH = 16;
 
     /** What reading one header copy found. */
-    enum Status { VALID, NOT_A_JOURNAL, CORRUPT, NEWER_VERSION }
+    enum Status { VALID, NOT_A_JOURNAL, CORRUPT, NEWER_VERSION, OLDER_VERSION }
 
     /** The outcome of decoding one copy: a header only when {@code status} is VALID. */
     record Decoded(Status status, JournalHeader header, int version, String problem) {
@@ -103,6 +108,9 @@ record JournalHeader(
         }
         if (version > MAX_READ_VERSION) {
             return new Decoded(Status.NEWER_VERSION, null, version, "format version " + version);
+        }
+        if (version >= 1 && version < MIN_READ_VERSION && length == LENGTH) {
+            return new Decoded(Status.OLDER_VERSION, null, version, "format version " + version);
         }
         if (version < 1 || length != LENGTH) {
             return new Decoded(Status.CORRUPT, null, version, "version " + version + " with length " + length);

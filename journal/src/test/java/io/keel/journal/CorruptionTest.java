@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Bit flips in the header copies, record headers and record bodies: the journal either refuses
- * to open with a clear {@link JournalFormatException} (both header copies bad) or recovers
+ * to open with a clear {@link JournalFormatException} (both header copies bad, or a damaged
+ * record that a later record shows was durable: {@link JournalCorruptException}) or recovers
  * correctly, replaying exactly the records before the damaged one. It never replays garbage.
  */
 class CorruptionTest {
@@ -39,25 +40,20 @@ class CorruptionTest {
         return new Written(device.persistedImage(), records);
     }
 
-    /** Where each record starts in the image: found by its magic, valid header checksum and sequence. */
     private static long[] recordPositions(final byte[] image, final int records) {
-        long[] positions = new long[records];
-        ByteBuffer buffer = ByteBuffer.wrap(image);
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        int found = 0;
-        for (int at = 2 * ALIGNMENT; at + RecordFormat.HEADER_SIZE <= image.length && found < records; at++) {
-            if (buffer.getInt(at) != RecordFormat.MAGIC) {
-                continue;
-            }
-            crc.reset();
-            crc.update(image, at, RecordFormat.OFF_HEADER_CRC);
-            if ((int) crc.getValue() == buffer.getInt(at + RecordFormat.OFF_HEADER_CRC)
-                    && buffer.getLong(at + RecordFormat.OFF_SEQUENCE) == found + 1) {
-                positions[found++] = at;
-            }
+        return TestJournals.recordPositions(image, ALIGNMENT, records);
+    }
+
+    /**
+     * The highest durable-through among the records after {@code damaged} (an index): a later
+     * record of the chain vouching for the damaged one makes replay refuse instead of stopping.
+     */
+    private static long vouchedThrough(final byte[] image, final long[] positions, final int damaged) {
+        long vouched = 0;
+        for (int i = damaged + 1; i < positions.length; i++) {
+            vouched = Math.max(vouched, TestJournals.durableThrough(image, positions[i]));
         }
-        assertThat(found).isEqualTo(records);
-        return positions;
+        return vouched;
     }
 
     @Test
@@ -86,7 +82,7 @@ class CorruptionTest {
     }
 
     @Test
-    void aFlipInARecordStopsReplayJustBeforeIt() {
+    void aFlipInARecordStopsReplayJustBeforeItOrIsRefusedWhenALaterRecordVouchesForIt() {
         TestJournals.forEachSeed(100, random -> TestJournals.unchecked(() -> {
             Written written = journalWithRecords(random);
             List<Replayed> records = written.records();
@@ -99,6 +95,18 @@ class CorruptionTest {
             byte[] image = written.image().clone();
             flip(image, (int) positions[damaged] + offset, random);
             CrashingDevice device = new CrashingDevice(image, ALIGNMENT);
+            long vouched = vouchedThrough(written.image(), positions, damaged);
+            if (vouched > damaged) {
+                // A later batch was written after this record's flush: losing it is not a torn tail.
+                assertThatThrownBy(() -> TestJournals.replay(device))
+                        .isInstanceOfSatisfying(JournalCorruptException.class, e -> {
+                            assertThat(e.firstLostSequence()).isEqualTo(damaged + 1);
+                            assertThat(e.lastDurableSequence()).isEqualTo(vouched);
+                            assertThat(e.evidenceSequence()).isGreaterThan(vouched);
+                        });
+                assertThat(device.persistedImage()).as("nothing written").isEqualTo(image);
+                return;
+            }
             List<Replayed> replayed = new ArrayList<>();
             try (Journal journal = TestJournals.open(device, TestJournals.config(), replayed)) {
                 assertThat(replayed).isEqualTo(records.subList(0, damaged));
@@ -121,7 +129,17 @@ class CorruptionTest {
             for (int i = 0; i < flips; i++) {
                 flip(image, 2 * ALIGNMENT + random.nextInt(8 * 1024), random);
             }
-            List<Replayed> replayed = TestJournals.replay(new CrashingDevice(image, ALIGNMENT));
+            long[] positions = recordPositions(written.image(), written.records().size());
+            long vouched = vouchedThrough(written.image(), positions, -1);
+            List<Replayed> replayed;
+            try {
+                replayed = TestJournals.replay(new CrashingDevice(image, ALIGNMENT));
+            } catch (JournalCorruptException e) {
+                // Only records that a later (intact) record vouches for may be reported lost.
+                assertThat(e.firstLostSequence()).isLessThanOrEqualTo(e.lastDurableSequence());
+                assertThat(e.lastDurableSequence()).isLessThanOrEqualTo(vouched);
+                return;
+            }
             assertThat(replayed.size()).isLessThanOrEqualTo(written.records().size());
             assertThat(replayed).isEqualTo(written.records().subList(0, replayed.size()));
         }));

@@ -79,11 +79,13 @@ final class CrashingDevice implements JournalDevice {
 
     @Override
     public void flush() throws IOException {
+        // The gate first: a test may install the next gate as soon as this flush says it entered,
+        // and that one is for the next flush, not this one.
+        CountDownLatch gate = flushGate;
         CountDownLatch entered = flushEntered;
         if (entered != null) {
             entered.countDown();
         }
-        CountDownLatch gate = flushGate;
         if (gate != null) {
             try {
                 if (!gate.await(30, TimeUnit.SECONDS)) {

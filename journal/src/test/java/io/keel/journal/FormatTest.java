@@ -34,7 +34,28 @@ class FormatTest {
         copy.putInt(JournalHeader.LENGTH - 4, (int) crc.getValue());
         assertThatThrownBy(() -> TestJournals.replay(new CrashingDevice(image, ALIGNMENT)))
                 .isInstanceOf(JournalFormatException.class)
-                .hasMessageContaining("written by a newer format version 7; this Keel reads up to 1");
+                .hasMessageContaining("written by a newer format version 7; this Keel reads up to 2");
+    }
+
+    @Test
+    void aVersionOneJournalIsRefusedWithoutWritingAnything() throws Exception {
+        CrashingDevice device = TestJournals.formatted(64 * 1024, ALIGNMENT);
+        TestJournals.replay(device);
+        byte[] image = device.persistedImage();
+        // Both copies as a version-1 Keel wrote them: same layout, version 1, valid checksums.
+        for (int copy = 0; copy < 2; copy++) {
+            ByteBuffer header = ByteBuffer.wrap(image, copy * ALIGNMENT, JournalHeader.LENGTH).slice();
+            header.putShort(8, (short) 1);
+            CRC32C crc = new CRC32C();
+            crc.update(image, copy * ALIGNMENT, JournalHeader.LENGTH - 4);
+            header.putInt(JournalHeader.LENGTH - 4, (int) crc.getValue());
+        }
+        byte[] before = image.clone();
+        CrashingDevice old = new CrashingDevice(image, ALIGNMENT);
+        assertThatThrownBy(() -> TestJournals.replay(old)).isInstanceOf(JournalFormatException.class)
+                .hasMessageContaining("written by the older format version 1, which this Keel no longer opens")
+                .hasMessageContaining("format the journal again");
+        assertThat(old.persistedImage()).isEqualTo(before);
     }
 
     @Test

@@ -72,6 +72,37 @@ final class TestJournals {
         return new Replayed(record.sequence(), record.type(), bytes);
     }
 
+    /**
+     * Where records 1..{@code records} start in {@code image}: found by magic, valid header
+     * checksum and sequence, scanning every byte after the two header blocks.
+     */
+    static long[] recordPositions(final byte[] image, final int alignment, final int records) {
+        long[] positions = new long[records];
+        ByteBuffer buffer = ByteBuffer.wrap(image);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        int found = 0;
+        for (int at = 2 * alignment; at + RecordFormat.HEADER_SIZE <= image.length && found < records; at++) {
+            if (buffer.getInt(at) != RecordFormat.MAGIC) {
+                continue;
+            }
+            crc.reset();
+            crc.update(image, at, RecordFormat.OFF_HEADER_CRC);
+            if ((int) crc.getValue() == buffer.getInt(at + RecordFormat.OFF_HEADER_CRC)
+                    && buffer.getLong(at + RecordFormat.OFF_SEQUENCE) == found + 1) {
+                positions[found++] = at;
+            }
+        }
+        if (found != records) {
+            throw new AssertionError("found " + found + " of " + records + " records");
+        }
+        return positions;
+    }
+
+    /** The durable-through field of the record header at {@code position} of {@code image}. */
+    static long durableThrough(final byte[] image, final long position) {
+        return ByteBuffer.wrap(image).getLong((int) position + RecordFormat.OFF_DURABLE_THROUGH);
+    }
+
     static byte[] bytes(final Random random, final int length) {
         byte[] bytes = new byte[length];
         random.nextBytes(bytes);

@@ -10,7 +10,10 @@ import io.keel.iopattern.SequentialDetectorConfig;
 import io.keel.journal.Journal;
 import io.keel.journal.JournalAppend;
 import io.keel.journal.JournalConfig;
+import io.keel.journal.JournalCorruptException;
 import io.keel.journal.JournalFailedException;
+import io.keel.journal.JournalFormatException;
+import io.keel.journal.RecordHandler;
 import io.keel.runtime.context.ThreadContext;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -130,21 +133,20 @@ final class StoreWorker implements AutoCloseable {
         long[] replay = {0, 0, 0}; // first replayed, last replayed, count
         JournalConfig config = new JournalConfig(name, options.journalBatchBytes(),
                 options.journalBatchDelay(), device::flush, options.clock(), options.metrics());
-        journal = Journal.open(device.region(layout.journalOffset(index), layout.journalBytes()), config, journalId,
-                record -> {
-                    if (record.sequence() <= covered) {
-                        return;
-                    }
-                    if (replay[2] == 0 && record.sequence() != covered + 1) {
-                        throw new IOException(gapMessage(covered, record.sequence()));
-                    }
-                    StoreRecord decoded = StoreRecord.decode(record.type(), record.body(), sectorSize,
-                            state.sectorsPerBlock());
-                    state.apply(decoded, 0);
-                    replay[0] = replay[2] == 0 ? record.sequence() : replay[0];
-                    replay[1] = record.sequence();
-                    replay[2]++;
-                });
+        journal = openJournal(config, journalId, record -> {
+            if (record.sequence() <= covered) {
+                return;
+            }
+            if (replay[2] == 0 && record.sequence() != covered + 1) {
+                throw new IOException(gapMessage(covered, record.sequence()));
+            }
+            StoreRecord decoded = StoreRecord.decode(record.type(), record.body(), sectorSize,
+                    state.sectorsPerBlock());
+            state.apply(decoded, 0);
+            replay[0] = replay[2] == 0 ? record.sequence() : replay[0];
+            replay[1] = record.sequence();
+            replay[2]++;
+        });
         if (replay[2] == 0 && journal.lastSequence() > covered) {
             journal.close();
             throw new IOException(gapMessage(covered, journal.lastSequence() + 1));
@@ -158,6 +160,34 @@ final class StoreWorker implements AutoCloseable {
             state.overlay().removeApplied(dirty);
         }
         journal.addDurabilityListener(durable -> context.execute(this::releaseQuarantine));
+    }
+
+    /**
+     * Opens this worker's journal; a journal that cannot be opened (no valid header, a format this
+     * Keel does not read, or damage that would drop acknowledged records) is reported with the
+     * device, the worker and, for damage, the device offsets involved.
+     */
+    private Journal openJournal(final JournalConfig config, final java.util.UUID journalId,
+            final RecordHandler handler) throws IOException {
+        long journalOffset = layout.journalOffset(index);
+        try {
+            return Journal.open(device.region(journalOffset, layout.journalBytes()), config, journalId, handler);
+        } catch (JournalCorruptException e) {
+            JournalCorruptException wrapped = new JournalCorruptException("chunk worker " + index + " on "
+                    + device.path() + ": journal damage at device offset " + (journalOffset + e.position())
+                    + " loses acknowledged metadata updates (journal sequences " + e.firstLostSequence() + ".."
+                    + e.lastDurableSequence() + "): " + e.getMessage(),
+                    e.position(), e.firstLostSequence(), e.lastDurableSequence(), e.evidenceSequence(),
+                    e.evidencePosition());
+            wrapped.initCause(e);
+            throw wrapped;
+        } catch (JournalFormatException e) {
+            JournalFormatException wrapped = new JournalFormatException("chunk worker " + index + " on "
+                    + device.path() + ": cannot open its journal (device offset " + journalOffset + "): "
+                    + e.getMessage());
+            wrapped.initCause(e);
+            throw wrapped;
+        }
     }
 
     private String gapMessage(final long covered, final long firstAvailable) {
