@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
 public final class MetaLog implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(MetaLog.class);
+    /** How long closing waits for ZooKeeper clean-up before leaving it to the session's end. */
+    private static final Duration CLOSE_CLEANUP_TIME = Duration.ofSeconds(3);
     private static final LeaderInfo NO_LEADER = new LeaderInfo(0, "", "");
     private static final int TERM_BUMP_ATTEMPTS = 10;
     private static final Duration MAX_LEADERSHIP_BACKOFF = Duration.ofSeconds(30);
@@ -249,7 +251,19 @@ public final class MetaLog implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.debug("member {}: leaving the election: {}", config.memberId(), e.toString());
             }
-            removeOwnElectionNodes();
+            if (zooKeeperReachable()) {
+                // Bounded: if the ensemble goes away meanwhile the calls would wait out Curator's
+                // retries; closing the client next ends them.
+                Thread cleanup = Thread.ofVirtual().name("meta-log-close-cleanup").start(this::removeOwnElectionNodes);
+                try {
+                    if (!cleanup.join(CLOSE_CLEANUP_TIME)) {
+                        LOG.info("member {}: gave up removing its election nodes after {}; they go when the "
+                                + "session ends", config.memberId(), CLOSE_CLEANUP_TIME);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
         if (followerThread != null) {
             followerThread.interrupt();
@@ -270,6 +284,9 @@ public final class MetaLog implements AutoCloseable {
      */
     private void awaitLeadershipEnd(final Duration timeout) {
         Deadline deadline = Deadline.after(clock, timeout);
+        if (!zooKeeperReachable()) {
+            return;
+        }
         try {
             List<String> held = ownElectionNodes();
             while ((leadership != null || leading) && !deadline.isExpired()) {
@@ -284,6 +301,20 @@ public final class MetaLog implements AutoCloseable {
         } catch (Exception e) {
             LOG.debug("member {}: waiting for the leadership to end: {}", config.memberId(), e.toString());
         }
+    }
+
+    /**
+     * Whether cleaning up in ZooKeeper can work now. When the whole ensemble stops at once (a
+     * cluster shutdown) every call would wait out Curator's retries; the session's ephemeral
+     * nodes go with it anyway, so closing skips the clean-up instead.
+     */
+    private boolean zooKeeperReachable() {
+        if (client.getZookeeperClient().isConnected()) {
+            return true;
+        }
+        LOG.info("member {}: ZooKeeper is unreachable while closing; its election nodes go when the session ends",
+                config.memberId());
+        return false;
     }
 
     private List<String> ownElectionNodes() throws Exception {

@@ -115,6 +115,19 @@ final class NodeProcess implements AutoCloseable {
         return Files.exists(file) ? Files.readString(file) : "";
     }
 
+    /** SIGTERM without waiting: the start of a clean shutdown. */
+    void terminate() {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+        }
+    }
+
+    /** The node's own log file. */
+    String log() throws IOException {
+        Path file = dataDir.resolve("keel.log");
+        return Files.exists(file) ? Files.readString(file) : "";
+    }
+
     /** SIGKILL: the node gets no chance to clean up, as in a power cut or an OOM kill. */
     void kill() throws InterruptedException {
         if (process != null && process.isAlive()) {

@@ -250,4 +250,21 @@ class ThreeNodeClusterTest {
         }
         throw new AssertionError("no node named " + nodeName);
     }
+
+    /**
+     * The whole cluster told to stop at once (as `./keel cluster stop` and a site shutdown do):
+     * the ZooKeeper quorum goes away while every node is still closing, and no node may hang in
+     * ZooKeeper clean-up waiting for a quorum that will not come back.
+     */
+    @Test
+    @Order(4)
+    void stoppingEveryNodeAtOnceEndsEachOneCleanly() throws Exception {
+        List<NodeProcess> live = nodes.stream().filter(NodeProcess::isAlive).toList();
+        assertThat(live).hasSizeGreaterThanOrEqualTo(2);
+        live.forEach(NodeProcess::terminate);
+        for (NodeProcess node : live) {
+            node.awaitExit(Duration.ofSeconds(20));
+            assertThat(node.log()).as(node + " log").contains("node stopped cleanly");
+        }
+    }
 }
