@@ -40,17 +40,7 @@ class CliAgainstLiveNodeTest {
 
     @BeforeAll
     void start() throws Exception {
-        node = new NodeProcess("cli-node", root.resolve("cli-node"), NodeProcess.freePort(), NodeProcess.freePort());
-        node.writeConfig(node.baseConfig(NodeProcess.freePort()) + """
-                zookeeper:
-                  mode: embedded
-                  clientPort: %d
-                chunk:
-                  devices: [{path: devices/data-0.img, sizeBytes: 1073741824, createFile: true}]
-                cluster:
-                  defaultPool: {name: default, replicationFactor: 1}
-                """.formatted(NodeProcess.freePort()));
-        node.start();
+        node = NodeProcess.startOneNodeAppliance("cli-node", root.resolve("cli-node"));
         rest = OneNodeApplianceTest.awaitReady(node);
         // The generated password, where the node that created the cluster wrote it.
         passwordFile = node.dataDir.resolve("admin-password");

@@ -77,6 +77,25 @@ final class NodeProcess implements AutoCloseable {
                 """.formatted(restPort, adminPort, dataDir, name, dataDir, rpcPort);
     }
 
+    /**
+     * Starts a one-node appliance like `./keel demo`'s (embedded ZooKeeper, every role, a 1 GiB
+     * file-backed device, a default pool of replication factor 1) on free ports under {@code dir}.
+     */
+    static NodeProcess startOneNodeAppliance(final String name, final Path dir) throws IOException {
+        NodeProcess node = new NodeProcess(name, dir, freePort(), freePort());
+        node.writeConfig(node.baseConfig(freePort()) + """
+                zookeeper:
+                  mode: embedded
+                  clientPort: %d
+                chunk:
+                  devices: [{path: devices/data-0.img, sizeBytes: 1073741824, createFile: true}]
+                cluster:
+                  defaultPool: {name: default, replicationFactor: 1}
+                """.formatted(freePort()));
+        node.start();
+        return node;
+    }
+
     void writeConfig(final String yaml) throws IOException {
         Files.createDirectories(dataDir);
         Files.writeString(config, yaml);

@@ -39,17 +39,7 @@ class OneNodeApplianceTest {
 
     @BeforeAll
     void start() throws Exception {
-        node = new NodeProcess("solo", root.resolve("solo"), NodeProcess.freePort(), NodeProcess.freePort());
-        node.writeConfig(node.baseConfig(NodeProcess.freePort()) + """
-                zookeeper:
-                  mode: embedded
-                  clientPort: %d
-                chunk:
-                  devices: [{path: devices/data-0.img, sizeBytes: 1073741824, createFile: true}]
-                cluster:
-                  defaultPool: {name: default, replicationFactor: 1}
-                """.formatted(NodeProcess.freePort()));
-        node.start();
+        node = NodeProcess.startOneNodeAppliance("solo", root.resolve("solo"));
         rest = awaitReady(node);
     }
 
