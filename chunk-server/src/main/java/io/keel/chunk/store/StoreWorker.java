@@ -18,6 +18,7 @@ import io.keel.runtime.context.ThreadContext;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -66,6 +67,8 @@ final class StoreWorker implements AutoCloseable {
     private CompletableFuture<Void> checkpoint;
     private long checkpointCounter;
     private volatile IOException failure;
+    /** Blocks quarantined on the worker, for the durability listener (which runs on a committing thread). */
+    private volatile int quarantined;
 
     private StoreWorker(final String storeName, final int index, final BlockDevice device, final DeviceLayout layout,
             final StoreOptions options, final StoreMetrics metrics, final AlignedBufferPool buffers) {
@@ -83,8 +86,12 @@ final class StoreWorker implements AutoCloseable {
                 blockSize / sectorSize);
         this.state = new WorkerState(group, sectorSize, Math.toIntExact(layout.extentSize() / blockSize));
         this.sequential = new SequentialDetector(SequentialDetectorConfig.defaults());
-        this.context = ThreadContext.builder(name).clock(options.clock()).build();
-        this.applier = ThreadContext.builder(storeName + "-apply-" + index).clock(options.clock()).build();
+        // Idle workers park at once on small machines: a spinning worker takes the CPU that the
+        // caller it waits for needs (most calls run in place on the caller anyway, see onWorker).
+        Duration spin = Runtime.getRuntime().availableProcessors() > 4 ? Duration.ofNanos(20_000) : Duration.ZERO;
+        this.context = ThreadContext.builder(name).clock(options.clock()).spin(spin).build();
+        this.applier = ThreadContext.builder(storeName + "-apply-" + index).clock(options.clock())
+                .spin(Duration.ZERO).build();
         if (options.metrics() != null) {
             context.registerMetrics(options.metrics());
             applier.registerMetrics(options.metrics());
@@ -159,7 +166,11 @@ final class StoreWorker implements AutoCloseable {
             writeCheckpoint(dirty, encodeCheckpoint(), journal.lastSequence());
             state.overlay().removeApplied(dirty);
         }
-        journal.addDurabilityListener(durable -> context.execute(this::releaseQuarantine));
+        journal.addDurabilityListener(durable -> {
+            if (quarantined > 0) {
+                context.execute(this::releaseQuarantine);
+            }
+        });
     }
 
     /**
@@ -740,6 +751,12 @@ final class StoreWorker implements AutoCloseable {
         } else {
             state.apply(record, append.sequence());
         }
+        int waiting = state.group().quarantinedBlocks();
+        quarantined = waiting;
+        // Either the durability listener sees the count above, or we see its durable sequence here.
+        if (waiting > 0 && journal.durableSequence() >= append.sequence()) {
+            releaseQuarantine();
+        }
         return append;
     }
 
@@ -921,6 +938,7 @@ final class StoreWorker implements AutoCloseable {
             // Blocks freed while a checkpoint applies dirty sectors stay quarantined until it ends:
             // the applier may still write a freed block's old sectors.
             state.group().releaseQuarantined(journal.durableSequence());
+            quarantined = state.group().quarantinedBlocks();
         }
     }
 
@@ -1004,9 +1022,14 @@ final class StoreWorker implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code body} as this worker: in place on the calling thread when the worker is idle
+     * (holding it exclusively, so its state still has one writer at a time), else queued on the
+     * worker's thread. Bodies never block: anything that waits happens outside.
+     */
     private <T> T onWorker(final Callable<T> body) throws IOException {
         try {
-            return context.call(body);
+            return context.callNonBlocking(body);
         } catch (IOException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
