@@ -255,8 +255,9 @@ public final class ThreadContext implements Executor, AutoCloseable {
      * starting a virtual thread. On a single-thread context that is idle (its thread runs nothing
      * and nothing is queued) the body runs right on the calling thread, holding the context
      * exclusively meanwhile: the context's thread waits for it, so state the context owns still
-     * has one writer at a time and sees every earlier write. Otherwise the body is queued as a
-     * task, keeping FIFO order with earlier tasks, and the caller parks until it has run. The body
+     * has one writer at a time and sees every earlier write. When the context is busy with nothing
+     * queued the caller waits for it and then runs the body in place likewise; when work is
+     * queued the body is queued behind it as a task (FIFO) and the caller parks until it has run. The body
      * must not block (it may hold up the context's thread) nor wait for other work of this context.
      */
     public <T> T callNonBlocking(final Callable<T> body) throws Exception {
@@ -267,7 +268,9 @@ public final class ThreadContext implements Executor, AutoCloseable {
         if (closed) {
             throw new RejectedExecutionException("thread context " + name + " is closed");
         }
-        if (exclusive != null && exclusive.tryLock()) {
+        // Nothing queued: wait for the context's lock (held by its thread or by another caller
+        // running in place) rather than queue; the body then runs here, unless work was queued meanwhile.
+        if (exclusive != null && (exclusive.tryLock() || (nothingVisible() && lockInterruptibly()))) {
             try {
                 if (nothingVisible() && !closed) {
                     IN_PLACE.set(this);
@@ -289,6 +292,11 @@ public final class ThreadContext implements Executor, AutoCloseable {
         QueuedCall<T> call = new QueuedCall<>(body, Thread.currentThread());
         enqueue(call);
         return call.await();
+    }
+
+    private boolean lockInterruptibly() throws InterruptedException {
+        exclusive.lockInterruptibly();
+        return true;
     }
 
     /** A {@link #callNonBlocking} body queued on the context; the caller parks until it has run. */
