@@ -46,6 +46,11 @@ final class StoreWorker implements AutoCloseable {
     private static final int MAX_WRITE_RUN = 16;
     /** Device writes in flight while dirty sectors are applied. */
     private static final int APPLY_WRITERS = 16;
+    /**
+     * Dirty sectors that start a background apply pass (between checkpoints): 1/64 of what the
+     * journal holds, at most 1024 (4 MiB of 4 KiB sectors), at least 16.
+     */
+    private static final int APPLY_PASS_MAX_SECTORS = 1024;
 
     private final String name;
     private final int index;
@@ -66,6 +71,8 @@ final class StoreWorker implements AutoCloseable {
     /** The newest append: a checkpoint must not write dirty sectors home before it is durable. */
     private CompletableFuture<Void> checkpoint;
     private long checkpointCounter;
+    /** A background apply pass is writing dirty sectors home (on the applier). */
+    private boolean applying;
     private volatile IOException failure;
     /** Blocks quarantined on the worker, for the durability listener (which runs on a committing thread). */
     private volatile int quarantined;
@@ -295,6 +302,7 @@ final class StoreWorker implements AutoCloseable {
             throw e;
         }
         maybeStartCheckpoint();
+        maybeStartApply();
         return new WritePlan(null, version, extentId, appends, direct);
     }
 
@@ -468,6 +476,7 @@ final class StoreWorker implements AutoCloseable {
             throw error;
         }
         maybeStartCheckpoint();
+        maybeStartApply();
         return appends;
     }
 
@@ -639,6 +648,7 @@ final class StoreWorker implements AutoCloseable {
                     throw e;
                 }
                 maybeStartCheckpoint();
+                maybeStartApply();
                 return new WritePlan(null, version, extentId, done, direct);
             });
             if (plan.waitFor() != null) {
@@ -781,6 +791,49 @@ final class StoreWorker implements AutoCloseable {
         return null;
     }
 
+    /**
+     * On the worker: when enough sectors are dirty, lets the applier write a snapshot of them home
+     * now, between checkpoints, so that a checkpoint finds little left to apply and writers never
+     * wait for it. Only sectors whose records are durable are written (the pass waits for them):
+     * the journal keeps those records until a checkpoint whose flushes cover the home writes, so a
+     * crash at any point replays them.
+     */
+    private void maybeStartApply() {
+        if (applying || checkpoint != null || failure != null || state.overlay().size() < applyPassSectors()) {
+            return;
+        }
+        applying = true;
+        long sequence = journal.lastSequence();
+        List<DirtyOverlay.DirtySector> dirty = state.overlay().snapshot();
+        applier.execute(() -> {
+            IOException error = null;
+            try {
+                journal.awaitDurable(sequence);
+                writeHome(dirty);
+            } catch (IOException e) {
+                error = e;
+            }
+            IOException failed = error;
+            context.execute(() -> finishApply(dirty, failed));
+        });
+    }
+
+    private int applyPassSectors() {
+        return (int) Math.max(16, Math.min(APPLY_PASS_MAX_SECTORS, journal.capacity() / 64 / sectorSize));
+    }
+
+    private void finishApply(final List<DirtyOverlay.DirtySector> dirty, final IOException error) {
+        applying = false;
+        if (error != null) {
+            fail(error);
+            return;
+        }
+        state.overlay().removeApplied(dirty);
+        metrics.applied(dirty.size());
+        releaseQuarantine();
+        maybeStartApply();
+    }
+
     private void maybeStartCheckpoint() {
         if (checkpoint == null && journal.usedBytes() > journal.capacity() * options.checkpointThreshold()) {
             startCheckpoint();
@@ -871,6 +924,16 @@ final class StoreWorker implements AutoCloseable {
         if (dirty.isEmpty()) {
             return;
         }
+        writeHome(dirty);
+        device.flush();
+        metrics.applied(dirty.size());
+    }
+
+    /** Writes dirty sectors to their blocks, coalescing neighbours into one write; no flush. */
+    private void writeHome(final List<DirtyOverlay.DirtySector> dirty) throws IOException {
+        if (dirty.isEmpty()) {
+            return;
+        }
         // Runs of adjacent sectors within one block, each one device write.
         int perBlock = state.sectorsPerBlock();
         List<int[]> runs = new ArrayList<>();
@@ -929,14 +992,12 @@ final class StoreWorker implements AutoCloseable {
                 throw failed[0];
             }
         }
-        device.flush();
-        metrics.applied(dirty.size());
     }
 
     private void releaseQuarantine() {
-        if (checkpoint == null && journal != null) {
-            // Blocks freed while a checkpoint applies dirty sectors stay quarantined until it ends:
-            // the applier may still write a freed block's old sectors.
+        if (checkpoint == null && !applying && journal != null) {
+            // Blocks freed while a checkpoint or an apply pass writes dirty sectors stay quarantined
+            // until it ends: the applier may still write a freed block's old sectors.
             state.group().releaseQuarantined(journal.durableSequence());
             quarantined = state.group().quarantinedBlocks();
         }
