@@ -386,6 +386,16 @@ final class StoreWorker implements AutoCloseable {
                         && pieces.get(first + run).newBlock() == pieces.get(first).newBlock() + run) {
                     run++;
                 }
+                ByteBuffer source = inPlaceSource(pieces, first, run, data);
+                if (source != null) {
+                    // Whole new blocks straight from the caller's aligned direct buffer: no copy.
+                    for (int k = 0; k < run; k++) {
+                        wholeBlockCrcs(pieces.get(first + k), source.slice(k * blockSize, blockSize));
+                    }
+                    device.write(layout.blockOffset(pieces.get(first).newBlock()), source);
+                    first += run;
+                    continue;
+                }
                 AlignedBufferPool pool = run == 1 ? buffers : runBuffers;
                 ByteBuffer buffer = take(pool);
                 try {
@@ -404,6 +414,36 @@ final class StoreWorker implements AutoCloseable {
             onWorker(() -> finishDirect(plan, e));
             throw e;
         }
+    }
+
+    /**
+     * The caller's bytes for a run of pieces when they can be written as they are: every piece a
+     * whole block, their data contiguous, and the buffer direct and aligned. Null otherwise.
+     */
+    private ByteBuffer inPlaceSource(final List<DirectPiece> pieces, final int first, final int run,
+            final ByteBuffer data) {
+        if (data == null || !data.isDirect()) {
+            return null;
+        }
+        int start = pieces.get(first).dataOffset();
+        for (int k = 0; k < run; k++) {
+            DirectPiece piece = pieces.get(first + k);
+            if (piece.firstSector() != 0 || piece.sectors() != state.sectorsPerBlock()
+                    || piece.dataOffset() != start + k * blockSize) {
+                return null;
+            }
+        }
+        ByteBuffer source = data.slice(data.position() + start, run * blockSize);
+        return AlignedBuffers.isAligned(source) ? source : null;
+    }
+
+    /** The checksums of a piece that replaces its whole block with {@code block}. */
+    private void wholeBlockCrcs(final DirectPiece piece, final ByteBuffer block) {
+        int perBlock = state.sectorsPerBlock();
+        for (int sector = 0; sector < perBlock; sector++) {
+            piece.newCrcs()[sector] = crc(block.slice(sector * sectorSize, sectorSize));
+        }
+        piece.newWritten()[0] = perBlock == Long.SIZE ? -1L : (1L << perBlock) - 1;
     }
 
     /** Fills {@code block} with the piece's new block: old sectors, with its own written or cleared. */
