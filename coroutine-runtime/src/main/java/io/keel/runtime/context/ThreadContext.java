@@ -347,6 +347,11 @@ public final class ThreadContext implements Executor, AutoCloseable {
         }
     }
 
+    /** True when tasks or continuations wait for one of this context's threads. */
+    boolean hasQueuedWork() {
+        return !nothingVisible();
+    }
+
     /** A snapshot of this context's counters. */
     public ThreadContextStats stats() {
         long submittedCount = submitted.sum();
