@@ -588,6 +588,20 @@ final class StoreWorker implements AutoCloseable {
                         && run < blockSize / sectorSize) {
                     run++;
                 }
+                ByteBuffer inPlace = target.isDirect() ? target.slice(at, run * sectorSize) : null;
+                if (inPlace != null && AlignedBuffers.isAligned(inPlace)) {
+                    // Straight into the caller's aligned direct buffer, checked there: no pool, no copy.
+                    device.read(first, inPlace.duplicate());
+                    for (int s = 0; s < run; s++) {
+                        int actual = crc(inPlace.slice(s * sectorSize, sectorSize));
+                        if (actual != plan.crcs()[i + s]) {
+                            throw new ChecksumMismatchException(device.path(), first + (long) s * sectorSize, extentId,
+                                    offset + (long) (i + s) * sectorSize, plan.crcs()[i + s], actual);
+                        }
+                    }
+                    i += run;
+                    continue;
+                }
                 ByteBuffer buffer = take(buffers);
                 try {
                     device.read(first, buffer.clear().limit(run * sectorSize));

@@ -87,7 +87,14 @@ class ChunkStoreTest {
             assertThat(read(store, 9, 0, 4 * BLOCK)).isEqualTo(ByteBuffer.wrap(bytes, 0, 4 * BLOCK));
             assertThat(read(store, 9, 8 * BLOCK, 2 * BLOCK)).isEqualTo(ByteBuffer.wrap(bytes, SECTOR, 2 * BLOCK));
             assertThat(read(store, 9, 12 * BLOCK, BLOCK + SECTOR)).isEqualTo(ByteBuffer.wrap(bytes, 0, BLOCK + SECTOR));
-            assertThat(store.scrubber()).isNotNull();
+            // Read back into an aligned direct buffer too (the read then lands there directly).
+            ByteBuffer target = io.keel.chunk.device.AlignedBuffers.allocate(4 * BLOCK);
+            store.read(9, 0, target);
+            assertThat(target.flip()).isEqualTo(ByteBuffer.wrap(bytes, 0, 4 * BLOCK));
+            ByteBuffer unaligned = io.keel.chunk.device.AlignedBuffers.allocate(3 * SECTOR).position(512)
+                    .limit(512 + 2 * SECTOR);
+            store.read(9, 8 * BLOCK, unaligned);
+            assertThat(unaligned.flip().position(512)).isEqualTo(ByteBuffer.wrap(bytes, SECTOR, 2 * SECTOR));
         }
     }
 
