@@ -45,6 +45,12 @@ public final class Journal implements AutoCloseable {
     private static final long BACKSTOP_TICK_NANOS = 2_000_000;
     /** Ticks with nothing appended after which the committer sleeps until the next append. */
     private static final int QUIET_TICKS = 10;
+    /**
+     * Commits one leader makes in a row: after its own, it commits what was appended meanwhile
+     * once more (it is on a CPU already; a woken waiter would first have to be scheduled, leaving
+     * the device idle), then hands leading on to a waiter.
+     */
+    private static final int LEADER_ROUNDS = 2;
     private static final int MIN_CAPACITY_BLOCKS = 8;
     /** Records are also capped here so record sizes fit an int buffer with room for alignment. */
     private static final long RECORD_SIZE_LIMIT = 1L << 30;
@@ -515,7 +521,7 @@ public final class Journal implements AutoCloseable {
         List<Batch> work = new ArrayList<>();
         try {
             while (takeStaleWork(work)) {
-                commit(work);
+                commitRounds(work, 1);
                 work.clear();
             }
         } catch (Throwable unexpected) {
@@ -596,7 +602,35 @@ public final class Journal implements AutoCloseable {
         }
     }
 
-    private void commit(final List<Batch> work) {
+    /**
+     * Commits {@code work} (taken by {@link #takePending}), then, while rounds are left and records
+     * are pending, what was appended meanwhile.
+     */
+    private void commitRounds(final List<Batch> work, final int rounds) {
+        for (int round = 1; commit(work, round < rounds); round++) {
+            work.clear();
+            lock.lock();
+            try {
+                // Still committing: nobody else took the pending batches.
+                if (filling != null) {
+                    seal();
+                }
+                work.addAll(sealed);
+                sealed.clear();
+                takenThrough = lastSequence;
+                if (work.isEmpty()) {
+                    committing = false; // the journal failed meanwhile; fail() woke every waiter
+                    workAvailable.signalAll();
+                    return;
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Writes and flushes {@code work}; true when the caller is to commit again (committing is still set). */
+    private boolean commit(final List<Batch> work, final boolean mayContinue) {
         boolean barrier = false;
         for (Batch batch : work) {
             barrier |= batch.barrier;
@@ -624,12 +658,12 @@ public final class Journal implements AutoCloseable {
             metrics.flushed(clock.nanoTime() - started);
         } catch (IOException | RuntimeException e) {
             fail("writing or flushing a batch failed", e);
-            finishCommit(work, 0);
+            finishCommit(work, 0, false);
             settle(work);
-            return;
+            return false;
         }
         long durable = work.get(work.size() - 1).lastSequence;
-        finishCommit(work, durable);
+        boolean again = finishCommit(work, durable, mayContinue);
         settle(work);
         for (LongConsumer listener : listeners) {
             try {
@@ -639,13 +673,16 @@ public final class Journal implements AutoCloseable {
             }
         }
         recycle(work);
+        return again;
     }
 
     /**
-     * Publishes {@code durable} (0 after a failure), ends the commit, wakes the waiters it covers
-     * and, when records are pending, one waiter to lead the next commit.
+     * Publishes {@code durable} (0 after a failure) and wakes the waiters it covers. Then either
+     * keeps the commit going for the caller (when {@code mayContinue} and records are pending:
+     * returns true) or ends it and wakes one waiter of the pending records to lead the next.
      */
-    private void finishCommit(final List<Batch> work, final long durable) {
+    private boolean finishCommit(final List<Batch> work, final long durable, final boolean mayContinue) {
+        boolean again;
         List<Thread> wake = new ArrayList<>();
         lock.lock();
         try {
@@ -654,8 +691,9 @@ public final class Journal implements AutoCloseable {
                 countBatches(work);
                 durableSequence = durable;
             }
-            committing = false;
             boolean failed = failure != null;
+            again = mayContinue && !failed && !closing && pending();
+            committing = again;
             Thread leader = null;
             for (Waiter waiter : waiters) {
                 if (failed || waiter.sequence() <= durableSequence) {
@@ -664,7 +702,7 @@ public final class Journal implements AutoCloseable {
                     leader = waiter.thread();
                 }
             }
-            if (leader != null && pending()) {
+            if (leader != null && pending() && !again) {
                 wake.add(leader);
             }
             if (closing || failed) {
@@ -676,6 +714,7 @@ public final class Journal implements AutoCloseable {
         for (Thread thread : wake) {
             LockSupport.unpark(thread);
         }
+        return again;
     }
 
     private void writePadding(final Batch batch, final long durableThrough) throws IOException {
@@ -894,7 +933,7 @@ public final class Journal implements AutoCloseable {
                 if (takePending(work)) {
                     lock.unlock();
                     try {
-                        commit(work);
+                        commitRounds(work, LEADER_ROUNDS);
                     } finally {
                         work.clear();
                         lock.lock();
