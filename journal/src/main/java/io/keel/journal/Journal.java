@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
 import java.util.zip.CRC32C;
@@ -21,20 +22,35 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A write-ahead log on one {@link JournalDevice}: owns the device's header copies and circular
- * record region, assigns sequence numbers, and runs the committer thread that writes appended
- * records in batches and acknowledges them only after the device flush covering them returned.
- * The byte format and the rules behind it are in docs/journal-format.md.
+ * record region, assigns sequence numbers, writes appended records in batches and acknowledges
+ * them only after the device flush covering them returned. The byte format and the rules behind
+ * it are in docs/journal-format.md.
+ *
+ * <p>Group commit is leader based: a thread that waits for a record ({@link #awaitDurable},
+ * {@link JournalAppend#awaitDurable}) and finds no commit in flight takes every pending batch and
+ * writes and flushes it itself; records appended meanwhile wait for the next commit, whose leader
+ * is one of their waiters (the finishing leader wakes one). A lone writer thus pays one write and
+ * one flush and no thread hand-off. At most one commit runs at a time, so batches become durable
+ * in order. A committer thread remains as a backstop: it commits records that nobody waits for
+ * once they were left pending for a whole tick, and drains everything at close.
  */
 public final class Journal implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
 
     /**
-     * Spins of the idle committer before it parks (tens of microseconds): a lone appender then
-     * rarely pays for a wake-up, yet an idle committer does not take a core from the workers on a
-     * machine with few of them (20 000 spins took over half the CPU of a 2-vCPU benchmark).
+     * The backstop committer's tick: records that nobody waits for are committed after one to two
+     * ticks. Waiting appenders commit their own records at once and never wait for it.
      */
-    private static final int COMMITTER_SPINS = 1_000;
+    private static final long BACKSTOP_TICK_NANOS = 2_000_000;
+    /** Ticks with nothing appended after which the committer sleeps until the next append. */
+    private static final int QUIET_TICKS = 10;
+    /**
+     * Commits one leader makes in a row: after its own, it commits what was appended meanwhile
+     * once more (it is on a CPU already; a woken waiter would first have to be scheduled, leaving
+     * the device idle), then hands leading on to a waiter.
+     */
+    private static final int LEADER_ROUNDS = 2;
     private static final int MIN_CAPACITY_BLOCKS = 8;
     /** Records are also capped here so record sizes fit an int buffer with room for alignment. */
     private static final long RECORD_SIZE_LIMIT = 1L << 30;
@@ -64,14 +80,15 @@ public final class Journal implements AutoCloseable {
     private final CopyOnWriteArrayList<LongConsumer> listeners = new CopyOnWriteArrayList<>();
     private final Thread committer;
 
-    /** Guards the appending state below; held briefly by appenders and the committer. */
+    /** Guards the appending and committing state below; held briefly by appenders, leaders and the committer. */
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition workAvailable = lock.newCondition();
     /** Serialises device flushes so that none returns success after another one failed. */
     private final ReentrantLock flushLock = new ReentrantLock();
     /** Serialises header writes (trim). */
     private final ReentrantLock trimLock = new ReentrantLock();
-    private final Object durableMonitor = new Object();
+    /** Threads parked in {@link #awaitDurableSequence}. Lock held. */
+    private final ArrayList<Waiter> waiters = new ArrayList<>();
 
     private final CRC32C appendCrc = new CRC32C();
     private final ArrayDeque<Batch> sealed = new ArrayDeque<>();
@@ -85,8 +102,11 @@ public final class Journal implements AutoCloseable {
     private long tailPosition;
     private long tailSequence;
     private boolean closing;
-    private boolean committerIdle;
-    private boolean committerDelaying;
+    /** A commit (leader or committer) is writing and flushing batches; at most one at a time. */
+    private boolean committing;
+    /** The committer sleeps until an append signals it (nothing was appended for a while). */
+    private boolean committerAsleep;
+    private boolean delayingBatch;
     private long appends;
     private long appendedBytes;
     private long batches;
@@ -97,9 +117,10 @@ public final class Journal implements AutoCloseable {
     private long totalBatchRecords;
     private long totalBatchBytes;
 
-    // Owned by the committer thread.
+    // Owned by whichever thread commits (one at a time: see committing).
     private final CRC32C committerCrc = new CRC32C();
     private final ByteBuffer paddingBlock;
+    /** The last sequence taken by a commit. Lock held. */
     private long takenThrough;
 
     // Guarded by trimLock.
@@ -109,7 +130,6 @@ public final class Journal implements AutoCloseable {
     private volatile long lastSequence;
     private volatile long durableSequence;
     private volatile JournalFailedException failure;
-    private volatile int durableWaiters;
 
     private Journal(final JournalDevice device, final JournalConfig config, final JournalHeader opened,
             final long head, final long lastSeq, final List<Segment> initialSegments) {
@@ -387,8 +407,9 @@ public final class Journal implements AutoCloseable {
             appends++;
             appendedBytes += recordBytes;
             lastSequence = sequence;
-            if (committerIdle) {
-                workAvailable.signal();
+            if (committerAsleep) {
+                committerAsleep = false;
+                workAvailable.signalAll();
             }
         } finally {
             lock.unlock();
@@ -453,19 +474,54 @@ public final class Journal implements AutoCloseable {
     private void seal() {
         sealed.add(filling);
         filling = null;
-        if (committerIdle || committerDelaying) {
-            workAvailable.signal();
+        if (delayingBatch) {
+            workAvailable.signalAll();
         }
     }
 
-    // ---------------------------------------------------------------- committer
+    // ---------------------------------------------------------------- committing
+
+    /** A thread parked until {@code sequence} is durable, or until it is asked to lead a commit. */
+    private record Waiter(long sequence, Thread thread) {
+    }
+
+    /** True when appended records wait for a commit. Lock held. */
+    private boolean pending() {
+        return filling != null || !sealed.isEmpty();
+    }
+
+    /**
+     * Takes every pending batch into {@code work} and marks a commit in flight; false (nothing
+     * taken) when nothing is pending, another commit is in flight or the journal failed. With a
+     * batch delay configured, first lets more appends join. Lock held.
+     */
+    private boolean takePending(final List<Batch> work) {
+        if (committing || !pending() || failure != null) {
+            return false;
+        }
+        committing = true;
+        if (maxBatchDelayNanos > 0) {
+            waitForFullerBatch();
+        }
+        if (filling != null) {
+            seal();
+        }
+        work.addAll(sealed);
+        sealed.clear();
+        if (work.isEmpty()) {
+            committing = false; // the journal failed while the batch was held open
+            return false;
+        }
+        takenThrough = lastSequence;
+        return true;
+    }
 
     @SuppressWarnings("checkstyle:IllegalCatch")
     private void runCommitter() {
         List<Batch> work = new ArrayList<>();
         try {
-            while (takeWork(work)) {
-                commit(work);
+            while (takeStaleWork(work)) {
+                commitRounds(work, 1);
                 work.clear();
             }
         } catch (Throwable unexpected) {
@@ -475,31 +531,52 @@ public final class Journal implements AutoCloseable {
         }
     }
 
-    /** Waits for appended records and takes them all; false once closed (or failed) with nothing pending. */
-    private boolean takeWork(final List<Batch> work) {
-        for (int i = 0; i < COMMITTER_SPINS && lastSequence == takenThrough; i++) {
-            Thread.onSpinWait();
-        }
+    /**
+     * The backstop committer's wait: takes work that was left pending for a whole tick with no
+     * leader taking anything (or everything at close); false once closed (or failed) with nothing
+     * pending and no commit in flight.
+     */
+    private boolean takeStaleWork(final List<Batch> work) {
         lock.lock();
         try {
-            while (filling == null && sealed.isEmpty()) {
+            long seenAppended = lastSequence;
+            int quiet = 0;
+            while (true) {
                 if (closing || failure != null) {
-                    return false;
+                    if (takePending(work)) {
+                        return true;
+                    }
+                    if (!committing && (!pending() || failure != null)) {
+                        return false;
+                    }
+                    workAvailable.awaitUninterruptibly(); // a leader still commits: it signals when done
+                    continue;
                 }
-                committerIdle = true;
-                workAvailable.awaitUninterruptibly();
-                committerIdle = false;
+                if (quiet >= QUIET_TICKS) {
+                    committerAsleep = true;
+                    while (committerAsleep && !closing && failure == null) {
+                        workAvailable.awaitUninterruptibly();
+                    }
+                    committerAsleep = false;
+                    quiet = 0;
+                    seenAppended = lastSequence;
+                    continue;
+                }
+                try {
+                    workAvailable.awaitNanos(BACKSTOP_TICK_NANOS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt(); // nobody interrupts the committer
+                }
+                if (closing || failure != null) {
+                    continue;
+                }
+                // Records appended a tick ago that no leader took yet: nobody waits for them.
+                if (seenAppended > takenThrough && takePending(work)) {
+                    return true;
+                }
+                quiet = lastSequence == seenAppended && !pending() ? quiet + 1 : 0;
+                seenAppended = lastSequence;
             }
-            if (maxBatchDelayNanos > 0) {
-                waitForFullerBatch();
-            }
-            if (filling != null) {
-                seal();
-            }
-            work.addAll(sealed);
-            sealed.clear();
-            takenThrough = lastSequence;
-            return true;
         } finally {
             lock.unlock();
         }
@@ -508,7 +585,7 @@ public final class Journal implements AutoCloseable {
     /** Lets more appends join the batch, up to the configured delay or a full batch. Lock held. */
     private void waitForFullerBatch() {
         long deadline = clock.nanoTime() + maxBatchDelayNanos;
-        committerDelaying = true;
+        delayingBatch = true;
         try {
             while (sealed.isEmpty() && !closing && failure == null) {
                 long remaining = deadline - clock.nanoTime();
@@ -518,14 +595,42 @@ public final class Journal implements AutoCloseable {
                 workAvailable.awaitNanos(Math.min(remaining, MAX_DELAY_SLICE_NANOS));
             }
         } catch (InterruptedException e) {
-            // Nobody interrupts the committer; if someone does, write what is there now.
+            // Write what is there now; the waiting thread keeps its interrupt.
             Thread.currentThread().interrupt();
         } finally {
-            committerDelaying = false;
+            delayingBatch = false;
         }
     }
 
-    private void commit(final List<Batch> work) {
+    /**
+     * Commits {@code work} (taken by {@link #takePending}), then, while rounds are left and records
+     * are pending, what was appended meanwhile.
+     */
+    private void commitRounds(final List<Batch> work, final int rounds) {
+        for (int round = 1; commit(work, round < rounds); round++) {
+            work.clear();
+            lock.lock();
+            try {
+                // Still committing: nobody else took the pending batches.
+                if (filling != null) {
+                    seal();
+                }
+                work.addAll(sealed);
+                sealed.clear();
+                takenThrough = lastSequence;
+                if (work.isEmpty()) {
+                    committing = false; // the journal failed meanwhile; fail() woke every waiter
+                    workAvailable.signalAll();
+                    return;
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Writes and flushes {@code work}; true when the caller is to commit again (committing is still set). */
+    private boolean commit(final List<Batch> work, final boolean mayContinue) {
         boolean barrier = false;
         for (Batch batch : work) {
             barrier |= batch.barrier;
@@ -553,18 +658,13 @@ public final class Journal implements AutoCloseable {
             metrics.flushed(clock.nanoTime() - started);
         } catch (IOException | RuntimeException e) {
             fail("writing or flushing a batch failed", e);
+            finishCommit(work, 0, false);
             settle(work);
-            return;
+            return false;
         }
         long durable = work.get(work.size() - 1).lastSequence;
-        countBatches(work, barrier);
-        durableSequence = durable;
+        boolean again = finishCommit(work, durable, mayContinue);
         settle(work);
-        if (durableWaiters > 0) {
-            synchronized (durableMonitor) {
-                durableMonitor.notifyAll();
-            }
-        }
         for (LongConsumer listener : listeners) {
             try {
                 listener.accept(durable);
@@ -573,6 +673,48 @@ public final class Journal implements AutoCloseable {
             }
         }
         recycle(work);
+        return again;
+    }
+
+    /**
+     * Publishes {@code durable} (0 after a failure) and wakes the waiters it covers. Then either
+     * keeps the commit going for the caller (when {@code mayContinue} and records are pending:
+     * returns true) or ends it and wakes one waiter of the pending records to lead the next.
+     */
+    private boolean finishCommit(final List<Batch> work, final long durable, final boolean mayContinue) {
+        boolean again;
+        List<Thread> wake = new ArrayList<>();
+        lock.lock();
+        try {
+            if (durable > 0) {
+                // Counted before anyone learns of the durability, so stats never lag what callers saw.
+                countBatches(work);
+                durableSequence = durable;
+            }
+            boolean failed = failure != null;
+            again = mayContinue && !failed && !closing && pending();
+            committing = again;
+            Thread leader = null;
+            for (Waiter waiter : waiters) {
+                if (failed || waiter.sequence() <= durableSequence) {
+                    wake.add(waiter.thread());
+                } else if (leader == null) {
+                    leader = waiter.thread();
+                }
+            }
+            if (leader != null && pending() && !again) {
+                wake.add(leader);
+            }
+            if (closing || failed) {
+                workAvailable.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (Thread thread : wake) {
+            LockSupport.unpark(thread);
+        }
+        return again;
     }
 
     private void writePadding(final Batch batch, final long durableThrough) throws IOException {
@@ -583,25 +725,22 @@ public final class Journal implements AutoCloseable {
         device.write(batch.paddingPosition, paddingBlock.clear());
     }
 
-    /** Counted before anyone learns of the durability, so stats never lag what callers saw. */
-    private void countBatches(final List<Batch> work, final boolean barrier) {
-        lock.lock();
-        try {
-            flushes++;
-            if (barrier) {
-                barrierFlushes++;
-            }
-            for (Batch batch : work) {
-                long bytes = Aligned.up(batch.length, block);
-                batches++;
-                lastBatchRecords = batch.records();
-                lastBatchBytes = bytes;
-                totalBatchRecords += lastBatchRecords;
-                totalBatchBytes += bytes;
-                metrics.batch(batch.records(), bytes);
-            }
-        } finally {
-            lock.unlock();
+    /** Lock held. */
+    private void countBatches(final List<Batch> work) {
+        flushes++;
+        boolean barrier = false;
+        for (Batch batch : work) {
+            long bytes = Aligned.up(batch.length, block);
+            barrier |= batch.barrier;
+            batches++;
+            lastBatchRecords = batch.records();
+            lastBatchBytes = bytes;
+            totalBatchRecords += lastBatchRecords;
+            totalBatchBytes += bytes;
+            metrics.batch(batch.records(), bytes);
+        }
+        if (barrier) {
+            barrierFlushes++;
         }
     }
 
@@ -660,14 +799,14 @@ public final class Journal implements AutoCloseable {
             sealed.clear();
             filling = null;
             workAvailable.signalAll();
+            for (Waiter waiter : waiters) {
+                LockSupport.unpark(waiter.thread());
+            }
         } finally {
             lock.unlock();
         }
         LOG.error("journal {} failed: {}; durable through sequence {}", name, what, durableSequence, cause);
         settle(pending);
-        synchronized (durableMonitor) {
-            durableMonitor.notifyAll();
-        }
     }
 
     void throwIfFailed() throws JournalFailedException {
@@ -777,23 +916,54 @@ public final class Journal implements AutoCloseable {
         awaitDurableSequence(sequence);
     }
 
-    private void awaitDurableSequence(final long sequence) throws IOException {
+    /**
+     * Returns once {@code sequence} is durable: commits the pending batches itself when no commit
+     * is in flight (leader), otherwise parks until a commit covers it or asks it to lead the next.
+     */
+    void awaitDurableSequence(final long sequence) throws IOException {
         if (durableSequence >= sequence) {
             return;
         }
-        synchronized (durableMonitor) {
-            durableWaiters++;
-            try {
-                while (durableSequence < sequence) {
-                    throwIfFailed();
-                    durableMonitor.wait();
+        Waiter waiter = null;
+        List<Batch> work = new ArrayList<>(2);
+        lock.lock();
+        try {
+            while (durableSequence < sequence) {
+                throwIfFailed();
+                if (takePending(work)) {
+                    lock.unlock();
+                    try {
+                        commitRounds(work, LEADER_ROUNDS);
+                    } finally {
+                        work.clear();
+                        lock.lock();
+                    }
+                    continue;
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while waiting for journal sequence " + sequence);
-            } finally {
-                durableWaiters--;
+                if (waiter == null) {
+                    waiter = new Waiter(sequence, Thread.currentThread());
+                    waiters.add(waiter);
+                }
+                lock.unlock();
+                try {
+                    LockSupport.park(this);
+                } finally {
+                    lock.lock();
+                }
+                if (Thread.interrupted()) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while waiting for journal sequence " + sequence);
+                }
             }
+        } finally {
+            if (waiter != null) {
+                waiters.remove(waiter);
+                if (!committing && pending() && failure == null && !waiters.isEmpty()) {
+                    // We may have been the one asked to lead: pass that on rather than leave it to the backstop.
+                    LockSupport.unpark(waiters.get(0).thread());
+                }
+            }
+            lock.unlock();
         }
     }
 
@@ -814,8 +984,9 @@ public final class Journal implements AutoCloseable {
     }
 
     /**
-     * Calls {@code listener} on the committer thread with the new durable sequence after each
-     * flush. It must be short and must not block.
+     * Calls {@code listener} with the new durable sequence after each flush, on the thread that
+     * committed (a waiting appender or the committer); calls after commits that follow each other
+     * closely may overlap. It must be short and must not block.
      */
     public void addDurabilityListener(final LongConsumer listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));

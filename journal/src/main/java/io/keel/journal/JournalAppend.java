@@ -16,9 +16,11 @@ public interface JournalAppend {
     boolean isDurable();
 
     /**
-     * Blocks until the record is durable. Throws {@link JournalFailedException} if the journal
-     * failed before that, and {@link java.io.InterruptedIOException} if the thread is interrupted
-     * (the record may still become durable later).
+     * Blocks until the record is durable; when no commit is in flight the calling thread writes
+     * and flushes the pending batches itself (leader-based group commit). Throws
+     * {@link JournalFailedException} if the journal failed before that, and
+     * {@link java.io.InterruptedIOException} if the thread is interrupted (the record may still
+     * become durable later).
      */
     void awaitDurable() throws IOException;
 
@@ -26,7 +28,9 @@ public interface JournalAppend {
      * Runs {@code action} once the record is durable, or once the journal has failed without
      * making it durable (the action then sees {@link #isDurable()} false and
      * {@link #awaitDurable()} throws). Runs at once on the calling thread if either already
-     * happened, otherwise on the journal's committer thread, so it must be short and not block.
+     * happened, otherwise on the thread that commits the record (a waiting appender or the journal's
+     * committer, which commits records nobody waits for within a few milliseconds), so it must be
+     * short and not block.
      */
     void whenDurable(Runnable action);
 }

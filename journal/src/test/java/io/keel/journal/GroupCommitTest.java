@@ -137,4 +137,19 @@ class GroupCommitTest {
             assertThat(stats.lastBatchRecords()).isEqualTo(1);
         }
     }
+
+    @Test
+    void aLoneWaiterCommitsItsRecordOnItsOwnThread() throws Exception {
+        CrashingDevice device = TestJournals.formatted(64 * 1024, 512);
+        List<Thread> committedBy = new CopyOnWriteArrayList<>();
+        JournalConfig config = TestJournals.config().withDataBarrier(() -> committedBy.add(Thread.currentThread()));
+        try (Journal journal = TestJournals.open(device, config, new ArrayList<>())) {
+            for (int i = 0; i < 20; i++) {
+                journal.appendWithBarrier((short) 1, ByteBuffer.allocate(10)).awaitDurable();
+            }
+            // No hand-off to the committer thread: the waiter wrote and flushed the batch itself.
+            assertThat(committedBy).hasSize(20).containsOnly(Thread.currentThread());
+            assertThat(journal.stats().flushes()).isEqualTo(20);
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package io.keel.chunk.device;
 
 import io.keel.journal.JournalDevice;
+import io.keel.runtime.context.Blocking;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -223,7 +224,10 @@ public final class DirectFileDevice implements BlockDevice {
             failIfInterrupted("flush");
             FileChannel current = channel;
             try {
-                current.force(false);
+                Blocking.call(() -> {
+                    current.force(false);
+                    return null;
+                });
                 return;
             } catch (ClosedChannelException e) {
                 recover(current, e, "flush");
@@ -236,7 +240,7 @@ public final class DirectFileDevice implements BlockDevice {
             failIfInterrupted("read at offset " + at);
             FileChannel current = channel;
             try {
-                return current.read(target, at);
+                return Blocking.call(() -> current.read(target, at));
             } catch (ClosedChannelException e) {
                 recover(current, e, "read at offset " + at);
             }
@@ -248,7 +252,7 @@ public final class DirectFileDevice implements BlockDevice {
             failIfInterrupted("write at offset " + at);
             FileChannel current = channel;
             try {
-                return current.write(source, at);
+                return Blocking.call(() -> current.write(source, at));
             } catch (ClosedChannelException e) {
                 recover(current, e, "write at offset " + at);
             }

@@ -18,6 +18,7 @@ import io.keel.runtime.context.ThreadContext;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -45,6 +46,11 @@ final class StoreWorker implements AutoCloseable {
     private static final int MAX_WRITE_RUN = 16;
     /** Device writes in flight while dirty sectors are applied. */
     private static final int APPLY_WRITERS = 16;
+    /**
+     * Dirty sectors that start a background apply pass (between checkpoints): 1/64 of what the
+     * journal holds, at most 1024 (4 MiB of 4 KiB sectors), at least 16.
+     */
+    private static final int APPLY_PASS_MAX_SECTORS = 1024;
 
     private final String name;
     private final int index;
@@ -65,7 +71,11 @@ final class StoreWorker implements AutoCloseable {
     /** The newest append: a checkpoint must not write dirty sectors home before it is durable. */
     private CompletableFuture<Void> checkpoint;
     private long checkpointCounter;
+    /** A background apply pass is writing dirty sectors home (on the applier). */
+    private boolean applying;
     private volatile IOException failure;
+    /** Blocks quarantined on the worker, for the durability listener (which runs on a committing thread). */
+    private volatile int quarantined;
 
     private StoreWorker(final String storeName, final int index, final BlockDevice device, final DeviceLayout layout,
             final StoreOptions options, final StoreMetrics metrics, final AlignedBufferPool buffers) {
@@ -83,8 +93,12 @@ final class StoreWorker implements AutoCloseable {
                 blockSize / sectorSize);
         this.state = new WorkerState(group, sectorSize, Math.toIntExact(layout.extentSize() / blockSize));
         this.sequential = new SequentialDetector(SequentialDetectorConfig.defaults());
-        this.context = ThreadContext.builder(name).clock(options.clock()).build();
-        this.applier = ThreadContext.builder(storeName + "-apply-" + index).clock(options.clock()).build();
+        // Idle workers park at once on small machines: a spinning worker takes the CPU that the
+        // caller it waits for needs (most calls run in place on the caller anyway, see onWorker).
+        Duration spin = Runtime.getRuntime().availableProcessors() > 4 ? Duration.ofNanos(20_000) : Duration.ZERO;
+        this.context = ThreadContext.builder(name).clock(options.clock()).spin(spin).build();
+        this.applier = ThreadContext.builder(storeName + "-apply-" + index).clock(options.clock())
+                .spin(Duration.ZERO).build();
         if (options.metrics() != null) {
             context.registerMetrics(options.metrics());
             applier.registerMetrics(options.metrics());
@@ -159,7 +173,11 @@ final class StoreWorker implements AutoCloseable {
             writeCheckpoint(dirty, encodeCheckpoint(), journal.lastSequence());
             state.overlay().removeApplied(dirty);
         }
-        journal.addDurabilityListener(durable -> context.execute(this::releaseQuarantine));
+        journal.addDurabilityListener(durable -> {
+            if (quarantined > 0) {
+                context.execute(this::releaseQuarantine);
+            }
+        });
     }
 
     /**
@@ -284,6 +302,7 @@ final class StoreWorker implements AutoCloseable {
             throw e;
         }
         maybeStartCheckpoint();
+        maybeStartApply();
         return new WritePlan(null, version, extentId, appends, direct);
     }
 
@@ -367,6 +386,16 @@ final class StoreWorker implements AutoCloseable {
                         && pieces.get(first + run).newBlock() == pieces.get(first).newBlock() + run) {
                     run++;
                 }
+                ByteBuffer source = inPlaceSource(pieces, first, run, data);
+                if (source != null) {
+                    // Whole new blocks straight from the caller's aligned direct buffer: no copy.
+                    for (int k = 0; k < run; k++) {
+                        wholeBlockCrcs(pieces.get(first + k), source.slice(k * blockSize, blockSize));
+                    }
+                    device.write(layout.blockOffset(pieces.get(first).newBlock()), source);
+                    first += run;
+                    continue;
+                }
                 AlignedBufferPool pool = run == 1 ? buffers : runBuffers;
                 ByteBuffer buffer = take(pool);
                 try {
@@ -385,6 +414,36 @@ final class StoreWorker implements AutoCloseable {
             onWorker(() -> finishDirect(plan, e));
             throw e;
         }
+    }
+
+    /**
+     * The caller's bytes for a run of pieces when they can be written as they are: every piece a
+     * whole block, their data contiguous, and the buffer direct and aligned. Null otherwise.
+     */
+    private ByteBuffer inPlaceSource(final List<DirectPiece> pieces, final int first, final int run,
+            final ByteBuffer data) {
+        if (data == null || !data.isDirect()) {
+            return null;
+        }
+        int start = pieces.get(first).dataOffset();
+        for (int k = 0; k < run; k++) {
+            DirectPiece piece = pieces.get(first + k);
+            if (piece.firstSector() != 0 || piece.sectors() != state.sectorsPerBlock()
+                    || piece.dataOffset() != start + k * blockSize) {
+                return null;
+            }
+        }
+        ByteBuffer source = data.slice(data.position() + start, run * blockSize);
+        return AlignedBuffers.isAligned(source) ? source : null;
+    }
+
+    /** The checksums of a piece that replaces its whole block with {@code block}. */
+    private void wholeBlockCrcs(final DirectPiece piece, final ByteBuffer block) {
+        int perBlock = state.sectorsPerBlock();
+        for (int sector = 0; sector < perBlock; sector++) {
+            piece.newCrcs()[sector] = crc(block.slice(sector * sectorSize, sectorSize));
+        }
+        piece.newWritten()[0] = perBlock == Long.SIZE ? -1L : (1L << perBlock) - 1;
     }
 
     /** Fills {@code block} with the piece's new block: old sectors, with its own written or cleared. */
@@ -457,6 +516,7 @@ final class StoreWorker implements AutoCloseable {
             throw error;
         }
         maybeStartCheckpoint();
+        maybeStartApply();
         return appends;
     }
 
@@ -527,6 +587,20 @@ final class StoreWorker implements AutoCloseable {
                         && sectorOffset(offset, i + run, plan.blocks()[i + run]) == first + (long) run * sectorSize
                         && run < blockSize / sectorSize) {
                     run++;
+                }
+                ByteBuffer inPlace = target.isDirect() ? target.slice(at, run * sectorSize) : null;
+                if (inPlace != null && AlignedBuffers.isAligned(inPlace)) {
+                    // Straight into the caller's aligned direct buffer, checked there: no pool, no copy.
+                    device.read(first, inPlace.duplicate());
+                    for (int s = 0; s < run; s++) {
+                        int actual = crc(inPlace.slice(s * sectorSize, sectorSize));
+                        if (actual != plan.crcs()[i + s]) {
+                            throw new ChecksumMismatchException(device.path(), first + (long) s * sectorSize, extentId,
+                                    offset + (long) (i + s) * sectorSize, plan.crcs()[i + s], actual);
+                        }
+                    }
+                    i += run;
+                    continue;
                 }
                 ByteBuffer buffer = take(buffers);
                 try {
@@ -628,6 +702,7 @@ final class StoreWorker implements AutoCloseable {
                     throw e;
                 }
                 maybeStartCheckpoint();
+                maybeStartApply();
                 return new WritePlan(null, version, extentId, done, direct);
             });
             if (plan.waitFor() != null) {
@@ -740,6 +815,12 @@ final class StoreWorker implements AutoCloseable {
         } else {
             state.apply(record, append.sequence());
         }
+        int waiting = state.group().quarantinedBlocks();
+        quarantined = waiting;
+        // Either the durability listener sees the count above, or we see its durable sequence here.
+        if (waiting > 0 && journal.durableSequence() >= append.sequence()) {
+            releaseQuarantine();
+        }
         return append;
     }
 
@@ -762,6 +843,49 @@ final class StoreWorker implements AutoCloseable {
             return startCheckpoint();
         }
         return null;
+    }
+
+    /**
+     * On the worker: when enough sectors are dirty, lets the applier write a snapshot of them home
+     * now, between checkpoints, so that a checkpoint finds little left to apply and writers never
+     * wait for it. Only sectors whose records are durable are written (the pass waits for them):
+     * the journal keeps those records until a checkpoint whose flushes cover the home writes, so a
+     * crash at any point replays them.
+     */
+    private void maybeStartApply() {
+        if (applying || checkpoint != null || failure != null || state.overlay().size() < applyPassSectors()) {
+            return;
+        }
+        applying = true;
+        long sequence = journal.lastSequence();
+        List<DirtyOverlay.DirtySector> dirty = state.overlay().snapshot();
+        applier.execute(() -> {
+            IOException error = null;
+            try {
+                journal.awaitDurable(sequence);
+                writeHome(dirty);
+            } catch (IOException e) {
+                error = e;
+            }
+            IOException failed = error;
+            context.execute(() -> finishApply(dirty, failed));
+        });
+    }
+
+    private int applyPassSectors() {
+        return (int) Math.max(16, Math.min(APPLY_PASS_MAX_SECTORS, journal.capacity() / 64 / sectorSize));
+    }
+
+    private void finishApply(final List<DirtyOverlay.DirtySector> dirty, final IOException error) {
+        applying = false;
+        if (error != null) {
+            fail(error);
+            return;
+        }
+        state.overlay().removeApplied(dirty);
+        metrics.applied(dirty.size());
+        releaseQuarantine();
+        maybeStartApply();
     }
 
     private void maybeStartCheckpoint() {
@@ -854,6 +978,16 @@ final class StoreWorker implements AutoCloseable {
         if (dirty.isEmpty()) {
             return;
         }
+        writeHome(dirty);
+        device.flush();
+        metrics.applied(dirty.size());
+    }
+
+    /** Writes dirty sectors to their blocks, coalescing neighbours into one write; no flush. */
+    private void writeHome(final List<DirtyOverlay.DirtySector> dirty) throws IOException {
+        if (dirty.isEmpty()) {
+            return;
+        }
         // Runs of adjacent sectors within one block, each one device write.
         int perBlock = state.sectorsPerBlock();
         List<int[]> runs = new ArrayList<>();
@@ -912,15 +1046,14 @@ final class StoreWorker implements AutoCloseable {
                 throw failed[0];
             }
         }
-        device.flush();
-        metrics.applied(dirty.size());
     }
 
     private void releaseQuarantine() {
-        if (checkpoint == null && journal != null) {
-            // Blocks freed while a checkpoint applies dirty sectors stay quarantined until it ends:
-            // the applier may still write a freed block's old sectors.
+        if (checkpoint == null && !applying && journal != null) {
+            // Blocks freed while a checkpoint or an apply pass writes dirty sectors stay quarantined
+            // until it ends: the applier may still write a freed block's old sectors.
             state.group().releaseQuarantined(journal.durableSequence());
+            quarantined = state.group().quarantinedBlocks();
         }
     }
 
@@ -1004,9 +1137,14 @@ final class StoreWorker implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code body} as this worker: in place on the calling thread when the worker is idle
+     * (holding it exclusively, so its state still has one writer at a time), else queued on the
+     * worker's thread. Bodies never block: anything that waits happens outside.
+     */
     private <T> T onWorker(final Callable<T> body) throws IOException {
         try {
-            return context.call(body);
+            return context.callNonBlocking(body);
         } catch (IOException | RuntimeException e) {
             throw e;
         } catch (Exception e) {

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +44,8 @@ public final class ThreadContext implements Executor, AutoCloseable {
     private static final int DRAIN_LIMIT = 64;
     private static final Duration DEFAULT_SPIN = Duration.ofNanos(50_000);
     private static final Duration CLOSE_JOIN_TIMEOUT = Duration.ofSeconds(10);
+    /** The context whose {@link #callNonBlocking} body the current thread runs in place, if any. */
+    private static final ThreadLocal<ThreadContext> IN_PLACE = new ThreadLocal<>();
     /** Continuations of virtual threads whose context was closed run here, so they can finish. */
     private static final Executor ORPHANS = Executors.newCachedThreadPool(runnable -> {
         Thread thread = new Thread(runnable, "keel-orphaned-continuations");
@@ -55,6 +58,12 @@ public final class ThreadContext implements Executor, AutoCloseable {
     private final long spinNanos;
     private final TaskQueue queue;
     private final AtomicReference<Runnable> handOff;
+    /**
+     * Single-thread contexts only: held by the context's thread while it runs work, and by a
+     * caller of {@link #callNonBlocking} that runs its body in place while the context is idle.
+     * Whoever holds it is the context's one writer.
+     */
+    private final ReentrantLock exclusive;
     private final AtomicInteger liveWorkers;
     private final ContextWorker[] workers;
     private final AtomicInteger sleepers = new AtomicInteger();
@@ -75,6 +84,7 @@ public final class ThreadContext implements Executor, AutoCloseable {
         this.startedNanos = SystemClock.INSTANCE.nanoTime();
         this.queue = new TaskQueue(builder.threads > 1);
         this.handOff = builder.threads == 1 ? new AtomicReference<>() : null;
+        this.exclusive = builder.threads == 1 ? new ReentrantLock() : null;
         this.liveWorkers = new AtomicInteger(builder.threads);
         this.workers = new ContextWorker[builder.threads];
         for (int i = 0; i < workers.length; i++) {
@@ -107,6 +117,10 @@ public final class ThreadContext implements Executor, AutoCloseable {
      * that context; otherwise null.
      */
     public static ThreadContext current() {
+        ThreadContext inPlace = IN_PLACE.get();
+        if (inPlace != null) {
+            return inPlace;
+        }
         ContextRoute route = ContextRoute.ofCurrentThread();
         if (route != null) {
             return route.current();
@@ -234,6 +248,108 @@ public final class ThreadContext implements Executor, AutoCloseable {
         } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception cause ? cause : e;
         }
+    }
+
+    /**
+     * Runs a short body that does not block in this context and returns its result, without
+     * starting a virtual thread. On a single-thread context that is idle (its thread runs nothing
+     * and nothing is queued) the body runs right on the calling thread, holding the context
+     * exclusively meanwhile: the context's thread waits for it, so state the context owns still
+     * has one writer at a time and sees every earlier write. When the context is busy with nothing
+     * queued the caller waits for it and then runs the body in place likewise; when work is
+     * queued the body is queued behind it as a task (FIFO) and the caller parks until it has run. The body
+     * must not block (it may hold up the context's thread) nor wait for other work of this context.
+     */
+    public <T> T callNonBlocking(final Callable<T> body) throws Exception {
+        Objects.requireNonNull(body, "body");
+        if (isCurrent()) {
+            return body.call();
+        }
+        if (closed) {
+            throw new RejectedExecutionException("thread context " + name + " is closed");
+        }
+        // Nothing queued: wait for the context's lock (held by its thread or by another caller
+        // running in place) rather than queue; the body then runs here, unless work was queued meanwhile.
+        if (exclusive != null && (exclusive.tryLock() || (nothingVisible() && lockInterruptibly()))) {
+            try {
+                if (nothingVisible() && !closed) {
+                    IN_PLACE.set(this);
+                    long start = SystemClock.INSTANCE.nanoTime();
+                    try {
+                        return body.call();
+                    } finally {
+                        IN_PLACE.remove();
+                        completed.increment();
+                        submitted.increment();
+                        busyNanos.add(SystemClock.INSTANCE.nanoTime() - start);
+                    }
+                }
+            } finally {
+                // Work queued meanwhile woke the context's thread as usual; it takes the lock next.
+                exclusive.unlock();
+            }
+        }
+        QueuedCall<T> call = new QueuedCall<>(body, Thread.currentThread());
+        enqueue(call);
+        return call.await();
+    }
+
+    private boolean lockInterruptibly() throws InterruptedException {
+        exclusive.lockInterruptibly();
+        return true;
+    }
+
+    /** A {@link #callNonBlocking} body queued on the context; the caller parks until it has run. */
+    private static final class QueuedCall<T> implements Runnable {
+        private final Callable<T> body;
+        private final Thread caller;
+        private volatile boolean done;
+        private T result;
+        private Exception failure;
+        private Error error;
+
+        QueuedCall(final Callable<T> body, final Thread caller) {
+            this.body = body;
+            this.caller = caller;
+        }
+
+        @Override
+        @SuppressWarnings("checkstyle:IllegalCatch")
+        public void run() {
+            try {
+                result = body.call();
+            } catch (Exception e) {
+                failure = e;
+            } catch (Error e) {
+                error = e;
+            } finally {
+                done = true;
+                LockSupport.unpark(caller);
+            }
+        }
+
+        T await() throws Exception {
+            boolean interrupted = false;
+            while (!done) {
+                LockSupport.park(this);
+                interrupted |= Thread.interrupted(); // the body runs anyway and ends soon: wait for it
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            if (error != null) {
+                throw error;
+            }
+            if (failure != null) {
+                throw failure;
+            }
+            return result;
+        }
+    }
+
+    /** True when tasks or continuations wait for one of this context's threads. */
+    boolean hasQueuedWork() {
+        return !nothingVisible();
     }
 
     /** A snapshot of this context's counters. */
@@ -369,21 +485,30 @@ public final class ThreadContext implements Executor, AutoCloseable {
     void runWorker(final ContextWorker worker) {
         try {
             while (true) {
-                Runnable task = poll(worker);
-                if (task == null) {
-                    task = awaitTask(worker);
-                    if (task == null) {
-                        return;
-                    }
+                // Taking work and running it happen under the exclusive lock, so a caller running a
+                // body in place (callNonBlocking) never overtakes work that was already queued.
+                if (exclusive != null) {
+                    exclusive.lock();
                 }
                 long start = SystemClock.INSTANCE.nanoTime();
                 int ran = 0;
-                do {
-                    runSafely(task);
-                    ran++;
-                } while (ran < DRAIN_LIMIT && (task = poll(worker)) != null);
-                completed.add(ran);
-                busyNanos.add(SystemClock.INSTANCE.nanoTime() - start);
+                try {
+                    Runnable task;
+                    while (ran < DRAIN_LIMIT && (task = poll(worker)) != null) {
+                        runSafely(task);
+                        ran++;
+                    }
+                } finally {
+                    if (exclusive != null) {
+                        exclusive.unlock();
+                    }
+                }
+                if (ran > 0) {
+                    completed.add(ran);
+                    busyNanos.add(SystemClock.INSTANCE.nanoTime() - start);
+                } else if (!awaitWork(worker)) {
+                    return;
+                }
             }
         } finally {
             if (liveWorkers.decrementAndGet() == 0) {
@@ -393,17 +518,16 @@ public final class ThreadContext implements Executor, AutoCloseable {
         }
     }
 
-    /** Spins, then parks, until work arrives; null once the context is closed and drained. */
-    private Runnable awaitTask(final ContextWorker worker) {
+    /** Spins, then parks, until work is visible; false once the context is closed and drained. */
+    private boolean awaitWork(final ContextWorker worker) {
         long spinUntil = SystemClock.INSTANCE.nanoTime() + spinNanos;
         int spins = 0;
         while (true) {
-            Runnable task = poll(worker);
-            if (task != null) {
-                return task;
+            if (!nothingVisible()) {
+                return true;
             }
             if (closed) {
-                return null;
+                return false;
             }
             if (spinNanos > 0 && ((++spins & 63) != 0 || SystemClock.INSTANCE.nanoTime() - spinUntil < 0)) {
                 Thread.onSpinWait();

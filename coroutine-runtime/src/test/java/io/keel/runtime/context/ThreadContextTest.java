@@ -266,4 +266,52 @@ class ThreadContextTest {
         }
     }
 
+
+    @Test
+    void callNonBlockingRunsInPlaceWhenIdleAndQueuesBehindEarlierWork() throws Exception {
+        try (ThreadContext loop = ThreadContext.eventLoop("inline")) {
+            // Idle: the body runs on the caller, as the context.
+            Thread caller = Thread.currentThread();
+            Thread ranOn = loop.callNonBlocking(() -> {
+                assertThat(loop.isCurrent()).isTrue();
+                assertThat(ThreadContext.current()).isSameAs(loop);
+                return Thread.currentThread();
+            });
+            assertThat(ranOn).isSameAs(caller);
+            assertThat(loop.isCurrent()).isFalse();
+
+            // Busy: the body waits for the running task and for what was queued before it.
+            CountDownLatch release = new CountDownLatch(1);
+            CountDownLatch blocked = new CountDownLatch(1);
+            java.util.List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+            loop.execute(() -> {
+                blocked.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                order.add("running");
+            });
+            assertThat(blocked.await(10, TimeUnit.SECONDS)).isTrue();
+            loop.execute(() -> order.add("queued"));
+            Thread other = Thread.ofPlatform().start(() -> {
+                try {
+                    order.add(loop.callNonBlocking(() -> Thread.currentThread().getName()));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(50);
+            assertThat(order).isEmpty();
+            release.countDown();
+            other.join(10_000);
+            assertThat(order).containsExactly("running", "queued", "keel-inline");
+
+            // Failures reach the caller.
+            assertThatThrownBy(() -> loop.callNonBlocking(() -> {
+                throw new java.io.IOException("boom");
+            })).isInstanceOf(java.io.IOException.class).hasMessage("boom");
+        }
+    }
 }
