@@ -1,7 +1,6 @@
 package io.keel.runtime.context;
 
 import java.io.IOException;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Blocking calls (file I/O) made from Keel virtual threads. A Keel virtual thread runs on its
@@ -29,62 +28,15 @@ public final class Blocking {
         if (route == null || !route.current().hasQueuedWork()) {
             return io.call();
         }
-        Offloaded<T> offloaded = new Offloaded<>(io, Thread.currentThread());
+        // The call uses the caller's buffers: the caller waits for it whatever happens.
+        ParkedCall<T> offloaded = new ParkedCall<>(io::call);
         Thread.ofVirtual().name("keel-blocking").start(offloaded);
-        return offloaded.await();
-    }
-
-    /** The call on its JDK virtual thread; the caller parks until it is done. */
-    private static final class Offloaded<T> implements Runnable {
-        private final IoCall<T> io;
-        private final Thread caller;
-        private volatile boolean done;
-        private T result;
-        private IOException failure;
-        private RuntimeException unchecked;
-        private Error error;
-
-        Offloaded(final IoCall<T> io, final Thread caller) {
-            this.io = io;
-            this.caller = caller;
-        }
-
-        @Override
-        public void run() {
-            try {
-                result = io.call();
-            } catch (IOException e) {
-                failure = e;
-            } catch (RuntimeException e) {
-                unchecked = e;
-            } catch (Error e) {
-                error = e;
-            } finally {
-                done = true;
-                LockSupport.unpark(caller);
-            }
-        }
-
-        T await() throws IOException {
-            boolean interrupted = false;
-            while (!done) {
-                LockSupport.park(this);
-                // The call still uses the caller's buffers: wait for it whatever happens.
-                interrupted |= Thread.interrupted();
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-            if (error != null) {
-                throw error;
-            }
-            if (unchecked != null) {
-                throw unchecked;
-            }
-            if (failure != null) {
-                throw failure;
-            }
-            return result;
+        try {
+            return offloaded.await();
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("unexpected checked exception from a blocking call", e);
         }
     }
 }

@@ -289,7 +289,8 @@ public final class ThreadContext implements Executor, AutoCloseable {
                 exclusive.unlock();
             }
         }
-        QueuedCall<T> call = new QueuedCall<>(body, Thread.currentThread());
+        // Queued behind that work; the body runs soon, so the caller waits for it even when interrupted.
+        ParkedCall<T> call = new ParkedCall<>(body);
         enqueue(call);
         return call.await();
     }
@@ -297,54 +298,6 @@ public final class ThreadContext implements Executor, AutoCloseable {
     private boolean lockInterruptibly() throws InterruptedException {
         exclusive.lockInterruptibly();
         return true;
-    }
-
-    /** A {@link #callNonBlocking} body queued on the context; the caller parks until it has run. */
-    private static final class QueuedCall<T> implements Runnable {
-        private final Callable<T> body;
-        private final Thread caller;
-        private volatile boolean done;
-        private T result;
-        private Exception failure;
-        private Error error;
-
-        QueuedCall(final Callable<T> body, final Thread caller) {
-            this.body = body;
-            this.caller = caller;
-        }
-
-        @Override
-        @SuppressWarnings("checkstyle:IllegalCatch")
-        public void run() {
-            try {
-                result = body.call();
-            } catch (Exception e) {
-                failure = e;
-            } catch (Error e) {
-                error = e;
-            } finally {
-                done = true;
-                LockSupport.unpark(caller);
-            }
-        }
-
-        T await() throws Exception {
-            boolean interrupted = false;
-            while (!done) {
-                LockSupport.park(this);
-                interrupted |= Thread.interrupted(); // the body runs anyway and ends soon: wait for it
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-            if (error != null) {
-                throw error;
-            }
-            if (failure != null) {
-                throw failure;
-            }
-            return result;
-        }
     }
 
     /** True when tasks or continuations wait for one of this context's threads. */
