@@ -591,33 +591,34 @@ final class StoreWorker implements AutoCloseable {
                 ByteBuffer inPlace = target.isDirect() ? target.slice(at, run * sectorSize) : null;
                 if (inPlace != null && AlignedBuffers.isAligned(inPlace)) {
                     // Straight into the caller's aligned direct buffer, checked there: no pool, no copy.
-                    device.read(first, inPlace.duplicate());
-                    for (int s = 0; s < run; s++) {
-                        int actual = crc(inPlace.slice(s * sectorSize, sectorSize));
-                        if (actual != plan.crcs()[i + s]) {
-                            throw new ChecksumMismatchException(device.path(), first + (long) s * sectorSize, extentId,
-                                    offset + (long) (i + s) * sectorSize, plan.crcs()[i + s], actual);
-                        }
-                    }
+                    readChecked(first, inPlace, run, plan, i, extentId, offset);
                     i += run;
                     continue;
                 }
                 ByteBuffer buffer = take(buffers);
                 try {
-                    device.read(first, buffer.clear().limit(run * sectorSize));
-                    for (int s = 0; s < run; s++) {
-                        ByteBuffer sector = buffer.slice(s * sectorSize, sectorSize);
-                        int actual = crc(sector);
-                        if (actual != plan.crcs()[i + s]) {
-                            throw new ChecksumMismatchException(device.path(), first + (long) s * sectorSize, extentId,
-                                    offset + (long) (i + s) * sectorSize, plan.crcs()[i + s], actual);
-                        }
-                        target.put(at + s * sectorSize, sector, 0, sectorSize);
-                    }
+                    readChecked(first, buffer.clear().limit(run * sectorSize), run, plan, i, extentId, offset);
+                    target.put(at, buffer, 0, run * sectorSize);
                 } finally {
                     buffers.release(buffer);
                 }
                 i += run;
+            }
+        }
+    }
+
+    /**
+     * Reads {@code run} on-disk sectors at device offset {@code first} into {@code into} (from its
+     * index 0) and checks each against the plan's checksum for sector {@code i} onwards.
+     */
+    private void readChecked(final long first, final ByteBuffer into, final int run, final ReadPlan plan, final int i,
+            final long extentId, final long offset) throws IOException {
+        device.read(first, into.duplicate());
+        for (int s = 0; s < run; s++) {
+            int actual = crc(into.slice(s * sectorSize, sectorSize));
+            if (actual != plan.crcs()[i + s]) {
+                throw new ChecksumMismatchException(device.path(), first + (long) s * sectorSize, extentId,
+                        offset + (long) (i + s) * sectorSize, plan.crcs()[i + s], actual);
             }
         }
     }
