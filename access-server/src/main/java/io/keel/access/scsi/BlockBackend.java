@@ -1,0 +1,60 @@
+package io.keel.access.scsi;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * The blocks behind a logical unit: a Keel volume reached through the volume client. Offsets and
+ * lengths are bytes and multiples of 512; calls block the calling (virtual) thread. Every write
+ * and unmap is durable when it returns (write-through), so a logical unit on this backend has no
+ * volatile cache to report.
+ */
+public interface BlockBackend {
+
+    /** The id of the volume behind this backend (stable across nodes; identifiers derive from it). */
+    String volumeId();
+
+    /** Bytes of the volume. */
+    long sizeBytes();
+
+    /** Whether blocks are allocated on first write (thin provisioning), so UNMAP frees space. */
+    boolean thinProvisioned();
+
+    /** The size writes should be aligned to (4096): smaller or unaligned ones are read, modified and written. */
+    int physicalBlockSize();
+
+    /** The size UNMAP frees space in: unmapping less than this only zeroes the range. */
+    int unmapGranularity();
+
+    /** Fills the remaining bytes of {@code target} from {@code offset}; never-written ranges read as zeros. */
+    void read(long offset, ByteBuffer target) throws IOException;
+
+    /** Writes the remaining bytes of {@code data} at {@code offset}; durable when it returns. */
+    void write(long offset, ByteBuffer data) throws IOException;
+
+    /**
+     * Atomically (with respect to every other write through this backend) compares the bytes at
+     * {@code offset} with {@code expected} and, when equal, writes {@code data} (same length).
+     * Returns -1 when written, else the byte offset of the first difference from {@code offset}
+     * (nothing written).
+     */
+    long compareAndWrite(long offset, ByteBuffer expected, ByteBuffer data) throws IOException;
+
+    /** Releases {@code [offset, offset + length)}: it reads as zeros afterwards; durable when it returns. */
+    void unmap(long offset, long length) throws IOException;
+
+    /** Makes everything written so far durable (already so: writes are write-through). */
+    void flush() throws IOException;
+
+    /**
+     * Whether space is allocated for {@code [offset, offset + length)}, as consecutive runs that
+     * cover the range in order (a run may start before {@code offset}: it is at allocation
+     * granularity).
+     */
+    List<AllocationRun> allocation(long offset, long length) throws IOException;
+
+    /** One run of {@link #allocation}: {@code length} bytes from {@code offset}, all mapped or all not. */
+    record AllocationRun(long offset, long length, boolean mapped) {
+    }
+}

@@ -1,0 +1,37 @@
+package io.keel.access.scsi;
+
+import java.nio.ByteBuffer;
+
+/**
+ * How a command ended: its status, the data for the initiator (a read's blocks, an INQUIRY's
+ * page; the transport sends at most the expected transfer length and reports the residual) and,
+ * with CHECK CONDITION, the sense data.
+ *
+ * @param status a {@link ScsiStatus} code
+ * @param dataIn data-in positioned at its start, or {@code null} when none
+ * @param sense fixed-format sense data (SPC-4 4.5.3), or {@code null} when the status is not CHECK CONDITION
+ */
+public record ScsiResult(int status, ByteBuffer dataIn, byte[] sense) {
+
+    private static final ScsiResult GOOD = new ScsiResult(ScsiStatus.GOOD, null, null);
+
+    /** GOOD with no data. */
+    public static ScsiResult good() {
+        return GOOD;
+    }
+
+    /** GOOD with {@code data} for the initiator. */
+    public static ScsiResult good(final ByteBuffer data) {
+        return new ScsiResult(ScsiStatus.GOOD, data, null);
+    }
+
+    /** CHECK CONDITION with {@code sense}. */
+    public static ScsiResult checkCondition(final Sense sense) {
+        return new ScsiResult(ScsiStatus.CHECK_CONDITION, null, sense.toFixedFormat());
+    }
+
+    /** A status without data or sense (RESERVATION CONFLICT, BUSY, TASK SET FULL). */
+    public static ScsiResult status(final int status) {
+        return new ScsiResult(status, null, null);
+    }
+}

@@ -1,0 +1,28 @@
+package io.keel.access.scsi;
+
+/**
+ * The SCSI side of one target: its logical units, each command's execution, and what task
+ * management does to SCSI state. Transports call it from many virtual threads at once; a call
+ * blocks until the command is done. Aborting in-flight tasks is the transport's job; this side
+ * clears reservations and raises unit attentions as SAM-5 requires.
+ */
+public interface ScsiTarget {
+
+    /** Executes {@code command} (any LUN: an unknown one gets the proper sense or peripheral qualifier). */
+    ScsiResult execute(ScsiCommand command);
+
+    /** Whether {@code lun} exists (task management to an unknown LUN is refused by the transport). */
+    boolean hasLun(int lun);
+
+    /** ABORT TASK SET / CLEAR TASK SET from {@code nexus} on {@code lun}, after the transport aborted the tasks. */
+    void taskSetAborted(ItNexus nexus, int lun);
+
+    /** LOGICAL UNIT RESET from {@code nexus} on {@code lun}, after the transport aborted that LUN's tasks. */
+    void logicalUnitReset(ItNexus nexus, int lun);
+
+    /** TARGET WARM RESET from {@code nexus}, after the transport aborted every task of the target. */
+    void targetReset(ItNexus nexus);
+
+    /** {@code nexus} is gone (its session ended); state kept per nexus that does not outlive it is dropped. */
+    void nexusLost(ItNexus nexus);
+}
