@@ -9,7 +9,7 @@ import java.nio.ByteBuffer;
  */
 public interface Reservations {
 
-    /** PERSISTENT RESERVE IN (5Eh); the result's data is the full parameter data (the caller truncates to the allocation length). */
+    /** PERSISTENT RESERVE IN (5Eh); its data is the full parameter data (the caller truncates it). */
     ScsiResult persistentReserveIn(ItNexus nexus, byte[] cdb);
 
     /** PERSISTENT RESERVE OUT (5Fh) with its parameter list. */
