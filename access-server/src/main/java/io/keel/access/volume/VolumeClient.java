@@ -1,0 +1,388 @@
+package io.keel.access.volume;
+
+import io.keel.access.scsi.BlockBackend;
+import io.keel.chunk.store.ExtentExistsException;
+import io.keel.chunk.store.ExtentNotFoundException;
+import io.keel.chunk.store.StaleEpochException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One volume as a block device: splits each I/O at extent boundaries and sends the pieces to the
+ * chunk store of each extent, creating an extent on its first write (thin provisioning). The
+ * stores work in whole 4 KiB sectors; a request that covers a sector only in part is read,
+ * merged and written back while holding that sector exclusively, so 512-byte initiators see
+ * exact semantics. Every write is durable when it returns, because the store's is.
+ */
+public final class VolumeClient implements BlockBackend {
+
+    private static final Logger LOG = LoggerFactory.getLogger(VolumeClient.class);
+    private static final int SECTOR = 4096;
+    private static final int LOGICAL_BLOCK = 512;
+
+    private final ExtentResolver resolver;
+    private final int allocationUnit;
+    private final Map<Long, ResolvedExtent> extents = new ConcurrentHashMap<>();
+    private final RangeLock ranges = new RangeLock();
+    private volatile VolumeLayout layout;
+
+    /**
+     * A client for {@code layout}; {@code allocationUnit} is the stores' block size (what UNMAP
+     * frees and allocation status is reported in).
+     */
+    public VolumeClient(final VolumeLayout layout, final ExtentResolver resolver, final int allocationUnit) {
+        if (allocationUnit <= 0 || allocationUnit % SECTOR != 0) {
+            throw new IllegalArgumentException("allocation unit " + allocationUnit + " must be a multiple of "
+                    + SECTOR);
+        }
+        this.layout = layout;
+        this.resolver = resolver;
+        this.allocationUnit = allocationUnit;
+    }
+
+    /** Takes a new layout from the meta server (a grown volume); the extent size and id must not change. */
+    public void updateLayout(final VolumeLayout next) {
+        VolumeLayout current = layout;
+        if (!next.volumeId().equals(current.volumeId()) || next.extentSize() != current.extentSize()) {
+            throw new IllegalArgumentException("volume " + current.volumeId() + " cannot change id or extent size");
+        }
+        layout = next;
+    }
+
+    @Override
+    public String volumeId() {
+        return layout.volumeId();
+    }
+
+    @Override
+    public long sizeBytes() {
+        return layout.sizeBytes();
+    }
+
+    @Override
+    public boolean thinProvisioned() {
+        return layout.thin();
+    }
+
+    @Override
+    public int physicalBlockSize() {
+        return SECTOR;
+    }
+
+    @Override
+    public int unmapGranularity() {
+        return allocationUnit;
+    }
+
+    @Override
+    public void read(final long offset, final ByteBuffer target) throws IOException {
+        int length = target.remaining();
+        checkRange(offset, length);
+        if (length == 0) {
+            return;
+        }
+        long start = alignDown(offset);
+        long end = alignUp(offset + length);
+        if (start == offset && end == offset + length) {
+            readSectors(offset, target.slice());
+            target.position(target.limit());
+            return;
+        }
+        ByteBuffer covering = ByteBuffer.allocate(Math.toIntExact(end - start));
+        readSectors(start, covering);
+        target.put(covering.position(Math.toIntExact(offset - start)).limit(Math.toIntExact(offset - start) + length));
+    }
+
+    @Override
+    public void write(final long offset, final ByteBuffer data) throws IOException {
+        int length = data.remaining();
+        checkRange(offset, length);
+        if (length == 0) {
+            return;
+        }
+        long start = alignDown(offset);
+        long end = alignUp(offset + length);
+        if (start == offset && end == offset + length) {
+            try (RangeLock.Held held = ranges.acquire(start, end, false)) {
+                writeSectors(start, data.slice());
+            }
+            data.position(data.limit());
+            return;
+        }
+        try (RangeLock.Held held = ranges.acquire(start, end, true)) {
+            ByteBuffer merged = readPartialSectors(start, end, offset, length);
+            merged.position(Math.toIntExact(offset - start)).put(data).clear();
+            writeSectors(start, merged);
+        }
+    }
+
+    @Override
+    public long compareAndWrite(final long offset, final ByteBuffer expected, final ByteBuffer data)
+            throws IOException {
+        int length = expected.remaining();
+        if (data.remaining() != length) {
+            throw new IllegalArgumentException("compare and write needs as many bytes to write (" + data.remaining()
+                    + ") as to compare (" + length + ")");
+        }
+        checkRange(offset, length);
+        long start = alignDown(offset);
+        long end = alignUp(offset + length);
+        try (RangeLock.Held held = ranges.acquire(start, end, true)) {
+            ByteBuffer current = ByteBuffer.allocate(Math.toIntExact(end - start));
+            readSectors(start, current);
+            int at = Math.toIntExact(offset - start);
+            int mismatch = current.slice(at, length).mismatch(expected.slice());
+            if (mismatch >= 0) {
+                return mismatch;
+            }
+            current.position(at).put(data).clear();
+            writeSectors(start, current);
+            return -1;
+        }
+    }
+
+    @Override
+    public void unmap(final long offset, final long length) throws IOException {
+        checkRange(offset, length);
+        if (length == 0) {
+            return;
+        }
+        long innerStart = alignUp(offset);
+        long innerEnd = alignDown(offset + length);
+        if (innerStart < innerEnd) {
+            try (RangeLock.Held held = ranges.acquire(innerStart, innerEnd, false)) {
+                unmapSectors(innerStart, innerEnd);
+            }
+        }
+        // Partial sectors at either end are zeroed in place, so the whole range reads as zeros.
+        if (innerStart >= innerEnd) {
+            zero(offset, length);
+            return;
+        }
+        if (offset < innerStart) {
+            zero(offset, innerStart - offset);
+        }
+        if (offset + length > innerEnd) {
+            zero(innerEnd, offset + length - innerEnd);
+        }
+    }
+
+    @Override
+    public void flush() {
+        // Nothing to do: every write and unmap returned only once the store had made it durable.
+    }
+
+    @Override
+    public List<AllocationRun> allocation(final long offset, final long length) throws IOException {
+        checkRange(offset, length);
+        List<AllocationRun> runs = new ArrayList<>();
+        if (length == 0) {
+            return runs;
+        }
+        VolumeLayout volume = layout;
+        long position = offset - offset % allocationUnit;
+        long end = Math.min(offset + length, volume.sizeBytes());
+        while (position < end) {
+            long index = volume.extentIndex(position);
+            long extentStart = index * volume.extentSize();
+            long pieceEnd = Math.min(end, extentStart + volume.extentSize());
+            int[] allocated = volume.thin() ? allocatedBlocks(index) : null;
+            while (position < pieceEnd) {
+                long runEnd = Math.min(alignUp(position + 1, allocationUnit), volume.sizeBytes());
+                int block = Math.toIntExact((position - extentStart) / allocationUnit);
+                boolean mapped = allocated == null || Arrays.binarySearch(allocated, block) >= 0;
+                append(runs, position, runEnd - position, mapped);
+                position = runEnd;
+            }
+        }
+        return runs;
+    }
+
+    private static void append(final List<AllocationRun> runs, final long offset, final long length,
+            final boolean mapped) {
+        if (!runs.isEmpty()) {
+            AllocationRun last = runs.getLast();
+            if (last.mapped() == mapped && last.offset() + last.length() == offset) {
+                runs.set(runs.size() - 1, new AllocationRun(last.offset(), last.length() + length, mapped));
+                return;
+            }
+        }
+        runs.add(new AllocationRun(offset, length, mapped));
+    }
+
+    private int[] allocatedBlocks(final long index) throws IOException {
+        ResolvedExtent extent = extent(index, null);
+        try {
+            return extent.store().allocatedBlocks(extent.extentId());
+        } catch (ExtentNotFoundException notYetWritten) {
+            return new int[0];
+        }
+    }
+
+    /** Reads the covering sectors of a partial-sector request, skipping whole sectors it overwrites. */
+    private ByteBuffer readPartialSectors(final long start, final long end, final long offset, final int length)
+            throws IOException {
+        ByteBuffer merged = ByteBuffer.allocate(Math.toIntExact(end - start));
+        if (offset != start) {
+            readSectors(start, merged.slice(0, SECTOR));
+        }
+        long lastSector = end - SECTOR;
+        if (offset + length != end && (lastSector != start || offset == start)) {
+            readSectors(lastSector, merged.slice(Math.toIntExact(lastSector - start), SECTOR));
+        }
+        return merged;
+    }
+
+    private void zero(final long offset, final long length) throws IOException {
+        write(offset, ByteBuffer.allocate(Math.toIntExact(length)));
+    }
+
+    private void readSectors(final long start, final ByteBuffer target) throws IOException {
+        VolumeLayout volume = layout;
+        long position = start;
+        int done = 0;
+        int total = target.remaining();
+        while (done < total) {
+            long index = volume.extentIndex(position);
+            long within = position - index * volume.extentSize();
+            int piece = (int) Math.min(total - done, volume.extentSize() - within);
+            ByteBuffer slice = target.slice(target.position() + done, piece);
+            readExtent(index, within, slice);
+            done += piece;
+            position += piece;
+        }
+    }
+
+    private void readExtent(final long index, final long within, final ByteBuffer slice) throws IOException {
+        ResolvedExtent extent = extent(index, null);
+        for (int attempt = 0;; attempt++) {
+            try {
+                extent.store().read(extent.extentId(), within, slice.duplicate());
+                return;
+            } catch (ExtentNotFoundException notYetWritten) {
+                // Thin provisioning: an extent no one wrote to was never created, and reads as zeros.
+                slice.duplicate().put(ByteBuffer.allocate(slice.remaining()));
+                return;
+            } catch (StaleEpochException e) {
+                extent = refresh(index, extent, attempt, e);
+            }
+        }
+    }
+
+    private void writeSectors(final long start, final ByteBuffer data) throws IOException {
+        VolumeLayout volume = layout;
+        long position = start;
+        int done = 0;
+        int total = data.remaining();
+        while (done < total) {
+            long index = volume.extentIndex(position);
+            long within = position - index * volume.extentSize();
+            int piece = (int) Math.min(total - done, volume.extentSize() - within);
+            writeExtent(index, within, data.slice(data.position() + done, piece));
+            done += piece;
+            position += piece;
+        }
+    }
+
+    private void writeExtent(final long index, final long within, final ByteBuffer slice) throws IOException {
+        ResolvedExtent extent = extent(index, null);
+        for (int attempt = 0;; attempt++) {
+            try {
+                extent.store().write(extent.extentId(), extent.epoch(), within, slice.duplicate());
+                return;
+            } catch (ExtentNotFoundException firstWrite) {
+                create(extent);
+            } catch (StaleEpochException e) {
+                extent = refresh(index, extent, attempt, e);
+            }
+            if (attempt > 2) {
+                throw new IOException("volume " + layout.volumeId() + " extent " + index + " (" + extent.where()
+                        + "): write did not succeed after creating the extent");
+            }
+        }
+    }
+
+    private void unmapSectors(final long start, final long end) throws IOException {
+        VolumeLayout volume = layout;
+        long position = start;
+        while (position < end) {
+            long index = volume.extentIndex(position);
+            long within = position - index * volume.extentSize();
+            long piece = Math.min(end - position, volume.extentSize() - within);
+            unmapExtent(index, within, piece);
+            position += piece;
+        }
+    }
+
+    private void unmapExtent(final long index, final long within, final long length) throws IOException {
+        ResolvedExtent extent = extent(index, null);
+        for (int attempt = 0;; attempt++) {
+            try {
+                extent.store().unmap(extent.extentId(), extent.epoch(), within, length);
+                return;
+            } catch (ExtentNotFoundException neverWritten) {
+                return; // nothing allocated, and it reads as zeros already
+            } catch (StaleEpochException e) {
+                extent = refresh(index, extent, attempt, e);
+            }
+        }
+    }
+
+    private void create(final ResolvedExtent extent) throws IOException {
+        try {
+            extent.store().create(extent.extentId(), extent.epoch());
+            LOG.info("volume {}: created extent {} on {} (first write)", layout.volumeId(), extent.extentId(),
+                    extent.where());
+        } catch (ExtentExistsException raced) {
+            // Another writer created it first.
+        }
+    }
+
+    private ResolvedExtent extent(final long index, final ResolvedExtent stale) throws IOException {
+        ResolvedExtent known = extents.get(index);
+        if (known != null && known != stale) {
+            return known;
+        }
+        ResolvedExtent resolved = resolver.resolve(layout, index, stale);
+        extents.put(index, resolved);
+        return resolved;
+    }
+
+    private ResolvedExtent refresh(final long index, final ResolvedExtent stale, final int attempt,
+            final StaleEpochException cause) throws IOException {
+        if (attempt >= 2) {
+            throw cause;
+        }
+        LOG.info("volume {} extent {} on {}: {}; asking the meta server again", layout.volumeId(), index,
+                stale.where(), cause.getMessage());
+        return extent(index, stale);
+    }
+
+    private void checkRange(final long offset, final long length) {
+        long size = layout.sizeBytes();
+        if (offset < 0 || length < 0 || offset % LOGICAL_BLOCK != 0 || length % LOGICAL_BLOCK != 0
+                || offset > size || length > size - offset) {
+            throw new IllegalArgumentException("volume " + layout.volumeId() + ": range [" + offset + ", " + offset
+                    + " + " + length + ") must be 512-byte aligned and inside " + size + " bytes");
+        }
+    }
+
+    private static long alignDown(final long value) {
+        return value - value % SECTOR;
+    }
+
+    private static long alignUp(final long value) {
+        return alignUp(value, SECTOR);
+    }
+
+    private static long alignUp(final long value, final long unit) {
+        return (value + unit - 1) / unit * unit;
+    }
+}

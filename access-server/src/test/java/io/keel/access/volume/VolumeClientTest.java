@@ -1,0 +1,229 @@
+package io.keel.access.volume;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.keel.access.scsi.BlockBackend.AllocationRun;
+import io.keel.chunk.device.DeviceIdentity;
+import io.keel.chunk.device.DirectFileDevice;
+import io.keel.chunk.device.LayoutOptions;
+import io.keel.chunk.store.ChunkStore;
+import io.keel.chunk.store.StoreOptions;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class VolumeClientTest {
+
+    private static final long EXTENT = 1 << 20;
+    private static final int BLOCK = 64 << 10;
+    /** Five whole extents and half of a sixth, so I/O crosses extents and the last one is partial. */
+    private static final long VOLUME = 5 * EXTENT + EXTENT / 2;
+
+    @TempDir
+    Path dir;
+
+    private ChunkStore store;
+    private final AtomicLong epoch = new AtomicLong(1);
+    private final AtomicLong resolutions = new AtomicLong();
+    private VolumeClient client;
+
+    @BeforeEach
+    void openStore() throws IOException {
+        Path path = dir.resolve("device");
+        DeviceIdentity identity = new DeviceIdentity(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID());
+        try (DirectFileDevice device = DirectFileDevice.create(path, 64L << 20)) {
+            ChunkStore.format(device, identity, LayoutOptions.defaults(2).withExtentSize(EXTENT)
+                    .withJournalBytesPerWorker(4L << 20), false);
+        }
+        store = ChunkStore.open(DirectFileDevice.open(path), identity.clusterId(), identity.nodeId(),
+                StoreOptions.defaults().withScrubBytesPerSecond(0));
+        ExtentResolver resolver = (volume, index, stale) -> {
+            resolutions.incrementAndGet();
+            return new ResolvedExtent(1000 + index, epoch.get(), store, "test store");
+        };
+        client = new VolumeClient(new VolumeLayout("vol-1", VOLUME, EXTENT, true), resolver, BLOCK);
+    }
+
+    @AfterEach
+    void closeStore() throws IOException {
+        store.close();
+    }
+
+    @Test
+    void neverWrittenRangesReadAsZerosWithoutCreatingExtents() throws IOException {
+        ByteBuffer target = ByteBuffer.allocate(8192);
+        target.put(0, (byte) 7);
+        client.read(EXTENT - 512, target);
+        assertThat(target.array()).containsOnly(0);
+        assertThat(store.list()).isEmpty();
+    }
+
+    @Test
+    void randomWritesOfAnyLogicalBlockRangeReadBackLikeAPlainArray() throws IOException {
+        Random random = new Random(42);
+        byte[] model = new byte[(int) VOLUME];
+        for (int i = 0; i < 300; i++) {
+            int blocks = 1 + random.nextInt(random.nextBoolean() ? 8 : 700);
+            long offset = 512L * random.nextInt((int) (VOLUME / 512) - blocks);
+            byte[] data = new byte[blocks * 512];
+            random.nextBytes(data);
+            if (random.nextInt(10) == 0) {
+                client.unmap(offset, data.length);
+                java.util.Arrays.fill(model, (int) offset, (int) offset + data.length, (byte) 0);
+            } else {
+                client.write(offset, ByteBuffer.wrap(data));
+                System.arraycopy(data, 0, model, (int) offset, data.length);
+            }
+        }
+        ByteBuffer whole = ByteBuffer.allocate((int) VOLUME);
+        client.read(0, whole);
+        assertThat(whole.array()).isEqualTo(model);
+        for (int i = 0; i < 100; i++) {
+            int length = 512 * (1 + random.nextInt(40));
+            int offset = 512 * random.nextInt((int) (VOLUME / 512) - length / 512);
+            ByteBuffer part = ByteBuffer.allocate(length);
+            client.read(offset, part);
+            assertThat(part.array()).isEqualTo(java.util.Arrays.copyOfRange(model, offset, offset + length));
+        }
+    }
+
+    @Test
+    void concurrentWritesToDifferentLogicalBlocksOfOneSectorAllSurvive() throws Exception {
+        try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int round = 0; round < 20; round++) {
+                long sector = 4096L * round;
+                List<Future<?>> writes = new ArrayList<>();
+                for (int block = 0; block < 8; block++) {
+                    long offset = sector + 512L * block;
+                    byte value = (byte) (round * 8 + block + 1);
+                    writes.add(threads.submit(() -> {
+                        client.write(offset, ByteBuffer.wrap(filled(512, value)));
+                        return null;
+                    }));
+                }
+                for (Future<?> write : writes) {
+                    write.get();
+                }
+                ByteBuffer back = ByteBuffer.allocate(4096);
+                client.read(sector, back);
+                for (int block = 0; block < 8; block++) {
+                    assertThat(back.get(512 * block)).as("round %d block %d", round, block)
+                            .isEqualTo((byte) (round * 8 + block + 1));
+                }
+            }
+        }
+    }
+
+    @Test
+    void compareAndWriteWritesOnlyWhenTheDataMatchesAndNamesTheFirstDifference() throws IOException {
+        long offset = 3 * 512;
+        client.write(offset, ByteBuffer.wrap(filled(1024, (byte) 1)));
+        byte[] expected = filled(1024, (byte) 1);
+        expected[700] = 9;
+        assertThat(client.compareAndWrite(offset, ByteBuffer.wrap(expected), ByteBuffer.wrap(filled(1024, (byte) 2))))
+                .isEqualTo(700);
+        ByteBuffer back = ByteBuffer.allocate(1024);
+        client.read(offset, back);
+        assertThat(back.array()).containsOnly(1);
+
+        assertThat(client.compareAndWrite(offset, ByteBuffer.wrap(filled(1024, (byte) 1)),
+                ByteBuffer.wrap(filled(1024, (byte) 2)))).isEqualTo(-1);
+        client.read(offset, back.clear());
+        assertThat(back.array()).containsOnly(2);
+    }
+
+    @Test
+    void compareAndWriteIsAtomicAgainstOtherCompareAndWrites() throws Exception {
+        // Each task increments a counter held in one logical block; lost updates would show as a smaller count.
+        long offset = EXTENT - 512; // a block that is not sector aligned, next to an extent boundary
+        client.write(offset, ByteBuffer.wrap(counter(0)));
+        int tasks = 8;
+        int increments = 25;
+        try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> running = new ArrayList<>();
+            for (int t = 0; t < tasks; t++) {
+                running.add(threads.submit(() -> {
+                    int done = 0;
+                    while (done < increments) {
+                        ByteBuffer current = ByteBuffer.allocate(512);
+                        client.read(offset, current);
+                        long value = current.getLong(0);
+                        if (client.compareAndWrite(offset, ByteBuffer.wrap(counter(value)),
+                                ByteBuffer.wrap(counter(value + 1))) < 0) {
+                            done++;
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> task : running) {
+                task.get();
+            }
+        }
+        ByteBuffer back = ByteBuffer.allocate(512);
+        client.read(offset, back);
+        assertThat(back.getLong(0)).isEqualTo((long) tasks * increments);
+    }
+
+    @Test
+    void unmapZeroesTheRangeAndFreesWholeAllocationUnits() throws IOException {
+        client.write(0, ByteBuffer.wrap(filled(4 * BLOCK, (byte) 5)));
+        assertThat(client.allocation(0, 4 * BLOCK)).containsExactly(new AllocationRun(0, 4 * BLOCK, true));
+
+        client.unmap(BLOCK - 512, 2 * BLOCK + 1024);
+        ByteBuffer back = ByteBuffer.allocate(4 * BLOCK);
+        client.read(0, back);
+        for (int i = 0; i < 4 * BLOCK; i++) {
+            boolean unmapped = i >= BLOCK - 512 && i < 3 * BLOCK + 512;
+            assertThat(back.get(i)).as("byte %d", i).isEqualTo(unmapped ? (byte) 0 : (byte) 5);
+        }
+        List<AllocationRun> runs = client.allocation(0, 4 * BLOCK);
+        assertThat(runs).containsExactly(new AllocationRun(0, BLOCK, true),
+                new AllocationRun(BLOCK, 2 * BLOCK, false), new AllocationRun(3 * BLOCK, BLOCK, true));
+        assertThat(client.allocation(2 * EXTENT, 512)).containsExactly(new AllocationRun(2 * EXTENT, BLOCK, false));
+    }
+
+    @Test
+    void aStaleEpochMakesTheClientAskForTheExtentAgain() throws IOException {
+        client.write(0, ByteBuffer.wrap(filled(4096, (byte) 3)));
+        store.advanceEpoch(1000, 5);
+        epoch.set(5);
+        long before = resolutions.get();
+        client.write(0, ByteBuffer.wrap(filled(4096, (byte) 4)));
+        assertThat(resolutions.get()).isEqualTo(before + 1);
+        ByteBuffer back = ByteBuffer.allocate(4096);
+        client.read(0, back);
+        assertThat(back.array()).containsOnly(4);
+    }
+
+    @Test
+    void rangesOutsideTheVolumeOrNotOnLogicalBlocksAreRefused() {
+        assertThatThrownBy(() -> client.read(VOLUME - 512, ByteBuffer.allocate(1024)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("vol-1");
+        assertThatThrownBy(() -> client.write(100, ByteBuffer.allocate(512)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> client.unmap(-512, 512)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private static byte[] filled(final int length, final byte value) {
+        byte[] data = new byte[length];
+        java.util.Arrays.fill(data, value);
+        return data;
+    }
+
+    private static byte[] counter(final long value) {
+        return ByteBuffer.allocate(512).putLong(0, value).array();
+    }
+}
