@@ -22,6 +22,7 @@ import io.keel.meta.command.ReplaceExtentReplicas;
 import io.keel.meta.command.ResizeVolume;
 import io.keel.meta.command.SetAdminCredential;
 import io.keel.meta.command.SetNodeState;
+import io.keel.meta.command.SetScsiReservations;
 import io.keel.meta.command.SetVolumeServingNode;
 import io.keel.meta.command.UpdateNodeLabels;
 import io.keel.meta.command.UpdatePool;
@@ -89,6 +90,7 @@ final class Applier {
             case DeleteTarget c -> a.deleteTarget(c);
             case SetAdminCredential c -> a.setAdmin(c);
             case ReplaceExtentReplicas c -> a.replaceReplicas(c);
+            case SetScsiReservations c -> a.setScsiReservations(c);
         };
         return new ChangeResult(command.changeId(), index, ErrorCode.OK, "", created);
     }
@@ -337,6 +339,7 @@ final class Applier {
             addPlaced(e.replicas(), -v.extentSize());
         }
         tx.delete(Keys.volume(v.id()));
+        tx.delete(Keys.scsiReservations(v.id()));
         tx.delete(Keys.volumeName(v.name()));
         tx.delete(Keys.poolVolume(v.pool(), v.id()));
         return null;
@@ -349,6 +352,21 @@ final class Applier {
         }
         put(Keys.volume(v.id()), new Volume(v.id(), v.name(), v.pool(), v.sizeBytes(), v.provisioning(),
                 c.nodeId(), v.state(), v.createdAt(), v.extentSize()));
+        return v.id();
+    }
+
+    private String setScsiReservations(final SetScsiReservations c) {
+        final Volume v = check.existingVolume(c.volumeId());
+        final byte[] state = c.state() == null ? Keys.EMPTY : c.state();
+        if (state.length > SetScsiReservations.MAX_STATE_BYTES) {
+            throw reject(ErrorCode.INVALID_ARGUMENT, "volume '" + v.name() + "': SCSI reservation state of "
+                    + state.length + " bytes is over the limit of " + SetScsiReservations.MAX_STATE_BYTES);
+        }
+        if (state.length == 0) {
+            tx.delete(Keys.scsiReservations(v.id()));
+        } else {
+            tx.put(Keys.scsiReservations(v.id()), state);
+        }
         return v.id();
     }
 

@@ -29,6 +29,7 @@ final class Keys {
     static final byte[] VOLUME_EXTENTS = ascii("ve/");
     static final byte[] VOLUME_SNAPSHOTS = ascii("vs/");
     static final byte[] VOLUME_TARGETS = ascii("vt/");
+    static final byte[] SCSI_RESERVATIONS = ascii("vpr/");
     static final byte[] EXTENTS = ascii("e/");
     static final byte[] SNAPSHOTS = ascii("s/");
     static final byte[] TARGETS = ascii("t/");
@@ -106,6 +107,10 @@ final class Keys {
 
     static byte[] volumeTargets(final String volumeId) {
         return prefix(VOLUME_TARGETS, volumeId);
+    }
+
+    static byte[] scsiReservations(final String volumeId) {
+        return key(SCSI_RESERVATIONS, volumeId);
     }
 
     static byte[] extent(final long id) {

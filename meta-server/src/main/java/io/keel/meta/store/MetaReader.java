@@ -86,6 +86,9 @@ public interface MetaReader {
     /** The targets with a LUN on the volume, by IQN. */
     List<IscsiTarget> targetsExporting(String volumeId);
 
+    /** The volume's SCSI persistent reservation state, or an empty array when it has none. */
+    byte[] scsiReservations(String volumeId);
+
     /** The admin account, if one was set. */
     Optional<AdminCredential> adminCredential();
 

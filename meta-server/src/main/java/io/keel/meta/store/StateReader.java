@@ -171,6 +171,12 @@ class StateReader implements MetaReader {
     }
 
     @Override
+    public byte[] scsiReservations(final String volumeId) {
+        final byte[] state = kv.get(Keys.scsiReservations(volumeId));
+        return state == null ? Keys.EMPTY.clone() : state;
+    }
+
+    @Override
     public Optional<AdminCredential> adminCredential() {
         return value(Keys.ADMIN, AdminCredential.class);
     }

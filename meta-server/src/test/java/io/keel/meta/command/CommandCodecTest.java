@@ -42,7 +42,8 @@ class CommandCodecTest {
                 new UpdateTarget("c", "iqn.2025-01.a", null, List.of(), List.of(), null),
                 new DeleteTarget("c", "iqn.2025-01.a"),
                 new SetAdminCredential("c", AdminCredential.create("admin", "pw".toCharArray(), 1000, 7)),
-                new ReplaceExtentReplicas("c", 9, 1, List.of("a")));
+                new ReplaceExtentReplicas("c", 9, 1, List.of("a")),
+                new SetScsiReservations("c", "v", new byte[] {1, 2, 3}));
         assertThat(all.stream().map(MetaCommand::getClass).distinct()).hasSize(
                 MetaCommand.class.getPermittedSubclasses().length);
         for (MetaCommand c : all) {

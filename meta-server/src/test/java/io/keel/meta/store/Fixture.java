@@ -73,6 +73,12 @@ final class Fixture implements AutoCloseable {
         ok(new CreatePool(nextChangeId(), name, rf, p, FailureDomain.NODE, QosLimits.UNLIMITED, 2000));
     }
 
+    <T> T read(final java.util.function.Function<MetaView, T> query) {
+        try (MetaView v = store.view()) {
+            return query.apply(v);
+        }
+    }
+
     ExtentPlacement plan(final String pool, final long size, final String preferred) {
         try (MetaView v = store.view()) {
             return Placement.forNewVolume(v, pool, size, EXTENT, null, preferred);

@@ -11,6 +11,7 @@ import io.keel.meta.command.CreateTarget;
 import io.keel.meta.command.CreateVolume;
 import io.keel.meta.command.DeletePool;
 import io.keel.meta.command.DeleteVolume;
+import io.keel.meta.command.SetScsiReservations;
 import io.keel.meta.command.ErrorCode;
 import io.keel.meta.command.ExtentPlacement;
 import io.keel.meta.command.RegisterDisk;
@@ -263,6 +264,23 @@ class ValidationTest {
         assertRefused(f.submit(new CreateSnapshot(id(), "snap-2", "vol-1", "s1", 0)), ErrorCode.ALREADY_EXISTS,
                 "volume 'v1' already has a snapshot 's1'");
         assertRefused(f.submit(new DeleteVolume(id(), "vol-9")), ErrorCode.NOT_FOUND, "volume vol-9 does not exist");
+    }
+
+    @Test
+    void scsiReservationsAreKeptPerVolumeUntilClearedOrTheVolumeIsDeleted() {
+        f.ok(f.volume("vol-1", "v1", "p1", GIB));
+        f.ok(new SetScsiReservations(id(), "vol-1", new byte[] {1, 2, 3}));
+        assertThat(f.<byte[]>read(v -> v.scsiReservations("vol-1"))).containsExactly(1, 2, 3);
+        assertThat(f.<byte[]>read(v -> v.scsiReservations("vol-2"))).isEmpty();
+        f.ok(new SetScsiReservations(id(), "vol-1", new byte[0]));
+        assertThat(f.<byte[]>read(v -> v.scsiReservations("vol-1"))).isEmpty();
+        f.ok(new SetScsiReservations(id(), "vol-1", new byte[] {4}));
+        assertRefused(f.submit(new SetScsiReservations(id(), "vol-1",
+                new byte[SetScsiReservations.MAX_STATE_BYTES + 1])), ErrorCode.INVALID_ARGUMENT, "over the limit");
+        assertRefused(f.submit(new SetScsiReservations(id(), "vol-9", new byte[] {1})), ErrorCode.NOT_FOUND,
+                "volume vol-9 does not exist");
+        f.ok(new DeleteVolume(id(), "vol-1"));
+        assertThat(f.<byte[]>read(v -> v.scsiReservations("vol-1"))).isEmpty();
     }
 
     @Test
