@@ -68,6 +68,9 @@ public interface MetaReader {
     /** The live extents of a volume, by index. */
     List<Extent> extentsOf(String volumeId);
 
+    /** The live extent of a volume at {@code index}. */
+    Optional<Extent> extentAt(String volumeId, long index);
+
     /** A snapshot by id. */
     Optional<Snapshot> snapshot(String id);
 

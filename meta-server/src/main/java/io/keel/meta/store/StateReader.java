@@ -138,6 +138,12 @@ class StateReader implements MetaReader {
     }
 
     @Override
+    public Optional<Extent> extentAt(final String volumeId, final long index) {
+        final byte[] id = kv.get(Keys.volumeExtent(volumeId, index));
+        return id == null ? Optional.empty() : extent(Keys.u64(id));
+    }
+
+    @Override
     public Optional<Snapshot> snapshot(final String id) {
         return value(Keys.snapshot(id), Snapshot.class);
     }
