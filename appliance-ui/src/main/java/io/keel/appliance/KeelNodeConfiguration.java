@@ -36,7 +36,7 @@ public class KeelNodeConfiguration extends Configuration {
 
     @Valid
     @NotNull
-    private ClusterSettings cluster = new ClusterSettings(null, null);
+    private ClusterSettings cluster = new ClusterSettings(null, null, null);
 
     @Valid
     @NotNull

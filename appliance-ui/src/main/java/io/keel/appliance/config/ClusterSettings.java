@@ -15,10 +15,12 @@ import java.nio.file.Path;
  *                    one. Relative to the data directory; made by the node that creates the cluster
  *                    when missing there
  * @param defaultPool a pool the meta leader creates when the cluster has none, or null for none
+ * @param demoExport  the demo's default volume and target, or null for none
  */
 public record ClusterSettings(
         @JsonProperty("keyFile") Path keyFile,
-        @JsonProperty("defaultPool") @Valid DefaultPool defaultPool) {
+        @JsonProperty("defaultPool") @Valid DefaultPool defaultPool,
+        @JsonProperty("demoExport") @Valid DemoExport demoExport) {
 
     /** Fills the documented default key file, {@code cluster.key} in the data directory. */
     public ClusterSettings {
@@ -34,5 +36,19 @@ public record ClusterSettings(
     public record DefaultPool(
             @JsonProperty("name") @NotEmpty String name,
             @JsonProperty("replicationFactor") @Min(1) @Max(3) int replicationFactor) {
+    }
+
+    /**
+     * For the demo appliance only: a thin volume in the default pool exported as LUN 0 of a target
+     * that admits any initiator without CHAP, created once when the cluster has none of them.
+     *
+     * @param volume    the volume's name
+     * @param sizeBytes its size
+     * @param targetIqn the target's IQN
+     */
+    public record DemoExport(
+            @JsonProperty("volume") @NotEmpty String volume,
+            @JsonProperty("sizeBytes") @Min(1 << 20) long sizeBytes,
+            @JsonProperty("targetIqn") @NotEmpty String targetIqn) {
     }
 }

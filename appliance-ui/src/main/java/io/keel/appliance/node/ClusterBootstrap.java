@@ -4,11 +4,18 @@ import io.keel.appliance.config.AdminSettings;
 import io.keel.appliance.config.ClusterSettings;
 import io.keel.meta.command.ChangeResult;
 import io.keel.meta.command.CreatePool;
+import io.keel.meta.command.CreateTarget;
+import io.keel.meta.command.CreateVolume;
+import io.keel.meta.command.ExtentPlacement;
 import io.keel.meta.command.SetAdminCredential;
 import io.keel.meta.model.FailureDomain;
+import io.keel.meta.model.Lun;
 import io.keel.meta.model.Node;
 import io.keel.meta.model.Provisioning;
 import io.keel.meta.model.QosLimits;
+import io.keel.meta.model.Volume;
+import io.keel.meta.placement.Placement;
+import io.keel.meta.placement.PlacementException;
 import io.keel.meta.secret.AdminCredential;
 import io.keel.meta.server.LeaderDuties.BootstrapTask;
 import io.keel.runtime.time.Clock;
@@ -18,6 +25,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,7 +86,60 @@ public final class ClusterBootstrap {
                     result.ok() ? "created" : result.message());
             return true;
         };
-        return List.of(account, defaultPool);
+        if (cluster.demoExport() == null) {
+            return List.of(account, defaultPool);
+        }
+        return List.of(account, defaultPool, demoExport(pool.name(), cluster.demoExport(), clock));
+    }
+
+    /** Creates the demo's thin volume and the target exporting it to any initiator, once the default pool exists. */
+    private static BootstrapTask demoExport(final String pool, final ClusterSettings.DemoExport export,
+            final Clock clock) {
+        return meta -> {
+            if (meta.read(view -> view.pool(pool).isEmpty())) {
+                return false;
+            }
+            Optional<Volume> existing = meta.read(view -> view.volumeByName(export.volume()));
+            String volumeId;
+            if (existing.isPresent()) {
+                volumeId = existing.get().id();
+            } else {
+                ExtentPlacement placement;
+                try {
+                    placement = meta.read(view -> {
+                        try {
+                            return Placement.forNewVolume(view, pool, export.sizeBytes(), Volume.DEFAULT_EXTENT_SIZE,
+                                    null, null);
+                        } catch (PlacementException e) {
+                            return null;
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    placement = null;
+                }
+                if (placement == null) {
+                    return false; // not enough chunk nodes registered yet
+                }
+                volumeId = UUID.randomUUID().toString();
+                ChangeResult created = meta.submit(new CreateVolume("bootstrap-demo-volume:" + UUID.randomUUID(),
+                        volumeId, export.volume(), pool, export.sizeBytes(), Provisioning.THIN,
+                        Volume.DEFAULT_EXTENT_SIZE, null, placement, clock.epochMillis()));
+                LOG.info("demo volume '{}' ({} bytes, thin): {}", export.volume(), export.sizeBytes(),
+                        created.ok() ? "created" : created.message());
+                if (!created.ok()) {
+                    return false;
+                }
+            }
+            if (meta.read(view -> view.target(export.targetIqn()).isPresent())) {
+                return true;
+            }
+            ChangeResult target = meta.submit(new CreateTarget("bootstrap-demo-target:" + UUID.randomUUID(),
+                    export.targetIqn(), "keel-demo", List.of(new Lun(0, volumeId)), List.of(), null,
+                    clock.epochMillis()));
+            LOG.warn("demo target {} exports volume '{}' as LUN 0 to ANY initiator without CHAP: {}",
+                    export.targetIqn(), export.volume(), target.ok() ? "created" : target.message());
+            return target.ok();
+        };
     }
 
     private static String generated() {
