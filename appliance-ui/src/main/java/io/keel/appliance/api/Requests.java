@@ -35,7 +35,7 @@ public final class Requests {
 
     /** {@code POST /targets} and {@code PUT /targets/{iqn}}. */
     public record TargetDefinition(String iqn, String alias, List<LunView> luns, List<String> allowedInitiators,
-            Chap chap) {
+            Boolean anyInitiator, Chap chap) {
     }
 
     /** CHAP credentials as a client sends them; the secrets are sealed before they are stored. */

@@ -131,8 +131,21 @@ public final class TargetResource {
         return luns;
     }
 
+    /**
+     * The allowed initiators: an explicit list, or every initiator only when the client says so
+     * ({@code anyInitiator: true}), so that leaving the list out cannot open a target by accident.
+     */
     private static List<String> initiators(final TargetDefinition body) {
-        return body.allowedInitiators() == null ? List.of() : body.allowedInitiators();
+        List<String> listed = body.allowedInitiators() == null ? List.of() : body.allowedInitiators();
+        boolean any = Boolean.TRUE.equals(body.anyInitiator());
+        if (any && !listed.isEmpty()) {
+            throw ApiException.invalid("give either 'allowedInitiators' or 'anyInitiator': true, not both");
+        }
+        if (!any && listed.isEmpty()) {
+            throw ApiException.invalid("'allowedInitiators' must name the initiators that may log in "
+                    + "(or set 'anyInitiator': true to admit every initiator; CHAP still applies)");
+        }
+        return listed;
     }
 
     private static IscsiTarget target(final MetaReader view, final String iqn) {

@@ -118,14 +118,14 @@ public final class Views {
 
     /** An iSCSI target. */
     public record TargetView(String iqn, String alias, List<LunView> luns, List<String> allowedInitiators,
-            ChapView chap, long createdAt) {
+            boolean anyInitiator, ChapView chap, long createdAt) {
         static TargetView of(final IscsiTarget target, final MetaReader view) {
             List<LunView> luns = target.luns().stream().map((Lun lun) -> new LunView(lun.number(),
                     view.volume(lun.volumeId()).map(Volume::name).orElse(lun.volumeId()))).toList();
             ChapView chap = target.chap() == null ? null
                     : new ChapView(target.chap().username(), target.chap().mutualUsername());
-            return new TargetView(target.iqn(), target.alias(), luns, target.allowedInitiators(), chap,
-                    target.createdAt());
+            return new TargetView(target.iqn(), target.alias(), luns, target.allowedInitiators(),
+                    target.allowedInitiators().isEmpty(), chap, target.createdAt());
         }
     }
 }

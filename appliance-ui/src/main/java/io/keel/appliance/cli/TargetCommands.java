@@ -40,6 +40,10 @@ final class TargetCommands extends GroupCommand {
                 description = "an initiator allowed to log in; repeat for more")
         List<String> initiators;
 
+        @Option(names = "--any-initiator", order = 3,
+                description = "admit every initiator (CHAP still applies) instead of a list")
+        boolean anyInitiator;
+
         @Option(names = "--chap-user", paramLabel = "USER", order = 4, description = "require CHAP with this user")
         String chapUser;
 
@@ -80,6 +84,9 @@ final class TargetCommands extends GroupCommand {
             ArrayNode initiatorArray = body.putArray("allowedInitiators");
             if (initiators != null) {
                 initiators.forEach(initiatorArray::add);
+            }
+            if (anyInitiator) {
+                body.put("anyInitiator", true);
             }
             if (chapUser == null) {
                 body.putNull("chap");
