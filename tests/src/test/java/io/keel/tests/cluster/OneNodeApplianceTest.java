@@ -147,6 +147,15 @@ class OneNodeApplianceTest {
                 "INVALID_ARGUMENT");
         expect(rest.post("/api/v1/targets", target.replace("iqn.2026-11.io.keel:t1", "not-an-iqn")), 400,
                 "INVALID_ARGUMENT");
+        String third = target.replace("keel:t1", "keel:t3");
+        String noInitiators = third.replace("\"iqn.1993-08.org.debian:01:host1\"", "");
+        String anyInitiator = "\"anyInitiator\": true, \"chap\"";
+        expect(rest.post("/api/v1/targets", noInitiators), 400, "INVALID_ARGUMENT");
+        expect(rest.post("/api/v1/targets", third.replace("\"chap\"", anyInitiator)), 400, "INVALID_ARGUMENT");
+        expect(rest.post("/api/v1/targets", noInitiators.replace("\"chap\"", anyInitiator)), 201, null);
+        assertThat(rest.get("/api/v1/targets/iqn.2026-11.io.keel:t3").body().path("anyInitiator").asBoolean())
+                .isTrue();
+        expect(rest.delete("/api/v1/targets/iqn.2026-11.io.keel:t3"), 204, null);
 
         Rest.Reply shown = rest.get("/api/v1/targets/iqn.2026-11.io.keel:t1");
         assertThat(shown.status()).isEqualTo(200);
