@@ -5,6 +5,7 @@ import io.dropwizard.core.Configuration;
 import io.keel.appliance.config.AdminSettings;
 import io.keel.appliance.config.ChunkSettings;
 import io.keel.appliance.config.ClusterSettings;
+import io.keel.appliance.config.IscsiSettings;
 import io.keel.appliance.config.MetaSettings;
 import io.keel.appliance.config.NodeSettings;
 import io.keel.appliance.config.ZooKeeperSettings;
@@ -41,6 +42,10 @@ public class KeelNodeConfiguration extends Configuration {
     @Valid
     @NotNull
     private AdminSettings admin = new AdminSettings(null, null);
+
+    @Valid
+    @NotNull
+    private IscsiSettings iscsi = new IscsiSettings(null, null, 0);
 
     /** Who this node is and which roles it runs. */
     @JsonProperty("node")
@@ -106,5 +111,16 @@ public class KeelNodeConfiguration extends Configuration {
     @JsonProperty("admin")
     void setAdmin(final AdminSettings admin) {
         this.admin = admin;
+    }
+
+    /** The access role's iSCSI portal. */
+    @JsonProperty("iscsi")
+    public IscsiSettings iscsi() {
+        return iscsi;
+    }
+
+    @JsonProperty("iscsi")
+    void setIscsi(final IscsiSettings iscsi) {
+        this.iscsi = iscsi;
     }
 }
