@@ -3,6 +3,8 @@ package io.keel.tests.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.keel.tests.harness.NodeProcess;
+import io.keel.tests.harness.Rest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

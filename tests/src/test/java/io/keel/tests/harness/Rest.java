@@ -1,4 +1,4 @@
-package io.keel.tests.cluster;
+package io.keel.tests.harness;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,17 +12,17 @@ import java.time.Duration;
 import java.util.Base64;
 
 /** A small client of the REST API for tests: JSON in, status and JSON out. */
-final class Rest {
+public final class Rest {
 
-    static final ObjectMapper JSON = new ObjectMapper();
+    public static final ObjectMapper JSON = new ObjectMapper();
 
     /** A response: the HTTP status and the parsed body (null when empty). */
-    record Reply(int status, JsonNode body) {
-        String code() {
+    public record Reply(int status, JsonNode body) {
+        public String code() {
             return body == null || body.get("code") == null ? "" : body.get("code").asText();
         }
 
-        String message() {
+        public String message() {
             return body == null || body.get("message") == null ? "" : body.get("message").asText();
         }
     }
@@ -31,47 +31,47 @@ final class Rest {
     private final String base;
     private final String authorization;
 
-    Rest(final int port, final String user, final String password) {
+    public Rest(final int port, final String user, final String password) {
         this.base = "http://127.0.0.1:" + port;
         this.authorization = password == null ? null : "Basic " + Base64.getEncoder()
                 .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
-    Rest withPassword(final String password) {
+    public Rest withPassword(final String password) {
         return new Rest(Integer.parseInt(base.substring(base.lastIndexOf(':') + 1)), "admin", password);
     }
 
-    Reply get(final String path) throws IOException, InterruptedException {
+    public Reply get(final String path) throws IOException, InterruptedException {
         return send(builder(path).GET());
     }
 
-    Reply post(final String path, final String json) throws IOException, InterruptedException {
+    public Reply post(final String path, final String json) throws IOException, InterruptedException {
         return send(builder(path).POST(HttpRequest.BodyPublishers.ofString(json))
                 .header("Content-Type", "application/json"));
     }
 
-    Reply post(final String path, final String json, final String idempotencyKey)
+    public Reply post(final String path, final String json, final String idempotencyKey)
             throws IOException, InterruptedException {
         return send(builder(path).POST(HttpRequest.BodyPublishers.ofString(json))
                 .header("Content-Type", "application/json").header("Idempotency-Key", idempotencyKey));
     }
 
-    Reply patch(final String path, final String json) throws IOException, InterruptedException {
+    public Reply patch(final String path, final String json) throws IOException, InterruptedException {
         return send(builder(path).method("PATCH", HttpRequest.BodyPublishers.ofString(json))
                 .header("Content-Type", "application/json"));
     }
 
-    Reply put(final String path, final String json) throws IOException, InterruptedException {
+    public Reply put(final String path, final String json) throws IOException, InterruptedException {
         return send(builder(path).PUT(HttpRequest.BodyPublishers.ofString(json))
                 .header("Content-Type", "application/json"));
     }
 
-    Reply delete(final String path) throws IOException, InterruptedException {
+    public Reply delete(final String path) throws IOException, InterruptedException {
         return send(builder(path).DELETE());
     }
 
     /** Sends raw bytes, for malformed-input tests. */
-    Reply postRaw(final String path, final String contentType, final String body)
+    public Reply postRaw(final String path, final String contentType, final String body)
             throws IOException, InterruptedException {
         return send(builder(path).POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", contentType));
     }

@@ -1,4 +1,4 @@
-package io.keel.tests.cluster;
+package io.keel.tests.harness;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -14,19 +14,19 @@ import java.util.concurrent.TimeUnit;
  * One Keel node running in its own JVM from the packaged node jar, as an admin would run it:
  * started with a YAML configuration, stopped with SIGTERM or killed with SIGKILL.
  */
-final class NodeProcess implements AutoCloseable {
+public final class NodeProcess implements AutoCloseable {
 
     private static final Path NODE_JAR = Path.of(System.getProperty("keel.nodeJar",
             "../appliance-ui/target/keel-node.jar")).toAbsolutePath().normalize();
 
-    final String name;
-    final Path dataDir;
-    final Path config;
-    final int restPort;
-    final int adminPort;
+    public final String name;
+    public final Path dataDir;
+    public final Path config;
+    public final int restPort;
+    public final int adminPort;
     private Process process;
 
-    NodeProcess(final String name, final Path dataDir, final int restPort, final int adminPort) {
+    public NodeProcess(final String name, final Path dataDir, final int restPort, final int adminPort) {
         this.name = name;
         this.dataDir = dataDir;
         this.config = dataDir.resolve("keel.yml");
@@ -41,7 +41,7 @@ final class NodeProcess implements AutoCloseable {
      * A free TCP port on loopback (free when asked; the node binds it moments later), never one
      * this JVM handed out before.
      */
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         while (true) {
             try (ServerSocket socket = new ServerSocket(0)) {
                 socket.setReuseAddress(true);
@@ -56,7 +56,7 @@ final class NodeProcess implements AutoCloseable {
      * The common part of a test node's configuration: ports, data directory, quiet logging. It
      * ends inside the {@code node} section, so a caller may append more node keys, then sections.
      */
-    String baseConfig(final int rpcPort) {
+    public String baseConfig(final int rpcPort) {
         return """
                 server:
                   applicationConnectors: [{type: http, bindHost: 127.0.0.1, port: %d}]
@@ -81,7 +81,7 @@ final class NodeProcess implements AutoCloseable {
      * Starts a one-node appliance like `./keel demo`'s (embedded ZooKeeper, every role, a 1 GiB
      * file-backed device, a default pool of replication factor 1) on free ports under {@code dir}.
      */
-    static NodeProcess startOneNodeAppliance(final String name, final Path dir) throws IOException {
+    public static NodeProcess startOneNodeAppliance(final String name, final Path dir) throws IOException {
         NodeProcess node = new NodeProcess(name, dir, freePort(), freePort());
         node.writeConfig(node.baseConfig(freePort()) + """
                 zookeeper:
@@ -96,12 +96,12 @@ final class NodeProcess implements AutoCloseable {
         return node;
     }
 
-    void writeConfig(final String yaml) throws IOException {
+    public void writeConfig(final String yaml) throws IOException {
         Files.createDirectories(dataDir);
         Files.writeString(config, yaml);
     }
 
-    void start() throws IOException {
+    public void start() throws IOException {
         if (!Files.exists(NODE_JAR)) {
             throw new IllegalStateException("the node jar " + NODE_JAR + " is missing: build with ./keel build");
         }
@@ -116,12 +116,12 @@ final class NodeProcess implements AutoCloseable {
                 .start();
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process != null && process.isAlive();
     }
 
     /** Waits for the process to exit by itself and returns its exit code. */
-    int awaitExit(final Duration timeout) throws InterruptedException {
+    public int awaitExit(final Duration timeout) throws InterruptedException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             throw new AssertionError(name + " did not exit within " + timeout);
         }
@@ -129,26 +129,26 @@ final class NodeProcess implements AutoCloseable {
     }
 
     /** What the node printed to its console (where a refused start explains itself). */
-    String console() throws IOException {
+    public String console() throws IOException {
         Path file = dataDir.resolve("console.log");
         return Files.exists(file) ? Files.readString(file) : "";
     }
 
     /** SIGTERM without waiting: the start of a clean shutdown. */
-    void terminate() {
+    public void terminate() {
         if (process != null && process.isAlive()) {
             process.destroy();
         }
     }
 
     /** The node's own log file. */
-    String log() throws IOException {
+    public String log() throws IOException {
         Path file = dataDir.resolve("keel.log");
         return Files.exists(file) ? Files.readString(file) : "";
     }
 
     /** SIGKILL: the node gets no chance to clean up, as in a power cut or an OOM kill. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         if (process != null && process.isAlive()) {
             process.destroyForcibly();
             process.waitFor(30, TimeUnit.SECONDS);
@@ -156,7 +156,7 @@ final class NodeProcess implements AutoCloseable {
     }
 
     /** SIGTERM and wait: the node's clean shutdown. */
-    void stop() throws InterruptedException {
+    public void stop() throws InterruptedException {
         if (process != null && process.isAlive()) {
             process.destroy();
             Instant deadline = Instant.now().plusSeconds(30);

@@ -1,17 +1,17 @@
-package io.keel.tests.cluster;
+package io.keel.tests.harness;
 
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 
 /** Polls a condition until it holds or a deadline passes; every wait in these tests is bounded. */
-final class Await {
+public final class Await {
 
     private Await() {
     }
 
     /** Returns the first non-null value {@code probe} gives within {@code timeout}, else fails with {@code what}. */
-    static <T> T until(final String what, final Duration timeout, final Callable<T> probe) throws Exception {
+    public static <T> T until(final String what, final Duration timeout, final Callable<T> probe) throws Exception {
         Instant deadline = Instant.now().plus(timeout);
         Exception last = null;
         while (Instant.now().isBefore(deadline)) {
