@@ -43,7 +43,7 @@ class CliAgainstLiveNodeTest {
     @BeforeAll
     void start() throws Exception {
         node = NodeProcess.startOneNodeAppliance("cli-node", root.resolve("cli-node"));
-        rest = OneNodeApplianceTest.awaitReady(node);
+        rest = node.awaitAdminApi();
         // The generated password, where the node that created the cluster wrote it.
         passwordFile = node.dataDir.resolve("admin-password");
         cli = new CliProcess("http://127.0.0.1:" + node.restPort, root.resolve("cli"));

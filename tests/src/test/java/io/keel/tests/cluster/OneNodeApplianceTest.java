@@ -3,7 +3,6 @@ package io.keel.tests.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.keel.tests.harness.Await;
 import io.keel.tests.harness.NodeProcess;
 import io.keel.tests.harness.Rest;
 import java.net.URI;
@@ -12,7 +11,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -43,26 +41,7 @@ class OneNodeApplianceTest {
     @BeforeAll
     void start() throws Exception {
         node = NodeProcess.startOneNodeAppliance("solo", root.resolve("solo"));
-        rest = awaitReady(node);
-    }
-
-    static Rest awaitReady(final NodeProcess node) throws Exception {
-        Rest anonymous = new Rest(node.restPort, "admin", null);
-        Await.until(node + " ready", Duration.ofSeconds(60), () -> {
-            if (!node.isAlive()) {
-                throw new AssertionError(node + " exited:\n" + node.console());
-            }
-            Rest.Reply health = anonymous.get("/api/v1/health");
-            return health.status() == 200 && !health.body().path("leader").isNull() ? health : null;
-        });
-        Path passwordFile = node.dataDir.resolve("admin-password");
-        String password = Await.until("the generated admin password", Duration.ofSeconds(10),
-                () -> Files.exists(passwordFile) ? Files.readString(passwordFile).strip() : null);
-        Rest admin = anonymous.withPassword(password);
-        // The file is written before the account reaches the metadata, so that no crash loses it.
-        Await.until("the admin account in place", Duration.ofSeconds(20),
-                () -> admin.get("/api/v1/pools").status() == 200 ? admin : null);
-        return admin;
+        rest = node.awaitAdminApi();
     }
 
     @AfterAll
@@ -209,7 +188,7 @@ class OneNodeApplianceTest {
     void aRestartKeepsTheMetadataAndThePassword() throws Exception {
         node.stop();
         node.start();
-        Rest again = awaitReady(node);
+        Rest again = node.awaitAdminApi();
         Rest.Reply volume = again.get("/api/v1/volumes/v1");
         assertThat(volume.status()).isEqualTo(200);
         JsonNode body = volume.body();

@@ -96,6 +96,29 @@ public final class NodeProcess implements AutoCloseable {
         return node;
     }
 
+    /**
+     * Waits until this one-node appliance serves its REST API with a meta leader and the
+     * generated admin account, and returns a client logged in as admin.
+     */
+    public Rest awaitAdminApi() throws Exception {
+        Rest anonymous = new Rest(restPort, "admin", null);
+        Await.until(this + " ready", Duration.ofSeconds(60), () -> {
+            if (!isAlive()) {
+                throw new AssertionError(this + " exited:\n" + console());
+            }
+            Rest.Reply health = anonymous.get("/api/v1/health");
+            return health.status() == 200 && !health.body().path("leader").isNull() ? health : null;
+        });
+        Path passwordFile = dataDir.resolve("admin-password");
+        String password = Await.until("the generated admin password", Duration.ofSeconds(10),
+                () -> Files.exists(passwordFile) ? Files.readString(passwordFile).strip() : null);
+        Rest admin = anonymous.withPassword(password);
+        // The file is written before the account reaches the metadata, so that no crash loses it.
+        Await.until("the admin account in place", Duration.ofSeconds(20),
+                () -> admin.get("/api/v1/pools").status() == 200 ? admin : null);
+        return admin;
+    }
+
     public void writeConfig(final String yaml) throws IOException {
         Files.createDirectories(dataDir);
         Files.writeString(config, yaml);
