@@ -1,0 +1,149 @@
+package io.keel.tests.iscsi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Keel's iSCSI target with real initiators: libiscsi's command-line tools (discovery, INQUIRY,
+ * READ CAPACITY(16)), QEMU's iSCSI driver copying an image onto a LUN and back, CHAP (one-way and
+ * mutual, right and wrong secrets) and the initiator ACL.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class IscsiClientsTest {
+
+    private static final long LUN_BYTES = 256L << 20;
+    private static final String OPEN = "iqn.2026-12.io.keel.test:open";
+    private static final String ACL = "iqn.2026-12.io.keel.test:acl";
+    private static final String CHAP = "iqn.2026-12.io.keel.test:chap";
+    private static final String ALLOWED_INITIATOR = "iqn.2026-12.io.keel.test:allowed-host";
+    private static final String CHAP_USER = "host1";
+    private static final String CHAP_SECRET = "s3cret-chap-pw";
+    private static final String TARGET_USER = "keel-target";
+    private static final String TARGET_SECRET = "mutual-secret-1";
+
+    @TempDir
+    Path dir;
+
+    private IscsiNode keel;
+
+    @BeforeAll
+    void start() throws Exception {
+        IscsiNode.assumeInstalled("iscsi-ls", "iscsi-inq", "iscsi-readcapacity16", "qemu-img");
+        keel = IscsiNode.start("clients", dir.resolve("node"), 2L << 30);
+        for (String volume : List.of("open", "acl", "chap")) {
+            keel.createVolume(volume, LUN_BYTES, true);
+        }
+        keel.createTarget(OPEN, "open", "\"anyInitiator\": true");
+        keel.createTarget(ACL, "acl", "\"allowedInitiators\": [\"" + ALLOWED_INITIATOR + "\"]");
+        keel.createTarget(CHAP, "chap", """
+                "anyInitiator": true, "chap": {"username": "%s", "secret": "%s", "mutualUsername": "%s",
+                 "mutualSecret": "%s"}""".formatted(CHAP_USER, CHAP_SECRET, TARGET_USER, TARGET_SECRET));
+    }
+
+    @AfterAll
+    void stop() throws InterruptedException {
+        if (keel != null) {
+            keel.close();
+        }
+    }
+
+    @Test
+    void discoveryListsTheTargetsAnInitiatorMayUse() throws Exception {
+        IscsiNode.Run anyone = run("iscsi-ls", keel.portalUrl());
+        assertThat(anyone.exit()).as(anyone.output()).isZero();
+        assertThat(anyone.output()).contains("Target:" + OPEN, "Target:" + CHAP).doesNotContain(ACL);
+
+        IscsiNode.Run allowed = run("iscsi-ls", "-i", ALLOWED_INITIATOR, keel.portalUrl());
+        assertThat(allowed.output()).contains("Target:" + ACL);
+        assertThat(allowed.output()).contains("Portal:127.0.0.1:" + keel.iscsiPort);
+    }
+
+    @Test
+    void inquiryAndReadCapacityDescribeTheVolume() throws Exception {
+        IscsiNode.Run inquiry = run("iscsi-inq", keel.url(OPEN, 0, null, null));
+        assertThat(inquiry.exit()).as(inquiry.output()).isZero();
+        assertThat(inquiry.output()).contains("KEEL");
+
+        IscsiNode.Run identification = run("iscsi-inq", "-e", "1", "-c", "0x83", keel.url(OPEN, 0, null, null));
+        assertThat(identification.exit()).as(identification.output()).isZero();
+        assertThat(identification.output()).containsIgnoringCase("NAA");
+
+        IscsiNode.Run capacity = run("iscsi-readcapacity16", "-s", keel.url(OPEN, 0, null, null));
+        assertThat(capacity.exit()).as(capacity.output()).isZero();
+        assertThat(capacity.output().strip()).isEqualTo(Long.toString(LUN_BYTES));
+    }
+
+    @Test
+    void anImageCopiedOntoALunAndBackIsIdentical() throws Exception {
+        Path image = dir.resolve("image.raw");
+        byte[] data = new byte[(int) LUN_BYTES];
+        Random random = new Random(7);
+        // Random data with zero stretches, so both allocated and sparse parts take the trip.
+        for (int chunk = 0; chunk < data.length / (1 << 20); chunk++) {
+            if (chunk % 3 != 2) {
+                byte[] part = new byte[1 << 20];
+                random.nextBytes(part);
+                System.arraycopy(part, 0, data, chunk << 20, part.length);
+            }
+        }
+        Files.write(image, data);
+        String lun = keel.url(OPEN, 0, null, null);
+        IscsiNode.Run in = run("qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", image.toString(), lun);
+        assertThat(in.exit()).as(in.output()).isZero();
+        Path back = dir.resolve("back.raw");
+        IscsiNode.Run out = run("qemu-img", "convert", "-f", "raw", "-O", "raw", lun, back.toString());
+        assertThat(out.exit()).as(out.output()).isZero();
+        assertThat(sha256(back)).isEqualTo(sha256(image));
+    }
+
+    @Test
+    void chapAdmitsOnlyTheRightSecretAndProvesTheTargetToo() throws Exception {
+        assertThat(run("iscsi-inq", keel.url(CHAP, 0, null, null)).exit()).isNotZero();
+        assertThat(run("iscsi-inq", keel.url(CHAP, 0, CHAP_USER, "wrong-secret-1")).exit()).isNotZero();
+        assertThat(run("iscsi-inq", keel.url(CHAP, 0, "someone-else", CHAP_SECRET)).exit()).isNotZero();
+
+        IscsiNode.Run oneWay = run("iscsi-inq", keel.url(CHAP, 0, CHAP_USER, CHAP_SECRET));
+        assertThat(oneWay.exit()).as(oneWay.output()).isZero();
+
+        String mutual = keel.url(CHAP, 0, CHAP_USER, CHAP_SECRET) + "?target_user=" + TARGET_USER
+                + "&target_password=" + TARGET_SECRET;
+        IscsiNode.Run both = run("iscsi-inq", mutual);
+        assertThat(both.exit()).as(both.output()).isZero();
+        String impostor = keel.url(CHAP, 0, CHAP_USER, CHAP_SECRET) + "?target_user=" + TARGET_USER
+                + "&target_password=not-the-secret";
+        assertThat(run("iscsi-inq", impostor).exit()).isNotZero();
+    }
+
+    @Test
+    void onlyListedInitiatorsMayLogIn() throws Exception {
+        assertThat(run("iscsi-inq", keel.url(ACL, 0, null, null)).exit()).isNotZero();
+        IscsiNode.Run allowed = run("iscsi-inq", "-i", ALLOWED_INITIATOR, keel.url(ACL, 0, null, null));
+        assertThat(allowed.exit()).as(allowed.output()).isZero();
+    }
+
+    private IscsiNode.Run run(final String... command) throws Exception {
+        return IscsiNode.run(Files.createTempFile(dir, command[0], ".log"), 120, List.of(command));
+    }
+
+    private static String sha256(final Path file) throws Exception {
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        try (var in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 20];
+            for (int n; (n = in.read(buffer)) > 0;) {
+                digest.update(buffer, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+}

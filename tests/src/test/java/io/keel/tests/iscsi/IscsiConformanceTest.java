@@ -1,0 +1,54 @@
+package io.keel.tests.iscsi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * libiscsi's conformance suite, {@code iscsi-test-cu -d -S -V -t ALL}, in one process against a
+ * thin LUN of a Keel node, judged by {@code tests/iscsi/cunit_results.py}: a test counts as passed
+ * only when it neither failed nor skipped itself; the run fails when a test outside
+ * {@code tests/iscsi/keel-expected.txt} does not pass, when a listed one starts to pass, or when
+ * fewer than 200 pass.
+ */
+@Tag("iscsi-conformance")
+class IscsiConformanceTest {
+
+    /** 1 GiB less 4 KiB: at most 0x1fffff blocks of 512 bytes, so READ(6) beyond the end really runs. */
+    private static final long LUN_BYTES = (1L << 30) - 4096;
+    private static final String IQN = "iqn.2026-12.io.keel.test:conformance";
+    private static final Path ISCSI_DIR = Path.of(System.getProperty("keel.home", ".."), "tests", "iscsi");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void libiscsiConformanceSuitePassesWhatKeelPromises() throws Exception {
+        IscsiNode.assumeInstalled("iscsi-test-cu", "python3");
+        try (IscsiNode keel = IscsiNode.start("conformance", dir.resolve("node"), 3L << 30)) {
+            keel.createVolume("conformance", LUN_BYTES, true);
+            keel.createTarget(IQN, "conformance", "\"anyInitiator\": true");
+            Path output = dir.resolve("iscsi-test-cu.out");
+            IscsiNode.Run suite = IscsiNode.run(output, 1500, List.of("iscsi-test-cu", "-d", "-S", "-V", "-t", "ALL",
+                    keel.url(IQN, 0, null, null)));
+            Path verdict = dir.resolve("verdict.txt");
+            IscsiNode.Run judged = IscsiNode.run(verdict, 60, List.of("python3",
+                    ISCSI_DIR.resolve("cunit_results.py").toString(),
+                    "--expected", ISCSI_DIR.resolve("keel-expected.txt").toString(),
+                    "--list", ISCSI_DIR.resolve("fixtures/test-list-1.19.txt").toString(),
+                    "--lun-blocks", Long.toString(LUN_BYTES / 512),
+                    "--min-passed", "200", output.toString()));
+            Path kept = Path.of("target", "iscsi-conformance");
+            Files.createDirectories(kept);
+            Files.copy(output, kept.resolve("iscsi-test-cu.out"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(verdict, kept.resolve("verdict.txt"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            assertThat(judged.exit()).as("iscsi-test-cu exited %d; verdict (output kept in %s):%n%s", suite.exit(),
+                    kept.toAbsolutePath(), judged.output()).isZero();
+        }
+    }
+}
