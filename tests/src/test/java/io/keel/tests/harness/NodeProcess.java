@@ -24,6 +24,8 @@ public final class NodeProcess implements AutoCloseable {
     public final Path config;
     public final int restPort;
     public final int adminPort;
+    /** The loopback port of the node's iSCSI portal (nodes with the access role). */
+    public final int iscsiPort;
     private Process process;
 
     public NodeProcess(final String name, final Path dataDir, final int restPort, final int adminPort) {
@@ -32,6 +34,11 @@ public final class NodeProcess implements AutoCloseable {
         this.config = dataDir.resolve("keel.yml");
         this.restPort = restPort;
         this.adminPort = adminPort;
+        try {
+            this.iscsiPort = freePort();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Ports handed out in this JVM: the kernel may offer a just-closed port again. */
@@ -62,6 +69,8 @@ public final class NodeProcess implements AutoCloseable {
                   applicationConnectors: [{type: http, bindHost: 127.0.0.1, port: %d}]
                   adminConnectors: [{type: http, bindHost: 127.0.0.1, port: %d}]
                   requestLog: {appenders: []}
+                iscsi:
+                  listen: ["127.0.0.1:%d"]
                 logging:
                   level: INFO
                   appenders:
@@ -74,7 +83,7 @@ public final class NodeProcess implements AutoCloseable {
                   name: %s
                   dataDir: %s
                   rpcPort: %d
-                """.formatted(restPort, adminPort, dataDir, name, dataDir, rpcPort);
+                """.formatted(restPort, adminPort, iscsiPort, dataDir, name, dataDir, rpcPort);
     }
 
     /**

@@ -29,7 +29,6 @@ final class IscsiNode implements AutoCloseable {
     /** Starts the node under {@code dir} with a {@code deviceBytes} file-backed device. */
     static IscsiNode start(final String name, final Path dir, final long deviceBytes) throws Exception {
         NodeProcess node = new NodeProcess(name, dir, NodeProcess.freePort(), NodeProcess.freePort());
-        int iscsiPort = NodeProcess.freePort();
         node.writeConfig(node.baseConfig(NodeProcess.freePort()) + """
                 zookeeper:
                   mode: embedded
@@ -38,11 +37,9 @@ final class IscsiNode implements AutoCloseable {
                   devices: [{path: devices/data-0.img, sizeBytes: %d, createFile: true}]
                 cluster:
                   defaultPool: {name: default, replicationFactor: 1}
-                iscsi:
-                  listen: ["127.0.0.1:%d"]
-                """.formatted(NodeProcess.freePort(), deviceBytes, iscsiPort));
+                """.formatted(NodeProcess.freePort(), deviceBytes));
         node.start();
-        IscsiNode started = new IscsiNode(node, iscsiPort);
+        IscsiNode started = new IscsiNode(node, node.iscsiPort);
         started.rest = node.awaitAdminApi();
         return started;
     }
