@@ -90,7 +90,7 @@ final class StateCodec {
             throw failure(where + " is corrupt or truncated: CRC32C mismatch");
         }
         try {
-            return parse(where, ByteBuffer.wrap(bytes, 8, bytes.length - 12).slice());
+            return parse(where, ByteBuffer.wrap(bytes, 6, bytes.length - 10).slice());
         } catch (BufferUnderflowException e) {
             throw failure(where + " is corrupt: records run past the end");
         }
