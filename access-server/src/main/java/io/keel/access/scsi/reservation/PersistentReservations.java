@@ -497,8 +497,8 @@ public final class PersistentReservations implements Reservations {
             return ScsiResult.checkCondition(Sense.invalidFieldInCdb(0, -1));
         }
         int op = cdb[0] & 0xff;
-        // Third-party and extent reservations are not supported (RESERVE(10) 3RDPTY, LONGID; EXTENT).
-        int unsupported = op == RESERVE_10 ? 0x13 : 0x01;
+        // Third-party and extent reservations are not supported (3RDPTY, RESERVE(10) LONGID, EXTENT).
+        int unsupported = op == RESERVE_10 ? 0x13 : 0x11;
         if ((cdb[1] & unsupported) != 0) {
             return ScsiResult.checkCondition(Sense.invalidFieldInCdb(1, 31 - Integer.numberOfLeadingZeros(
                     cdb[1] & unsupported)));
