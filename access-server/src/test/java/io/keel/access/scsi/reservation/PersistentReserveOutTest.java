@@ -366,4 +366,20 @@ class PersistentReserveOutTest {
         }
         assertSense(register(pr, A, 5), 0x5, 0x55, 0x04);
     }
+
+    @Test
+    void allTargetPortsRegistrationGetsItsAttentionsWhereItWasMade() {
+        assertGood(out(pr, A2, REGISTER, 0, 0, 1, 0x04));
+        assertGood(register(pr, B, 2));
+        assertGood(out(pr, B, PREEMPT, WE, 2, 1, 0));
+        assertThat(uas.nexuses).containsExactly(A2);
+        assertThat(pr.conflicts(A, Pr.write10())).isFalse();
+    }
+
+    @Test
+    void malformedNexusIsAnInternalFailureNotAnException() {
+        io.keel.access.scsi.ItNexus bad = new io.keel.access.scsi.ItNexus("iqn.x", "not-hex", Pr.TARGET, 1);
+        assertSense(register(pr, bad, 1), 0x4, 0x44, 0);
+        assertThat(keys(pr)).isEmpty();
+    }
 }
