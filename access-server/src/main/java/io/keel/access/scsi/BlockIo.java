@@ -92,6 +92,17 @@ final class BlockIo {
         return s.slice();
     }
 
+    /**
+     * Data-out for commands whose data-out is not a stream of blocks (WRITE SAME, COMPARE AND
+     * WRITE): the initiator must send exactly what the CDB implies, more is as wrong as less.
+     */
+    static ByteBuffer exactDataOut(final ScsiCommand c, final long needed) {
+        if (c.expectedDataTransferLength() != needed) {
+            throw SenseException.missingDataOut();
+        }
+        return dataOut(c, needed);
+    }
+
     static byte[] bytes(final ByteBuffer b) {
         byte[] a = new byte[b.remaining()];
         b.duplicate().get(a);
@@ -230,7 +241,10 @@ final class BlockIo {
         if (blocks > maxWriteSameBlocks()) {
             throw SenseException.invalidCdb(lengthIndex, -1);
         }
-        ByteBuffer block = noDataOut ? ByteBuffer.allocate(BLOCK) : dataOut(c, BLOCK);
+        ByteBuffer block = noDataOut ? exactDataOut(c, 0) : exactDataOut(c, BLOCK);
+        if (noDataOut) {
+            block = ByteBuffer.allocate(BLOCK);
+        }
         if (unmap && backend.thinProvisioned() && block.mismatch(ByteBuffer.allocate(BLOCK)) < 0) {
             try {
                 backend.unmap(lba * BLOCK, blocks * BLOCK);
@@ -305,7 +319,7 @@ final class BlockIo {
             return ScsiResult.good();
         }
         int half = blocks * BLOCK;
-        ByteBuffer all = dataOut(c, 2L * half);
+        ByteBuffer all = exactDataOut(c, 2L * half);
         ByteBuffer expected = all.slice(0, half);
         ByteBuffer data = all.slice(half, half);
         long at;

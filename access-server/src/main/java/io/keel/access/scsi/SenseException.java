@@ -39,7 +39,11 @@ final class SenseException extends RuntimeException {
         return of(Sense.ILLEGAL_REQUEST, 0x1a, 0x00);
     }
 
-    /** Less data-out arrived than the CDB asks for (the iSCSI EDTL was shorter): nothing is written. */
+    /**
+     * The data-out does not match the CDB (less arrived than it asks for, or a WRITE SAME or
+     * COMPARE AND WRITE came with a different length): INVALID FIELD IN COMMAND INFORMATION UNIT,
+     * and nothing is written.
+     */
     static SenseException missingDataOut() {
         return of(Sense.ILLEGAL_REQUEST, 0x0e, 0x03);
     }

@@ -138,6 +138,9 @@ class BlockCommandsTest extends ScsiFixture {
         invalidField(run(THIN, cdb(0x41, 0, 0, 0, 0, 0, 0, 0, 0, 0), block), 7);
         check(run(THIN, cdb(0x41, 0, 0, 0, 0x7f, 0xff, 0, 0, 2, 0), block), Sense.ILLEGAL_REQUEST, 0x21, 0);
         check(run(THIN, cdb(0x41, 0, 0, 0, 0, 0, 0, 0, 2, 0), null), Sense.ILLEGAL_REQUEST, 0x0e, 0x03);
+        check(run(THIN, cdb(0x41, 0, 0, 0, 0, 0, 0, 0, 2, 0), new byte[256]), Sense.ILLEGAL_REQUEST, 0x0e, 0x03);
+        check(run(THIN, cdb(0x41, 0x08, 0, 0, 0, 0, 0, 0, 2, 0), new byte[1024]), Sense.ILLEGAL_REQUEST, 0x0e, 0x03);
+        invalidField(run(THIN, cdb(0x93, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0), new byte[512]), 1);
     }
 
     @Test
@@ -203,6 +206,8 @@ class BlockCommandsTest extends ScsiFixture {
         assertThat(thin.snapshot(40 * 512, 512)).isEqualTo(neu);
         invalidField(run(THIN, cdb(0x89, 0, 0, 0, 0, 0, 0, 0, 0, 40, 0, 0, 0, 2, 0, 0), new byte[2048]), 13);
         check(run(THIN, caw, old), Sense.ILLEGAL_REQUEST, 0x0e, 0x03);
+        check(run(THIN, caw, new byte[2048]), Sense.ILLEGAL_REQUEST, 0x0e, 0x03);
+        assertThat(thin.snapshot(40 * 512, 512)).isEqualTo(neu);
         good(run(THIN, cdb(0x89, 0, 0, 0, 0, 0, 0, 0, 0, 40, 0, 0, 0, 0, 0, 0), null));
     }
 
