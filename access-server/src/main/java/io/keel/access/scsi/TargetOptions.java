@@ -27,8 +27,8 @@ public record TargetOptions(String vendorId, String productId, String productRev
         }
     }
 
-    /** Keel's defaults: 4 MiB transfers, 1 GiB per UNMAP/WRITE SAME, 256 descriptors, 1-block ATS. */
+    /** Keel's defaults: 4 MiB transfers, 512 MiB per UNMAP/WRITE SAME, 256 descriptors, 1-block ATS. */
     public static TargetOptions defaults() {
-        return new TargetOptions("KEEL", "Keel Volume", "0001", 128, 8192, 1 << 21, 256, 1);
+        return new TargetOptions("KEEL", "Keel Volume", "0001", 128, 8192, 1 << 20, 256, 1);
     }
 }

@@ -70,7 +70,7 @@ class PrimaryCommandsTest extends ScsiFixture {
         assertThat(b0[5]).isEqualTo((byte) 1);
         assertThat(Bytes.u16(b0, 6)).isEqualTo(8);
         assertThat(Bytes.u32(b0, 8)).isEqualTo(8192);
-        assertThat(Bytes.u32(b0, 20)).isEqualTo(1 << 21);
+        assertThat(Bytes.u32(b0, 20)).isEqualTo(1 << 20);
         assertThat(Bytes.u32(b0, 24)).isEqualTo(256);
         assertThat(Bytes.u32(b0, 28)).isEqualTo(8);
         byte[] b1 = data(run(THIN, 0x12, 1, 0xb1, 0, 255, 0));
