@@ -127,10 +127,11 @@ public final class LogicalUnit {
             case 0x1a -> ScsiResult.good(modes.sense(cdb, false, io.capacity()));
             case 0x5a -> ScsiResult.good(modes.sense(cdb, true, io.capacity()));
             case 0x1b -> startStopUnit(cdb);
-            case 0x16, 0x56 -> reservations.reserve(c.nexus(), cdb);
-            case 0x17, 0x57 -> reservations.release(c.nexus(), cdb);
-            case 0x5e -> reservations.persistentReserveIn(c.nexus(), cdb);
-            case 0x5f -> reservations.persistentReserveOut(c.nexus(), cdb, BlockIo.dataOut(c, Bytes.u32(cdb, 5)));
+            case 0x16, 0x56 -> inSenseFormat(reservations.reserve(c.nexus(), cdb));
+            case 0x17, 0x57 -> inSenseFormat(reservations.release(c.nexus(), cdb));
+            case 0x5e -> inSenseFormat(reservations.persistentReserveIn(c.nexus(), cdb));
+            case 0x5f -> inSenseFormat(reservations.persistentReserveOut(c.nexus(), cdb,
+                    BlockIo.dataOut(c, Bytes.u32(cdb, 5))));
             case 0x25 -> io.readCapacity10(cdb);
             case 0x08, 0x28, 0xa8, 0x88 -> io.read(cdb);
             case 0x0a, 0x2a, 0xaa, 0x8a -> io.write(c, cdb);
@@ -197,6 +198,22 @@ public final class LogicalUnit {
             default:
                 throw SenseException.invalidCdb(4, 7);
         }
+    }
+
+    /** A result built by {@link Reservations} (fixed-format sense), re-encoded when D_SENSE asks for descriptors. */
+    private ScsiResult inSenseFormat(final ScsiResult r) {
+        byte[] s = r.sense();
+        if (r.status() != ScsiStatus.CHECK_CONDITION || s == null || s.length < 14 || (s[0] & 0x7f) != 0x70
+                || !modes.descriptorSense()) {
+            return r;
+        }
+        long information = (s[0] & 0x80) != 0 ? Bytes.u32(s, 3) : -1;
+        Sense.FieldPointer pointer = null;
+        if (s.length >= 18 && (s[15] & 0x80) != 0 && (s[2] & 0x0f) == Sense.ILLEGAL_REQUEST) {
+            pointer = new Sense.FieldPointer((s[15] & 0x40) != 0, Bytes.u16(s, 16),
+                    (s[15] & 0x08) != 0 ? s[15] & 0x07 : -1);
+        }
+        return fail(new Sense(s[2] & 0x0f, Bytes.u8(s, 12), Bytes.u8(s, 13), information, pointer));
     }
 
     /** CHECK CONDITION with {@code sense} in the format D_SENSE selects. */

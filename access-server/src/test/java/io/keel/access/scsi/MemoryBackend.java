@@ -20,6 +20,8 @@ final class MemoryBackend implements BlockBackend {
     volatile boolean failReads;
     volatile boolean failWrites;
     volatile int flushes;
+    /** When set, reads wait for it (to hold commands in flight). */
+    volatile java.util.concurrent.CountDownLatch readGate;
 
     MemoryBackend(final String volumeId, final long sizeBytes, final boolean thin) {
         this.volumeId = volumeId;
@@ -94,6 +96,15 @@ final class MemoryBackend implements BlockBackend {
     public void read(final long offset, final ByteBuffer target) throws IOException {
         if (failReads) {
             throw new IOException("injected read failure");
+        }
+        java.util.concurrent.CountDownLatch gate = readGate;
+        if (gate != null) {
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
         }
         lock.lock();
         try {

@@ -42,6 +42,18 @@ class UnitAttentionTest extends ScsiFixture {
     }
 
     @Test
+    void logicalUnitResetRestoresModePageDefaults() {
+        settle(A, THIN);
+        byte[] control = java.util.Arrays.copyOfRange(data(run(THIN, 0x1a, 0x08, 0x0a, 0, 255, 0)), 0, 16);
+        control[0] = 0;
+        control[6] |= 0x04;
+        good(run(A, THIN, cdb(0x15, 0x10, 0, 0, 16, 0), control));
+        target.logicalUnitReset(B, THIN);
+        check(run(A, THIN, TUR, null), Sense.UNIT_ATTENTION, 0x29, 0x03);
+        assertThat(data(run(THIN, 0x1a, 0x08, 0x0a, 0, 255, 0))[6] & 0x04).isZero();
+    }
+
+    @Test
     void targetResetIsReportedOnEveryUnit() {
         settle(A, THIN);
         settle(B, THIN);
