@@ -132,12 +132,16 @@ final class ModePages {
         if (dataLength != 0) {
             throw SenseException.invalidParameter(0, -1);
         }
-        if (params[1] != 0) {
-            throw SenseException.invalidParameter(1, -1);
+        int mediumType = ten ? 2 : 1;
+        if (params[mediumType] != 0) {
+            throw SenseException.invalidParameter(mediumType, -1);
         }
         boolean longLba = ten && (params[4] & 0x01) != 0;
         if (ten && (params[4] & 0xfe) != 0) {
             throw SenseException.invalidParameter(4, -1);
+        }
+        if (ten && params[5] != 0) {
+            throw SenseException.invalidParameter(5, -1);
         }
         int bdLength = ten ? Bytes.u16(params, 6) : Bytes.u8(params, 3);
         if (bdLength != 0 && bdLength != (longLba ? 16 : 8)) {

@@ -154,6 +154,23 @@ class PrimaryCommandsTest extends ScsiFixture {
     }
 
     @Test
+    void modeSelectTenTakesALongBlockDescriptorAndPages() {
+        byte[] sensed = data(run(THIN, 0x5a, 0x10, 0x0a, 0, 0, 0, 0, 0, 255, 0));
+        assertThat(sensed).hasSize(8 + 16 + 12);
+        sensed[0] = 0;
+        sensed[1] = 0;
+        sensed[3] = 0; // device-specific parameter is ignored, cleared as sd does
+        sensed[8 + 16 + 2] |= 0x04;
+        good(run(THIN, cdb(0x55, 0x10, 0, 0, 0, 0, 0, 0, sensed.length, 0), sensed));
+        assertThat(data(run(THIN, 0x1a, 0x08, 0x0a, 0, 255, 0))[6] & 0x04).isEqualTo(0x04);
+        sensed[2] = 1;
+        check(run(THIN, cdb(0x55, 0x10, 0, 0, 0, 0, 0, 0, sensed.length, 0), sensed), Sense.ILLEGAL_REQUEST, 0x26, 0);
+        sensed[2] = 0;
+        Bytes.put64(sensed, 8, 12345);
+        check(run(THIN, cdb(0x55, 0x10, 0, 0, 0, 0, 0, 0, sensed.length, 0), sensed), Sense.ILLEGAL_REQUEST, 0x26, 0);
+    }
+
+    @Test
     void modeSelectRejectsUnchangeableFieldsAndSaving() {
         byte[] caching = Arrays.copyOfRange(data(run(THIN, 0x1a, 0x08, 0x08, 0, 255, 0)), 0, 24);
         caching[0] = 0;
