@@ -38,15 +38,15 @@ public final class BlockTarget implements ScsiTarget {
     public ScsiResult execute(final ScsiCommand command) {
         byte[] cdb = LogicalUnit.padded(command.cdb());
         int opcode = Bytes.u8(cdb, 0);
+        LogicalUnit unit = units.get(command.lun());
         if (opcode == LogicalUnit.REPORT_LUNS) {
             try {
                 noUnitCommands.decode(cdb);
                 return reportLuns(cdb);
             } catch (SenseException e) {
-                return ScsiResult.checkCondition(e.sense());
+                return unit == null ? ScsiResult.checkCondition(e.sense()) : unit.fail(e.sense());
             }
         }
-        LogicalUnit unit = units.get(command.lun());
         if (unit != null) {
             return unit.execute(command);
         }

@@ -179,7 +179,10 @@ final class MemoryBackend implements BlockBackend {
     }
 
     @Override
-    public void flush() {
+    public void flush() throws IOException {
+        if (failWrites) {
+            throw new IOException("injected flush failure");
+        }
         flushes++;
     }
 

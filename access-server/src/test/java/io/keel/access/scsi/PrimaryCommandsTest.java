@@ -206,6 +206,9 @@ class PrimaryCommandsTest extends ScsiFixture {
         byte[] none = data(run(THIN, 0xa3, 0x0c, 0x01, 0xe7, 0, 0, 0, 0, 1, 0, 0, 0));
         assertThat(none[1] & 0x07).isEqualTo(1);
         invalidField(run(THIN, 0xa3, 0x0c, 0x01, 0x9e, 0, 0, 0, 0, 1, 0, 0, 0), 3);
+        byte[] either = data(run(THIN, 0xa3, 0x0c, 0x03, 0x9e, 0, 0x12, 0, 0, 1, 0, 0, 0));
+        assertThat(either[1] & 0x07).isEqualTo(3);
+        invalidField(run(THIN, 0xa3, 0x0c, 0x04, 0x28, 0, 0, 0, 0, 1, 0, 0, 0), 2);
         invalidField(run(THIN, 0xa3, 0x0c, 0x02, 0x28, 0, 0, 0, 0, 1, 0, 0, 0), 3);
         byte[] fullAll = data(run(FULL, 0xa3, 0x0c, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0));
         assertThat(Bytes.u32(fullAll, 0) / 8).isEqualTo(n - 1);
