@@ -23,7 +23,7 @@ final class InquiryData {
     /** SAM-5, iSCSI, SPC-4, SBC-3 version descriptors. */
     private static final int[] VERSION_DESCRIPTORS = {0x00a0, 0x0960, 0x0460, 0x04c0};
 
-    /** What the pages describe: the unit's volume and limits, and the port a command came through. */
+    /** What the pages describe: the unit's volume and the limits it enforces. */
     record Unit(BlockBackend backend, TargetOptions options, long maxWriteSameBlocks) {
     }
 
