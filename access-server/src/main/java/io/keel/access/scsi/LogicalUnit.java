@@ -257,18 +257,23 @@ public final class LogicalUnit {
         LOG.debug("volume {} LUN {}: task set aborted by {}", backend.volumeId(), lun, nexus.initiatorPortName());
     }
 
-    /** LOGICAL UNIT RESET: SPC-2 reservations go, mode pages revert, other nexuses get 29h/03h. */
+    /**
+     * LOGICAL UNIT RESET: SPC-2 reservations go, mode pages revert, and every nexus (the one that
+     * asked too, SAM-5 6.3; libiscsi's multipath reset test expects it on every path) gets 29h/03h.
+     */
     void logicalUnitReset(final ItNexus nexus) {
-        reservations.logicalUnitReset();
-        modes.reset();
-        attentions.raiseOthers(nexus, Sense.of(Sense.UNIT_ATTENTION, 0x29, 0x03));
+        reset(Sense.of(Sense.UNIT_ATTENTION, 0x29, 0x03));
     }
 
-    /** TARGET WARM RESET: as a logical unit reset, reported as 29h/02h. */
+    /** TARGET WARM RESET: a logical unit reset of every unit, reported as 29h/02h. */
     void targetReset(final ItNexus nexus) {
+        reset(Sense.of(Sense.UNIT_ATTENTION, 0x29, 0x02));
+    }
+
+    private void reset(final Sense attention) {
         reservations.logicalUnitReset();
         modes.reset();
-        attentions.raiseOthers(nexus, Sense.of(Sense.UNIT_ATTENTION, 0x29, 0x02));
+        attentions.raiseOthers(null, attention);
     }
 
     /** The nexus is gone: its SPC-2 reservation and unit attentions go with it. */

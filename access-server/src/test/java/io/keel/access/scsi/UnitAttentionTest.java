@@ -31,11 +31,13 @@ class UnitAttentionTest extends ScsiFixture {
     }
 
     @Test
-    void logicalUnitResetIsReportedToOtherNexuses() {
+    void logicalUnitResetIsReportedToEveryNexus() {
         settle(A, THIN);
         settle(B, THIN);
+        settle(A, FULL);
         target.logicalUnitReset(A, THIN);
-        good(run(A, THIN, TUR, null));
+        check(run(A, THIN, TUR, null), Sense.UNIT_ATTENTION, 0x29, 0x03);
+        good(run(A, FULL, TUR, null));
         check(run(B, THIN, TUR, null), Sense.UNIT_ATTENTION, 0x29, 0x03);
         good(run(B, THIN, TUR, null));
         assertThat(thinReservations.calls).contains("reset");
@@ -61,6 +63,7 @@ class UnitAttentionTest extends ScsiFixture {
         target.targetReset(A);
         check(run(B, THIN, TUR, null), Sense.UNIT_ATTENTION, 0x29, 0x02);
         check(run(B, FULL, TUR, null), Sense.UNIT_ATTENTION, 0x29, 0x02);
+        check(run(A, THIN, TUR, null), Sense.UNIT_ATTENTION, 0x29, 0x02);
         good(run(A, THIN, TUR, null));
     }
 
