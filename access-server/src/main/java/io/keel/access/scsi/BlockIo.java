@@ -1,0 +1,442 @@
+package io.keel.access.scsi;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The SBC-3 commands that move or check blocks of one logical unit: reads, writes, verifies,
+ * WRITE SAME, UNMAP, COMPARE AND WRITE, GET LBA STATUS, capacity. It owns the mapping of CDB
+ * ranges onto backend byte offsets and of backend failures onto medium-error sense.
+ */
+final class BlockIo {
+
+    static final int BLOCK = 512;
+
+    private static final Logger LOG = LoggerFactory.getLogger(BlockIo.class);
+
+    /** WRITE SAME writes its pattern in pieces of this many blocks (1 MiB). */
+    private static final int CHUNK_BLOCKS = 2048;
+
+    /** GET LBA STATUS looks at most this many blocks (1 GiB) past the starting LBA. */
+    private static final long LBA_STATUS_WINDOW = 1L << 21;
+
+    private final BlockBackend backend;
+    private final TargetOptions options;
+
+    BlockIo(final BlockBackend backend, final TargetOptions options) {
+        this.backend = backend;
+        this.options = options;
+    }
+
+    long capacity() {
+        return backend.sizeBytes() / BLOCK;
+    }
+
+    long maxWriteSameBlocks() {
+        return options.maxUnmapBlocks();
+    }
+
+    // ---- CDB fields shared by the READ/WRITE/VERIFY families (by CDB group) ----
+
+    static long lba(final byte[] cdb) {
+        return switch (Bytes.u8(cdb, 0) >>> 5) {
+            case 0 -> ((cdb[1] & 0x1f) << 16) | Bytes.u16(cdb, 2);
+            case 4 -> Bytes.u64(cdb, 2);
+            default -> Bytes.u32(cdb, 2);
+        };
+    }
+
+    static int lengthIndex(final byte[] cdb) {
+        return switch (Bytes.u8(cdb, 0) >>> 5) {
+            case 0 -> 4;
+            case 4 -> 10;
+            case 5 -> 6;
+            default -> 7;
+        };
+    }
+
+    static long length(final byte[] cdb) {
+        int i = lengthIndex(cdb);
+        return switch (i) {
+            case 4 -> Bytes.u8(cdb, 4) == 0 ? 256 : Bytes.u8(cdb, 4);
+            case 7 -> Bytes.u16(cdb, 7);
+            default -> Bytes.u32(cdb, i);
+        };
+    }
+
+    void checkRange(final long lba, final long blocks) {
+        long cap = capacity();
+        if (lba < 0 || blocks < 0 || lba > cap || blocks > cap - lba) {
+            throw SenseException.lbaOutOfRange();
+        }
+    }
+
+    private void checkTransfer(final long blocks, final int lengthIndex) {
+        if (blocks > options.maxTransferBlocks()) {
+            throw SenseException.invalidCdb(lengthIndex, -1);
+        }
+    }
+
+    /** The first {@code needed} bytes of the command's data-out, or CHECK CONDITION when fewer arrived. */
+    static ByteBuffer dataOut(final ScsiCommand c, final long needed) {
+        ByteBuffer d = c.dataOut();
+        int have = d == null ? 0 : d.remaining();
+        if (needed > have) {
+            throw SenseException.missingDataOut();
+        }
+        ByteBuffer s = d == null ? ByteBuffer.allocate(0) : d.duplicate();
+        s.limit(s.position() + (int) needed);
+        return s.slice();
+    }
+
+    /**
+     * Data-out for commands whose data-out is not a stream of blocks (WRITE SAME, COMPARE AND
+     * WRITE): the initiator must send exactly what the CDB implies, more is as wrong as less.
+     */
+    static ByteBuffer exactDataOut(final ScsiCommand c, final long needed) {
+        if (c.expectedDataTransferLength() != needed) {
+            throw SenseException.missingDataOut();
+        }
+        return dataOut(c, needed);
+    }
+
+    static byte[] bytes(final ByteBuffer b) {
+        byte[] a = new byte[b.remaining()];
+        b.duplicate().get(a);
+        return a;
+    }
+
+    private SenseException readError(final long lba, final IOException e) {
+        LOG.warn("volume {}: read failed at LBA {}", backend.volumeId(), lba, e);
+        return new SenseException(new Sense(Sense.MEDIUM_ERROR, 0x11, 0x00, lba, null));
+    }
+
+    private SenseException writeError(final long lba, final IOException e) {
+        LOG.warn("volume {}: write failed at LBA {}", backend.volumeId(), lba, e);
+        return new SenseException(new Sense(Sense.MEDIUM_ERROR, 0x0c, 0x00, lba, null));
+    }
+
+    private static SenseException miscompare(final long offset) {
+        return new SenseException(new Sense(Sense.MISCOMPARE, 0x1d, 0x00, offset, null));
+    }
+
+    private ByteBuffer readBlocks(final long lba, final long blocks) {
+        ByteBuffer buf = ByteBuffer.allocate((int) (blocks * BLOCK));
+        try {
+            backend.read(lba * BLOCK, buf.duplicate());
+        } catch (IOException e) {
+            throw readError(lba, e);
+        }
+        return buf;
+    }
+
+    private void writeBlocks(final long lba, final ByteBuffer data) {
+        try {
+            backend.write(lba * BLOCK, data.duplicate());
+        } catch (IOException e) {
+            throw writeError(lba, e);
+        }
+    }
+
+    // ---- commands ----
+
+    ScsiResult read(final byte[] cdb) {
+        long lba = lba(cdb);
+        long blocks = length(cdb);
+        checkRange(lba, blocks);
+        checkTransfer(blocks, lengthIndex(cdb));
+        if (blocks == 0) {
+            return ScsiResult.good();
+        }
+        return ScsiResult.good(readBlocks(lba, blocks));
+    }
+
+    ScsiResult write(final ScsiCommand c, final byte[] cdb) {
+        long lba = lba(cdb);
+        long blocks = length(cdb);
+        checkRange(lba, blocks);
+        checkTransfer(blocks, lengthIndex(cdb));
+        if (blocks == 0) {
+            return ScsiResult.good();
+        }
+        writeBlocks(lba, dataOut(c, blocks * BLOCK));
+        return ScsiResult.good();
+    }
+
+    /** WRITE AND VERIFY: BYTCHK 0 reads the blocks back, 1 also compares them with what was written. */
+    ScsiResult writeAndVerify(final ScsiCommand c, final byte[] cdb) {
+        long lba = lba(cdb);
+        long blocks = length(cdb);
+        boolean byteCheck = (cdb[1] & 0x02) != 0;
+        checkRange(lba, blocks);
+        checkTransfer(blocks, lengthIndex(cdb));
+        if (blocks == 0) {
+            return ScsiResult.good();
+        }
+        ByteBuffer data = dataOut(c, blocks * BLOCK);
+        writeBlocks(lba, data);
+        ByteBuffer back = readBlocks(lba, blocks);
+        if (byteCheck) {
+            int at = back.mismatch(data);
+            if (at >= 0) {
+                throw miscompare(at);
+            }
+        }
+        return ScsiResult.good();
+    }
+
+    /** VERIFY: BYTCHK 00b checks the blocks are readable, 01b compares them, 11b compares each with one block. */
+    ScsiResult verify(final ScsiCommand c, final byte[] cdb) {
+        long lba = lba(cdb);
+        long blocks = length(cdb);
+        int byteCheck = (cdb[1] >>> 1) & 0x03;
+        if (byteCheck == 2) {
+            throw SenseException.invalidCdb(1, 2);
+        }
+        checkRange(lba, blocks);
+        checkTransfer(blocks, lengthIndex(cdb));
+        if (blocks == 0) {
+            return ScsiResult.good();
+        }
+        ByteBuffer expected = switch (byteCheck) {
+            case 1 -> dataOut(c, blocks * BLOCK);
+            case 3 -> dataOut(c, BLOCK);
+            default -> null;
+        };
+        ByteBuffer read = readBlocks(lba, blocks);
+        if (byteCheck == 1) {
+            int at = read.mismatch(expected);
+            if (at >= 0) {
+                throw miscompare(at);
+            }
+        } else if (byteCheck == 3) {
+            for (int i = 0; i < blocks; i++) {
+                int at = read.slice(i * BLOCK, BLOCK).mismatch(expected);
+                if (at >= 0) {
+                    throw miscompare((long) i * BLOCK + at);
+                }
+            }
+        }
+        return ScsiResult.good();
+    }
+
+    /**
+     * WRITE SAME(10/16). With UNMAP on a thin volume and a block of zeros the range is unmapped
+     * (it reads as zeros afterwards, LBPRZ); otherwise the block is written over the range.
+     */
+    ScsiResult writeSame(final ScsiCommand c, final byte[] cdb) {
+        boolean sixteen = Bytes.u8(cdb, 0) == 0x93;
+        long lba = sixteen ? Bytes.u64(cdb, 2) : Bytes.u32(cdb, 2);
+        long blocks = sixteen ? Bytes.u32(cdb, 10) : Bytes.u16(cdb, 7);
+        int lengthIndex = sixteen ? 10 : 7;
+        boolean unmap = (cdb[1] & 0x08) != 0;
+        boolean noDataOut = sixteen && (cdb[1] & 0x01) != 0;
+        if (blocks == 0) {
+            throw SenseException.invalidCdb(lengthIndex, -1);
+        }
+        checkRange(lba, blocks);
+        if (blocks > maxWriteSameBlocks()) {
+            throw SenseException.invalidCdb(lengthIndex, -1);
+        }
+        ByteBuffer block = noDataOut ? exactDataOut(c, 0) : exactDataOut(c, BLOCK);
+        if (noDataOut) {
+            block = ByteBuffer.allocate(BLOCK);
+        }
+        if (unmap && backend.thinProvisioned() && block.mismatch(ByteBuffer.allocate(BLOCK)) < 0) {
+            try {
+                backend.unmap(lba * BLOCK, blocks * BLOCK);
+            } catch (IOException e) {
+                throw writeError(lba, e);
+            }
+            return ScsiResult.good();
+        }
+        int chunk = (int) Math.min(blocks, CHUNK_BLOCKS);
+        ByteBuffer pattern = ByteBuffer.allocate(chunk * BLOCK);
+        for (int i = 0; i < chunk; i++) {
+            pattern.put(block.duplicate());
+        }
+        pattern.flip();
+        for (long done = 0; done < blocks; done += chunk) {
+            int n = (int) Math.min(chunk, blocks - done);
+            writeBlocks(lba + done, pattern.slice(0, n * BLOCK));
+        }
+        return ScsiResult.good();
+    }
+
+    /** UNMAP: every descriptor is checked before any range is released. */
+    ScsiResult unmap(final ScsiCommand c, final byte[] cdb) {
+        int parameterLength = Bytes.u16(cdb, 7);
+        if (parameterLength == 0) {
+            return ScsiResult.good();
+        }
+        if (parameterLength < 8) {
+            throw SenseException.parameterListLength();
+        }
+        byte[] p = bytes(dataOut(c, parameterLength));
+        int descriptorBytes = Math.min(Bytes.u16(p, 2), parameterLength - 8);
+        int count = descriptorBytes / 16;
+        if (count > options.maxUnmapDescriptors()) {
+            throw SenseException.invalidParameter(2, -1);
+        }
+        long total = 0;
+        for (int i = 0; i < count; i++) {
+            int at = 8 + 16 * i;
+            long lba = Bytes.u64(p, at);
+            long blocks = Bytes.u32(p, at + 8);
+            checkRange(lba, blocks);
+            total += blocks;
+            if (total > options.maxUnmapBlocks()) {
+                throw SenseException.invalidParameter(at + 8, -1);
+            }
+        }
+        for (int i = 0; i < count; i++) {
+            int at = 8 + 16 * i;
+            long lba = Bytes.u64(p, at);
+            long blocks = Bytes.u32(p, at + 8);
+            if (blocks > 0) {
+                try {
+                    backend.unmap(lba * BLOCK, blocks * BLOCK);
+                } catch (IOException e) {
+                    throw writeError(lba, e);
+                }
+            }
+        }
+        return ScsiResult.good();
+    }
+
+    /** COMPARE AND WRITE: data-out is the verify blocks then the write blocks; atomic in the backend. */
+    ScsiResult compareAndWrite(final ScsiCommand c, final byte[] cdb) {
+        long lba = Bytes.u64(cdb, 2);
+        int blocks = Bytes.u8(cdb, 13);
+        if (blocks > options.maxCompareAndWriteBlocks()) {
+            throw SenseException.invalidCdb(13, -1);
+        }
+        checkRange(lba, blocks);
+        if (blocks == 0) {
+            return ScsiResult.good();
+        }
+        int half = blocks * BLOCK;
+        ByteBuffer all = exactDataOut(c, 2L * half);
+        ByteBuffer expected = all.slice(0, half);
+        ByteBuffer data = all.slice(half, half);
+        long at;
+        try {
+            at = backend.compareAndWrite(lba * BLOCK, expected, data);
+        } catch (IOException e) {
+            throw writeError(lba, e);
+        }
+        if (at >= 0) {
+            throw miscompare(at);
+        }
+        return ScsiResult.good();
+    }
+
+    ScsiResult synchronizeCache(final byte[] cdb) {
+        boolean sixteen = Bytes.u8(cdb, 0) == 0x91;
+        long lba = sixteen ? Bytes.u64(cdb, 2) : Bytes.u32(cdb, 2);
+        long blocks = sixteen ? Bytes.u32(cdb, 10) : Bytes.u16(cdb, 7);
+        checkRange(lba, blocks);
+        try {
+            backend.flush();
+        } catch (IOException e) {
+            throw writeError(lba, e);
+        }
+        return ScsiResult.good();
+    }
+
+    /** PRE-FETCH: there is no cache to load, so GOOD (not CONDITION MET) once the range is valid. */
+    ScsiResult prefetch(final byte[] cdb) {
+        boolean sixteen = Bytes.u8(cdb, 0) == 0x90;
+        long lba = sixteen ? Bytes.u64(cdb, 2) : Bytes.u32(cdb, 2);
+        long blocks = sixteen ? Bytes.u32(cdb, 10) : Bytes.u16(cdb, 7);
+        checkRange(lba, blocks);
+        return ScsiResult.good();
+    }
+
+    ScsiResult readCapacity10(final byte[] cdb) {
+        if ((cdb[8] & 0x01) == 0 && Bytes.u32(cdb, 2) != 0) {
+            throw SenseException.invalidCdb(2, -1);
+        }
+        byte[] b = new byte[8];
+        Bytes.put32(b, 0, Math.min(Math.max(capacity() - 1, 0), 0xffffffffL));
+        Bytes.put32(b, 4, BLOCK);
+        return ScsiResult.good(ByteBuffer.wrap(b));
+    }
+
+    ScsiResult readCapacity16(final byte[] cdb) {
+        if ((cdb[14] & 0x01) == 0 && Bytes.u64(cdb, 2) != 0) {
+            throw SenseException.invalidCdb(2, -1);
+        }
+        byte[] b = new byte[32];
+        Bytes.put64(b, 0, Math.max(capacity() - 1, 0));
+        Bytes.put32(b, 8, BLOCK);
+        int exponent = Integer.numberOfTrailingZeros(Math.max(BLOCK, backend.physicalBlockSize()) / BLOCK);
+        b[13] = (byte) (exponent & 0x0f);
+        if (backend.thinProvisioned()) {
+            b[14] = (byte) 0xc0; // LBPME, LBPRZ
+        }
+        return ScsiResult.good(ByteBuffer.wrap(b));
+    }
+
+    /** GET LBA STATUS: runs of mapped (0) and deallocated (1) blocks from the starting LBA. */
+    ScsiResult getLbaStatus(final byte[] cdb) {
+        long lba = Bytes.u64(cdb, 2);
+        long allocation = Bytes.u32(cdb, 10);
+        long cap = capacity();
+        if (lba < 0 || lba >= cap) {
+            throw SenseException.lbaOutOfRange();
+        }
+        int maxDescriptors = (int) Math.max(1, Math.min(256, (allocation - 8) / 16));
+        long end = Math.min(cap, lba + LBA_STATUS_WINDOW);
+        List<BlockBackend.AllocationRun> runs;
+        try {
+            runs = backend.allocation(lba * BLOCK, (end - lba) * BLOCK);
+        } catch (IOException e) {
+            throw readError(lba, e);
+        }
+        ByteBuffer d = ByteBuffer.allocate(8 + 16 * maxDescriptors);
+        d.position(8);
+        long next = lba;
+        int status = -1;
+        long runStart = lba;
+        for (BlockBackend.AllocationRun r : runs) {
+            long from = Math.max(next, r.offset() / BLOCK);
+            long to = Math.min(end, (r.offset() + r.length() + BLOCK - 1) / BLOCK);
+            if (to <= from) {
+                continue;
+            }
+            int s = r.mapped() ? 0 : 1;
+            if (s != status && status >= 0) {
+                if (!descriptor(d, runStart, from - runStart, status)) {
+                    break;
+                }
+                runStart = from;
+            } else if (status < 0) {
+                runStart = lba;
+            }
+            status = s;
+            next = to;
+        }
+        if (status < 0) {
+            descriptor(d, lba, end - lba, backend.thinProvisioned() ? 1 : 0);
+        } else if (d.hasRemaining()) {
+            descriptor(d, runStart, next - runStart, status);
+        }
+        byte[] b = new byte[d.position()];
+        d.flip();
+        d.get(b);
+        Bytes.put32(b, 0, b.length - 4L);
+        return ScsiResult.good(ByteBuffer.wrap(b));
+    }
+
+    private static boolean descriptor(final ByteBuffer d, final long lba, final long blocks, final int status) {
+        if (!d.hasRemaining()) {
+            return false;
+        }
+        d.putLong(lba).putInt((int) Math.min(blocks, 0xffffffffL)).put((byte) status).put(new byte[3]);
+        return d.hasRemaining();
+    }
+}

@@ -1,0 +1,137 @@
+package io.keel.access.scsi;
+
+import java.nio.ByteBuffer;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A SCSI target device of block logical units, one per {@link LunSpec}: routes each command to
+ * its logical unit, answers REPORT LUNS, and answers for LUNs that do not exist (INQUIRY with
+ * peripheral qualifier 011b, REQUEST SENSE, else LOGICAL UNIT NOT SUPPORTED).
+ */
+public final class BlockTarget implements ScsiTarget {
+
+    private final TargetOptions options;
+    private final Map<Integer, LogicalUnit> units;
+    private final Commands noUnitCommands = Commands.forUnit(false);
+
+    /** A target of {@code luns} (distinct LUN numbers) with {@code options}. */
+    public BlockTarget(final List<LunSpec> luns, final TargetOptions options) {
+        this.options = options;
+        Map<Integer, LogicalUnit> m = new TreeMap<>();
+        for (LunSpec spec : luns) {
+            if (m.put(spec.lun(), new LogicalUnit(spec, options)) != null) {
+                throw new IllegalArgumentException("duplicate LUN " + spec.lun());
+            }
+        }
+        this.units = Collections.unmodifiableMap(m);
+    }
+
+    /** The logical unit {@code lun}, or null. */
+    public LogicalUnit logicalUnit(final int lun) {
+        return units.get(lun);
+    }
+
+    @Override
+    public ScsiResult execute(final ScsiCommand command) {
+        byte[] cdb = LogicalUnit.padded(command.cdb());
+        int opcode = Bytes.u8(cdb, 0);
+        LogicalUnit unit = units.get(command.lun());
+        if (opcode == LogicalUnit.REPORT_LUNS) {
+            try {
+                noUnitCommands.decode(cdb);
+                return reportLuns(cdb);
+            } catch (SenseException e) {
+                return unit == null ? ScsiResult.checkCondition(e.sense()) : unit.fail(e.sense());
+            }
+        }
+        if (unit != null) {
+            return unit.execute(command);
+        }
+        try {
+            return noUnit(cdb);
+        } catch (SenseException e) {
+            return ScsiResult.checkCondition(e.sense());
+        }
+    }
+
+    private ScsiResult noUnit(final byte[] cdb) {
+        int opcode = Bytes.u8(cdb, 0);
+        if (opcode == LogicalUnit.INQUIRY) {
+            noUnitCommands.decode(cdb);
+            boolean evpd = (cdb[1] & 0x01) != 0;
+            if (!evpd && cdb[2] != 0) {
+                throw SenseException.invalidCdb(2, -1);
+            }
+            return ScsiResult.good(InquiryData.noUnit(options, evpd, Bytes.u8(cdb, 2)));
+        }
+        Sense notSupported = Sense.of(Sense.ILLEGAL_REQUEST, 0x25, 0x00);
+        if (opcode == LogicalUnit.REQUEST_SENSE) {
+            noUnitCommands.decode(cdb);
+            return ScsiResult.good(ByteBuffer.wrap(LogicalUnit.senseData(notSupported, (cdb[1] & 0x01) != 0)));
+        }
+        return ScsiResult.checkCondition(notSupported);
+    }
+
+    /** REPORT LUNS: SELECT REPORT 0 and 2 list every logical unit, 1 (well-known LUNs) none. */
+    private ScsiResult reportLuns(final byte[] cdb) {
+        int select = Bytes.u8(cdb, 2);
+        if (Bytes.u32(cdb, 6) < 16) {
+            throw SenseException.invalidCdb(6, -1);
+        }
+        if (select > 2) {
+            throw SenseException.invalidCdb(2, -1);
+        }
+        List<Integer> luns = select == 1 ? List.of() : List.copyOf(units.keySet());
+        byte[] b = new byte[8 + 8 * luns.size()];
+        Bytes.put32(b, 0, 8L * luns.size());
+        int p = 8;
+        for (int lun : luns) {
+            if (lun < 256) {
+                b[p + 1] = (byte) lun; // peripheral device addressing, bus 0
+            } else {
+                b[p] = (byte) (0x40 | (lun >>> 8)); // flat space addressing
+                b[p + 1] = (byte) lun;
+            }
+            p += 8;
+        }
+        return ScsiResult.good(ByteBuffer.wrap(b));
+    }
+
+    @Override
+    public boolean hasLun(final int lun) {
+        return units.containsKey(lun);
+    }
+
+    @Override
+    public void taskSetAborted(final ItNexus nexus, final int lun) {
+        LogicalUnit unit = units.get(lun);
+        if (unit != null) {
+            unit.taskSetAborted(nexus);
+        }
+    }
+
+    @Override
+    public void logicalUnitReset(final ItNexus nexus, final int lun) {
+        LogicalUnit unit = units.get(lun);
+        if (unit != null) {
+            unit.logicalUnitReset(nexus);
+        }
+    }
+
+    @Override
+    public void targetReset(final ItNexus nexus) {
+        for (LogicalUnit unit : units.values()) {
+            unit.targetReset(nexus);
+        }
+    }
+
+    @Override
+    public void nexusLost(final ItNexus nexus) {
+        for (LogicalUnit unit : units.values()) {
+            unit.nexusLost(nexus);
+        }
+    }
+}

@@ -1,0 +1,210 @@
+package io.keel.access.scsi;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A logical unit's mode pages (Caching 08h, Control 0Ah, Informational Exceptions Control 1Ch),
+ * shared by every nexus: MODE SENSE builds them, MODE SELECT changes what is changeable (only
+ * D_SENSE) and rejects any other difference. Nothing can be saved.
+ */
+final class ModePages {
+
+    private static final int CACHING = 0x08;
+    private static final int CONTROL = 0x0a;
+    private static final int INFORMATIONAL_EXCEPTIONS = 0x1c;
+    private static final int ALL_PAGES = 0x3f;
+    private static final int[] PAGES = {CACHING, CONTROL, INFORMATIONAL_EXCEPTIONS};
+
+    private static final int PC_CURRENT = 0;
+    private static final int PC_CHANGEABLE = 1;
+    private static final int PC_SAVED = 3;
+
+    /** The device-specific parameter: DPOFUA (DPO and FUA accepted), never write-protected. */
+    private static final int DEVICE_SPECIFIC = 0x10;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private volatile boolean descriptorSense;
+
+    /** Back to the default values (after a reset). */
+    void reset() {
+        descriptorSense = false;
+    }
+
+    /** Whether D_SENSE is set: sense data is returned in descriptor format. */
+    boolean descriptorSense() {
+        return descriptorSense;
+    }
+
+    private static byte[] page(final int code, final int pc, final boolean dSense) {
+        byte[] p;
+        switch (code) {
+            case CACHING:
+                // WCE=0 and RCD=0: every write is durable when it completes, and reads may be cached.
+                p = new byte[20];
+                break;
+            case CONTROL:
+                p = new byte[12];
+                if (pc == PC_CHANGEABLE) {
+                    p[2] = 0x04;
+                } else {
+                    // GLTSD (no log parameters are saved), QUEUE ALGORITHM MODIFIER 1 (unrestricted reordering).
+                    p[2] = (byte) (0x02 | (dSense && pc == PC_CURRENT ? 0x04 : 0));
+                    p[3] = 0x10;
+                    Bytes.put16(p, 8, 0xffff);
+                }
+                break;
+            case INFORMATIONAL_EXCEPTIONS:
+                p = new byte[12];
+                if (pc != PC_CHANGEABLE) {
+                    p[2] = 0x08; // DEXCPT: there are no failure predictions to report
+                }
+                break;
+            default:
+                return null;
+        }
+        p[0] = (byte) code;
+        p[1] = (byte) (p.length - 2);
+        return p;
+    }
+
+    /** MODE SENSE(6) when {@code ten} is false, else MODE SENSE(10); {@code blocks} is the capacity. */
+    ByteBuffer sense(final byte[] cdb, final boolean ten, final long blocks) {
+        boolean dbd = (cdb[1] & 0x08) != 0;
+        boolean llbaa = ten && (cdb[1] & 0x10) != 0;
+        int pc = (cdb[2] & 0xc0) >>> 6;
+        int code = cdb[2] & 0x3f;
+        int subpage = Bytes.u8(cdb, 3);
+        if (pc == PC_SAVED) {
+            throw SenseException.of(Sense.ILLEGAL_REQUEST, 0x39, 0x00);
+        }
+        if (subpage != 0 && subpage != 0xff) {
+            throw SenseException.invalidCdb(3, -1);
+        }
+        boolean dSense = descriptorSense;
+        ByteBuffer pages = ByteBuffer.allocate(64);
+        if (code == ALL_PAGES) {
+            for (int c : PAGES) {
+                pages.put(page(c, pc, dSense));
+            }
+        } else {
+            byte[] p = page(code, pc, dSense);
+            if (p == null) {
+                throw SenseException.invalidCdb(2, 5);
+            }
+            pages.put(p);
+        }
+        pages.flip();
+        int bdLength = dbd ? 0 : llbaa ? 16 : 8;
+        int header = ten ? 8 : 4;
+        byte[] b = new byte[header + bdLength + pages.remaining()];
+        if (ten) {
+            Bytes.put16(b, 0, b.length - 2);
+            b[3] = (byte) DEVICE_SPECIFIC;
+            b[4] = (byte) (llbaa ? 1 : 0);
+            Bytes.put16(b, 6, bdLength);
+        } else {
+            b[0] = (byte) (b.length - 1);
+            b[2] = (byte) DEVICE_SPECIFIC;
+            b[3] = (byte) bdLength;
+        }
+        if (bdLength == 8 && pc != PC_CHANGEABLE) {
+            Bytes.put32(b, header, Math.min(blocks, 0xffffffffL));
+            Bytes.put32(b, header + 4, 512);
+        } else if (bdLength == 16 && pc != PC_CHANGEABLE) {
+            Bytes.put64(b, header, blocks);
+            Bytes.put32(b, header + 12, 512);
+        }
+        pages.get(b, header + bdLength, pages.remaining());
+        return ByteBuffer.wrap(b);
+    }
+
+    /**
+     * MODE SELECT(6) or (10) with its parameter list: validates all of it, then applies it.
+     * Returns whether a current value changed (other nexuses then get MODE PARAMETERS CHANGED).
+     */
+    boolean select(final byte[] params, final boolean ten, final long blocks) {
+        int header = ten ? 8 : 4;
+        if (params.length < header) {
+            throw SenseException.parameterListLength();
+        }
+        int dataLength = ten ? Bytes.u16(params, 0) : Bytes.u8(params, 0);
+        if (dataLength != 0) {
+            throw SenseException.invalidParameter(0, -1);
+        }
+        int mediumType = ten ? 2 : 1;
+        if (params[mediumType] != 0) {
+            throw SenseException.invalidParameter(mediumType, -1);
+        }
+        boolean longLba = ten && (params[4] & 0x01) != 0;
+        if (ten && (params[4] & 0xfe) != 0) {
+            throw SenseException.invalidParameter(4, -1);
+        }
+        if (ten && params[5] != 0) {
+            throw SenseException.invalidParameter(5, -1);
+        }
+        int bdLength = ten ? Bytes.u16(params, 6) : Bytes.u8(params, 3);
+        if (bdLength != 0 && bdLength != (longLba ? 16 : 8)) {
+            throw SenseException.invalidParameter(ten ? 6 : 3, -1);
+        }
+        if (header + bdLength > params.length) {
+            throw SenseException.parameterListLength();
+        }
+        if (bdLength > 0) {
+            checkBlockDescriptor(params, header, longLba, blocks);
+        }
+        lock.lock();
+        try {
+            boolean dSense = descriptorSense;
+            boolean newDSense = dSense;
+            int p = header + bdLength;
+            while (p < params.length) {
+                if (p + 2 > params.length) {
+                    throw SenseException.parameterListLength();
+                }
+                int code = params[p] & 0x3f;
+                if ((params[p] & 0x40) != 0) {
+                    throw SenseException.invalidParameter(p, 6);
+                }
+                byte[] current = page(code, PC_CURRENT, dSense);
+                if (current == null) {
+                    throw SenseException.invalidParameter(p, 5);
+                }
+                byte[] changeable = page(code, PC_CHANGEABLE, dSense);
+                if (Bytes.u8(params, p + 1) != current.length - 2) {
+                    throw SenseException.invalidParameter(p + 1, -1);
+                }
+                if (p + current.length > params.length) {
+                    throw SenseException.parameterListLength();
+                }
+                for (int k = 2; k < current.length; k++) {
+                    int differs = (params[p + k] ^ current[k]) & ~changeable[k] & 0xff;
+                    if (differs != 0) {
+                        throw SenseException.invalidParameter(p + k, 31 - Integer.numberOfLeadingZeros(differs));
+                    }
+                }
+                if (code == CONTROL) {
+                    newDSense = (params[p + 2] & 0x04) != 0;
+                }
+                p += current.length;
+            }
+            descriptorSense = newDSense;
+            return newDSense != dSense;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void checkBlockDescriptor(final byte[] params, final int at, final boolean longLba,
+            final long blocks) {
+        long count = longLba ? Bytes.u64(params, at) : Bytes.u32(params, at);
+        long length = longLba ? Bytes.u32(params, at + 12) : Bytes.u24(params, at + 5);
+        long shown = longLba ? blocks : Math.min(blocks, 0xffffffffL);
+        if (count != 0 && count != shown) {
+            throw SenseException.invalidParameter(at, -1);
+        }
+        if (length != 512) {
+            throw SenseException.invalidParameter(at + (longLba ? 12 : 5), -1);
+        }
+    }
+}

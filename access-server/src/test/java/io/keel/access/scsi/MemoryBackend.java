@@ -1,0 +1,208 @@
+package io.keel.access.scsi;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+/** A {@link BlockBackend} in memory for tests: 4 KiB allocation units, injectable failures, growable. */
+final class MemoryBackend implements BlockBackend {
+
+    static final int UNIT = 4096;
+
+    private final String volumeId;
+    private final boolean thin;
+    private final ReentrantLock lock = new ReentrantLock();
+    private byte[] data;
+    private boolean[] mapped;
+    volatile boolean failReads;
+    volatile boolean failWrites;
+    volatile int flushes;
+    /** When set, reads wait for it (to hold commands in flight). */
+    volatile java.util.concurrent.CountDownLatch readGate;
+
+    MemoryBackend(final String volumeId, final long sizeBytes, final boolean thin) {
+        this.volumeId = volumeId;
+        this.thin = thin;
+        this.data = new byte[(int) sizeBytes];
+        this.mapped = new boolean[(int) (sizeBytes / UNIT)];
+        if (!thin) {
+            Arrays.fill(mapped, true);
+        }
+    }
+
+    void grow(final long sizeBytes) {
+        lock.lock();
+        try {
+            data = Arrays.copyOf(data, (int) sizeBytes);
+            mapped = Arrays.copyOf(mapped, (int) (sizeBytes / UNIT));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    byte[] snapshot(final long offset, final int length) {
+        lock.lock();
+        try {
+            return Arrays.copyOfRange(data, (int) offset, (int) offset + length);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean isMapped(final long offset) {
+        return mapped[(int) (offset / UNIT)];
+    }
+
+    @Override
+    public String volumeId() {
+        return volumeId;
+    }
+
+    @Override
+    public long sizeBytes() {
+        lock.lock();
+        try {
+            return data.length;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public boolean thinProvisioned() {
+        return thin;
+    }
+
+    @Override
+    public int physicalBlockSize() {
+        return 4096;
+    }
+
+    @Override
+    public int unmapGranularity() {
+        return UNIT;
+    }
+
+    private void check(final long offset, final long length) {
+        if (offset % 512 != 0 || length % 512 != 0 || offset < 0 || offset + length > data.length) {
+            throw new IllegalArgumentException("bad range " + offset + "+" + length);
+        }
+    }
+
+    @Override
+    public void read(final long offset, final ByteBuffer target) throws IOException {
+        if (failReads) {
+            throw new IOException("injected read failure");
+        }
+        java.util.concurrent.CountDownLatch gate = readGate;
+        if (gate != null) {
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
+        lock.lock();
+        try {
+            check(offset, target.remaining());
+            target.put(data, (int) offset, target.remaining());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void write(final long offset, final ByteBuffer source) throws IOException {
+        if (failWrites) {
+            throw new IOException("injected write failure");
+        }
+        lock.lock();
+        try {
+            check(offset, source.remaining());
+            int n = source.remaining();
+            source.get(data, (int) offset, n);
+            markMapped(offset, n);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void markMapped(final long offset, final long length) {
+        for (long u = offset / UNIT; u * UNIT < offset + length; u++) {
+            mapped[(int) u] = true;
+        }
+    }
+
+    @Override
+    public long compareAndWrite(final long offset, final ByteBuffer expected, final ByteBuffer source)
+            throws IOException {
+        if (failWrites) {
+            throw new IOException("injected write failure");
+        }
+        lock.lock();
+        try {
+            check(offset, expected.remaining());
+            int n = expected.remaining();
+            int at = ByteBuffer.wrap(data, (int) offset, n).slice().mismatch(expected);
+            if (at >= 0) {
+                return at;
+            }
+            source.get(data, (int) offset, n);
+            markMapped(offset, n);
+            return -1;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void unmap(final long offset, final long length) throws IOException {
+        if (failWrites) {
+            throw new IOException("injected write failure");
+        }
+        lock.lock();
+        try {
+            check(offset, length);
+            Arrays.fill(data, (int) offset, (int) (offset + length), (byte) 0);
+            if (thin) {
+                for (long u = (offset + UNIT - 1) / UNIT; (u + 1) * UNIT <= offset + length; u++) {
+                    mapped[(int) u] = false;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void flush() throws IOException {
+        if (failWrites) {
+            throw new IOException("injected flush failure");
+        }
+        flushes++;
+    }
+
+    @Override
+    public List<AllocationRun> allocation(final long offset, final long length) {
+        lock.lock();
+        try {
+            List<AllocationRun> runs = new ArrayList<>();
+            long u = offset / UNIT;
+            while (u * UNIT < offset + length) {
+                boolean m = mapped[(int) u];
+                long start = u;
+                while (u * UNIT < offset + length && mapped[(int) u] == m) {
+                    u++;
+                }
+                runs.add(new AllocationRun(start * UNIT, (u - start) * UNIT, m));
+            }
+            return runs;
+        } finally {
+            lock.unlock();
+        }
+    }
+}
