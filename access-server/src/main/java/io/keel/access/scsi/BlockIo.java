@@ -3,6 +3,7 @@ package io.keel.access.scsi;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +20,12 @@ final class BlockIo {
 
     /** WRITE SAME writes its pattern in pieces of this many blocks (1 MiB). */
     private static final int CHUNK_BLOCKS = 2048;
+
+    /** WRITE ATOMIC(16) writes at most this many blocks (1 MiB): one compare-and-write of the range. */
+    private static final int MAX_ATOMIC_BLOCKS = 2048;
+
+    /** A read-modify-write that lost this many races to other writes gives up. */
+    private static final int ATOMIC_ATTEMPTS = 64;
 
     /** GET LBA STATUS looks at most this many blocks (1 GiB) past the starting LBA. */
     private static final long LBA_STATUS_WINDOW = 1L << 21;
@@ -234,10 +241,10 @@ final class BlockIo {
         int lengthIndex = sixteen ? 10 : 7;
         boolean unmap = (cdb[1] & 0x08) != 0;
         boolean noDataOut = sixteen && (cdb[1] & 0x01) != 0;
-        if (blocks == 0) {
-            throw SenseException.invalidCdb(lengthIndex, -1);
-        }
         checkRange(lba, blocks);
+        if (blocks == 0) {
+            blocks = capacity() - lba; // WSNZ=0: zero blocks means up to the end of the medium
+        }
         if (blocks > maxWriteSameBlocks()) {
             throw SenseException.invalidCdb(lengthIndex, -1);
         }
@@ -245,14 +252,21 @@ final class BlockIo {
         if (noDataOut) {
             block = ByteBuffer.allocate(BLOCK);
         }
-        if (unmap && backend.thinProvisioned() && block.mismatch(ByteBuffer.allocate(BLOCK)) < 0) {
-            try {
-                backend.unmap(lba * BLOCK, blocks * BLOCK);
-            } catch (IOException e) {
-                throw writeError(lba, e);
-            }
+        if (blocks == 0) {
             return ScsiResult.good();
         }
+        // A thin volume reads deallocated blocks as zeros (LBPRZ), so zeros are written by deallocating,
+        // with or without the UNMAP bit: the same data, no space used, and a whole-LUN wipe takes no time.
+        if (backend.thinProvisioned() && block.mismatch(ByteBuffer.allocate(BLOCK)) < 0) {
+            unmapBlocks(lba, blocks);
+            return ScsiResult.good();
+        }
+        fill(lba, blocks, block);
+        return ScsiResult.good();
+    }
+
+    /** Writes {@code block} to each of {@code blocks} blocks from {@code lba}, in pieces of at most 1 MiB. */
+    void fill(final long lba, final long blocks, final ByteBuffer block) {
         int chunk = (int) Math.min(blocks, CHUNK_BLOCKS);
         ByteBuffer pattern = ByteBuffer.allocate(chunk * BLOCK);
         for (int i = 0; i < chunk; i++) {
@@ -263,7 +277,14 @@ final class BlockIo {
             int n = (int) Math.min(chunk, blocks - done);
             writeBlocks(lba + done, pattern.slice(0, n * BLOCK));
         }
-        return ScsiResult.good();
+    }
+
+    void unmapBlocks(final long lba, final long blocks) {
+        try {
+            backend.unmap(lba * BLOCK, blocks * BLOCK);
+        } catch (IOException e) {
+            throw writeError(lba, e);
+        }
     }
 
     /** UNMAP: every descriptor is checked before any range is released. */
@@ -297,11 +318,7 @@ final class BlockIo {
             long lba = Bytes.u64(p, at);
             long blocks = Bytes.u32(p, at + 8);
             if (blocks > 0) {
-                try {
-                    backend.unmap(lba * BLOCK, blocks * BLOCK);
-                } catch (IOException e) {
-                    throw writeError(lba, e);
-                }
+                unmapBlocks(lba, blocks);
             }
         }
         return ScsiResult.good();
@@ -332,6 +349,94 @@ final class BlockIo {
             throw miscompare(at);
         }
         return ScsiResult.good();
+    }
+
+    /**
+     * ORWRITE(16): each block becomes the OR of its data and the data-out. The read-modify-write
+     * is made atomic with respect to every other write by writing through {@code compareAndWrite}
+     * against what was read, and starting over when another write got in between.
+     */
+    ScsiResult orWrite(final ScsiCommand c, final byte[] cdb) {
+        long lba = lba(cdb);
+        long blocks = length(cdb);
+        checkRange(lba, blocks);
+        checkTransfer(blocks, lengthIndex(cdb));
+        if (blocks == 0) {
+            return ScsiResult.good();
+        }
+        ByteBuffer mask = dataOut(c, blocks * BLOCK);
+        replaceAtomically(lba, blocks, current -> {
+            ByteBuffer or = ByteBuffer.allocate(current.remaining());
+            for (int i = 0; i < or.capacity(); i++) {
+                or.put(i, (byte) (current.get(i) | mask.get(i)));
+            }
+            return or;
+        });
+        return ScsiResult.good();
+    }
+
+    /** The MAXIMUM ATOMIC TRANSFER LENGTH: WRITE ATOMIC(16) writes at most this many blocks. */
+    int maxAtomicBlocks() {
+        return Math.min(MAX_ATOMIC_BLOCKS, options.maxTransferBlocks());
+    }
+
+    /**
+     * WRITE ATOMIC(16): the blocks are written through {@code compareAndWrite} against what they
+     * held, so no other write (each holds its range in the volume client) lands in the middle of
+     * it; no alignment or granularity is required.
+     */
+    ScsiResult writeAtomic(final ScsiCommand c, final byte[] cdb) {
+        long lba = Bytes.u64(cdb, 2);
+        int blocks = Bytes.u16(cdb, 12);
+        checkRange(lba, blocks);
+        if (blocks > maxAtomicBlocks()) {
+            throw SenseException.invalidCdb(12, -1);
+        }
+        if (blocks == 0) {
+            return ScsiResult.good();
+        }
+        ByteBuffer data = dataOut(c, (long) blocks * BLOCK);
+        replaceAtomically(lba, blocks, current -> data.duplicate());
+        return ScsiResult.good();
+    }
+
+    /**
+     * Replaces blocks with a function of their current contents, atomically with respect to other
+     * writes: compare-and-write against what was read, again (bounded) when another write won.
+     */
+    private void replaceAtomically(final long lba, final long blocks,
+            final UnaryOperator<ByteBuffer> update) {
+        for (int attempt = 0; attempt < ATOMIC_ATTEMPTS; attempt++) {
+            ByteBuffer current = readBlocks(lba, blocks);
+            ByteBuffer next = update.apply(current.duplicate());
+            long at;
+            try {
+                at = backend.compareAndWrite(lba * BLOCK, current, next);
+            } catch (IOException e) {
+                throw writeError(lba, e);
+            }
+            if (at < 0) {
+                return;
+            }
+        }
+        // Other writes kept changing the range: the initiator retries (SAM-5: the unit was busy).
+        throw SenseException.of(Sense.ABORTED_COMMAND, 0x2c, 0x00);
+    }
+
+    /**
+     * READ DEFECT DATA(10) and (12): a volume has no medium defects; the lists asked for come back
+     * empty (and valid) in the format asked for.
+     */
+    static ScsiResult readDefectData(final byte[] cdb) {
+        boolean twelve = Bytes.u8(cdb, 0) == 0xb7;
+        int flags = twelve ? Bytes.u8(cdb, 1) : Bytes.u8(cdb, 2);
+        int format = flags & 0x07;
+        if (format == 1 || format == 2 || format == 7) {
+            throw SenseException.invalidCdb(twelve ? 1 : 2, 2); // reserved defect list formats
+        }
+        byte[] b = new byte[twelve ? 8 : 4];
+        b[1] = (byte) (flags & 0x1f); // PLISTV/GLISTV as requested, the format asked for
+        return ScsiResult.good(ByteBuffer.wrap(b));
     }
 
     ScsiResult synchronizeCache(final byte[] cdb) {

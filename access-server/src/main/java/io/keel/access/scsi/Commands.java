@@ -59,6 +59,7 @@ final class Commands {
         c.add(0x2f, "VERIFY(10)", "2f 16 ff ff ff ff 1f ff ff 00");
         c.add(0x34, "PRE-FETCH(10)", "34 02 ff ff ff ff 1f ff ff 00");
         c.add(0x35, "SYNCHRONIZE CACHE(10)", "35 06 ff ff ff ff 1f ff ff 00");
+        c.add(0x37, "READ DEFECT DATA(10)", "37 00 1f 00 00 00 00 ff ff 00");
         c.add(0x41, "WRITE SAME(10)", thin ? "41 08 ff ff ff ff 1f ff ff 00" : "41 00 ff ff ff ff 1f ff ff 00");
         if (thin) {
             c.add(0x42, "UNMAP", "42 00 00 00 00 00 1f ff ff 00");
@@ -77,6 +78,7 @@ final class Commands {
         c.add(0x88, "READ(16)", "88" + rw16);
         c.add(0x89, "COMPARE AND WRITE", "89 1a ff ff ff ff ff ff ff ff 00 00 00 ff 1f 00");
         c.add(0x8a, "WRITE(16)", "8a" + rw16);
+        c.add(0x8b, "ORWRITE(16)", "8b" + rw16);
         c.add(0x8e, "WRITE AND VERIFY(16)", "8e 12 ff ff ff ff ff ff ff ff ff ff ff ff 1f 00");
         c.add(0x8f, "VERIFY(16)", "8f 16 ff ff ff ff ff ff ff ff ff ff ff ff 1f 00");
         c.add(0x90, "PRE-FETCH(16)", "90 02 ff ff ff ff ff ff ff ff ff ff ff ff 1f 00");
@@ -84,12 +86,14 @@ final class Commands {
         c.add(0x93, "WRITE SAME(16)", (thin ? "93 09" : "93 01") + " ff ff ff ff ff ff ff ff ff ff ff ff 1f 00");
         c.addServiceAction(0x9e, 0x10, "READ CAPACITY(16)", "9e 00 ff ff ff ff ff ff ff ff ff ff ff ff 01 00");
         c.addServiceAction(0x9e, 0x12, "GET LBA STATUS", "9e 00 ff ff ff ff ff ff ff ff ff ff ff ff 00 00");
+        c.add(0x9c, "WRITE ATOMIC(16)", "9c 18 ff ff ff ff ff ff ff ff 00 00 ff ff 1f 00");
         c.add(0xa0, "REPORT LUNS", "a0 00 ff 00 00 00 ff ff ff ff 00 00");
         c.addServiceAction(0xa3, 0x0c, "REPORT SUPPORTED OPERATION CODES", "a3 00 87 ff ff ff ff ff ff ff 00 00");
         c.add(0xa8, "READ(12)", "a8 1a ff ff ff ff ff ff ff ff 1f 00");
         c.add(0xaa, "WRITE(12)", "aa 1a ff ff ff ff ff ff ff ff 1f 00");
         c.add(0xae, "WRITE AND VERIFY(12)", "ae 12 ff ff ff ff ff ff ff ff 1f 00");
         c.add(0xaf, "VERIFY(12)", "af 16 ff ff ff ff ff ff ff ff 1f 00");
+        c.add(0xb7, "READ DEFECT DATA(12)", "b7 1f ff ff ff ff ff ff ff ff 00 00");
         c.all.sort(Comparator.comparingInt(Op::opcode).thenComparingInt(Op::serviceAction));
         return c;
     }

@@ -24,7 +24,7 @@ final class InquiryData {
     private static final int[] VERSION_DESCRIPTORS = {0x00a0, 0x0960, 0x0460, 0x04c0};
 
     /** What the pages describe: the unit's volume and the limits it enforces. */
-    record Unit(BlockBackend backend, TargetOptions options, long maxWriteSameBlocks) {
+    record Unit(BlockBackend backend, TargetOptions options, long maxWriteSameBlocks, int maxAtomicBlocks) {
     }
 
     private InquiryData() {
@@ -151,7 +151,7 @@ final class InquiryData {
         TargetOptions o = unit.options();
         boolean thin = unit.backend().thinProvisioned();
         byte[] b = new byte[64];
-        b[4] = 0x01; // WSNZ: a WRITE SAME of zero blocks is refused rather than run to the end of the medium
+        // WSNZ=0: a WRITE SAME of zero blocks runs to the end of the medium (within MAXIMUM WRITE SAME LENGTH).
         b[5] = (byte) o.maxCompareAndWriteBlocks();
         Bytes.put16(b, 6, unit.backend().physicalBlockSize() / 512);
         Bytes.put32(b, 8, o.maxTransferBlocks());
@@ -163,6 +163,7 @@ final class InquiryData {
             Bytes.put32(b, 32, 0x80000000L); // UGAVALID, alignment 0
         }
         Bytes.put64(b, 36, unit.maxWriteSameBlocks());
+        Bytes.put32(b, 44, unit.maxAtomicBlocks()); // alignment, granularity, boundaries: 0 (none)
         return b;
     }
 

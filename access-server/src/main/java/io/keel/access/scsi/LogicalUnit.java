@@ -40,7 +40,7 @@ public final class LogicalUnit {
         this.reservations = spec.reservations().apply(attentions);
         this.commands = Commands.forUnit(backend.thinProvisioned());
         this.io = new BlockIo(backend, options);
-        this.inquiryUnit = new InquiryData.Unit(backend, options, io.maxWriteSameBlocks());
+        this.inquiryUnit = new InquiryData.Unit(backend, options, io.maxWriteSameBlocks(), io.maxAtomicBlocks());
         this.knownCapacity = new AtomicLong(io.capacity());
     }
 
@@ -142,6 +142,9 @@ public final class LogicalUnit {
             case 0x41, 0x93 -> io.writeSame(c, cdb);
             case 0x42 -> io.unmap(c, cdb);
             case 0x89 -> io.compareAndWrite(c, cdb);
+            case 0x8b -> io.orWrite(c, cdb);
+            case 0x9c -> io.writeAtomic(c, cdb);
+            case 0x37, 0xb7 -> BlockIo.readDefectData(cdb);
             case 0x9e -> (cdb[1] & 0x1f) == 0x10 ? io.readCapacity16(cdb) : io.getLbaStatus(cdb);
             case 0xa3 -> ScsiResult.good(commands.reportSupported(cdb));
             default -> throw SenseException.of(Sense.ILLEGAL_REQUEST, 0x20, 0x00);

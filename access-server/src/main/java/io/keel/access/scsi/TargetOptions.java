@@ -27,8 +27,12 @@ public record TargetOptions(String vendorId, String productId, String productRev
         }
     }
 
-    /** Keel's defaults: 4 MiB transfers, 512 MiB per UNMAP/WRITE SAME, 256 descriptors, 1-block ATS. */
+    /**
+     * Keel's defaults: 32 MiB transfers (65536 blocks: libiscsi's WriteSame16.Unmap writes that
+     * many in one WRITE(16), and initiators such as Linux cap their requests at the advertised
+     * maximum anyway), 512 MiB per UNMAP/WRITE SAME, 256 descriptors, 1-block ATS.
+     */
     public static TargetOptions defaults() {
-        return new TargetOptions("KEEL", "Keel Volume", "0001", 128, 8192, 1 << 20, 256, 1);
+        return new TargetOptions("KEEL", "Keel Volume", "0001", 128, 65536, 1 << 20, 256, 1);
     }
 }

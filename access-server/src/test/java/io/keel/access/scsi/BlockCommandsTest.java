@@ -3,6 +3,7 @@ package io.keel.access.scsi;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -76,7 +77,13 @@ class BlockCommandsTest extends ScsiFixture {
 
     @Test
     void transfersAboveTheMaximumAreRefused() {
-        invalidField(run(THIN, 0xa8, 0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0), 6);
+        BlockTarget small = new BlockTarget(List.of(new LunSpec(0, thin, FakeReservations::new)),
+                new TargetOptions("KEEL", "Keel Volume", "0001", 8, 8192, 1 << 20, 256, 1));
+        byte[] read12 = cdb(0xa8, 0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0);
+        ScsiCommand c = new ScsiCommand(A, 0, read12, TaskAttribute.SIMPLE, 1, 0, null);
+        small.execute(c); // the power-on unit attention
+        invalidField(small.execute(c), 6);
+        assertThat(data(run(THIN, read12, null))).hasSize(0x4000 * 512);
     }
 
     @Test
@@ -135,7 +142,6 @@ class BlockCommandsTest extends ScsiFixture {
         for (int i = 0; i < 3000; i += 997) {
             assertThat(thin.snapshot((4096L + i) * 512, 512)).isEqualTo(block);
         }
-        invalidField(run(THIN, cdb(0x41, 0, 0, 0, 0, 0, 0, 0, 0, 0), block), 7);
         check(run(THIN, cdb(0x41, 0, 0, 0, 0x7f, 0xff, 0, 0, 2, 0), block), Sense.ILLEGAL_REQUEST, 0x21, 0);
         check(run(THIN, cdb(0x41, 0, 0, 0, 0, 0, 0, 0, 2, 0), null), Sense.ILLEGAL_REQUEST, 0x0e, 0x03);
         check(run(THIN, cdb(0x41, 0, 0, 0, 0, 0, 0, 0, 2, 0), new byte[256]), Sense.ILLEGAL_REQUEST, 0x0e, 0x03);

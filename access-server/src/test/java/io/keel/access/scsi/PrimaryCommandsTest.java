@@ -67,9 +67,13 @@ class PrimaryCommandsTest extends ScsiFixture {
     void blockLimitsAndProvisioningFollowTheBackend() {
         byte[] b0 = data(run(THIN, 0x12, 1, 0xb0, 0, 255, 0));
         assertThat(b0).hasSize(64);
+        assertThat(b0[4]).as("WSNZ").isZero();
         assertThat(b0[5]).isEqualTo((byte) 1);
         assertThat(Bytes.u16(b0, 6)).isEqualTo(8);
-        assertThat(Bytes.u32(b0, 8)).isEqualTo(8192);
+        assertThat(Bytes.u32(b0, 8)).isEqualTo(65536);
+        assertThat(Bytes.u32(b0, 44)).as("MAXIMUM ATOMIC TRANSFER LENGTH").isEqualTo(2048);
+        assertThat(Bytes.u32(b0, 48)).isZero();
+        assertThat(Bytes.u32(b0, 52)).isZero();
         assertThat(Bytes.u32(b0, 20)).isEqualTo(1 << 20);
         assertThat(Bytes.u32(b0, 24)).isEqualTo(256);
         assertThat(Bytes.u32(b0, 28)).isEqualTo(8);
