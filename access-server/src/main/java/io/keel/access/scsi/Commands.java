@@ -39,7 +39,10 @@ final class Commands {
     private Commands() {
     }
 
-    /** The commands of a logical unit; UNMAP and the UNMAP bit of WRITE SAME only when {@code thin}. */
+    /**
+     * The commands of a logical unit; UNMAP, the UNMAP bit of WRITE SAME and the SANITIZE erases
+     * (which deallocate) only when {@code thin}.
+     */
     static Commands forUnit(final boolean thin) {
         Commands c = new Commands();
         c.add(0x00, "TEST UNIT READY", "00 00 00 00 00 00");
@@ -64,6 +67,13 @@ final class Commands {
         if (thin) {
             c.add(0x42, "UNMAP", "42 00 00 00 00 00 1f ff ff 00");
         }
+        c.addServiceAction(Sanitize.OPCODE, Sanitize.OVERWRITE, "SANITIZE", "48 a0 00 00 00 00 00 ff ff 00");
+        if (thin) {
+            c.addServiceAction(Sanitize.OPCODE, Sanitize.BLOCK_ERASE, "SANITIZE", "48 a0 00 00 00 00 00 ff ff 00");
+            c.addServiceAction(Sanitize.OPCODE, Sanitize.CRYPTOGRAPHIC_ERASE, "SANITIZE",
+                    "48 a0 00 00 00 00 00 ff ff 00");
+        }
+        c.addServiceAction(Sanitize.OPCODE, Sanitize.EXIT_FAILURE_MODE, "SANITIZE", "48 a0 00 00 00 00 00 ff ff 00");
         c.add(0x55, "MODE SELECT(10)", "55 11 00 00 00 00 00 ff ff 00");
         c.add(0x56, "RESERVE(10)", "56 00 00 00 00 00 00 00 00 00");
         c.add(0x57, "RELEASE(10)", "57 00 00 00 00 00 00 00 00 00");

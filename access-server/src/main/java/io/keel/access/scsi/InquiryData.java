@@ -64,7 +64,7 @@ final class InquiryData {
             case 0x80 -> serialNumber(unit.backend().volumeId());
             case 0x83 -> deviceIdentification(unit, nexus);
             case 0xb0 -> blockLimits(unit);
-            case 0xb1 -> blockDeviceCharacteristics();
+            case 0xb1 -> blockDeviceCharacteristics(unit.backend().thinProvisioned());
             case 0xb2 -> logicalBlockProvisioning(unit.backend().thinProvisioned());
             default -> throw SenseException.invalidCdb(2, -1);
         };
@@ -167,9 +167,12 @@ final class InquiryData {
         return b;
     }
 
-    private static byte[] blockDeviceCharacteristics() {
+    private static byte[] blockDeviceCharacteristics(final boolean thin) {
         byte[] b = new byte[64];
         Bytes.put16(b, 4, 0x0001); // non-rotating medium
+        if (thin) {
+            b[7] = 0x50; // WABEREQ, WACEREQ 01b: blocks read as zeros after a SANITIZE erase
+        }
         return b;
     }
 

@@ -29,6 +29,7 @@ public final class LogicalUnit {
     private final Reservations reservations;
     private final Commands commands;
     private final BlockIo io;
+    private final Sanitize sanitize;
     private final InquiryData.Unit inquiryUnit;
     private final AtomicLong knownCapacity;
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -40,6 +41,7 @@ public final class LogicalUnit {
         this.reservations = spec.reservations().apply(attentions);
         this.commands = Commands.forUnit(backend.thinProvisioned());
         this.io = new BlockIo(backend, options);
+        this.sanitize = new Sanitize(io, backend.volumeId());
         this.inquiryUnit = new InquiryData.Unit(backend, options, io.maxWriteSameBlocks(), io.maxAtomicBlocks());
         this.knownCapacity = new AtomicLong(io.capacity());
     }
@@ -74,7 +76,11 @@ public final class LogicalUnit {
         try {
             attentions.noteNexus(nexus);
             noticeCapacityChange();
-            if (opcode != INQUIRY && opcode != REPORT_LUNS && opcode != REQUEST_SENSE) {
+            boolean exempt = opcode == INQUIRY || opcode == REPORT_LUNS || opcode == REQUEST_SENSE;
+            if (!exempt && sanitize.inProgress()) {
+                return fail(Sanitize.inProgressSense());
+            }
+            if (!exempt) {
                 Sense attention = attentions.take(nexus);
                 if (attention != null) {
                     return fail(attention);
@@ -145,15 +151,16 @@ public final class LogicalUnit {
             case 0x8b -> io.orWrite(c, cdb);
             case 0x9c -> io.writeAtomic(c, cdb);
             case 0x37, 0xb7 -> BlockIo.readDefectData(cdb);
+            case Sanitize.OPCODE -> sanitize.execute(c, cdb);
             case 0x9e -> (cdb[1] & 0x1f) == 0x10 ? io.readCapacity16(cdb) : io.getLbaStatus(cdb);
             case 0xa3 -> ScsiResult.good(commands.reportSupported(cdb));
             default -> throw SenseException.of(Sense.ILLEGAL_REQUEST, 0x20, 0x00);
         };
     }
 
-    /** REQUEST SENSE reports (and clears) the oldest unit attention, else NO SENSE. */
+    /** REQUEST SENSE reports a sanitize in progress, else (and clears) the oldest unit attention, else NO SENSE. */
     private ScsiResult requestSense(final ItNexus nexus, final byte[] cdb) {
-        Sense s = attentions.take(nexus);
+        Sense s = sanitize.inProgress() ? Sanitize.inProgressSense() : attentions.take(nexus);
         if (s == null) {
             s = Sense.of(Sense.NO_SENSE, 0x00, 0x00);
         }

@@ -22,6 +22,8 @@ final class MemoryBackend implements BlockBackend {
     volatile int flushes;
     /** When set, reads wait for it (to hold commands in flight). */
     volatile java.util.concurrent.CountDownLatch readGate;
+    /** When set, writes wait for it. */
+    volatile java.util.concurrent.CountDownLatch writeGate;
 
     MemoryBackend(final String volumeId, final long sizeBytes, final boolean thin) {
         this.volumeId = volumeId;
@@ -97,15 +99,7 @@ final class MemoryBackend implements BlockBackend {
         if (failReads) {
             throw new IOException("injected read failure");
         }
-        java.util.concurrent.CountDownLatch gate = readGate;
-        if (gate != null) {
-            try {
-                gate.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted", e);
-            }
-        }
+        await(readGate);
         lock.lock();
         try {
             check(offset, target.remaining());
@@ -115,11 +109,23 @@ final class MemoryBackend implements BlockBackend {
         }
     }
 
+    private static void await(final java.util.concurrent.CountDownLatch gate) throws IOException {
+        if (gate != null) {
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
+    }
+
     @Override
     public void write(final long offset, final ByteBuffer source) throws IOException {
         if (failWrites) {
             throw new IOException("injected write failure");
         }
+        await(writeGate);
         lock.lock();
         try {
             check(offset, source.remaining());

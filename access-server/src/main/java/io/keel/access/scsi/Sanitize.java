@@ -1,0 +1,133 @@
+package io.keel.access.scsi;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * SANITIZE (48h) of one logical unit: OVERWRITE writes the initialization pattern over every
+ * block; on a thin volume BLOCK ERASE and CRYPTOGRAPHIC ERASE deallocate every block (they then
+ * read as zeros: WABEREQ = WACEREQ = 01b). While one runs, the unit answers NOT READY / SANITIZE
+ * IN PROGRESS to everything but INQUIRY, REPORT LUNS and REQUEST SENSE, whichever nexus asks and
+ * across resets and logouts (the operation cannot be aborted, SBC-4 4.11).
+ */
+final class Sanitize {
+
+    static final int OPCODE = 0x48;
+    static final int OVERWRITE = 0x01;
+    static final int BLOCK_ERASE = 0x02;
+    static final int CRYPTOGRAPHIC_ERASE = 0x03;
+    static final int EXIT_FAILURE_MODE = 0x1f;
+
+    private static final Logger LOG = LoggerFactory.getLogger(Sanitize.class);
+
+    private final BlockIo io;
+    private final String volumeId;
+    private final AtomicBoolean running = new AtomicBoolean();
+
+    Sanitize(final BlockIo io, final String volumeId) {
+        this.io = io;
+        this.volumeId = volumeId;
+    }
+
+    /** Whether a sanitize operation is in progress. */
+    boolean inProgress() {
+        return running.get();
+    }
+
+    /** NOT READY / LOGICAL UNIT NOT READY, SANITIZE IN PROGRESS. */
+    static Sense inProgressSense() {
+        return Sense.of(Sense.NOT_READY, 0x04, 0x1b);
+    }
+
+    /**
+     * Validates the CDB and parameter list, then sanitizes: before returning, or with IMMED in
+     * the background after GOOD. The parameter list errors libiscsi checks are INVALID FIELD IN
+     * CDB for a PARAMETER LIST LENGTH that cannot be right, INVALID FIELD IN PARAMETER LIST for
+     * its contents.
+     */
+    ScsiResult execute(final ScsiCommand c, final byte[] cdb) {
+        boolean immediate = (cdb[1] & 0x80) != 0;
+        int action = cdb[1] & 0x1f;
+        int length = Bytes.u16(cdb, 7);
+        Runnable work;
+        switch (action) {
+            case OVERWRITE -> {
+                if (length < 5 || length > BlockIo.BLOCK + 4) {
+                    throw SenseException.invalidCdb(7, -1);
+                }
+                ByteBuffer block = overwriteBlock(BlockIo.bytes(BlockIo.dataOut(c, length)));
+                long blocks = io.capacity();
+                work = () -> io.fill(0, blocks, block);
+            }
+            case BLOCK_ERASE, CRYPTOGRAPHIC_ERASE -> {
+                if (length != 0) {
+                    throw SenseException.invalidCdb(7, -1);
+                }
+                long blocks = io.capacity();
+                work = () -> io.unmapBlocks(0, blocks);
+            }
+            case EXIT_FAILURE_MODE -> {
+                if (length != 0) {
+                    throw SenseException.invalidCdb(7, -1);
+                }
+                return ScsiResult.good(); // a failed sanitize leaves no failure mode to exit
+            }
+            default -> throw SenseException.invalidCdb(1, 4);
+        }
+        if (!running.compareAndSet(false, true)) {
+            throw new SenseException(inProgressSense());
+        }
+        if (immediate) {
+            Thread.ofVirtual().name("sanitize-" + volumeId).start(() -> {
+                try {
+                    work.run();
+                } catch (SenseException e) {
+                    LOG.warn("volume {}: sanitize failed: {}", volumeId, e.sense());
+                } finally {
+                    running.set(false);
+                }
+            });
+            return ScsiResult.good();
+        }
+        try {
+            work.run();
+        } finally {
+            running.set(false);
+        }
+        return ScsiResult.good();
+    }
+
+    /** One block of the OVERWRITE initialization pattern (repeated to fill it, inverted with INVERT). */
+    private static ByteBuffer overwriteBlock(final byte[] p) {
+        int count = p[0] & 0x1f;
+        boolean invert = (p[0] & 0x80) != 0;
+        int test = (p[0] >>> 5) & 0x03;
+        int patternLength = Bytes.u16(p, 2);
+        if (test != 0) {
+            throw SenseException.invalidParameter(0, 6);
+        }
+        if (count == 0) {
+            throw SenseException.invalidParameter(0, 4);
+        }
+        if (p[1] != 0) {
+            throw SenseException.invalidParameter(1, -1);
+        }
+        if (patternLength == 0 || patternLength > BlockIo.BLOCK) {
+            throw SenseException.invalidParameter(2, -1);
+        }
+        if (4 + patternLength > p.length) {
+            throw SenseException.parameterListLength();
+        }
+        // Passes alternate the pattern with its inverse when INVERT is set; only the last pass stays
+        // readable, and with an odd count (or no INVERT) that is the pattern itself.
+        boolean lastInverted = invert && count % 2 == 0;
+        ByteBuffer block = ByteBuffer.allocate(BlockIo.BLOCK);
+        for (int i = 0; i < BlockIo.BLOCK; i++) {
+            byte b = p[4 + i % patternLength];
+            block.put(i, lastInverted ? (byte) ~b : b);
+        }
+        return block;
+    }
+}
