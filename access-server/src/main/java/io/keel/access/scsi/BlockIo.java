@@ -130,7 +130,7 @@ final class BlockIo {
         return new SenseException(new Sense(Sense.MISCOMPARE, 0x1d, 0x00, offset, null));
     }
 
-    private ByteBuffer readBlocks(final long lba, final long blocks) {
+    ByteBuffer readBlocks(final long lba, final long blocks) {
         ByteBuffer buf = ByteBuffer.allocate((int) (blocks * BLOCK));
         try {
             backend.read(lba * BLOCK, buf.duplicate());
@@ -140,7 +140,7 @@ final class BlockIo {
         return buf;
     }
 
-    private void writeBlocks(final long lba, final ByteBuffer data) {
+    void writeBlocks(final long lba, final ByteBuffer data) {
         try {
             backend.write(lba * BLOCK, data.duplicate());
         } catch (IOException e) {

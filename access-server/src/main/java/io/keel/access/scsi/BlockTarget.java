@@ -22,11 +22,21 @@ public final class BlockTarget implements ScsiTarget {
         this.options = options;
         Map<Integer, LogicalUnit> m = new TreeMap<>();
         for (LunSpec spec : luns) {
-            if (m.put(spec.lun(), new LogicalUnit(spec, options)) != null) {
+            if (m.put(spec.lun(), new LogicalUnit(spec, options, this::unitByIdentifier)) != null) {
                 throw new IllegalArgumentException("duplicate LUN " + spec.lun());
             }
         }
         this.units = Collections.unmodifiableMap(m);
+    }
+
+    /** The unit whose NAA identifier is {@code naa}, or null (EXTENDED COPY target descriptors). */
+    private LogicalUnit unitByIdentifier(final byte[] naa) {
+        for (LogicalUnit unit : units.values()) {
+            if (java.util.Arrays.equals(unit.identifier(), naa)) {
+                return unit;
+            }
+        }
+        return null;
     }
 
     /** The logical unit {@code lun}, or null. */

@@ -85,6 +85,12 @@ final class Commands {
             c.addServiceAction(0x5f, sa, "PERSISTENT RESERVE OUT", "5f 00 ff 00 00 ff ff ff ff 00");
         }
         String rw16 = " 1a ff ff ff ff ff ff ff ff ff ff ff ff 1f 00";
+        c.addServiceAction(ExtendedCopy.EXTENDED_COPY, 0x00, "EXTENDED COPY(LID1)",
+                "83 00 00 00 00 00 00 00 00 00 ff ff ff ff 00 00");
+        c.addServiceAction(ExtendedCopy.RECEIVE_COPY_RESULTS, ExtendedCopy.COPY_STATUS, "RECEIVE COPY RESULTS",
+                "84 00 ff 00 00 00 00 00 00 00 ff ff ff ff 00 00");
+        c.addServiceAction(ExtendedCopy.RECEIVE_COPY_RESULTS, ExtendedCopy.OPERATING_PARAMETERS,
+                "RECEIVE COPY RESULTS", "84 00 00 00 00 00 00 00 00 00 ff ff ff ff 00 00");
         c.add(0x88, "READ(16)", "88" + rw16);
         c.add(0x89, "COMPARE AND WRITE", "89 1a ff ff ff ff ff ff ff ff 00 00 00 ff 1f 00");
         c.add(0x8a, "WRITE(16)", "8a" + rw16);

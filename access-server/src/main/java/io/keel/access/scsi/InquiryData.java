@@ -37,6 +37,7 @@ final class InquiryData {
         b[2] = 0x06; // SPC-4
         b[3] = 0x12; // HISUP, response data format 2
         b[4] = (byte) (b.length - 5);
+        b[5] = 0x08; // 3PC: EXTENDED COPY
         b[7] = 0x02; // CMDQUE
         Bytes.putAscii(b, 8, 8, options.vendorId());
         Bytes.putAscii(b, 16, 16, options.productId());

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,11 +31,17 @@ public final class LogicalUnit {
     private final Commands commands;
     private final BlockIo io;
     private final Sanitize sanitize;
+    private final ExtendedCopy copyManager;
+    private final byte[] identifier;
     private final InquiryData.Unit inquiryUnit;
     private final AtomicLong knownCapacity;
     private final AtomicInteger inFlight = new AtomicInteger();
 
-    LogicalUnit(final LunSpec spec, final TargetOptions options) {
+    /**
+     * A unit for {@code spec}; {@code unitByIdentifier} finds a unit of the same target by its
+     * NAA identifier (the EXTENDED COPY target descriptors name units that way), or null.
+     */
+    LogicalUnit(final LunSpec spec, final TargetOptions options, final Function<byte[], LogicalUnit> unitByIdentifier) {
         this.lun = spec.lun();
         this.backend = spec.backend();
         this.options = options;
@@ -42,6 +49,8 @@ public final class LogicalUnit {
         this.commands = Commands.forUnit(backend.thinProvisioned());
         this.io = new BlockIo(backend, options);
         this.sanitize = new Sanitize(io, backend.volumeId());
+        this.copyManager = new ExtendedCopy(this, unitByIdentifier, options.maxQueueDepth());
+        this.identifier = InquiryData.naa(backend.volumeId());
         this.inquiryUnit = new InquiryData.Unit(backend, options, io.maxWriteSameBlocks(), io.maxAtomicBlocks());
         this.knownCapacity = new AtomicLong(io.capacity());
     }
@@ -49,6 +58,26 @@ public final class LogicalUnit {
     /** The logical unit number. */
     public int lun() {
         return lun;
+    }
+
+    /** The unit's NAA identifier (VPD page 83h). */
+    byte[] identifier() {
+        return identifier.clone();
+    }
+
+    BlockIo io() {
+        return io;
+    }
+
+    /**
+     * Whether a copy that another unit's EXTENDED COPY makes from ({@code write} false) or to this
+     * unit must be refused: a sanitize is running, or the same READ or WRITE from {@code nexus}
+     * would meet a reservation conflict.
+     */
+    boolean refusesCopy(final ItNexus nexus, final boolean write) {
+        byte[] probe = new byte[16];
+        probe[0] = (byte) (write ? 0x8a : 0x88);
+        return sanitize.inProgress() || reservations.conflicts(nexus, probe);
     }
 
     /** Where the unit's parts (its reservations) raise unit attentions. */
@@ -152,6 +181,8 @@ public final class LogicalUnit {
             case 0x9c -> io.writeAtomic(c, cdb);
             case 0x37, 0xb7 -> BlockIo.readDefectData(cdb);
             case Sanitize.OPCODE -> sanitize.execute(c, cdb);
+            case ExtendedCopy.EXTENDED_COPY -> copyManager.extendedCopy(c, cdb);
+            case ExtendedCopy.RECEIVE_COPY_RESULTS -> copyManager.receiveCopyResults(c, cdb);
             case 0x9e -> (cdb[1] & 0x1f) == 0x10 ? io.readCapacity16(cdb) : io.getLbaStatus(cdb);
             case 0xa3 -> ScsiResult.good(commands.reportSupported(cdb));
             default -> throw SenseException.of(Sense.ILLEGAL_REQUEST, 0x20, 0x00);

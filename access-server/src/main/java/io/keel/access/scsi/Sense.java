@@ -27,6 +27,8 @@ public record Sense(int key, int asc, int ascq, long information, FieldPointer f
     public static final int UNIT_ATTENTION = 0x6;
     /** Sense key DATA PROTECT. */
     public static final int DATA_PROTECT = 0x7;
+    /** Sense key COPY ABORTED. */
+    public static final int COPY_ABORTED = 0xA;
     /** Sense key ABORTED COMMAND. */
     public static final int ABORTED_COMMAND = 0xB;
     /** Sense key MISCOMPARE. */

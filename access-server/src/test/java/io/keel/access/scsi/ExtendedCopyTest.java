@@ -1,0 +1,133 @@
+package io.keel.access.scsi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class ExtendedCopyTest extends ScsiFixture {
+
+    private static final int FULL_BLOCKS = (4 << 20) / 512;
+
+    @BeforeEach
+    void clearPowerOn() {
+        settle(A, THIN);
+        settle(A, FULL);
+    }
+
+    private static byte[] xcopy(final int length) {
+        return cdb(0x83, 0, 0, 0, 0, 0, 0, 0, 0, 0, length >>> 24, length >>> 16, length >>> 8, length, 0, 0);
+    }
+
+    private static void target(final ByteBuffer b, final String volumeId, final int flags) {
+        b.put((byte) 0xe4).put((byte) flags).putShort((short) 0);
+        b.put((byte) 0x01).put((byte) 0x03).put((byte) 0).put((byte) 16).put(InquiryData.naa(volumeId));
+        b.put(new byte[4]).put((byte) 0).put((byte) 0).put((byte) 2).put((byte) 0);
+    }
+
+    private static void segment(final ByteBuffer b, final int source, final int destination, final int blocks,
+            final long sourceLba, final long destinationLba) {
+        b.put((byte) 0x02).put((byte) 0).putShort((short) 0x18).putShort((short) source).putShort((short) destination);
+        b.putShort((short) 0).putShort((short) blocks).putLong(sourceLba).putLong(destinationLba);
+    }
+
+    /** A parameter list of {@code targets} descriptors (volume ids) and one segment per {@code segments} row. */
+    private static byte[] parameters(final int listId, final int usage, final String[] targets,
+            final long[][] segments) {
+        ByteBuffer b = ByteBuffer.allocate(16 + 32 * targets.length + 28 * segments.length);
+        b.put((byte) listId).put((byte) (usage << 3)).putShort((short) (32 * targets.length)).putInt(0);
+        b.putInt(28 * segments.length).putInt(0);
+        for (String t : targets) {
+            target(b, t, 0);
+        }
+        for (long[] s : segments) {
+            segment(b, (int) s[0], (int) s[1], (int) s[2], s[3], s[4]);
+        }
+        return b.array();
+    }
+
+    private ScsiResult send(final int lun, final byte[] parameters) {
+        return run(lun, xcopy(parameters.length), parameters);
+    }
+
+    @Test
+    void copiesBetweenUnitsAndWithinOne() {
+        byte[] d = pattern(2048 * 512, 17);
+        good(run(THIN, cdb(0x8a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0, 0, 0), d));
+        String[] both = {"vol-thin-0001", "vol-full-0002"};
+        good(send(FULL, parameters(1, 3, both, new long[][] {{0, 1, 2048, 0, FULL_BLOCKS - 2048}})));
+        assertThat(full.snapshot((FULL_BLOCKS - 2048) * 512L, d.length)).isEqualTo(d);
+        good(send(THIN, parameters(7, 0, new String[] {"vol-thin-0001"},
+                new long[][] {{0, 0, 16, 0, 5000}, {0, 0, 16, 16, 6000}})));
+        assertThat(thin.snapshot(5000 * 512L, 16 * 512)).isEqualTo(java.util.Arrays.copyOf(d, 16 * 512));
+        assertThat(thin.snapshot(6000 * 512L, 16 * 512))
+                .isEqualTo(java.util.Arrays.copyOfRange(d, 16 * 512, 32 * 512));
+        byte[] status = data(run(THIN, 0x84, 0x00, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0));
+        assertThat(Bytes.u32(status, 0)).isEqualTo(8);
+        assertThat(status[4]).isEqualTo((byte) 1);
+        assertThat(Bytes.u16(status, 5)).isEqualTo(2);
+        assertThat(Bytes.u32(status, 8)).isEqualTo(16);
+        invalidField(run(THIN, 0x84, 0x00, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0), 2);
+        settle(B, THIN);
+        invalidField(run(B, THIN, cdb(0x84, 0x00, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0), null), 2);
+    }
+
+    @Test
+    void operatingParametersDescribeTheLimits() {
+        byte[] op = data(run(THIN, 0x84, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0));
+        assertThat(Bytes.u32(op, 0)).isEqualTo(op.length - 4);
+        assertThat(Bytes.u16(op, 8)).isEqualTo(2);
+        assertThat(Bytes.u16(op, 10)).isEqualTo(8);
+        assertThat(Bytes.u32(op, 12)).isEqualTo(2 * 32 + 8 * 28);
+        assertThat(op[43]).isEqualTo((byte) 2);
+        assertThat(op).endsWith(0x02, 0xe4);
+        invalidField(run(THIN, 0x84, 0x03, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0), 2);
+        invalidField(run(THIN, 0x84, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0), 1);
+        assertThat(data(run(THIN, 0x12, 0, 0, 0, 96, 0))[5] & 0x08).as("3PC").isEqualTo(0x08);
+    }
+
+    @Test
+    void parameterListErrors() {
+        String[] one = {"vol-thin-0001"};
+        byte[] p = parameters(1, 0, one, new long[][] {{0, 0, 8, 0, 100}});
+        good(run(THIN, xcopy(0), null));
+        check(run(THIN, xcopy(47), p), Sense.ILLEGAL_REQUEST, 0x1a, 0);
+        check(run(THIN, xcopy(p.length - 1), p), Sense.ILLEGAL_REQUEST, 0x1a, 0);
+        check(send(THIN, parameters(1, 0, new String[] {"vol-thin-0001", "vol-thin-0001", "vol-thin-0001"},
+                new long[][] {{0, 0, 8, 0, 100}})), Sense.ILLEGAL_REQUEST, 0x26, 0x06);
+        long[][] nine = new long[9][];
+        java.util.Arrays.fill(nine, new long[] {0, 0, 8, 0, 100});
+        check(send(THIN, parameters(1, 0, one, nine)), Sense.ILLEGAL_REQUEST, 0x26, 0x08);
+        long[][] nineMore = new long[9][];
+        java.util.Arrays.fill(nineMore, new long[] {0, 0, 8, 0, 100});
+        check(send(THIN, parameters(1, 0, new String[] {"vol-thin-0001", "vol-thin-0001", "vol-thin-0001"},
+                nineMore)), Sense.ILLEGAL_REQUEST, 0x1a, 0);
+        byte[] fcTarget = p.clone();
+        fcTarget[16] = (byte) 0xe0;
+        check(send(THIN, fcTarget), Sense.ILLEGAL_REQUEST, 0x26, 0x07);
+        byte[] streams = p.clone();
+        streams[48] = 0x03;
+        check(send(THIN, streams), Sense.ILLEGAL_REQUEST, 0x26, 0x09);
+        byte[] proxy = p.clone();
+        proxy[17] = (byte) 0xc0;
+        check(send(THIN, proxy), Sense.ILLEGAL_REQUEST, 0x26, 0);
+        byte[] nul = p.clone();
+        nul[17] = 0x20;
+        check(send(THIN, nul), Sense.COPY_ABORTED, 0x0d, 0x02);
+        check(send(THIN, parameters(1, 0, one, new long[][] {{0, 1, 8, 0, 100}})), Sense.COPY_ABORTED, 0x0d, 0x02);
+        check(send(THIN, parameters(1, 0, new String[] {"no-such-volume"}, new long[][] {{0, 0, 8, 0, 100}})),
+                Sense.COPY_ABORTED, 0x0d, 0x02);
+        check(send(FULL, parameters(1, 0, new String[] {"vol-full-0002"},
+                new long[][] {{0, 0, 2048, 0, FULL_BLOCKS - 1}})), Sense.COPY_ABORTED, 0, 0);
+        invalidField(run(THIN, 0x84, 0x00, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0), 2);
+    }
+
+    @Test
+    void anotherUnitsReservationStopsTheCopy() {
+        thinReservations.conflictFor = A;
+        String[] both = {"vol-thin-0001", "vol-full-0002"};
+        check(send(FULL, parameters(1, 0, both, new long[][] {{0, 1, 8, 0, 0}})), Sense.COPY_ABORTED, 0x0d, 0x02);
+        good(send(FULL, parameters(1, 0, both, new long[][] {{1, 1, 8, 0, 8}})));
+    }
+}
