@@ -139,6 +139,13 @@ public final class BlockTarget implements ScsiTarget {
     }
 
     @Override
+    public void targetColdReset(final ItNexus nexus) {
+        for (LogicalUnit unit : units.values()) {
+            unit.targetColdReset(nexus);
+        }
+    }
+
+    @Override
     public void nexusLost(final ItNexus nexus) {
         for (LogicalUnit unit : units.values()) {
             unit.nexusLost(nexus);

@@ -311,6 +311,11 @@ public final class LogicalUnit {
         reset(Sense.of(Sense.UNIT_ATTENTION, 0x29, 0x02));
     }
 
+    /** TARGET COLD RESET: a warm reset reported as POWER ON OCCURRED (29h/01h). */
+    void targetColdReset(final ItNexus nexus) {
+        reset(Sense.of(Sense.UNIT_ATTENTION, 0x29, 0x01));
+    }
+
     private void reset(final Sense attention) {
         reservations.logicalUnitReset();
         modes.reset();

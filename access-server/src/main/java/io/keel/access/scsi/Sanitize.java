@@ -2,6 +2,7 @@ package io.keel.access.scsi;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,22 +80,30 @@ final class Sanitize {
         if (!running.compareAndSet(false, true)) {
             throw new SenseException(inProgressSense());
         }
+        // The operation runs on a thread of its own so that aborting the command (or losing its
+        // connection) does not interrupt it: a sanitize cannot be aborted once started.
+        AtomicReference<SenseException> failure = new AtomicReference<>();
+        Thread worker = Thread.ofVirtual().name("sanitize-" + volumeId).start(() -> {
+            try {
+                work.run();
+            } catch (SenseException e) {
+                LOG.warn("volume {}: sanitize failed: {}", volumeId, e.sense());
+                failure.set(e);
+            } finally {
+                running.set(false);
+            }
+        });
         if (immediate) {
-            Thread.ofVirtual().name("sanitize-" + volumeId).start(() -> {
-                try {
-                    work.run();
-                } catch (SenseException e) {
-                    LOG.warn("volume {}: sanitize failed: {}", volumeId, e.sense());
-                } finally {
-                    running.set(false);
-                }
-            });
             return ScsiResult.good();
         }
         try {
-            work.run();
-        } finally {
-            running.set(false);
+            worker.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ScsiResult.status(ScsiStatus.TASK_ABORTED);
+        }
+        if (failure.get() != null) {
+            throw failure.get();
         }
         return ScsiResult.good();
     }

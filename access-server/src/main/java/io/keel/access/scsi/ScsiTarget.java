@@ -23,6 +23,15 @@ public interface ScsiTarget {
     /** TARGET WARM RESET from {@code nexus}, after the transport aborted every task of the target. */
     void targetReset(ItNexus nexus);
 
+    /**
+     * TARGET COLD RESET from {@code nexus}, after the transport aborted every task of the target
+     * (it then closes the target's sessions): a warm reset reported as a power-on. Transports
+     * without a distinct cold reset may leave it at that.
+     */
+    default void targetColdReset(ItNexus nexus) {
+        targetReset(nexus);
+    }
+
     /** {@code nexus} is gone (its session ended); state kept per nexus that does not outlive it is dropped. */
     void nexusLost(ItNexus nexus);
 }

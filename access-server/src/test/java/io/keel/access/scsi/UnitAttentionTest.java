@@ -68,6 +68,17 @@ class UnitAttentionTest extends ScsiFixture {
     }
 
     @Test
+    void targetColdResetIsAPowerOnThatReleasesSpc2Reservations() {
+        settle(A, THIN);
+        settle(B, FULL);
+        target.targetColdReset(B);
+        check(run(A, THIN, TUR, null), Sense.UNIT_ATTENTION, 0x29, 0x01);
+        check(run(B, FULL, TUR, null), Sense.UNIT_ATTENTION, 0x29, 0x01);
+        good(run(A, THIN, TUR, null));
+        assertThat(thinReservations.calls).contains("reset");
+    }
+
+    @Test
     void capacityGrowthIsReported() {
         settle(A, THIN);
         settle(B, THIN);
