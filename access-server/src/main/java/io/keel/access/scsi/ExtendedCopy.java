@@ -222,6 +222,9 @@ final class ExtendedCopy {
         if (from != self && from.refusesCopy(nexus, false) || to != self && to.refusesCopy(nexus, true)) {
             throw copyAborted(0x0d, 0x02);
         }
+        if (to == self && self.softwareWriteProtected()) {
+            throw new SenseException(LogicalUnit.writeProtected());
+        }
         for (int done = 0; done < s.blocks(); done += CHUNK_BLOCKS) {
             int n = Math.min(CHUNK_BLOCKS, s.blocks() - done);
             ByteBuffer data = from.io().readBlocks(s.sourceLba() + done, n);

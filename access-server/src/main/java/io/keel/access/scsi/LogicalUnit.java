@@ -2,6 +2,7 @@ package io.keel.access.scsi;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -21,6 +22,10 @@ public final class LogicalUnit {
     static final int REQUEST_SENSE = 0x03;
     static final int INQUIRY = 0x12;
     static final int REPORT_LUNS = 0xa0;
+
+    /** The commands that change the medium, refused while SWP is set. */
+    private static final Set<Integer> WRITES = Set.of(0x0a, 0x2a, 0xaa, 0x8a, 0x2e, 0xae, 0x8e, 0x41, 0x93, 0x42,
+            0x89, 0x8b, 0x9c, Sanitize.OPCODE);
 
     private final int lun;
     private final BlockBackend backend;
@@ -77,7 +82,17 @@ public final class LogicalUnit {
     boolean refusesCopy(final ItNexus nexus, final boolean write) {
         byte[] probe = new byte[16];
         probe[0] = (byte) (write ? 0x8a : 0x88);
-        return sanitize.inProgress() || reservations.conflicts(nexus, probe);
+        return sanitize.inProgress() || write && modes.softwareWriteProtect() || reservations.conflicts(nexus, probe);
+    }
+
+    /** Whether SWP write-protects the unit. */
+    boolean softwareWriteProtected() {
+        return modes.softwareWriteProtect();
+    }
+
+    /** DATA PROTECT / WRITE PROTECTED, SOFTWARE WRITE PROTECTED. */
+    static Sense writeProtected() {
+        return Sense.of(Sense.DATA_PROTECT, 0x27, 0x02);
     }
 
     /** Where the unit's parts (its reservations) raise unit attentions. */
@@ -119,6 +134,9 @@ public final class LogicalUnit {
                 return ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT);
             }
             commands.decode(cdb);
+            if (modes.softwareWriteProtect() && WRITES.contains(opcode)) {
+                return fail(writeProtected());
+            }
             return dispatch(c, cdb);
         } catch (SenseException e) {
             return fail(e.sense());

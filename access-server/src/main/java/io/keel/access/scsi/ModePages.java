@@ -5,8 +5,8 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A logical unit's mode pages (Caching 08h, Control 0Ah, Informational Exceptions Control 1Ch),
- * shared by every nexus: MODE SENSE builds them, MODE SELECT changes what is changeable (only
- * D_SENSE) and rejects any other difference. Nothing can be saved.
+ * shared by every nexus: MODE SENSE builds them, MODE SELECT changes what is changeable (D_SENSE
+ * and SWP) and rejects any other difference. Nothing can be saved.
  */
 final class ModePages {
 
@@ -20,15 +20,23 @@ final class ModePages {
     private static final int PC_CHANGEABLE = 1;
     private static final int PC_SAVED = 3;
 
-    /** The device-specific parameter: DPOFUA (DPO and FUA accepted), never write-protected. */
+    /** The device-specific parameter: DPOFUA (DPO and FUA accepted); WP follows SWP. */
     private static final int DEVICE_SPECIFIC = 0x10;
+    private static final int WP = 0x80;
 
     private final ReentrantLock lock = new ReentrantLock();
     private volatile boolean descriptorSense;
+    private volatile boolean softwareWriteProtect;
 
     /** Back to the default values (after a reset). */
     void reset() {
         descriptorSense = false;
+        softwareWriteProtect = false;
+    }
+
+    /** Whether SWP is set: the medium is write-protected for every nexus until cleared or reset. */
+    boolean softwareWriteProtect() {
+        return softwareWriteProtect;
     }
 
     /** Whether D_SENSE is set: sense data is returned in descriptor format. */
@@ -36,7 +44,7 @@ final class ModePages {
         return descriptorSense;
     }
 
-    private static byte[] page(final int code, final int pc, final boolean dSense) {
+    private static byte[] page(final int code, final int pc, final boolean dSense, final boolean swp) {
         byte[] p;
         switch (code) {
             case CACHING:
@@ -47,10 +55,12 @@ final class ModePages {
                 p = new byte[12];
                 if (pc == PC_CHANGEABLE) {
                     p[2] = 0x04;
+                    p[4] = 0x08;
                 } else {
                     // GLTSD (no log parameters are saved), QUEUE ALGORITHM MODIFIER 1 (unrestricted reordering).
                     p[2] = (byte) (0x02 | (dSense && pc == PC_CURRENT ? 0x04 : 0));
                     p[3] = 0x10;
+                    p[4] = (byte) (swp && pc == PC_CURRENT ? 0x08 : 0);
                     Bytes.put16(p, 8, 0xffff);
                 }
                 break;
@@ -82,13 +92,14 @@ final class ModePages {
             throw SenseException.invalidCdb(3, -1);
         }
         boolean dSense = descriptorSense;
+        boolean swp = softwareWriteProtect;
         ByteBuffer pages = ByteBuffer.allocate(64);
         if (code == ALL_PAGES) {
             for (int c : PAGES) {
-                pages.put(page(c, pc, dSense));
+                pages.put(page(c, pc, dSense, swp));
             }
         } else {
-            byte[] p = page(code, pc, dSense);
+            byte[] p = page(code, pc, dSense, swp);
             if (p == null) {
                 throw SenseException.invalidCdb(2, 5);
             }
@@ -98,14 +109,15 @@ final class ModePages {
         int bdLength = dbd ? 0 : llbaa ? 16 : 8;
         int header = ten ? 8 : 4;
         byte[] b = new byte[header + bdLength + pages.remaining()];
+        int deviceSpecific = DEVICE_SPECIFIC | (swp && pc != PC_CHANGEABLE ? WP : 0);
         if (ten) {
             Bytes.put16(b, 0, b.length - 2);
-            b[3] = (byte) DEVICE_SPECIFIC;
+            b[3] = (byte) deviceSpecific;
             b[4] = (byte) (llbaa ? 1 : 0);
             Bytes.put16(b, 6, bdLength);
         } else {
             b[0] = (byte) (b.length - 1);
-            b[2] = (byte) DEVICE_SPECIFIC;
+            b[2] = (byte) deviceSpecific;
             b[3] = (byte) bdLength;
         }
         if (bdLength == 8 && pc != PC_CHANGEABLE) {
@@ -156,7 +168,9 @@ final class ModePages {
         lock.lock();
         try {
             boolean dSense = descriptorSense;
+            boolean swp = softwareWriteProtect;
             boolean newDSense = dSense;
+            boolean newSwp = swp;
             int p = header + bdLength;
             while (p < params.length) {
                 if (p + 2 > params.length) {
@@ -166,11 +180,11 @@ final class ModePages {
                 if ((params[p] & 0x40) != 0) {
                     throw SenseException.invalidParameter(p, 6);
                 }
-                byte[] current = page(code, PC_CURRENT, dSense);
+                byte[] current = page(code, PC_CURRENT, dSense, swp);
                 if (current == null) {
                     throw SenseException.invalidParameter(p, 5);
                 }
-                byte[] changeable = page(code, PC_CHANGEABLE, dSense);
+                byte[] changeable = page(code, PC_CHANGEABLE, dSense, swp);
                 if (Bytes.u8(params, p + 1) != current.length - 2) {
                     throw SenseException.invalidParameter(p + 1, -1);
                 }
@@ -185,11 +199,13 @@ final class ModePages {
                 }
                 if (code == CONTROL) {
                     newDSense = (params[p + 2] & 0x04) != 0;
+                    newSwp = (params[p + 4] & 0x08) != 0;
                 }
                 p += current.length;
             }
             descriptorSense = newDSense;
-            return newDSense != dSense;
+            softwareWriteProtect = newSwp;
+            return newDSense != dSense || newSwp != swp;
         } finally {
             lock.unlock();
         }

@@ -129,6 +129,7 @@ class PrimaryCommandsTest extends ScsiFixture {
         assertThat(noBd).hasSize(4 + 12);
         byte[] changeable = data(run(THIN, 0x1a, 0x08, 0x4a, 0, 255, 0));
         assertThat(changeable[6]).isEqualTo((byte) 0x04);
+        assertThat(changeable[8]).isEqualTo((byte) 0x08);
         check(run(THIN, 0x1a, 0, 0xca, 0, 255, 0), Sense.ILLEGAL_REQUEST, 0x39, 0);
         invalidField(run(THIN, 0x1a, 0, 0x19, 0, 255, 0), 2);
         invalidField(run(THIN, 0x1a, 0, 0x0a, 1, 255, 0), 3);
@@ -155,6 +156,29 @@ class PrimaryCommandsTest extends ScsiFixture {
         control[6] &= ~0x04;
         good(run(THIN, cdb(0x15, 0x10, 0, 0, 16, 0), control));
         assertThat(run(THIN, 0x28, 0, 0xff, 0, 0, 0, 0, 0, 1, 0).sense()[0]).isEqualTo((byte) 0x70);
+    }
+
+    @Test
+    void softwareWriteProtectRefusesWhatChangesTheMediumUntilClearedOrReset() {
+        settle(B, THIN);
+        byte[] control = Arrays.copyOfRange(data(run(THIN, 0x1a, 0x08, 0x0a, 0, 255, 0)), 0, 16);
+        control[0] = 0;
+        control[8] |= 0x08;
+        good(run(B, THIN, cdb(0x15, 0x10, 0, 0, 16, 0), control));
+        check(run(THIN, 0, 0, 0, 0, 0, 0), Sense.UNIT_ATTENTION, 0x2a, 0x01);
+        byte[] sensed = data(run(THIN, 0x1a, 0x08, 0x0a, 0, 255, 0));
+        assertThat(sensed[2] & 0x80).as("WP").isEqualTo(0x80);
+        assertThat(sensed[8] & 0x08).as("SWP").isEqualTo(0x08);
+        good(run(THIN, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0));
+        check(run(THIN, cdb(0x2a, 0, 0, 0, 0, 0, 0, 0, 1, 0), new byte[512]), Sense.DATA_PROTECT, 0x27, 0x02);
+        check(run(THIN, cdb(0x48, 0x02, 0, 0, 0, 0, 0, 0, 0, 0), null), Sense.DATA_PROTECT, 0x27, 0x02);
+        check(run(THIN, cdb(0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0), null), Sense.DATA_PROTECT, 0x27, 0x02);
+        good(run(FULL, cdb(0x2a, 0, 0, 0, 0, 0, 0, 0, 1, 0), new byte[512]));
+        assertThat(data(run(THIN, 0x1a, 0x08, 0x4a, 0, 255, 0))[8] & 0x08).as("changeable").isEqualTo(0x08);
+        target.logicalUnitReset(A, THIN);
+        settle(A, THIN);
+        good(run(THIN, cdb(0x2a, 0, 0, 0, 0, 0, 0, 0, 1, 0), new byte[512]));
+        assertThat(data(run(THIN, 0x1a, 0x08, 0x0a, 0, 255, 0))[2] & 0x80).isZero();
     }
 
     @Test
