@@ -231,7 +231,7 @@ final class BlockIo {
     }
 
     /**
-     * WRITE SAME(10/16). With UNMAP on a thin volume and a block of zeros the range is unmapped
+     * WRITE SAME(10/16). On a thin volume a block of zeros deallocates the range, UNMAP bit or not
      * (it reads as zeros afterwards, LBPRZ); otherwise the block is written over the range.
      */
     ScsiResult writeSame(final ScsiCommand c, final byte[] cdb) {
@@ -239,7 +239,6 @@ final class BlockIo {
         long lba = sixteen ? Bytes.u64(cdb, 2) : Bytes.u32(cdb, 2);
         long blocks = sixteen ? Bytes.u32(cdb, 10) : Bytes.u16(cdb, 7);
         int lengthIndex = sixteen ? 10 : 7;
-        boolean unmap = (cdb[1] & 0x08) != 0;
         boolean noDataOut = sixteen && (cdb[1] & 0x01) != 0;
         checkRange(lba, blocks);
         if (blocks == 0) {

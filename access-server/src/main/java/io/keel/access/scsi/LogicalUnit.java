@@ -76,8 +76,8 @@ public final class LogicalUnit {
 
     /**
      * Whether a copy that another unit's EXTENDED COPY makes from ({@code write} false) or to this
-     * unit must be refused: a sanitize is running, or the same READ or WRITE from {@code nexus}
-     * would meet a reservation conflict.
+     * unit must be refused: a sanitize is running, SWP protects a destination, or the same READ or
+     * WRITE from {@code nexus} would meet a reservation conflict.
      */
     boolean refusesCopy(final ItNexus nexus, final boolean write) {
         byte[] probe = new byte[16];
