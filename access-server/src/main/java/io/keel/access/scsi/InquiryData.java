@@ -18,6 +18,12 @@ final class InquiryData {
      */
     static final int IEEE_COMPANY_ID = 0x000000;
 
+    /**
+     * OPTIMAL TRANSFER LENGTH (4 MiB), below the maximum: Linux sizes its requests (max_sectors)
+     * by it, and every request in flight is a buffer in the transport.
+     */
+    private static final int OPTIMAL_TRANSFER_BLOCKS = 8192;
+
     private static final int[] SUPPORTED_PAGES = {0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2};
 
     /** SAM-5, iSCSI, SPC-4, SBC-3 version descriptors. */
@@ -156,7 +162,7 @@ final class InquiryData {
         b[5] = (byte) o.maxCompareAndWriteBlocks();
         Bytes.put16(b, 6, unit.backend().physicalBlockSize() / 512);
         Bytes.put32(b, 8, o.maxTransferBlocks());
-        Bytes.put32(b, 12, o.maxTransferBlocks());
+        Bytes.put32(b, 12, Math.min(o.maxTransferBlocks(), OPTIMAL_TRANSFER_BLOCKS));
         if (thin) {
             Bytes.put32(b, 20, o.maxUnmapBlocks());
             Bytes.put32(b, 24, o.maxUnmapDescriptors());

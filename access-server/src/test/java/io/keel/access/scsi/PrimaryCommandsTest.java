@@ -71,6 +71,7 @@ class PrimaryCommandsTest extends ScsiFixture {
         assertThat(b0[5]).isEqualTo((byte) 1);
         assertThat(Bytes.u16(b0, 6)).isEqualTo(8);
         assertThat(Bytes.u32(b0, 8)).isEqualTo(65536);
+        assertThat(Bytes.u32(b0, 12)).as("OPTIMAL TRANSFER LENGTH").isEqualTo(8192);
         assertThat(Bytes.u32(b0, 44)).as("MAXIMUM ATOMIC TRANSFER LENGTH").isEqualTo(2048);
         assertThat(Bytes.u32(b0, 48)).isZero();
         assertThat(Bytes.u32(b0, 52)).isZero();
