@@ -89,6 +89,9 @@ final class Sanitize {
             } catch (SenseException e) {
                 LOG.warn("volume {}: sanitize failed: {}", volumeId, e.sense());
                 failure.set(e);
+            } catch (RuntimeException e) {
+                LOG.error("volume {}: sanitize failed", volumeId, e);
+                failure.set(SenseException.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
             } finally {
                 running.set(false);
             }
