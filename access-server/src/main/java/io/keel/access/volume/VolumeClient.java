@@ -155,7 +155,11 @@ public final class VolumeClient implements BlockBackend {
             return;
         }
         long innerStart = alignUp(offset);
-        long innerEnd = alignDown(offset + length);
+        // Nothing lies past the volume's end, so a range that runs to it covers the rest of its last
+        // allocation unit too: the store frees that unit rather than keep it for a zeroed tail (a volume
+        // whose size is not a multiple of the unit, e.g. 1 GiB - 4 KiB on 64 KiB units, can be emptied).
+        long innerEnd = offset + length == layout.sizeBytes() ? alignUp(offset + length, allocationUnit)
+                : alignDown(offset + length);
         if (innerStart < innerEnd) {
             try (RangeLock.Held held = ranges.acquire(innerStart, innerEnd, false)) {
                 unmapSectors(innerStart, innerEnd);

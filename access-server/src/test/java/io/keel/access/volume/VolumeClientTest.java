@@ -196,6 +196,28 @@ class VolumeClientTest {
     }
 
     @Test
+    void unmappingToTheEndFreesThePartialLastAllocationUnit() throws IOException {
+        long size = VOLUME - 4096;
+        VolumeClient shorter = new VolumeClient(new VolumeLayout("vol-1", size, EXTENT, true),
+                (volume, index, stale) -> new ResolvedExtent(1000 + index, epoch.get(), store, "test store"), BLOCK);
+        long lastUnit = size / BLOCK * BLOCK;
+        shorter.write(lastUnit - BLOCK, ByteBuffer.wrap(filled(2 * BLOCK - 4096, (byte) 7)));
+        shorter.unmap(lastUnit - 512, size - lastUnit + 512);
+        assertThat(shorter.allocation(lastUnit - BLOCK, size - lastUnit + BLOCK)).containsExactly(
+                new AllocationRun(lastUnit - BLOCK, BLOCK, true), new AllocationRun(lastUnit, size - lastUnit, false));
+        ByteBuffer back = ByteBuffer.allocate((int) (size - lastUnit + 512));
+        shorter.read(lastUnit - 512, back);
+        assertThat(back.array()).containsOnly(0);
+        ByteBuffer kept = ByteBuffer.allocate(512);
+        shorter.read(lastUnit - 1024, kept);
+        assertThat(kept.array()).containsOnly(7);
+        shorter.write(lastUnit, ByteBuffer.wrap(filled(4096, (byte) 8)));
+        shorter.unmap(lastUnit, 4096);
+        assertThat(shorter.allocation(lastUnit, 4096))
+                .containsExactly(new AllocationRun(lastUnit, size - lastUnit, true));
+    }
+
+    @Test
     void aStaleEpochMakesTheClientAskForTheExtentAgain() throws IOException {
         client.write(0, ByteBuffer.wrap(filled(4096, (byte) 3)));
         store.advanceEpoch(1000, 5);
