@@ -1,5 +1,7 @@
 package io.keel.access.scsi;
 
+import io.keel.runtime.time.Clock;
+import io.keel.runtime.time.SystemClock;
 import java.nio.ByteBuffer;
 import java.util.Collections;
 import java.util.List;
@@ -17,12 +19,17 @@ public final class BlockTarget implements ScsiTarget {
     private final Map<Integer, LogicalUnit> units;
     private final Commands noUnitCommands = Commands.forUnit(false);
 
-    /** A target of {@code luns} (distinct LUN numbers) with {@code options}. */
+    /** A target of {@code luns} (distinct LUN numbers) with {@code options}, on the system clock. */
     public BlockTarget(final List<LunSpec> luns, final TargetOptions options) {
+        this(luns, options, SystemClock.INSTANCE);
+    }
+
+    /** A target of {@code luns} with {@code options}; {@code clock} paces long-running work (SANITIZE). */
+    public BlockTarget(final List<LunSpec> luns, final TargetOptions options, final Clock clock) {
         this.options = options;
         Map<Integer, LogicalUnit> m = new TreeMap<>();
         for (LunSpec spec : luns) {
-            if (m.put(spec.lun(), new LogicalUnit(spec, options, this::unitByIdentifier)) != null) {
+            if (m.put(spec.lun(), new LogicalUnit(spec, options, this::unitByIdentifier, clock)) != null) {
                 throw new IllegalArgumentException("duplicate LUN " + spec.lun());
             }
         }

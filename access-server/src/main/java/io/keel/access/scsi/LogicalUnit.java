@@ -1,5 +1,6 @@
 package io.keel.access.scsi;
 
+import io.keel.runtime.time.Clock;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Set;
@@ -44,16 +45,18 @@ public final class LogicalUnit {
 
     /**
      * A unit for {@code spec}; {@code unitByIdentifier} finds a unit of the same target by its
-     * NAA identifier (the EXTENDED COPY target descriptors name units that way), or null.
+     * NAA identifier (the EXTENDED COPY target descriptors name units that way), or null;
+     * {@code clock} paces a SANITIZE OVERWRITE.
      */
-    LogicalUnit(final LunSpec spec, final TargetOptions options, final Function<byte[], LogicalUnit> unitByIdentifier) {
+    LogicalUnit(final LunSpec spec, final TargetOptions options, final Function<byte[], LogicalUnit> unitByIdentifier,
+            final Clock clock) {
         this.lun = spec.lun();
         this.backend = spec.backend();
         this.options = options;
         this.reservations = spec.reservations().apply(attentions);
         this.commands = Commands.forUnit(backend.thinProvisioned());
         this.io = new BlockIo(backend, options);
-        this.sanitize = new Sanitize(io, backend.volumeId());
+        this.sanitize = new Sanitize(io, backend.volumeId(), clock);
         this.copyManager = new ExtendedCopy(this, unitByIdentifier, options.maxQueueDepth());
         this.identifier = InquiryData.naa(backend.volumeId());
         this.inquiryUnit = new InquiryData.Unit(backend, options, io.maxWriteSameBlocks(), io.maxAtomicBlocks());

@@ -1,6 +1,8 @@
 package io.keel.access.scsi;
 
+import io.keel.runtime.time.Clock;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -11,7 +13,9 @@ import org.slf4j.LoggerFactory;
  * block; on a thin volume BLOCK ERASE and CRYPTOGRAPHIC ERASE deallocate every block (they then
  * read as zeros: WABEREQ = WACEREQ = 01b). While one runs, the unit answers NOT READY / SANITIZE
  * IN PROGRESS to everything but INQUIRY, REPORT LUNS and REQUEST SENSE, whichever nexus asks and
- * across resets and logouts (the operation cannot be aborted, SBC-4 4.11).
+ * across resets and logouts (the operation cannot be aborted, SBC-4 4.11). OVERWRITE is paced:
+ * like the stores' scrubber it is bulk background work, and at full speed a whole-volume
+ * overwrite would take the stores' bandwidth from every other volume on them.
  */
 final class Sanitize {
 
@@ -21,15 +25,23 @@ final class Sanitize {
     static final int CRYPTOGRAPHIC_ERASE = 0x03;
     static final int EXIT_FAILURE_MODE = 0x1f;
 
+    /** OVERWRITE writes at most this many bytes a second (1 GiB in 8 s). */
+    static final long OVERWRITE_BYTES_PER_SECOND = 128L << 20;
+
+    /** OVERWRITE writes this many blocks (1 MiB) at a time. */
+    private static final int OVERWRITE_CHUNK_BLOCKS = 2048;
+
     private static final Logger LOG = LoggerFactory.getLogger(Sanitize.class);
 
     private final BlockIo io;
     private final String volumeId;
+    private final Clock clock;
     private final AtomicBoolean running = new AtomicBoolean();
 
-    Sanitize(final BlockIo io, final String volumeId) {
+    Sanitize(final BlockIo io, final String volumeId, final Clock clock) {
         this.io = io;
         this.volumeId = volumeId;
+        this.clock = clock;
     }
 
     /** Whether a sanitize operation is in progress. */
@@ -60,7 +72,7 @@ final class Sanitize {
                 }
                 ByteBuffer block = overwriteBlock(BlockIo.bytes(BlockIo.dataOut(c, length)));
                 long blocks = io.capacity();
-                work = () -> io.fill(0, blocks, block);
+                work = () -> overwrite(blocks, block);
             }
             case BLOCK_ERASE, CRYPTOGRAPHIC_ERASE -> {
                 if (length != 0) {
@@ -109,6 +121,25 @@ final class Sanitize {
             throw failure.get();
         }
         return ScsiResult.good();
+    }
+
+    /** Writes {@code block} over the first {@code blocks} blocks, no faster than the OVERWRITE rate. */
+    private void overwrite(final long blocks, final ByteBuffer block) {
+        long start = clock.nanoTime();
+        for (long done = 0; done < blocks; done += OVERWRITE_CHUNK_BLOCKS) {
+            long n = Math.min(OVERWRITE_CHUNK_BLOCKS, blocks - done);
+            io.fill(done, n, block);
+            long due = start + (done + n) * BlockIo.BLOCK * 1_000_000_000L / OVERWRITE_BYTES_PER_SECOND;
+            long wait = due - clock.nanoTime();
+            if (wait > 0) {
+                try {
+                    clock.sleep(Duration.ofNanos(wait));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw SenseException.of(Sense.ABORTED_COMMAND, 0x00, 0x00);
+                }
+            }
+        }
     }
 
     /** One block of the OVERWRITE initialization pattern (repeated to fill it, inverted with INVERT). */

@@ -2,7 +2,11 @@ package io.keel.access.scsi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.keel.runtime.time.ManualClock;
+import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -97,6 +101,27 @@ class SanitizeTest extends ScsiFixture {
         byte[] b1 = data(run(THIN, 0x12, 1, 0xb1, 0, 255, 0));
         assertThat(b1[7] & 0xf0).as("WABEREQ, WACEREQ").isEqualTo(0x50);
         assertThat(data(run(FULL, 0x12, 1, 0xb1, 0, 255, 0))[7]).isZero();
+    }
+
+    @Test
+    void overwriteIsPacedByTheClock() throws Exception {
+        ManualClock clock = new ManualClock();
+        MemoryBackend disk = new MemoryBackend("vol-paced", 4 << 20, false);
+        BlockTarget paced = new BlockTarget(List.of(new LunSpec(0, disk, FakeReservations::new)),
+                TargetOptions.defaults(), clock);
+        ScsiCommand tur = new ScsiCommand(A, 0, cdb(0, 0, 0, 0, 0, 0), TaskAttribute.SIMPLE, 1, 0, null);
+        paced.execute(tur); // the power-on unit attention
+        byte[] p = overwriteParameters(1, new byte[] {9, 9, 9, 9});
+        good(paced.execute(new ScsiCommand(A, 0, sanitize(0x81, 8), TaskAttribute.SIMPLE, 2, 8, ByteBuffer.wrap(p))));
+        check(paced.execute(tur), Sense.NOT_READY, 0x04, 0x1b);
+        for (int i = 0; i < 2000 && paced.execute(tur).status() != ScsiStatus.GOOD; i++) {
+            clock.advance(Duration.ofMillis(1));
+            Thread.sleep(1);
+        }
+        good(paced.execute(tur));
+        long oneVolume = (4L << 20) * 1_000_000_000L / Sanitize.OVERWRITE_BYTES_PER_SECOND;
+        assertThat(clock.nanoTime()).as("4 MiB at the OVERWRITE rate").isGreaterThanOrEqualTo(oneVolume);
+        assertThat(disk.snapshot((4 << 20) - 4, 4)).containsOnly(9);
     }
 
     @Test
