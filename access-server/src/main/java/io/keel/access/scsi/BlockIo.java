@@ -316,6 +316,10 @@ final class BlockIo {
         }
         checkRange(lba, blocks);
         if (blocks == 0) {
+            // Initiators that put 256 into the 8-bit field send 0 with a full data-out: a bad CDB, not a no-op.
+            if (c.expectedDataTransferLength() != 0) {
+                throw SenseException.invalidCdb(13, -1);
+            }
             return ScsiResult.good();
         }
         int half = blocks * BLOCK;

@@ -209,6 +209,8 @@ class BlockCommandsTest extends ScsiFixture {
         check(run(THIN, caw, new byte[2048]), Sense.ILLEGAL_REQUEST, 0x0e, 0x03);
         assertThat(thin.snapshot(40 * 512, 512)).isEqualTo(neu);
         good(run(THIN, cdb(0x89, 0, 0, 0, 0, 0, 0, 0, 0, 40, 0, 0, 0, 0, 0, 0), null));
+        // 256 blocks wrapped into the 8-bit field: zero blocks with data-out is a bad CDB, not a no-op.
+        invalidField(run(THIN, cdb(0x89, 0, 0, 0, 0, 0, 0, 0, 0, 40, 0, 0, 0, 0, 0, 0), new byte[1024]), 13);
     }
 
     @Test
