@@ -17,7 +17,7 @@ class BlockCommandsTest extends ScsiFixture {
     }
 
     private ScsiResult write10(final int lba, final byte[] data) {
-        return run(THIN, cdb(0x2a, 0, 0, 0, lba >> 8, lba, 0, 0, data.length / 512, 0), data);
+        return run(THIN, cdb(0x2a, 0, 0, 0, lba >> 8, lba, 0, data.length / 512 >> 8, data.length / 512, 0), data);
     }
 
     @Test
@@ -44,7 +44,12 @@ class BlockCommandsTest extends ScsiFixture {
     @Test
     void sixByteLengthZeroMeans256Blocks() {
         assertThat(data(run(THIN, 0x08, 0, 0, 0, 0, 0))).hasSize(256 * 512);
-        check(run(THIN, cdb(0x0a, 0, 0, 0, 0, 0), new byte[512]), Sense.ILLEGAL_REQUEST, 0x0e, 0x03);
+        good(write10(0, pattern(256 * 512, 4)));
+        // WRITE(6) of 256 blocks with only one block of data-out: that block is written, the rest kept.
+        good(run(THIN, cdb(0x0a, 0, 0, 0, 0, 0), pattern(512, 5)));
+        assertThat(thin.snapshot(0, 512)).isEqualTo(pattern(512, 5));
+        assertThat(thin.snapshot(512, 255 * 512)).isEqualTo(java.util.Arrays.copyOfRange(pattern(256 * 512, 4), 512,
+                256 * 512));
     }
 
     @Test
@@ -80,10 +85,16 @@ class BlockCommandsTest extends ScsiFixture {
     }
 
     @Test
-    void shortDataOutIsAnInformationUnitErrorAndWritesNothing() {
-        ScsiResult r = run(THIN, cdb(0x2a, 0, 0, 0, 0, 4, 0, 0, 2, 0), pattern(512, 9));
-        check(r, Sense.ILLEGAL_REQUEST, 0x0e, 0x03);
-        assertThat(thin.snapshot(4 * 512, 1024)).containsOnly(0);
+    void shortDataOutWritesWhatArrivedAndKeepsTheRest() {
+        good(write10(4, pattern(1024, 3)));
+        // An expected transfer length of 200 bytes for a two-block WRITE(10): 200 bytes change, nothing else.
+        byte[] arrived = java.util.Arrays.copyOf(pattern(512, 9), 200);
+        good(run(THIN, cdb(0x2a, 0, 0, 0, 0, 4, 0, 0, 2, 0), arrived));
+        byte[] expected = pattern(1024, 3);
+        System.arraycopy(arrived, 0, expected, 0, 200);
+        assertThat(thin.snapshot(4 * 512, 1024)).isEqualTo(expected);
+        good(run(THIN, cdb(0x2e, 0, 0, 0, 0, 4, 0, 0, 2, 0), null));
+        assertThat(thin.snapshot(4 * 512, 1024)).isEqualTo(expected);
     }
 
     @Test
