@@ -84,7 +84,7 @@ public final class LogicalUnit {
                 return ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT);
             }
             commands.decode(cdb);
-            return withinAllocationLength(dispatch(c, cdb), cdb);
+            return dispatch(c, cdb);
         } catch (SenseException e) {
             return fail(e.sense());
         } catch (RuntimeException e) {
@@ -97,7 +97,7 @@ public final class LogicalUnit {
      * Cuts data-in to the CDB's ALLOCATION LENGTH (SPC-4 4.2.5.6): the initiator asked for no
      * more, and more than it asked for would show as a residual overflow on the transport.
      */
-    private static ScsiResult withinAllocationLength(final ScsiResult result, final byte[] cdb) {
+    static ScsiResult withinAllocationLength(final ScsiResult result, final byte[] cdb) {
         long allowed = allocationLength(cdb);
         ByteBuffer data = result.dataIn();
         if (allowed < 0 || data == null || data.remaining() <= allowed) {
