@@ -5,12 +5,15 @@ import io.keel.chunk.store.ExtentExistsException;
 import io.keel.chunk.store.ExtentNotFoundException;
 import io.keel.chunk.store.StaleEpochException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +33,7 @@ public final class VolumeClient implements BlockBackend {
     private final ExtentResolver resolver;
     private final int allocationUnit;
     private final Map<Long, ResolvedExtent> extents = new ConcurrentHashMap<>();
+    private final Map<Long, CompletableFuture<Void>> creations = new ConcurrentHashMap<>();
     private final RangeLock ranges = new RangeLock();
     private volatile VolumeLayout layout;
 
@@ -335,13 +339,43 @@ public final class VolumeClient implements BlockBackend {
         }
     }
 
+    /**
+     * Creates the extent once however many writers find it missing: the first creates it and the
+     * others wait for that, since the store names an extent as existing before it can take writes.
+     */
     private void create(final ResolvedExtent extent) throws IOException {
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        CompletableFuture<Void> running = creations.putIfAbsent(extent.extentId(), mine);
+        if (running != null) {
+            awaitCreation(running, extent);
+            return;
+        }
         try {
             extent.store().create(extent.extentId(), extent.epoch());
             LOG.info("volume {}: created extent {} on {} (first write)", layout.volumeId(), extent.extentId(),
                     extent.where());
-        } catch (ExtentExistsException raced) {
-            // Another writer created it first.
+            mine.complete(null);
+        } catch (ExtentExistsException existing) {
+            mine.complete(null); // created before this client asked (e.g. by an earlier run of this node)
+        } catch (IOException | RuntimeException e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            creations.remove(extent.extentId(), mine);
+        }
+    }
+
+    private void awaitCreation(final CompletableFuture<Void> running, final ResolvedExtent extent)
+            throws IOException {
+        try {
+            running.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("volume " + layout.volumeId() + ": interrupted while extent "
+                    + extent.extentId() + " was being created");
+        } catch (ExecutionException e) {
+            throw new IOException("volume " + layout.volumeId() + ": creating extent " + extent.extentId() + " on "
+                    + extent.where() + " failed: " + e.getCause().getMessage(), e.getCause());
         }
     }
 
