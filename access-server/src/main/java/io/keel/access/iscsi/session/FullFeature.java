@@ -315,11 +315,13 @@ final class FullFeature {
         } else if (task.write) {
             metrics.writeOps.mark();
         }
-        boolean aborted = task.aborted;
-        session.tasks().done(task);
-        if (!aborted) {
+        // Counted out of the window first so the status PDU already opens it; removed from the task set only
+        // after the status is sent, so an ORDERED task's successors answer after it.
+        task.executed = true;
+        if (!task.aborted) {
             respond(task, result);
         }
+        session.tasks().done(task);
     }
 
     private void respond(final Task task, final ScsiResult result) {

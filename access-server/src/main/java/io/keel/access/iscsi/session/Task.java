@@ -44,6 +44,7 @@ public final class Task {
 
     State state = State.DATA;
     volatile boolean aborted;
+    volatile boolean executed;
     byte[] buffer;
     int received;
     int unsolicitedLimit;

@@ -30,8 +30,15 @@ final class TaskSet {
         return tasks.get(itt);
     }
 
+    /** Tasks that still hold a slot of the CmdSN window (executed ones are only sending their status). */
     synchronized int size() {
-        return tasks.size();
+        int open = 0;
+        for (Task task : tasks.values()) {
+            if (!task.executed) {
+                open++;
+            }
+        }
+        return open;
     }
 
     /** Marks {@code task}'s data complete and starts whatever may start. */
