@@ -16,8 +16,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +33,7 @@ public final class IscsiPortal implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(IscsiPortal.class);
     private static final long CLOSE_WAIT_SECONDS = 10;
+    private static final int LOGOUT_GRACE_SECONDS = 2;
 
     private final PortalContext context;
     private final List<ServerSocket> listeners = new ArrayList<>();
@@ -114,6 +118,7 @@ public final class IscsiPortal implements AutoCloseable {
                 LOG.debug("closing listener", e);
             }
         }
+        askForLogouts();
         List<Session> sessions = context.sessions().all();
         CountDownLatch ended = new CountDownLatch(sessions.size());
         for (Session session : sessions) {
@@ -134,6 +139,29 @@ public final class IscsiPortal implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         LOG.info("iSCSI portal closed");
+    }
+
+    /** Async Message "logout requested" to every normal session, then a short grace period for them to leave. */
+    private void askForLogouts() {
+        List<Session> sessions = context.sessions().all();
+        List<CompletableFuture<Void>> leaving = new ArrayList<>();
+        for (Session session : sessions) {
+            Connection connection = session.connection();
+            if (connection != null && connection.requestLogout(LOGOUT_GRACE_SECONDS)) {
+                leaving.add(session.gone());
+            }
+        }
+        if (leaving.isEmpty()) {
+            return;
+        }
+        try {
+            CompletableFuture.allOf(leaving.toArray(CompletableFuture[]::new)).get(LOGOUT_GRACE_SECONDS,
+                    TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.info("sessions did not log out within {} s; ending them", LOGOUT_GRACE_SECONDS);
+        }
     }
 
     private static void closeQuietly(final Socket socket) {

@@ -421,6 +421,40 @@ class ProtocolTest {
         }
     }
 
+    @Test
+    void closingThePortalAsksForLogoutAndEndsSessions() throws Exception {
+        RawInitiator initiator = loggedIn(Map.of());
+        Thread closer = Thread.ofVirtual().start(portal::close);
+        Pdu async = initiator.read();
+        assertThat(async.opcode()).isEqualTo(Opcode.ASYNC_MESSAGE);
+        assertThat(async.byteAt(36)).isEqualTo(1);
+        Pdu response = initiator.exchange(Pdu.of(Opcode.LOGOUT_REQUEST).immediate(true).flags(0x80).itt(77)
+                .putInt32(24, initiator.cmdSn));
+        assertThat(response.opcode()).isEqualTo(Opcode.LOGOUT_RESPONSE);
+        closer.join(15_000);
+        assertThat(closer.isAlive()).isFalse();
+        assertThat(portal.sessions()).isEmpty();
+        assertThat(targets.open.events).anyMatch(e -> e.startsWith("nexusLost"));
+        initiator.close();
+    }
+
+    @Test
+    void dataInSequencesStayWithinMaxBurstLength() throws Exception {
+        Map<String, String> extra = Map.of("MaxBurstLength", "8192", "MaxRecvDataSegmentLength", "4096");
+        try (RawInitiator initiator = loggedIn(extra)) {
+            initiator.send(initiator.command(0xc1, 0, RawInitiator.read10(0, 40), 40 * 512, null));
+            List<Integer> finals = new java.util.ArrayList<>();
+            Pdu in;
+            do {
+                in = initiator.read();
+                if ((in.flags() & 0x80) != 0) {
+                    finals.add(in.int32(40) + in.data().length);
+                }
+            } while ((in.flags() & 0x01) == 0);
+            assertThat(finals).containsExactly(8192, 16384, 20480);
+        }
+    }
+
     static void waitFor(final java.util.function.BooleanSupplier condition) throws InterruptedException {
         long until = System.nanoTime() + 10_000_000_000L;
         while (!condition.getAsBoolean()) {

@@ -255,6 +255,21 @@ public final class Connection {
         }
     }
 
+    /**
+     * Asks the initiator to log out within {@code seconds} (Async Message, event 1), as on shutdown.
+     *
+     * @return whether the message went out (full feature phase of a normal session only)
+     */
+    public boolean requestLogout(final int seconds) {
+        Session s = session;
+        if (fullFeature == null || s == null || s.discovery()) {
+            return false;
+        }
+        LOG.info("asking {} to log out within {} s", who(), seconds);
+        return send(Pdu.of(Opcode.ASYNC_MESSAGE).itt(Pdu.RESERVED_TAG).putByte(36, 1).putInt16(38, 0)
+                .putInt16(40, 0).putInt16(42, seconds), true);
+    }
+
     /** A keep-alive answer arrived (NOP-Out echoing our TTT). */
     void pingAnswered(final int ttt) {
         if (ttt == pingTtt) {

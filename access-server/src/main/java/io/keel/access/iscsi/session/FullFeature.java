@@ -132,6 +132,9 @@ final class FullFeature {
                 || immediate.length > Math.min(connection.params.firstBurstLength, expected))) {
             throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu, "immediate data not allowed or too long");
         }
+        if (pdu.immediate() && session.tasks().size() >= connection.context.config().queueDepth()) {
+            throw PduException.reject(Opcode.REJECT_IMMEDIATE, pdu, "immediate command with the task set full");
+        }
         Task task = new Task(itt, pdu.lun(), cdb, TaskAttribute.fromCode(flags & 0x07), expected, read,
                 write && expected > 0, connection.context.clock().nanoTime());
         if (session.tasks().get(itt) != null) {
@@ -341,16 +344,20 @@ final class FullFeature {
         }
         boolean statusInData = toSend > 0 && result.status() == ScsiStatus.GOOD && result.sense() == null;
         int chunk = connection.params.sendDataSegmentLength;
+        int burst = connection.params.maxBurstLength;
         List<Pdu> pdus = new ArrayList<>();
         int dataSn = 0;
-        for (int offset = 0; offset < toSend; offset += chunk) {
-            int length = Math.min(chunk, toSend - offset);
+        int length;
+        for (int offset = 0; offset < toSend; offset += length) {
+            // Each Data-In sequence (F bit at its end) stays within MaxBurstLength (RFC 7143 §11.7.1).
+            int burstLeft = burst - offset % burst;
+            length = Math.min(Math.min(chunk, burstLeft), toSend - offset);
             boolean last = offset + length >= toSend;
             byte[] bytes = new byte[length];
             dataIn.get(bytes);
             Pdu pdu = Pdu.of(Opcode.DATA_IN).lun(task.lunField).itt(task.itt).putInt32(20, RESERVED)
                     .putInt32(36, dataSn++).putInt32(40, offset).data(bytes);
-            int flags = last ? 0x80 : 0;
+            int flags = last || length == burstLeft ? 0x80 : 0;
             if (last && statusInData) {
                 flags |= 0x01 | residualFlags;
                 pdu.putByte(3, result.status()).putInt32(44, residual);
@@ -518,6 +525,10 @@ final class FullFeature {
         if (session.discovery()) {
             targets = value.equals("All") ? connection.context.directory().targets()
                     : connection.context.directory().find(value).stream().toList();
+        } else if (value.equals("All")) {
+            // RFC 7143 Appendix C: a normal session only learns about its own target.
+            answer.add(Map.entry("SendTargets", OperationalNegotiator.REJECT));
+            return;
         } else {
             targets = value.isEmpty() || value.equals(session.targetName()) ? List.of(session.target()) : List.of();
         }

@@ -28,6 +28,7 @@ public final class Session {
     private final ItNexus nexus;
     private final TaskSet tasks;
     private final AtomicBoolean ended = new AtomicBoolean();
+    private final CompletableFuture<Void> gone = new CompletableFuture<>();
     private final int queueDepth;
     private volatile Connection connection;
     private int tsih;
@@ -145,8 +146,19 @@ public final class Session {
                 LOG.warn("nexusLost failed for {}", nexus.initiatorPortName(), e);
             }
         }
+        gone.complete(null);
         LOG.info("session ended: initiator={} isid={} target={} tsih={} reason={}", initiatorName, isid,
                 targetName(), tsih, reason);
+    }
+
+    /** Completes once the session has ended. */
+    public CompletableFuture<Void> gone() {
+        return gone;
+    }
+
+    /** The session's connection, or {@code null}. */
+    public Connection connection() {
+        return connection;
     }
 
     /** Whether the session has ended. */
