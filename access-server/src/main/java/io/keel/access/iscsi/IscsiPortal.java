@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -120,23 +119,18 @@ public final class IscsiPortal implements AutoCloseable {
         }
         askForLogouts();
         List<Session> sessions = context.sessions().all();
-        CountDownLatch ended = new CountDownLatch(sessions.size());
         for (Session session : sessions) {
-            Thread.ofVirtual().start(() -> {
-                try {
-                    session.end("portal shutting down");
-                } finally {
-                    ended.countDown();
-                }
-            });
+            Thread.ofVirtual().start(() -> session.end("portal shutting down"));
         }
         connections.forEach(c -> c.close("portal shutting down"));
         try {
-            if (!ended.await(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS)) {
-                LOG.warn("sessions still ending after {} s", CLOSE_WAIT_SECONDS);
-            }
+            // Waits on every session's end, whichever thread (this one's helper or its reader) runs it.
+            CompletableFuture.allOf(sessions.stream().map(Session::gone).toArray(CompletableFuture[]::new))
+                    .get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("sessions still ending after {} s", CLOSE_WAIT_SECONDS);
         }
         LOG.info("iSCSI portal closed");
     }

@@ -396,6 +396,27 @@ class ProtocolTest {
     }
 
     @Test
+    void headOfQueueOvertakesBlockedTasks() throws Exception {
+        try (RawInitiator initiator = loggedIn(Map.of())) {
+            targets.open.blockOpcode = 0x28;
+            targets.open.gate = new CountDownLatch(1);
+            initiator.send(initiator.command(0xc1, 0, RawInitiator.read10(0, 1), 512, null));
+            initiator.send(initiator.command(0x82, 0, new byte[6], 0, null));
+            waitFor(() -> targets.open.commands.size() == 1
+                    && metrics.counter("iscsi.commands.in-flight").getCount() == 2);
+            Pdu headOfQueue = initiator.command(0x83, 0, new byte[] {0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, null);
+            Pdu first = initiator.exchange(headOfQueue);
+            assertThat(first.itt()).isEqualTo(headOfQueue.itt());
+            targets.open.gate.countDown();
+            assertThat(initiator.read().itt()).isEqualTo(1);
+            assertThat(initiator.read().itt()).isEqualTo(2);
+            assertThat(metrics.counter("iscsi.sessions").getCount()).isEqualTo(1);
+            waitFor(() -> metrics.counter("iscsi.commands.in-flight").getCount() == 0);
+            assertThat(metrics.timer("iscsi.command.latency").getCount()).isEqualTo(3);
+        }
+    }
+
+    @Test
     void silentInitiatorIsDroppedAfterNopTimeout() throws Exception {
         portal.close();
         portal = targets.start(TestTargets.config().withTimers(Duration.ofMillis(500), Duration.ofMillis(200),

@@ -288,6 +288,9 @@ public final class Connection {
         if (closed.get()) {
             return;
         }
+        // The next tick is armed before this one may block in send(): if the initiator stopped reading, the
+        // writer is stuck and only the next tick's timeout check (which closes the socket) frees it.
+        scheduleKeepAlive();
         long now = context.clock().nanoTime();
         if (pingTtt != Pdu.RESERVED_TAG) {
             if (now - pingSentAt > context.config().nopInTimeout().toNanos()) {
@@ -300,6 +303,5 @@ public final class Connection {
             pingTtt = ttt;
             send(Pdu.of(Opcode.NOP_IN).itt(Pdu.RESERVED_TAG).putInt32(20, ttt), false);
         }
-        scheduleKeepAlive();
     }
 }
