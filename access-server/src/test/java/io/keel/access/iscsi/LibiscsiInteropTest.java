@@ -146,6 +146,17 @@ class LibiscsiInteropTest {
     }
 
     @Test
+    void moreOutstandingCommandsThanTheWindowAllComplete() throws Exception {
+        requireBinary("iscsi-perf");
+        // 300 parallel reads against a window of 128: the initiator must be held back by MaxCmdSN, never have a
+        // command dropped (a MaxCmdSN that went backwards once left commands hanging here).
+        Processes.Result perf = run(Map.of(), "iscsi-perf", "-t", "2", "-m", "300", "-b", "8", "-r",
+                "iscsi://" + host + "/" + TestTargets.OPEN + "/0");
+        assertThat(perf.output()).as(perf.output()).contains("finished.").doesNotContain("ABORTED");
+        assertThat(perf.exit()).isZero();
+    }
+
+    @Test
     void qemuWithDigestsAndInitialR2T(@TempDir final Path dir) throws Exception {
         requireBinary("qemu-img");
         portal.close();

@@ -71,21 +71,29 @@ final class FullFeature {
 
     private void numbered(final Pdu pdu) throws PduException {
         int cmdSn = pdu.int32(24);
-        if (!pdu.immediate() && !session.acceptCmdSn(cmdSn)) {
+        boolean numbered = !pdu.immediate();
+        if (numbered && !session.acceptCmdSn(cmdSn)) {
             LOG.debug("dropping {} with CmdSN {} outside the window [{}, {}]", pdu, cmdSn, session.expCmdSn(),
                     session.maxCmdSn());
             return;
         }
-        if (loggingOut && pdu.opcode() != Opcode.NOP_OUT) {
-            throw PduException.reject(Opcode.REJECT_WAITING_FOR_LOGOUT, pdu, "request after logout");
-        }
-        switch (pdu.opcode()) {
-            case Opcode.NOP_OUT -> nopOut(pdu);
-            case Opcode.SCSI_COMMAND -> scsiCommand(pdu);
-            case Opcode.TASK_MGMT_REQUEST -> taskManagement(pdu);
-            case Opcode.TEXT_REQUEST -> text(pdu);
-            case Opcode.LOGOUT_REQUEST -> logout(pdu);
-            default -> throw PduException.reject(Opcode.REJECT_NOT_SUPPORTED, pdu, "unexpected opcode");
+        Task task = null;
+        try {
+            if (loggingOut && pdu.opcode() != Opcode.NOP_OUT) {
+                throw PduException.reject(Opcode.REJECT_WAITING_FOR_LOGOUT, pdu, "request after logout");
+            }
+            switch (pdu.opcode()) {
+                case Opcode.NOP_OUT -> nopOut(pdu);
+                case Opcode.SCSI_COMMAND -> task = scsiCommand(pdu, numbered);
+                case Opcode.TASK_MGMT_REQUEST -> taskManagement(pdu);
+                case Opcode.TEXT_REQUEST -> text(pdu);
+                case Opcode.LOGOUT_REQUEST -> logout(pdu);
+                default -> throw PduException.reject(Opcode.REJECT_NOT_SUPPORTED, pdu, "unexpected opcode");
+            }
+        } finally {
+            if (numbered && task == null) {
+                session.releaseSlot();
+            }
         }
     }
 
@@ -110,7 +118,8 @@ final class FullFeature {
 
     // ---- SCSI commands -------------------------------------------------------------------------
 
-    private void scsiCommand(final Pdu pdu) throws PduException {
+    /** Handles a SCSI Command PDU; returns the task it became (holding the window slot), or null. */
+    private Task scsiCommand(final Pdu pdu, final boolean numbered) throws PduException {
         int flags = pdu.flags();
         boolean finalBit = (flags & 0x80) != 0;
         boolean read = (flags & 0x40) != 0;
@@ -142,12 +151,13 @@ final class FullFeature {
         }
         if (read && write) {
             respondNow(task, Sense.invalidFieldInCdb(0, -1), "bidirectional commands are not supported");
-            return;
+            return null;
         }
         if (expected > connection.context.config().maxTransferLength()) {
             respondNow(task, Sense.invalidFieldInCdb(0, -1), "transfer length above the portal's limit");
-            return;
+            return null;
         }
+        task.holdsSlot = numbered;
         session.tasks().add(task);
         connection.context.metrics().commandsInFlight.inc();
         task.finished.whenComplete((v, e) -> connection.context.metrics().commandsInFlight.dec());
@@ -166,6 +176,7 @@ final class FullFeature {
         if (task.dataComplete()) {
             session.tasks().ready(task);
         }
+        return task;
     }
 
     /** The CDB: 16 bytes from the header, more from an extended CDB AHS. */
@@ -321,6 +332,7 @@ final class FullFeature {
         // Counted out of the window first so the status PDU already opens it; removed from the task set only
         // after the status is sent, so an ORDERED task's successors answer after it.
         task.executed = true;
+        session.release(task);
         if (!task.aborted) {
             respond(task, result);
         }

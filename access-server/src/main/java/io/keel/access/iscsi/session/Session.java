@@ -33,6 +33,8 @@ public final class Session {
     private volatile Connection connection;
     private int tsih;
     private int expCmdSn;
+    /** Numbered requests accepted and not yet released (a task releases its slot once executed or removed). */
+    private int holding;
 
     Session(final PortalContext context, final String initiatorName, final String isid, final TargetEntry target,
             final int firstCmdSn, final Connection connection) {
@@ -45,7 +47,8 @@ public final class Session {
         this.connection = connection;
         this.expCmdSn = firstCmdSn;
         this.queueDepth = context.config().queueDepth();
-        this.tasks = new TaskSet(task -> Thread.ofVirtual().name("iscsi-task").start(() -> connectionRun(task)));
+        this.tasks = new TaskSet(task -> Thread.ofVirtual().name("iscsi-task").start(() -> connectionRun(task)),
+                this::release);
     }
 
     private void connectionRun(final Task task) {
@@ -106,7 +109,21 @@ public final class Session {
             return false;
         }
         expCmdSn = cmdSn + 1;
+        holding++;
         return true;
+    }
+
+    /** Gives back the window slot of a numbered request that did not become a task (or whose task is gone). */
+    synchronized void releaseSlot() {
+        holding--;
+    }
+
+    /** Gives back {@code task}'s window slot, once. */
+    synchronized void release(final Task task) {
+        if (task.holdsSlot) {
+            task.holdsSlot = false;
+            holding--;
+        }
     }
 
     synchronized int expCmdSn() {
@@ -118,7 +135,8 @@ public final class Session {
     }
 
     private int maxCmdSnLocked() {
-        return expCmdSn - 1 + Math.max(0, queueDepth - tasks.size());
+        // ExpCmdSN and the slots held move together under this lock, so MaxCmdSN never goes back (RFC 7143 §4.2.2.1).
+        return expCmdSn - 1 + Math.max(0, queueDepth - holding);
     }
 
     /** RFC 1982 serial number comparison on 32 bits: whether {@code a} comes before {@code b}. */

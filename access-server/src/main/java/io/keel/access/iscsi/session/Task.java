@@ -45,6 +45,8 @@ public final class Task {
     State state = State.DATA;
     volatile boolean aborted;
     volatile boolean executed;
+    /** Whether the task still holds a CmdSN window slot (guarded by the session). */
+    boolean holdsSlot;
     byte[] buffer;
     int received;
     int unsolicitedLimit;

@@ -17,9 +17,11 @@ final class TaskSet {
 
     private final Map<Integer, Task> tasks = new LinkedHashMap<>();
     private final Consumer<Task> starter;
+    private final Consumer<Task> released;
 
-    TaskSet(final Consumer<Task> starter) {
+    TaskSet(final Consumer<Task> starter, final Consumer<Task> released) {
         this.starter = starter;
+        this.released = released;
     }
 
     synchronized boolean add(final Task task) {
@@ -61,6 +63,7 @@ final class TaskSet {
             tasks.remove(task.itt, task);
             start = startable();
         }
+        released.accept(task);
         task.finished.complete(null);
         start.forEach(starter);
     }
