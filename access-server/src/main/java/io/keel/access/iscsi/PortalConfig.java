@@ -56,7 +56,7 @@ public record PortalConfig(List<InetSocketAddress> listenAddresses, int portalGr
     /** The defaults: 0.0.0.0:3260, TPGT 1, depth 128, 256 KiB segments, 16 MiB / 256 KiB bursts. */
     public static PortalConfig defaults() {
         return new PortalConfig(List.of(new InetSocketAddress(DEFAULT_PORT)), 1, 128, 256 * 1024,
-                16 * 1024 * 1024 - 1, 256 * 1024, 16, 64 * 1024 * 1024, true, false, Duration.ofSeconds(15),
+                16 * 1024 * 1024 - 1, 256 * 1024, 16, 16 * 1024 * 1024, true, false, Duration.ofSeconds(15),
                 Duration.ofSeconds(10), Duration.ofSeconds(30), null);
     }
 

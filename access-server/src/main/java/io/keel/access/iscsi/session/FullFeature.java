@@ -162,8 +162,7 @@ final class FullFeature {
         connection.context.metrics().commandsInFlight.inc();
         task.finished.whenComplete((v, e) -> connection.context.metrics().commandsInFlight.dec());
         if (task.write) {
-            task.buffer = new byte[expected];
-            System.arraycopy(immediate, 0, task.buffer, 0, immediate.length);
+            task.store(0, immediate);
             task.received = immediate.length;
             connection.context.metrics().writeBytes.mark(immediate.length);
             task.unsolicitedLimit = Math.min(expected, connection.params.firstBurstLength);
@@ -251,7 +250,7 @@ final class FullFeature {
                     throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu,
                             "unsolicited Data-Out out of order or beyond FirstBurstLength");
                 }
-                System.arraycopy(data, 0, task.buffer, offset, data.length);
+                task.store(offset, data);
                 task.received += data.length;
                 task.unsolicitedDataSn++;
                 if (last) {
@@ -282,7 +281,7 @@ final class FullFeature {
                 if (last && r2t.received + data.length != r2t.length) {
                     throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu, "burst ended short of the R2T");
                 }
-                System.arraycopy(data, 0, task.buffer, offset, data.length);
+                task.store(offset, data);
                 r2t.received += data.length;
                 r2t.nextDataSn++;
                 task.received += data.length;
@@ -310,6 +309,7 @@ final class FullFeature {
     void execute(final Task task) {
         TargetEntry target = session.target();
         ByteBuffer dataOut = task.write ? ByteBuffer.wrap(task.buffer, 0, task.received) : null;
+        task.buffer = null;
         ScsiCommand command = new ScsiCommand(session.nexus(), task.lun, task.cdb, task.attribute,
                 task.itt & 0xffffffffL, task.expectedLength, dataOut);
         ScsiResult result;

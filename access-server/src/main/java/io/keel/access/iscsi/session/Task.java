@@ -47,7 +47,8 @@ public final class Task {
     volatile boolean executed;
     /** Whether the task still holds a CmdSN window slot (guarded by the session). */
     boolean holdsSlot;
-    byte[] buffer;
+    /** Write data so far; grown as data arrives so a header alone cannot make the target allocate EDTL bytes. */
+    byte[] buffer = new byte[0];
     int received;
     int unsolicitedLimit;
     boolean unsolicitedOpen;
@@ -78,6 +79,17 @@ public final class Task {
     /** The decoded LUN. */
     public int lun() {
         return lun;
+    }
+
+    /** Copies {@code data} to {@code offset} of the write buffer (offset + length within the EDTL, checked by the
+     * caller), growing the buffer geometrically up to the EDTL. */
+    void store(final int offset, final byte[] data) {
+        int end = offset + data.length;
+        if (end > buffer.length) {
+            int size = (int) Math.min(expectedLength, Math.max(end, Math.min((long) buffer.length * 2, 1L << 30)));
+            buffer = java.util.Arrays.copyOf(buffer, size);
+        }
+        System.arraycopy(data, 0, buffer, offset, data.length);
     }
 
     /** Whether all write data is in. */
