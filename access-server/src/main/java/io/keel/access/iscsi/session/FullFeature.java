@@ -273,6 +273,9 @@ final class FullFeature {
             boolean burstDone;
             synchronized (task) {
                 Task.R2tState r2t = task.r2ts.get(ttt);
+                if (r2t == null) {
+                    throw PduException.reject(Opcode.REJECT_INVALID_FIELD, pdu, "Data-Out for a finished R2T");
+                }
                 if (dataSn != r2t.nextDataSn || offset != r2t.offset + r2t.received
                         || r2t.received + data.length > r2t.length) {
                     throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu,
