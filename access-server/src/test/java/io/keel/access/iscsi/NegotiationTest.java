@@ -118,7 +118,7 @@ class NegotiationTest {
     @Test
     void chapCorrectWrongAndUnsupportedAlgorithm() throws Exception {
         ChapAuthenticator chap = new ChapAuthenticator(SECRETS, new SecureRandom());
-        Map<String, String> challenge = map(chap.onAlgorithms("7,5"));
+        Map<String, String> challenge = map(chap.onAlgorithms("6,5,7"));
         assertThat(challenge.get("CHAP_A")).isEqualTo("5");
         assertThat(TextKeys.decodeBinary(challenge.get("CHAP_C"))).hasSize(16);
         assertThat(chap.onResponse("user", answer(challenge, SECRETS.secret()), null, null)).isEmpty();
@@ -133,10 +133,39 @@ class NegotiationTest {
         Map<String, String> c3 = map(wrongName.onAlgorithms("5"));
         assertThatThrownBy(() -> wrongName.onResponse("other", answer(c3, SECRETS.secret()), null, null))
                 .isInstanceOf(LoginException.class);
-        assertThatThrownBy(() -> new ChapAuthenticator(SECRETS, new SecureRandom()).onAlgorithms("6,7"))
+        assertThatThrownBy(() -> new ChapAuthenticator(SECRETS, new SecureRandom()).onAlgorithms("6,9"))
                 .isInstanceOf(LoginException.class);
         assertThatThrownBy(() -> new ChapAuthenticator(SECRETS, new SecureRandom()).onResponse("user", "0x00",
                 null, null)).isInstanceOf(LoginException.class);
+    }
+
+    @Test
+    void chapSha256WhenTheInitiatorPrefersIt() throws Exception {
+        ChapAuthenticator chap = new ChapAuthenticator(SECRETS, new SecureRandom());
+        Map<String, String> challenge = map(chap.onAlgorithms("7,5"));
+        assertThat(challenge.get("CHAP_A")).isEqualTo("7");
+        byte[] c = TextKeys.decodeBinary(challenge.get("CHAP_C"));
+        assertThat(c).hasSize(32);
+        int id = Integer.parseInt(challenge.get("CHAP_I"));
+        byte[] r = java.security.MessageDigest.getInstance("SHA-256").digest(concat(new byte[] {(byte) id},
+                SECRETS.secret(), c));
+        byte[] mine = new byte[32];
+        Map<String, String> reply = map(chap.onResponse("user", TextKeys.encodeHex(r), "3", TextKeys.encodeHex(mine)));
+        assertThat(TextKeys.decodeBinary(reply.get("CHAP_R"))).isEqualTo(java.security.MessageDigest
+                .getInstance("SHA-256").digest(concat(new byte[] {3}, SECRETS.mutualSecret(), mine)));
+        ChapAuthenticator md5Answer = new ChapAuthenticator(SECRETS, new SecureRandom());
+        Map<String, String> c2 = map(md5Answer.onAlgorithms("8"));
+        assertThat(c2.get("CHAP_A")).isEqualTo("8");
+        assertThatThrownBy(() -> md5Answer.onResponse("user", answer(c2, SECRETS.secret()), null, null))
+                .isInstanceOf(LoginException.class);
+    }
+
+    private static byte[] concat(final byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            out.writeBytes(part);
+        }
+        return out.toByteArray();
     }
 
     @Test

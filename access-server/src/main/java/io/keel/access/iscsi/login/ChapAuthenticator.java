@@ -11,15 +11,19 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The target side of one CHAP exchange (RFC 1994 with RFC 7143 §12.1.3): offers MD5 (CHAP_A=5),
- * challenges the initiator, checks its response and, for mutual CHAP, answers the initiator's
- * challenge, refusing a challenge that reflects ours. Secrets never leave this class.
+ * The target side of one CHAP exchange (RFC 1994 with RFC 7143 §12.1.3): picks the initiator's first
+ * algorithm among MD5 (CHAP_A=5, mandatory), SHA-256 (7) and SHA3-256 (8) of RFC 9851, challenges
+ * the initiator, checks its response and, for mutual CHAP, answers the initiator's challenge,
+ * refusing a challenge that reflects ours. Secrets never leave this class.
  */
 public final class ChapAuthenticator {
 
     /** The CHAP algorithm identifier for MD5. */
     public static final String MD5 = "5";
-    private static final int CHALLENGE_LENGTH = 16;
+    /** The CHAP algorithm identifier for SHA-256 (RFC 9851). */
+    public static final String SHA256 = "7";
+    /** The CHAP algorithm identifier for SHA3-256 (RFC 9851). */
+    public static final String SHA3_256 = "8";
     private static final int MAX_CHALLENGE_LENGTH = 1024;
 
     private enum State { WAIT_ALGORITHM, WAIT_RESPONSE, DONE }
@@ -27,6 +31,7 @@ public final class ChapAuthenticator {
     private final ChapSecrets secrets;
     private final SecureRandom random;
     private State state = State.WAIT_ALGORITHM;
+    private String algorithm = MD5;
     private int identifier;
     private byte[] challenge;
     private boolean mutualDone;
@@ -52,14 +57,15 @@ public final class ChapAuthenticator {
         if (state != State.WAIT_ALGORITHM) {
             throw new LoginException(LoginStatus.INITIATOR_ERROR, "CHAP_A out of sequence");
         }
-        if (!Arrays.asList(offered.split(",")).contains(MD5)) {
-            throw new LoginException(LoginStatus.AUTHENTICATION_FAILURE, "no supported CHAP algorithm offered");
-        }
+        algorithm = Arrays.stream(offered.split(",")).filter(a -> a.equals(MD5) || a.equals(SHA256)
+                || a.equals(SHA3_256)).findFirst().orElseThrow(() -> new LoginException(
+                        LoginStatus.AUTHENTICATION_FAILURE, "no supported CHAP algorithm offered"));
         identifier = random.nextInt(256);
-        challenge = new byte[CHALLENGE_LENGTH];
+        // The challenge is as long as the digest (16 bytes for MD5, 32 for the SHA-256 family).
+        challenge = new byte[algorithm.equals(MD5) ? 16 : 32];
         random.nextBytes(challenge);
         state = State.WAIT_RESPONSE;
-        return List.of(Map.entry("CHAP_A", MD5), Map.entry("CHAP_I", Integer.toString(identifier)),
+        return List.of(Map.entry("CHAP_A", algorithm), Map.entry("CHAP_I", Integer.toString(identifier)),
                 Map.entry("CHAP_C", TextKeys.encodeHex(challenge)));
     }
 
@@ -75,7 +81,7 @@ public final class ChapAuthenticator {
         if (name == null || response == null) {
             throw new LoginException(LoginStatus.AUTHENTICATION_FAILURE, "CHAP_N or CHAP_R missing");
         }
-        byte[] expected = md5(identifier, secrets.secret(), challenge);
+        byte[] expected = digest(algorithm, identifier, secrets.secret(), challenge);
         byte[] got = TextKeys.decodeBinary(response);
         if (!name.equals(secrets.username()) || !MessageDigest.isEqual(expected, got)) {
             throw new LoginException(LoginStatus.AUTHENTICATION_FAILURE, "CHAP response does not match");
@@ -102,20 +108,31 @@ public final class ChapAuthenticator {
         mutualDone = true;
         List<Map.Entry<String, String>> out = new ArrayList<>();
         out.add(Map.entry("CHAP_N", secrets.mutualUsername() == null ? "" : secrets.mutualUsername()));
-        out.add(Map.entry("CHAP_R", TextKeys.encodeHex(md5((int) id, secrets.mutualSecret(), theirChallenge))));
+        out.add(Map.entry("CHAP_R", TextKeys.encodeHex(digest(algorithm, (int) id, secrets.mutualSecret(),
+                theirChallenge))));
         return out;
     }
 
     /** The CHAP MD5 response: MD5(identifier || secret || challenge). */
     public static byte[] md5(final int id, final byte[] secret, final byte[] challenge) {
+        return digest(MD5, id, secret, challenge);
+    }
+
+    /** The CHAP response with algorithm {@code chapA} (5, 7 or 8): H(identifier || secret || challenge). */
+    public static byte[] digest(final String chapA, final int id, final byte[] secret, final byte[] challenge) {
+        String name = switch (chapA) {
+            case SHA256 -> "SHA-256";
+            case SHA3_256 -> "SHA3-256";
+            default -> "MD5";
+        };
         try {
-            MessageDigest md = MessageDigest.getInstance("MD5");
+            MessageDigest md = MessageDigest.getInstance(name);
             md.update((byte) id);
             md.update(secret);
             md.update(challenge);
             return md.digest();
         } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("MD5 is mandatory in every JDK", e);
+            throw new IllegalStateException(name + " is mandatory in every JDK", e);
         }
     }
 
