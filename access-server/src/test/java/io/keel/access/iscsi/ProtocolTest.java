@@ -146,7 +146,7 @@ class ProtocolTest {
             Pdu offer = initiator.login(0, 1, true, keys);
             assertThat(RawInitiator.keys(offer)).containsEntry("AuthMethod", "CHAP");
             assertThat(offer.flags() & 0x80).isZero();
-            Map<String, String> challenge = RawInitiator.keys(initiator.login(0, 1, true, Map.of("CHAP_A", "7,5")));
+            Map<String, String> challenge = RawInitiator.keys(initiator.login(0, 1, true, Map.of("CHAP_A", "6,5")));
             assertThat(challenge).containsEntry("CHAP_A", "5").containsKeys("CHAP_I", "CHAP_C");
             byte[] c = io.keel.access.iscsi.login.TextKeys.decodeBinary(challenge.get("CHAP_C"));
             byte[] r = io.keel.access.iscsi.login.ChapAuthenticator.md5(Integer.parseInt(challenge.get("CHAP_I")),

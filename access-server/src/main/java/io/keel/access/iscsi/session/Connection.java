@@ -281,16 +281,21 @@ public final class Connection {
         Duration interval = context.config().nopInInterval();
         Duration timeout = context.config().nopInTimeout();
         Duration tick = interval.compareTo(timeout) < 0 ? interval : timeout;
-        nopTimer = context.clock().schedule(tick, () -> Thread.ofVirtual().start(this::keepAlive));
+        // Re-armed from the timer itself, so ticks keep their period however late the virtual thread runs, and the
+        // next tick is armed even when this one blocks in send() on an initiator that stopped reading (only the
+        // next tick's timeout check, which closes the socket, can free that writer).
+        nopTimer = context.clock().schedule(tick, () -> {
+            if (!closed.get()) {
+                scheduleKeepAlive();
+                Thread.ofVirtual().name("iscsi-keepalive").start(this::keepAlive);
+            }
+        });
     }
 
     private void keepAlive() {
         if (closed.get()) {
             return;
         }
-        // The next tick is armed before this one may block in send(): if the initiator stopped reading, the
-        // writer is stuck and only the next tick's timeout check (which closes the socket) frees it.
-        scheduleKeepAlive();
         long now = context.clock().nanoTime();
         if (pingTtt != Pdu.RESERVED_TAG) {
             if (now - pingSentAt > context.config().nopInTimeout().toNanos()) {
