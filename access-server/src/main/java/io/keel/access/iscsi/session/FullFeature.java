@@ -378,11 +378,16 @@ final class FullFeature {
                 pdu.putByte(3, result.status()).putInt32(44, residual);
             }
             pdus.add(pdu.flags(flags));
+            if ((flags & 0x80) != 0) {
+                // One sequence per write-lock hold: other tasks' PDUs and pings interleave between sequences,
+                // and at most MaxBurstLength of copies is alive at once.
+                if (!connection.send(pdus, p -> (p.flags() & 0x01) != 0)) {
+                    return;
+                }
+                pdus = new ArrayList<>();
+            }
         }
         connection.context.metrics().readBytes.mark(toSend);
-        if (!pdus.isEmpty()) {
-            connection.send(pdus, p -> (p.flags() & 0x01) != 0);
-        }
         if (!statusInData) {
             sendStatus(task, result, residualFlags, residual, task.read ? dataSn : task.nextR2tSn);
         }
