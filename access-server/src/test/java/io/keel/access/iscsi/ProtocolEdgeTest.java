@@ -175,6 +175,26 @@ class ProtocolEdgeTest {
     }
 
     @Test
+    void ittIsFreeOnceAnsweredButNotWhileInFlight() throws Exception {
+        try (RawInitiator initiator = loggedIn(Map.of(), 5)) {
+            for (int i = 0; i < 200; i++) {
+                Pdu tur = initiator.command(0x81, 0, new byte[6], 0, null).itt(42);
+                Pdu reply = initiator.exchange(tur);
+                assertThat(reply.opcode()).isEqualTo(Opcode.SCSI_RESPONSE);
+            }
+            targets.open.blockOpcode = 0x28;
+            targets.open.gate = new CountDownLatch(1);
+            initiator.send(initiator.command(0xc1, 0, RawInitiator.read10(0, 1), 512, null).itt(43));
+            ProtocolTest.waitFor(() -> targets.open.commands.stream().anyMatch(c -> c.opcode() == 0x28));
+            Pdu duplicate = initiator.exchange(initiator.command(0x81, 0, new byte[6], 0, null).itt(43));
+            assertThat(duplicate.opcode()).isEqualTo(Opcode.REJECT);
+            assertThat(duplicate.byteAt(2)).isEqualTo(Opcode.REJECT_TASK_IN_PROGRESS);
+            targets.open.gate.countDown();
+            assertThat(initiator.read().itt()).isEqualTo(43);
+        }
+    }
+
+    @Test
     void nonLoginPduBeforeLoginClosesTheConnection() throws Exception {
         try (RawInitiator initiator = new RawInitiator(port)) {
             initiator.send(initiator.nop(new byte[0]));

@@ -146,7 +146,7 @@ final class FullFeature {
         }
         Task task = new Task(itt, pdu.lun(), cdb, TaskAttribute.fromCode(flags & 0x07), expected, read,
                 write && expected > 0, connection.context.clock().nanoTime());
-        if (session.tasks().get(itt) != null) {
+        if (session.tasks().inUse(itt)) {
             throw PduException.reject(Opcode.REJECT_TASK_IN_PROGRESS, pdu, "ITT already in use");
         }
         if (read && write) {

@@ -24,8 +24,26 @@ final class TaskSet {
         this.released = released;
     }
 
+    /**
+     * Adds {@code task} at the end. An ITT still held by a task that has executed (only its status is
+     * still being sent) is free again: the initiator may reuse it as soon as it sees that status.
+     */
     synchronized boolean add(final Task task) {
-        return tasks.putIfAbsent(task.itt, task) == null;
+        Task existing = tasks.get(task.itt);
+        if (existing != null) {
+            if (!existing.executed) {
+                return false;
+            }
+            tasks.remove(task.itt);
+        }
+        tasks.put(task.itt, task);
+        return true;
+    }
+
+    /** Whether {@code itt} names a task that has not executed yet. */
+    synchronized boolean inUse(final int itt) {
+        Task existing = tasks.get(itt);
+        return existing != null && !existing.executed;
     }
 
     synchronized Task get(final int itt) {
