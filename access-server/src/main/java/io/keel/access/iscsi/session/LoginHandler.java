@@ -251,6 +251,9 @@ final class LoginHandler {
     }
 
     private String chooseAuth(final String offered) throws LoginException {
+        if (authMethod != null) {
+            throw new LoginException(LoginStatus.INITIATOR_ERROR, "AuthMethod negotiated twice");
+        }
         List<String> methods = List.of(offered.split(","));
         if (chapRequired()) {
             if (!methods.contains("CHAP")) {
