@@ -336,10 +336,17 @@ final class FullFeature {
         // after the status is sent, so an ORDERED task's successors answer after it.
         task.executed = true;
         session.release(task);
-        if (!task.aborted) {
-            respond(task, result);
+        try {
+            if (!task.aborted) {
+                respond(task, result);
+            }
+        } catch (RuntimeException e) {
+            // A result the transport cannot encode must not leave the task in the set forever.
+            LOG.error("cannot answer {} for {}", task, connection.who(), e);
+            connection.close("internal error answering a command");
+        } finally {
+            session.tasks().done(task);
         }
-        session.tasks().done(task);
     }
 
     private void respond(final Task task, final ScsiResult result) {
