@@ -36,6 +36,8 @@ final class FullFeature {
     private static final int RESERVED = Pdu.RESERVED_TAG;
     private static final int AHS_EXTENDED_CDB = 1;
     private static final int AHS_BIDI_READ_LENGTH = 2;
+    /** SPC-4 sense data is at most 252 bytes (additional length 244 + 8). */
+    private static final int MAX_SENSE = 252;
 
     private final Connection connection;
     private final Session session;
@@ -405,6 +407,9 @@ final class FullFeature {
         Pdu pdu = Pdu.of(Opcode.SCSI_RESPONSE).flags(0x80 | residualFlags).putByte(2, 0)
                 .putByte(3, result.status()).itt(task.itt).putInt32(36, expDataSn).putInt32(44, residual);
         byte[] sense = result.sense();
+        if (sense != null && sense.length > MAX_SENSE) {
+            sense = Arrays.copyOf(sense, MAX_SENSE);
+        }
         if (sense != null && sense.length > 0) {
             byte[] data = new byte[2 + sense.length];
             data[0] = (byte) (sense.length >>> 8);
