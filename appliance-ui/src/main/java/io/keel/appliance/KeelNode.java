@@ -8,6 +8,7 @@ import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
 import io.dropwizard.jetty.HttpConnectorFactory;
 import io.dropwizard.lifecycle.Managed;
+import io.keel.appliance.access.AccessRole;
 import io.keel.appliance.api.ApiErrors;
 import io.keel.appliance.api.ClusterResource;
 import io.keel.appliance.api.LeaderForwarding;
@@ -17,6 +18,7 @@ import io.keel.appliance.api.TargetResource;
 import io.keel.appliance.api.VolumeResource;
 import io.keel.appliance.auth.AdminAuthentication;
 import io.keel.appliance.chunk.ChunkRole;
+import io.keel.appliance.config.ClusterSettings;
 import io.keel.appliance.config.NodeSettings;
 import io.keel.appliance.config.NodeSettings.Role;
 import io.keel.appliance.config.ZooKeeperSettings;
@@ -172,10 +174,17 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
         agent.start();
         started.push(agent);
 
+        AccessRole access = null;
+        if (node.runs(Role.ACCESS)) {
+            access = AccessRole.start(configuration.iscsi(), meta, client, cluster.secretBox(), nodeId.toString(),
+                    chunks, environment.metrics(), clock);
+            started.push(access);
+        }
+
         registerApi(environment, meta, leader, cluster, node, clock);
         registerHealthChecks(environment, curator, metaLog, leader, chunks);
         PrometheusEndpoint.install(environment, environment.metrics());
-        announceWhenReady(node, self, leader, agent, dataDir, configuration);
+        announceWhenReady(node, self, leader, agent, dataDir, configuration, access);
     }
 
     private static void registerApi(final Environment environment, final MetaService meta,
@@ -231,7 +240,7 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
     /** Prints, once the node is registered and sees a leader, what to connect to. */
     private static void announceWhenReady(final NodeSettings node, final LeaderAddress self,
             final Supplier<Optional<LeaderAddress>> leader, final NodeAgent agent, final Path dataDir,
-            final KeelNodeConfiguration configuration) {
+            final KeelNodeConfiguration configuration, final AccessRole access) {
         Thread.ofVirtual().name("ready-banner").start(() -> {
             Path passwordFile = dataDir.resolve(ClusterBootstrap.PASSWORD_FILE);
             try {
@@ -256,13 +265,33 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
                       REST API    %s/api/v1   (user '%s', password in %s)
                       metrics     http://%s:%d/metrics/prometheus   health: /healthcheck
                       CLI         ./keel volume list   (./keel --help)
-                      iSCSI and NFS arrive with their issues.
-                    """.formatted(node.name(), leader.get().map(LeaderAddress::nodeName).orElse("?"),
+                    %s""".formatted(node.name(), leader.get().map(LeaderAddress::nodeName).orElse("?"),
                     self.restUrl(), configuration.admin().user(), password, node.advertiseHost(),
-                    adminPort(configuration));
+                    adminPort(configuration), iscsiBanner(access, configuration));
             LOG.info(banner);
             System.out.println(banner);
         });
+    }
+
+    /** The iSCSI lines of the ready banner: the portal, and the demo's target and how to reach it. */
+    private static String iscsiBanner(final AccessRole access, final KeelNodeConfiguration configuration) {
+        if (access == null) {
+            return "";
+        }
+        String portal = access.portalAddresses().stream().map(a -> a.getHostString() + ":" + a.getPort())
+                .collect(java.util.stream.Collectors.joining(", "));
+        ClusterSettings.DemoExport demo = configuration.cluster().demoExport();
+        if (demo == null) {
+            return "  iSCSI       portal " + portal + "\n";
+        }
+        String first = access.portalAddresses().getFirst().getHostString() + ":"
+                + access.portalAddresses().getFirst().getPort();
+        return """
+                  iSCSI       portal %s   target %s (LUN 0 = volume '%s', any initiator, no CHAP)
+                              qemu:  -drive file=iscsi://%s/%s/0,format=raw
+                              Linux: iscsiadm -m discovery -t st -p %s && iscsiadm -m node -T %s -p %s --login
+                """.formatted(portal, demo.targetIqn(), demo.volume(), first, demo.targetIqn(), first,
+                demo.targetIqn(), first);
     }
 
     private static ZooKeeperConfig zooKeeperConfig(final ZooKeeperSettings settings, final Path dataDir) {

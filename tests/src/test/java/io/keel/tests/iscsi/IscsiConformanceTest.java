@@ -16,7 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code tests/iscsi/keel-expected.txt} does not pass, when a listed one starts to pass, or when
  * fewer than 200 pass.
  */
-@org.junit.jupiter.api.Disabled("until the node starts its iSCSI portal (being wired in)")
 @Tag("iscsi-conformance")
 class IscsiConformanceTest {
 
