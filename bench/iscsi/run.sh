@@ -326,6 +326,7 @@ export_keel_volume
 start_tgtd
 await_lun "$KEEL_URL"
 await_lun "$TGT_URL"
+BENCH_MARK="$(log_lines)"   # the node's log from here on is the benchmark's
 declare -A URL=([keel]="$KEEL_URL" [tgtd]="$TGT_URL")
 declare -A SERVER_PID=([keel]="$NODE_PID" [tgtd]="$TGTD_PID")
 log "Keel: $KEEL_URL"
@@ -335,6 +336,22 @@ alive() { # target: dies when its server is gone
     kill -0 "${SERVER_PID[$1]}" 2>/dev/null || die "the $1 server exited (see $OUT)"
 }
 
+KEEL_LOG="$KEEL_DIR/logs/keel.log"
+log_lines() { if [[ -f "$KEEL_LOG" ]]; then wc -l < "$KEEL_LOG"; else echo 0; fi; }
+# keel_log_since NAME LINE : saves what the node logged after line LINE (while run NAME ran) to
+# raw/NAME.keel.log and shows its WARN/ERROR lines.
+keel_log_since() {
+    local name="$1" from="$2" found
+    tail -n "+$(( from + 1 ))" "$KEEL_LOG" > "$OUT/raw/$name.keel.log" 2>/dev/null || true
+    found="$(grep -E '^(WARN|ERROR) ' "$OUT/raw/$name.keel.log" || true)"
+    if [[ -n "$found" ]]; then
+        log "  the Keel node logged $(grep -c . <<< "$found") WARN/ERROR lines during $name (raw/$name.keel.log):"
+        head -n 5 <<< "$found" | cut -c 1-300 | sed 's/^/    /' >&2
+    else
+        rm -f "$OUT/raw/$name.keel.log"
+    fi
+}
+
 # ---------------------------------------------------------------- measurement helpers
 # Where each target's next qemu-img run starts: each run continues the previous run's offsets, so
 # a run does not re-read blocks a run just before it touched.
@@ -342,17 +359,21 @@ declare -A CURSOR=([keel]=0 [tgtd]=0)
 declare -A RESULT=()
 SECONDS_RUN=""
 
-# qimg NAME TARGET COUNT LIMIT BS STEP qemu-img-bench-options... : runs one qemu-img bench from the
+# qimg NAME TARGET COUNT LIMIT BS STEP (bytes) qemu-img-bench-options... : runs one qemu-img bench from the
 # target's cursor; sets SECONDS_RUN (empty on failure).
 qimg() {
     local name="$1" t="$2" count="$3" limit="$4" bs="$5" step="$6"; shift 6
-    local offset="${CURSOR[$t]}"
+    # Requests are aligned to their size: qemu-img wraps an offset past the end to the start, but a
+    # request that straddles the end fails.
+    local offset=$(( CURSOR[$t] / bs * bs ))
     SECONDS_RUN=""
     alive "$t"
+    local mark; mark="$(log_lines)"
     if run_client "$name" "$limit" "${QIMG[@]}" -c "$count" -s "$bs" -S "$step" -o "$offset" "$@" "${URL[$t]}"; then
         SECONDS_RUN="$(sed -n 's/^Run completed in \([0-9.]*\) seconds\.$/\1/p' "$OUT/raw/$name.txt")"
     fi
     CURSOR[$t]=$(( (offset + count * step) % LUN_BYTES ))
+    [[ "$t" != keel ]] || keel_log_since "$name" "$mark"
     if [[ -z "$SECONDS_RUN" ]]; then
         log "  $name FAILED:"; sed 's/^/    /' "$OUT/raw/$name.txt" | tail -n 15 >&2
     fi
@@ -383,13 +404,15 @@ bench_qimg() {
 }
 
 bench_perf() { # WORKLOAD TARGET
-    local w="$1" t="$2" iops
+    local w="$1" t="$2" iops="" mark
     alive "$t"
+    mark="$(log_lines)"
     if run_client "$w-$t" $(( DURATION + 60 )) iscsi-perf -r -b 8 -m 32 -t "$DURATION" "${URL[$t]}"; then
         iops="$(tr '\r' '\n' < "$OUT/raw/$w-$t.txt" | sed -n 's/^ *iops average \([0-9]*\) .*/\1/p' | tail -n 1)"
     fi
+    [[ "$t" != keel ]] || keel_log_since "$w-$t" "$mark"
     COMMANDS+=("$(tail -n 1 "$OUT/commands.txt")")
-    if [[ -n "${iops:-}" ]]; then
+    if [[ -n "$iops" ]]; then
         RESULT[$w,$t]="$iops"
         log "  $t: $iops IOPS"
     else
@@ -403,7 +426,7 @@ FILL_COUNT=$(( LUN_BYTES >> 20 ))
 for t in keel tgtd; do
     log "fill $t: $FILL_COUNT x 1 MiB sequential writes"
     CURSOR[$t]=0
-    qimg "fill-$t" "$t" "$FILL_COUNT" $(( 60 + FILL_COUNT )) 1M $(( 1 << 20 )) -d 4 -w
+    qimg "fill-$t" "$t" "$FILL_COUNT" $(( 60 + FILL_COUNT )) $(( 1 << 20 )) $(( 1 << 20 )) -d 4 -w
     [[ -n "$SECONDS_RUN" ]] || die "the fill pass on $t failed; see $OUT/raw/fill-$t.txt"
     RESULT[fill,$t]="$FILL_COUNT $SECONDS_RUN"
     log "  $t: $SECONDS_RUN s"
@@ -417,8 +440,8 @@ WORKLOADS=(
     "write4k-qd32|qimg|1000|4096|$STEP|-d 32 -w"
     "read4k-qd1|qimg|100|4096|$STEP|-d 1"
     "write4k-qd1|qimg|100|4096|$STEP|-d 1 -w"
-    "seqwrite1m|qimg|16|1M|$(( 1 << 20 ))|-d 4 -w"
-    "seqread1m|qimg|16|1M|$(( 1 << 20 ))|-d 4"
+    "seqwrite1m|qimg|16|$(( 1 << 20 ))|$(( 1 << 20 ))|-d 4 -w"
+    "seqread1m|qimg|16|$(( 1 << 20 ))|$(( 1 << 20 ))|-d 4"
     "perf-randread|perf||||"
 )
 order=(keel tgtd)
@@ -482,8 +505,9 @@ row() {
 # Keel's own complaints during the run (a target error under load shows up here first).
 stop_tgtd
 stop_node
-cp -f "$KEEL_DIR/logs/keel.log" "$KEEL_DIR/console.log" "$OUT/" 2>/dev/null || true
-problems="$(grep -c -E '^(WARN|ERROR) ' "$OUT/keel.log" 2>/dev/null || true)"
+cp -f "$KEEL_LOG" "$KEEL_DIR/console.log" "$OUT/" 2>/dev/null || true
+tail -n "+$(( BENCH_MARK + 1 ))" "$OUT/keel.log" > "$OUT/keel-during-bench.log" 2>/dev/null || true
+problems="$(grep -c -E '^(WARN|ERROR) ' "$OUT/keel-during-bench.log" 2>/dev/null || true)"
 
 echo
 echo "Keel vs tgtd over iSCSI, ${SIZE_GIB} GiB LUNs, ${DURATION} s per run ($(date -u +%Y-%m-%d), $(nproc) vCPUs; details in $OUT/machine.txt)"
@@ -497,7 +521,9 @@ printf '%s\n' "${COMMANDS[@]}" | sed 's/ $//'
 echo '```'
 if [[ "${problems:-0}" != 0 ]]; then
     echo
-    echo "Keel logged $problems WARN/ERROR lines ($OUT/keel.log); the first:"
-    grep -E '^(WARN|ERROR) ' "$OUT/keel.log" | head -n 10 | sed 's/^/    /'
+    echo "The Keel node logged $problems WARN/ERROR lines from the fill pass to its stop"
+    echo "($OUT/keel-during-bench.log; the whole log is $OUT/keel.log); the first:"
+    echo
+    grep -E '^(WARN|ERROR) ' "$OUT/keel-during-bench.log" | head -n 10 | cut -c 1-400 | sed 's/^/    /'
 fi
 log "results in $OUT"
