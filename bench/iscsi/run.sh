@@ -326,7 +326,6 @@ export_keel_volume
 start_tgtd
 await_lun "$KEEL_URL"
 await_lun "$TGT_URL"
-BENCH_MARK="$(log_lines)"   # the node's log from here on is the benchmark's
 declare -A URL=([keel]="$KEEL_URL" [tgtd]="$TGT_URL")
 declare -A SERVER_PID=([keel]="$NODE_PID" [tgtd]="$TGTD_PID")
 log "Keel: $KEEL_URL"
@@ -422,6 +421,7 @@ bench_perf() { # WORKLOAD TARGET
 }
 
 # ---------------------------------------------------------------- fill: every block written once
+BENCH_MARK="$(log_lines)"   # the node's log from here on is the benchmark's
 FILL_COUNT=$(( LUN_BYTES >> 20 ))
 for t in keel tgtd; do
     log "fill $t: $FILL_COUNT x 1 MiB sequential writes"
