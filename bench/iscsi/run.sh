@@ -29,10 +29,12 @@
 # unless --keep). Every step is bounded in time; only loopback and free ports are used; every
 # process the script started is stopped on exit, Ctrl-C and errors included.
 set -euo pipefail
-# Job control: the servers run as background jobs in process groups of their own, so a Ctrl-C at
-# the terminal reaches only this script, whose trap then stops them in order (tgtd through its
-# control socket). Initiators also run as background jobs that the script waits for.
-set -m
+# Background jobs (the two servers, each initiator, which the script then waits for) start with job
+# control on: each gets a process group of its own and SIGINT not ignored, so a Ctrl-C at the
+# terminal reaches only this script, whose trap then stops them in order (tgtd through its control
+# socket). Job control is off otherwise, so that the terminal never passes to a foreground command
+# (a Ctrl-C that only killed, say, a curl would let the script go on).
+spawn() { set -m; "$@" & SPAWNED=$!; set +m; }
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DURATION=20
@@ -155,8 +157,8 @@ record() { local q; q="$(printf '%q ' "$@")"; echo "${q% }" >> "$OUT/commands.tx
 run_client() {
     local name="$1" limit="$2"; shift 2
     record "$@"
-    timeout --kill-after=10 "$limit" "$@" < /dev/null > "$OUT/raw/$name.txt" 2>&1 &
-    CLIENT_PID=$!
+    spawn timeout --kill-after=10 "$limit" "$@" < /dev/null > "$OUT/raw/$name.txt" 2>&1
+    CLIENT_PID=$SPAWNED
     local code=0
     wait "$CLIENT_PID" || code=$?
     CLIENT_PID=""
@@ -232,8 +234,8 @@ EOF
     record "${cmd[@]}"
     COMMANDS+=("$(printf '%q ' "${cmd[@]}")")
     log "starting the Keel node (REST $rest, iSCSI $iscsi)"
-    "${cmd[@]}" < /dev/null > "$KEEL_DIR/console.log" 2>&1 &
-    NODE_PID=$!
+    spawn "${cmd[@]}" < /dev/null > "$KEEL_DIR/console.log" 2>&1
+    NODE_PID=$SPAWNED
     local begin=$SECONDS
     until curl -sf --max-time 2 "$KEEL_REST/health" 2>/dev/null | grep -q '"leader":"'; do
         kill -0 "$NODE_PID" 2>/dev/null || { tail -n 30 "$KEEL_DIR/console.log" >&2; die "the Keel node exited; see $KEEL_DIR/console.log"; }
@@ -288,8 +290,8 @@ start_tgtd() {
     record "${cmd[@]}"
     COMMANDS+=("$(printf '%q ' "${cmd[@]}")")
     log "starting tgtd (iSCSI $port, control $TGT_CTRL)"
-    "${cmd[@]}" < /dev/null > "$OUT/tgtd.log" 2>&1 &
-    TGTD_PID=$!
+    spawn "${cmd[@]}" < /dev/null > "$OUT/tgtd.log" 2>&1
+    TGTD_PID=$SPAWNED
     local adm=(tgtadm -C "$TGT_CTRL" --lld iscsi)
     for _ in $(seq 100); do "${adm[@]}" --mode target --op show >/dev/null 2>&1 && break; sleep 0.1; done
     kill -0 "$TGTD_PID" 2>/dev/null || { cat "$OUT/tgtd.log" >&2; die "tgtd exited"; }
