@@ -529,6 +529,7 @@ stop_node
 cp -f "$KEEL_LOG" "$KEEL_DIR/console.log" "$OUT/" 2>/dev/null || true
 tail -n "+$(( BENCH_MARK + 1 ))" "$OUT/keel.log" > "$OUT/keel-during-bench.log" 2>/dev/null || true
 problems="$(grep -c -E '^(WARN|ERROR) ' "$OUT/keel-during-bench.log" 2>/dev/null || true)"
+grep -q "node stopped cleanly" "$OUT/keel-during-bench.log" 2>/dev/null || problems_stop=1
 
 echo
 echo "Keel vs tgtd over iSCSI, ${SIZE_GIB} GiB LUNs, ${DURATION} s per run ($(date -u +%Y-%m-%d), $(nproc) vCPUs; details in $OUT/machine.txt)"
@@ -546,5 +547,9 @@ if [[ "${problems:-0}" != 0 ]]; then
     echo "($OUT/keel-during-bench.log; the whole log is $OUT/keel.log); the first:"
     echo
     grep -E '^(WARN|ERROR) ' "$OUT/keel-during-bench.log" | head -n 10 | cut -c 1-400 | sed 's/^/    /'
+fi
+if [[ -n "${problems_stop:-}" ]]; then
+    echo
+    echo "The Keel node did not log \"node stopped cleanly\" when stopped (SIGTERM); see $OUT/keel.log."
 fi
 log "results in $OUT"
