@@ -10,6 +10,7 @@ import io.keel.access.iscsi.pdu.PduException;
 import io.keel.access.scsi.ScsiCommand;
 import io.keel.access.scsi.ScsiResult;
 import io.keel.access.scsi.ScsiStatus;
+import io.keel.access.scsi.TransferLength;
 import io.keel.access.scsi.Sense;
 import io.keel.access.scsi.TaskAttribute;
 import java.io.ByteArrayOutputStream;
@@ -357,14 +358,15 @@ final class FullFeature {
         int toSend = task.read ? Math.min(available, task.expectedLength) : 0;
         int residualFlags = 0;
         int residual = 0;
-        if (task.read) {
-            if (available > task.expectedLength) {
-                residualFlags = 0x04;
-                residual = available - task.expectedLength;
-            } else if (available < task.expectedLength) {
-                residualFlags = 0x02;
-                residual = task.expectedLength - available;
-            }
+        // The residual compares the SCSI transfer length with the initiator's expected one: for reads what the
+        // command returned, for writes what its CDB asks to send (RFC 7143 §11.4.5.1).
+        long scsiLength = task.read ? available : TransferLength.dataOut(task.cdb);
+        if (scsiLength > task.expectedLength) {
+            residualFlags = 0x04;
+            residual = (int) Math.min(Integer.MAX_VALUE, scsiLength - task.expectedLength);
+        } else if (scsiLength >= 0 && scsiLength < task.expectedLength) {
+            residualFlags = 0x02;
+            residual = (int) (task.expectedLength - scsiLength);
         }
         boolean statusInData = toSend > 0 && result.status() == ScsiStatus.GOOD && result.sense() == null;
         int chunk = connection.params.sendDataSegmentLength;
