@@ -10,7 +10,7 @@ class TransferLengthTest {
     void writeCommandsAskForTheirBlocksAndOthersAreUnknown() {
         assertThat(TransferLength.dataOut(new byte[] {0x0a, 0, 0, 0, 0, 0})).isEqualTo(256 * 512);
         assertThat(TransferLength.dataOut(new byte[] {0x2a, 0, 0, 0, 0, 0, 0, 0, 2, 0})).isEqualTo(1024);
-        assertThat(TransferLength.dataOut(new byte[] {(byte) 0x8a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0}))
+        assertThat(TransferLength.dataOut(new byte[] {(byte) 0x8a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0}))
                 .isEqualTo(65536L * 512);
         assertThat(TransferLength.dataOut(new byte[] {(byte) 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0}))
                 .isEqualTo(3072);
