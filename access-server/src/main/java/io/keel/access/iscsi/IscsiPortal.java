@@ -5,6 +5,7 @@ import io.keel.access.iscsi.session.Connection;
 import io.keel.access.iscsi.session.PortalContext;
 import io.keel.access.iscsi.session.Session;
 import io.keel.access.iscsi.session.SessionRegistry;
+import io.keel.access.iscsi.session.WriteBudget;
 import io.keel.runtime.time.Clock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -48,7 +49,7 @@ public final class IscsiPortal implements AutoCloseable {
     public static IscsiPortal start(final PortalConfig config, final TargetDirectory directory,
             final MetricRegistry metrics, final Clock clock) {
         PortalContext context = new PortalContext(config, directory, new IscsiMetrics(metrics), clock,
-                new SessionRegistry(), new SecureRandom());
+                new SessionRegistry(), new SecureRandom(), WriteBudget.ofHeap());
         IscsiPortal portal = new IscsiPortal(context);
         try {
             for (InetSocketAddress address : config.listenAddresses()) {

@@ -209,8 +209,14 @@ final class FullFeature {
         sendStatus(task, ScsiResult.checkCondition(sense), 0, 0, 0);
     }
 
-    /** Sends R2Ts until MaxOutstandingR2T are out or the whole transfer is asked for. */
+    /**
+     * Sends R2Ts until MaxOutstandingR2T are out or the whole transfer is asked for, once the
+     * portal's write budget holds the task's data (until then the task waits for it).
+     */
     private void solicit(final Task task) {
+        if (!task.budgeted && !reserveBudget(task)) {
+            return;
+        }
         List<Pdu> r2ts = new ArrayList<>();
         synchronized (task) {
             while (!task.aborted && task.r2ts.size() < connection.params.maxOutstandingR2T
@@ -228,6 +234,18 @@ final class FullFeature {
         if (!r2ts.isEmpty()) {
             connection.send(r2ts, p -> false);
         }
+    }
+
+    private boolean reserveBudget(final Task task) {
+        long bytes = task.expectedLength;
+        WriteBudget budget = connection.context.writeBudget();
+        if (!budget.tryReserve(bytes, () -> solicit(task))) {
+            LOG.debug("{} from {} waits for write buffer space", task, connection.who());
+            return false;
+        }
+        task.budgeted = true;
+        task.finished.whenComplete((done, failure) -> budget.release(bytes));
+        return true;
     }
 
     private void dataOut(final Pdu pdu) throws PduException {

@@ -16,7 +16,8 @@ import java.security.SecureRandom;
  * @param clock time for timers and latencies
  * @param sessions the session table
  * @param random CHAP challenges
+ * @param writeBudget the bytes of solicited write data all sessions may hold at once
  */
 public record PortalContext(PortalConfig config, TargetDirectory directory, IscsiMetrics metrics, Clock clock,
-        SessionRegistry sessions, SecureRandom random) {
+        SessionRegistry sessions, SecureRandom random, WriteBudget writeBudget) {
 }

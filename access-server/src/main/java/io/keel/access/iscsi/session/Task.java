@@ -45,6 +45,8 @@ public final class Task {
     State state = State.DATA;
     volatile boolean aborted;
     volatile boolean executed;
+    /** Whether the task's solicited data is reserved in the portal's write budget. */
+    boolean budgeted;
     /** Whether the task still holds a CmdSN window slot (guarded by the session). */
     boolean holdsSlot;
     /** Write data so far; grown as data arrives so a header alone cannot make the target allocate EDTL bytes. */
