@@ -471,8 +471,9 @@ final class FullFeature {
                 aborted.addAll(abortOthers(t -> true));
                 afterAborts(aborted, itt, function, () -> target.scsi().targetReset(session.nexus()));
             }
+            case 7 -> coldReset(itt, target);
             case 8 -> tmfResponse(itt, 4, "task reassignment needs ErrorRecoveryLevel 2", function);
-            case 3, 7 -> tmfResponse(itt, 5, "function not supported", function);
+            case 3 -> tmfResponse(itt, 5, "function not supported", function);
             default -> tmfResponse(itt, 255, "unknown function", function);
         }
     }
@@ -499,6 +500,28 @@ final class FullFeature {
             }
         }
         return aborted;
+    }
+
+    /**
+     * TARGET COLD RESET: a warm reset, then, once the response is out, every session of the target
+     * ends (RFC 7143 §11.5.1: the target drops all its connections), which also releases every
+     * SPC-2 reservation with its nexus.
+     */
+    private void coldReset(final int itt, final TargetEntry target) {
+        List<Task> aborted = new ArrayList<>(session.tasks().abort(t -> true));
+        aborted.addAll(abortOthers(t -> true));
+        Thread.ofVirtual().name("iscsi-cold-reset").start(() -> {
+            Session.awaitTasks(aborted);
+            try {
+                target.scsi().targetReset(session.nexus());
+            } catch (RuntimeException e) {
+                LOG.warn("target cold reset of {} failed for {}", target.iqn(), connection.who(), e);
+            }
+            tmfResponse(itt, 0, aborted.size() + " task(s) aborted; every session of the target ends", 7);
+            for (Session each : connection.context.sessions().ofTarget(target.iqn())) {
+                each.end("target cold reset by " + connection.who());
+            }
+        });
     }
 
     private void afterAborts(final List<Task> aborted, final int itt, final int function, final Runnable hook) {
