@@ -11,8 +11,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * libiscsi's conformance suite, {@code iscsi-test-cu -d -S -V -t ALL URL URL}, in one process
- * against a thin LUN of a Keel node (the URL twice, so the multipath tests get their second path), judged by {@code tests/iscsi/cunit_results.py}: a test counts as passed
- * only when it neither failed nor skipped itself; the run fails when a test outside
+ * against a thin LUN of a Keel node (the URL twice, so the multipath tests get their second
+ * path), judged by {@code tests/iscsi/cunit_results.py}: a test counts as passed only when it
+ * neither failed nor skipped itself; the run fails when a test outside
  * {@code tests/iscsi/keel-expected.txt} does not pass, when a listed one starts to pass, or when
  * fewer than 200 pass.
  */
