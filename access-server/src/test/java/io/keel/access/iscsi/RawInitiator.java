@@ -16,10 +16,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** A hand-driven initiator for protocol tests: builds PDUs, tracks CmdSN, reads replies with a timeout. */
-final class RawInitiator implements AutoCloseable {
+/**
+ * A hand-driven initiator for protocol tests (here and, through the test jar, in the cross-module
+ * tests): builds PDUs, tracks CmdSN, reads replies with a timeout.
+ */
+public final class RawInitiator implements AutoCloseable {
 
-    static final String NAME = "iqn.2026-01.io.keel:raw";
+    public static final String NAME = "iqn.2026-01.io.keel:raw";
 
     final Socket socket;
     final InputStream in;
@@ -31,7 +34,7 @@ final class RawInitiator implements AutoCloseable {
     int nextItt = 1;
     byte[] isid = {0x40, 0, 0, 0, 0, 1};
 
-    RawInitiator(final int port) throws IOException {
+    public RawInitiator(final int port) throws IOException {
         socket = new Socket("127.0.0.1", port);
         socket.setSoTimeout(10_000);
         in = new BufferedInputStream(socket.getInputStream());
@@ -70,7 +73,7 @@ final class RawInitiator implements AutoCloseable {
     }
 
     /** Logs in straight to full feature phase with {@code extra} operational keys; digests apply afterwards. */
-    Pdu loginFull(final String target, final Map<String, String> extra) throws IOException, PduException {
+    public Pdu loginFull(final String target, final Map<String, String> extra) throws IOException, PduException {
         Map<String, String> keys = normal(target);
         keys.putAll(extra);
         Pdu response = login(1, 3, true, keys);
@@ -80,7 +83,7 @@ final class RawInitiator implements AutoCloseable {
         return response;
     }
 
-    static Map<String, String> keys(final Pdu pdu) {
+    public static Map<String, String> keys(final Pdu pdu) {
         Map<String, String> map = new LinkedHashMap<>();
         try {
             TextKeys.parse(pdu.data()).forEach(e -> map.put(e.getKey(), e.getValue()));
@@ -90,16 +93,16 @@ final class RawInitiator implements AutoCloseable {
         return map;
     }
 
-    static int status(final Pdu loginResponse) {
+    public static int status(final Pdu loginResponse) {
         return loginResponse.byteAt(36) << 8 | loginResponse.byteAt(37);
     }
 
-    Pdu exchange(final Pdu pdu) throws IOException, PduException {
+    public Pdu exchange(final Pdu pdu) throws IOException, PduException {
         send(pdu);
         return read();
     }
 
-    void send(final Pdu pdu) throws IOException {
+    public void send(final Pdu pdu) throws IOException {
         if (pdu.opcode() != Opcode.DATA_OUT && pdu.opcode() != Opcode.LOGIN_REQUEST) {
             pdu.putInt32(28, expStatSn);
         }
@@ -108,7 +111,7 @@ final class RawInitiator implements AutoCloseable {
     }
 
     /** The next PDU, or {@code null} when the target closed the connection. */
-    Pdu read() throws IOException, PduException {
+    public Pdu read() throws IOException, PduException {
         Pdu pdu = PduCodec.read(in, headerDigest, dataDigest, 1 << 24);
         if (pdu != null && pdu.opcode() != Opcode.DATA_IN && pdu.opcode() != Opcode.R2T) {
             expStatSn = pdu.int32(24) + 1;
@@ -135,7 +138,7 @@ final class RawInitiator implements AutoCloseable {
     }
 
     /** A SCSI command (non-immediate, consumes a CmdSN). */
-    Pdu command(final int flags, final long lun, final byte[] cdb, final int expected, final byte[] immediate) {
+    public Pdu command(final int flags, final long lun, final byte[] cdb, final int expected, final byte[] immediate) {
         byte[] cdb16 = java.util.Arrays.copyOf(cdb, 16);
         Pdu pdu = Pdu.of(Opcode.SCSI_COMMAND).flags(flags).lun(lun).itt(nextItt++).putInt32(20, expected)
                 .putInt32(24, cmdSn++).data(immediate);
@@ -148,12 +151,12 @@ final class RawInitiator implements AutoCloseable {
                 .putInt32(24, cmdSn).data(ping);
     }
 
-    static byte[] read10(final int lba, final int blocks) {
+    public static byte[] read10(final int lba, final int blocks) {
         return new byte[] {0x28, 0, (byte) (lba >>> 24), (byte) (lba >>> 16), (byte) (lba >>> 8), (byte) lba, 0,
             (byte) (blocks >>> 8), (byte) blocks, 0};
     }
 
-    static byte[] write10(final int lba, final int blocks) {
+    public static byte[] write10(final int lba, final int blocks) {
         byte[] cdb = read10(lba, blocks);
         cdb[0] = 0x2a;
         return cdb;
