@@ -54,6 +54,7 @@ import java.util.Deque;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
@@ -184,7 +185,11 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
         registerApi(environment, meta, leader, cluster, node, clock);
         registerHealthChecks(environment, curator, metaLog, leader, chunks);
         PrometheusEndpoint.install(environment, environment.metrics());
-        announceWhenReady(node, self, leader, agent, dataDir, configuration, access);
+        ClusterSettings.DemoExport demo = configuration.cluster().demoExport();
+        MetaService metaService = meta;
+        BooleanSupplier exportsReady = () -> demo == null || metaService == null
+                || metaService.read(view -> view.target(demo.targetIqn()).isPresent());
+        announceWhenReady(node, self, leader, agent, dataDir, configuration, access, exportsReady);
     }
 
     private static void registerApi(final Environment environment, final MetaService meta,
@@ -240,16 +245,20 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
     /** Prints, once the node is registered and sees a leader, what to connect to. */
     private static void announceWhenReady(final NodeSettings node, final LeaderAddress self,
             final Supplier<Optional<LeaderAddress>> leader, final NodeAgent agent, final Path dataDir,
-            final KeelNodeConfiguration configuration, final AccessRole access) {
+            final KeelNodeConfiguration configuration, final AccessRole access, final BooleanSupplier exportsReady) {
         Thread.ofVirtual().name("ready-banner").start(() -> {
             Path passwordFile = dataDir.resolve(ClusterBootstrap.PASSWORD_FILE);
             try {
                 while (!agent.registered() || leader.get().isEmpty()) {
                     SystemClock.INSTANCE.sleep(Duration.ofMillis(100));
                 }
-                // The node that creates the cluster writes the generated password moments later.
+                // The node that creates the cluster writes the generated password moments later, and
+                // creates the demo's target after that.
                 for (int wait = 0; wait < 50 && configuration.admin().initialPassword() == null
                         && !Files.exists(passwordFile); wait++) {
+                    SystemClock.INSTANCE.sleep(Duration.ofMillis(100));
+                }
+                for (int wait = 0; wait < 100 && !exportsReady.getAsBoolean(); wait++) {
                     SystemClock.INSTANCE.sleep(Duration.ofMillis(100));
                 }
             } catch (InterruptedException e) {
