@@ -183,7 +183,7 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
         }
 
         registerApi(environment, meta, leader, cluster, node, clock);
-        registerHealthChecks(environment, curator, metaLog, leader, chunks);
+        registerHealthChecks(environment, curator, metaLog, leader, chunks, access);
         PrometheusEndpoint.install(environment, environment.metrics());
         ClusterSettings.DemoExport demo = configuration.cluster().demoExport();
         MetaService metaService = meta;
@@ -213,7 +213,8 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
     }
 
     private static void registerHealthChecks(final Environment environment, final CuratorFramework curator,
-            final MetaLog log, final Supplier<Optional<LeaderAddress>> leader, final ChunkRole chunks) {
+            final MetaLog log, final Supplier<Optional<LeaderAddress>> leader, final ChunkRole chunks,
+            final AccessRole access) {
         environment.healthChecks().register("zookeeper", new HealthCheck() {
             @Override
             protected Result check() {
@@ -237,6 +238,15 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
                 @Override
                 protected Result check() {
                     return Result.healthy(chunks.stores().size() + " data devices open");
+                }
+            });
+        }
+        if (access != null) {
+            environment.healthChecks().register("iscsi", new HealthCheck() {
+                @Override
+                protected Result check() {
+                    return Result.healthy("portal " + access.portalAddresses() + ", " + access.sessionCount()
+                            + " sessions");
                 }
             });
         }

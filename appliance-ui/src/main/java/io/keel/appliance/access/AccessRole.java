@@ -47,6 +47,11 @@ public final class AccessRole implements AutoCloseable {
         return new AccessRole(IscsiPortal.start(config, directory, metrics, clock));
     }
 
+    /** Sessions logged in now. */
+    public int sessionCount() {
+        return portal.sessions().size();
+    }
+
     /** The addresses the portal listens on (with the ports it got). */
     public List<InetSocketAddress> portalAddresses() {
         return portal.boundAddresses();
