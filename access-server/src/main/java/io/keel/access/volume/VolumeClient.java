@@ -1,6 +1,7 @@
 package io.keel.access.volume;
 
 import io.keel.access.scsi.BlockBackend;
+import io.keel.chunk.device.AlignedBufferPool;
 import io.keel.chunk.store.ExtentExistsException;
 import io.keel.chunk.store.ExtentNotFoundException;
 import io.keel.chunk.store.StaleEpochException;
@@ -29,6 +30,13 @@ public final class VolumeClient implements BlockBackend {
     private static final Logger LOG = LoggerFactory.getLogger(VolumeClient.class);
     private static final int SECTOR = 4096;
     private static final int LOGICAL_BLOCK = 512;
+    /**
+     * Aligned direct buffers large reads are staged in: the store then reads each run of sectors
+     * that lie next to each other on the device with one pread straight into them (into a heap
+     * buffer it reads block by block through its own pool). One pool for the process bounds the
+     * off-heap memory this takes; a read that finds it empty goes the block-by-block way.
+     */
+    private static final AlignedBufferPool STAGING = new AlignedBufferPool(1 << 20, 16);
 
     private final ExtentResolver resolver;
     private final int allocationUnit;
@@ -249,6 +257,32 @@ public final class VolumeClient implements BlockBackend {
     }
 
     private void readSectors(final long start, final ByteBuffer target) throws IOException {
+        if (!target.isDirect() && target.remaining() > allocationUnit) {
+            ByteBuffer staging = STAGING.tryAcquire();
+            if (staging != null) {
+                try {
+                    readStaged(start, target, staging);
+                    return;
+                } finally {
+                    STAGING.release(staging);
+                }
+            }
+        }
+        readDirectly(start, target);
+    }
+
+    private void readStaged(final long start, final ByteBuffer target, final ByteBuffer staging) throws IOException {
+        int total = target.remaining();
+        for (int done = 0; done < total;) {
+            int piece = Math.min(total - done, staging.capacity());
+            ByteBuffer part = staging.clear().limit(piece);
+            readDirectly(start + done, part);
+            target.put(target.position() + done, part, 0, piece);
+            done += piece;
+        }
+    }
+
+    private void readDirectly(final long start, final ByteBuffer target) throws IOException {
         VolumeLayout volume = layout;
         long position = start;
         int done = 0;
