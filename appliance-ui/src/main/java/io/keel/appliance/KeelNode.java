@@ -8,6 +8,7 @@ import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
 import io.dropwizard.jetty.HttpConnectorFactory;
 import io.dropwizard.lifecycle.Managed;
+import io.keel.appliance.access.AccessRole;
 import io.keel.appliance.api.ApiErrors;
 import io.keel.appliance.api.ClusterResource;
 import io.keel.appliance.api.LeaderForwarding;
@@ -17,6 +18,7 @@ import io.keel.appliance.api.TargetResource;
 import io.keel.appliance.api.VolumeResource;
 import io.keel.appliance.auth.AdminAuthentication;
 import io.keel.appliance.chunk.ChunkRole;
+import io.keel.appliance.config.ClusterSettings;
 import io.keel.appliance.config.NodeSettings;
 import io.keel.appliance.config.NodeSettings.Role;
 import io.keel.appliance.config.ZooKeeperSettings;
@@ -52,6 +54,7 @@ import java.util.Deque;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
@@ -172,10 +175,21 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
         agent.start();
         started.push(agent);
 
+        AccessRole access = null;
+        if (node.runs(Role.ACCESS)) {
+            access = AccessRole.start(configuration.iscsi(), meta, client, cluster.secretBox(), nodeId.toString(),
+                    chunks, environment.metrics(), clock);
+            started.push(access);
+        }
+
         registerApi(environment, meta, leader, cluster, node, clock);
-        registerHealthChecks(environment, curator, metaLog, leader, chunks);
+        registerHealthChecks(environment, curator, metaLog, leader, chunks, access);
         PrometheusEndpoint.install(environment, environment.metrics());
-        announceWhenReady(node, self, leader, agent, dataDir, configuration);
+        ClusterSettings.DemoExport demo = configuration.cluster().demoExport();
+        MetaService metaService = meta;
+        BooleanSupplier exportsReady = () -> demo == null || metaService == null
+                || metaService.read(view -> view.target(demo.targetIqn()).isPresent());
+        announceWhenReady(node, self, leader, agent, dataDir, configuration, access, exportsReady);
     }
 
     private static void registerApi(final Environment environment, final MetaService meta,
@@ -199,7 +213,8 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
     }
 
     private static void registerHealthChecks(final Environment environment, final CuratorFramework curator,
-            final MetaLog log, final Supplier<Optional<LeaderAddress>> leader, final ChunkRole chunks) {
+            final MetaLog log, final Supplier<Optional<LeaderAddress>> leader, final ChunkRole chunks,
+            final AccessRole access) {
         environment.healthChecks().register("zookeeper", new HealthCheck() {
             @Override
             protected Result check() {
@@ -226,21 +241,34 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
                 }
             });
         }
+        if (access != null) {
+            environment.healthChecks().register("iscsi", new HealthCheck() {
+                @Override
+                protected Result check() {
+                    return Result.healthy("portal " + access.portalAddresses() + ", " + access.sessionCount()
+                            + " sessions");
+                }
+            });
+        }
     }
 
     /** Prints, once the node is registered and sees a leader, what to connect to. */
     private static void announceWhenReady(final NodeSettings node, final LeaderAddress self,
             final Supplier<Optional<LeaderAddress>> leader, final NodeAgent agent, final Path dataDir,
-            final KeelNodeConfiguration configuration) {
+            final KeelNodeConfiguration configuration, final AccessRole access, final BooleanSupplier exportsReady) {
         Thread.ofVirtual().name("ready-banner").start(() -> {
             Path passwordFile = dataDir.resolve(ClusterBootstrap.PASSWORD_FILE);
             try {
                 while (!agent.registered() || leader.get().isEmpty()) {
                     SystemClock.INSTANCE.sleep(Duration.ofMillis(100));
                 }
-                // The node that creates the cluster writes the generated password moments later.
+                // The node that creates the cluster writes the generated password moments later, and
+                // creates the demo's target after that.
                 for (int wait = 0; wait < 50 && configuration.admin().initialPassword() == null
                         && !Files.exists(passwordFile); wait++) {
+                    SystemClock.INSTANCE.sleep(Duration.ofMillis(100));
+                }
+                for (int wait = 0; wait < 100 && !exportsReady.getAsBoolean(); wait++) {
                     SystemClock.INSTANCE.sleep(Duration.ofMillis(100));
                 }
             } catch (InterruptedException e) {
@@ -256,13 +284,33 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
                       REST API    %s/api/v1   (user '%s', password in %s)
                       metrics     http://%s:%d/metrics/prometheus   health: /healthcheck
                       CLI         ./keel volume list   (./keel --help)
-                      iSCSI and NFS arrive with their issues.
-                    """.formatted(node.name(), leader.get().map(LeaderAddress::nodeName).orElse("?"),
+                    %s""".formatted(node.name(), leader.get().map(LeaderAddress::nodeName).orElse("?"),
                     self.restUrl(), configuration.admin().user(), password, node.advertiseHost(),
-                    adminPort(configuration));
+                    adminPort(configuration), iscsiBanner(access, configuration));
             LOG.info(banner);
             System.out.println(banner);
         });
+    }
+
+    /** The iSCSI lines of the ready banner: the portal, and the demo's target and how to reach it. */
+    private static String iscsiBanner(final AccessRole access, final KeelNodeConfiguration configuration) {
+        if (access == null) {
+            return "";
+        }
+        String portal = access.portalAddresses().stream().map(a -> a.getHostString() + ":" + a.getPort())
+                .collect(java.util.stream.Collectors.joining(", "));
+        ClusterSettings.DemoExport demo = configuration.cluster().demoExport();
+        if (demo == null) {
+            return "  iSCSI       portal " + portal + "\n";
+        }
+        String first = access.portalAddresses().getFirst().getHostString() + ":"
+                + access.portalAddresses().getFirst().getPort();
+        return """
+                  iSCSI       portal %s   target %s (LUN 0 = volume '%s', any initiator, no CHAP)
+                              qemu:  -drive file=iscsi://%s/%s/0,format=raw
+                              Linux: iscsiadm -m discovery -t st -p %s && iscsiadm -m node -T %s -p %s --login
+                """.formatted(portal, demo.targetIqn(), demo.volume(), first, demo.targetIqn(), first,
+                demo.targetIqn(), first);
     }
 
     private static ZooKeeperConfig zooKeeperConfig(final ZooKeeperSettings settings, final Path dataDir) {

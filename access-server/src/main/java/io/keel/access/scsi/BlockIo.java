@@ -100,6 +100,27 @@ final class BlockIo {
     }
 
     /**
+     * The blocks a WRITE or WRITE AND VERIFY stores. When the initiator's expected transfer
+     * length cut the data-out short of what the CDB asks for, the command still runs (FCP-4 and
+     * RFC 7143 residual rules: data beyond the expected length is neither requested nor
+     * transferred, the transport reports the overflow): the bytes that arrived replace the start
+     * of the range and the rest keeps what the medium holds.
+     */
+    private ByteBuffer writeData(final ScsiCommand c, final long lba, final long blocks) {
+        long needed = blocks * BLOCK;
+        ByteBuffer d = c.dataOut();
+        int have = d == null ? 0 : d.remaining();
+        if (have >= needed) {
+            return dataOut(c, needed);
+        }
+        ByteBuffer merged = readBlocks(lba, blocks);
+        if (have > 0) {
+            merged.put(0, d, d.position(), have);
+        }
+        return merged;
+    }
+
+    /**
      * Data-out for commands whose data-out is not a stream of blocks (WRITE SAME, COMPARE AND
      * WRITE): the initiator must send exactly what the CDB implies, more is as wrong as less.
      */
@@ -169,7 +190,7 @@ final class BlockIo {
         if (blocks == 0) {
             return ScsiResult.good();
         }
-        writeBlocks(lba, dataOut(c, blocks * BLOCK));
+        writeBlocks(lba, writeData(c, lba, blocks));
         return ScsiResult.good();
     }
 
@@ -183,7 +204,7 @@ final class BlockIo {
         if (blocks == 0) {
             return ScsiResult.good();
         }
-        ByteBuffer data = dataOut(c, blocks * BLOCK);
+        ByteBuffer data = writeData(c, lba, blocks);
         writeBlocks(lba, data);
         ByteBuffer back = readBlocks(lba, blocks);
         if (byteCheck) {
@@ -332,6 +353,10 @@ final class BlockIo {
         }
         checkRange(lba, blocks);
         if (blocks == 0) {
+            // Initiators that put 256 into the 8-bit field send 0 with a full data-out: a bad CDB, not a no-op.
+            if (c.expectedDataTransferLength() != 0) {
+                throw SenseException.invalidCdb(13, -1);
+            }
             return ScsiResult.good();
         }
         int half = blocks * BLOCK;

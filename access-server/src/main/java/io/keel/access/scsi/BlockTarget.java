@@ -54,6 +54,10 @@ public final class BlockTarget implements ScsiTarget {
     @Override
     public ScsiResult execute(final ScsiCommand command) {
         byte[] cdb = LogicalUnit.padded(command.cdb());
+        return LogicalUnit.withinAllocationLength(route(command, cdb), cdb);
+    }
+
+    private ScsiResult route(final ScsiCommand command, final byte[] cdb) {
         int opcode = Bytes.u8(cdb, 0);
         LogicalUnit unit = units.get(command.lun());
         if (opcode == LogicalUnit.REPORT_LUNS) {

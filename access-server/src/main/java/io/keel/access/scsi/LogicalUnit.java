@@ -149,6 +149,31 @@ public final class LogicalUnit {
         }
     }
 
+    /**
+     * Cuts data-in to the CDB's ALLOCATION LENGTH (SPC-4 4.2.5.6): the initiator asked for no
+     * more, and more than it asked for would show as a residual overflow on the transport.
+     */
+    static ScsiResult withinAllocationLength(final ScsiResult result, final byte[] cdb) {
+        long allowed = allocationLength(cdb);
+        ByteBuffer data = result.dataIn();
+        if (allowed < 0 || data == null || data.remaining() <= allowed) {
+            return result;
+        }
+        return new ScsiResult(result.status(), data.slice(data.position(), (int) allowed), result.sense());
+    }
+
+    /** The ALLOCATION LENGTH of a command that returns parameter data, or -1 for commands without one. */
+    static long allocationLength(final byte[] cdb) {
+        return switch (Bytes.u8(cdb, 0)) {
+            case 0x03, 0x1a -> Bytes.u8(cdb, 4); // REQUEST SENSE, MODE SENSE(6)
+            case 0x12 -> Bytes.u16(cdb, 3); // INQUIRY
+            case 0x5a, 0x5e, 0x37, 0x4d -> Bytes.u16(cdb, 7); // MODE SENSE(10), PR IN, READ DEFECT DATA(10), LOG SENSE
+            case 0xa0, 0xa3, 0xb7 -> Bytes.u32(cdb, 6); // REPORT LUNS, MAINTENANCE IN, READ DEFECT DATA(12)
+            case 0x9e, 0x84 -> Bytes.u32(cdb, 10); // SERVICE ACTION IN(16), RECEIVE COPY RESULTS
+            default -> -1;
+        };
+    }
+
     /** The CDB, zero-padded to 16 bytes so every field of its command can be read. */
     static byte[] padded(final byte[] cdb) {
         if (cdb == null || cdb.length == 0) {

@@ -1,16 +1,20 @@
 package io.keel.access.volume;
 
 import io.keel.access.scsi.BlockBackend;
+import io.keel.chunk.device.AlignedBufferPool;
 import io.keel.chunk.store.ExtentExistsException;
 import io.keel.chunk.store.ExtentNotFoundException;
 import io.keel.chunk.store.StaleEpochException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,10 +30,18 @@ public final class VolumeClient implements BlockBackend {
     private static final Logger LOG = LoggerFactory.getLogger(VolumeClient.class);
     private static final int SECTOR = 4096;
     private static final int LOGICAL_BLOCK = 512;
+    /**
+     * Aligned direct buffers large reads are staged in: the store then reads each run of sectors
+     * that lie next to each other on the device with one pread straight into them (into a heap
+     * buffer it reads block by block through its own pool). One pool for the process bounds the
+     * off-heap memory this takes; a read that finds it empty goes the block-by-block way.
+     */
+    private static final AlignedBufferPool STAGING = new AlignedBufferPool(1 << 20, 16);
 
     private final ExtentResolver resolver;
     private final int allocationUnit;
     private final Map<Long, ResolvedExtent> extents = new ConcurrentHashMap<>();
+    private final Map<Long, CompletableFuture<Void>> creations = new ConcurrentHashMap<>();
     private final RangeLock ranges = new RangeLock();
     private volatile VolumeLayout layout;
 
@@ -249,6 +261,32 @@ public final class VolumeClient implements BlockBackend {
     }
 
     private void readSectors(final long start, final ByteBuffer target) throws IOException {
+        if (!target.isDirect() && target.remaining() > allocationUnit) {
+            ByteBuffer staging = STAGING.tryAcquire();
+            if (staging != null) {
+                try {
+                    readStaged(start, target, staging);
+                    return;
+                } finally {
+                    STAGING.release(staging);
+                }
+            }
+        }
+        readDirectly(start, target);
+    }
+
+    private void readStaged(final long start, final ByteBuffer target, final ByteBuffer staging) throws IOException {
+        int total = target.remaining();
+        for (int done = 0; done < total;) {
+            int piece = Math.min(total - done, staging.capacity());
+            ByteBuffer part = staging.clear().limit(piece);
+            readDirectly(start + done, part);
+            target.put(target.position() + done, part, 0, piece);
+            done += piece;
+        }
+    }
+
+    private void readDirectly(final long start, final ByteBuffer target) throws IOException {
         VolumeLayout volume = layout;
         long position = start;
         int done = 0;
@@ -339,13 +377,43 @@ public final class VolumeClient implements BlockBackend {
         }
     }
 
+    /**
+     * Creates the extent once however many writers find it missing: the first creates it and the
+     * others wait for that, since the store names an extent as existing before it can take writes.
+     */
     private void create(final ResolvedExtent extent) throws IOException {
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        CompletableFuture<Void> running = creations.putIfAbsent(extent.extentId(), mine);
+        if (running != null) {
+            awaitCreation(running, extent);
+            return;
+        }
         try {
             extent.store().create(extent.extentId(), extent.epoch());
             LOG.info("volume {}: created extent {} on {} (first write)", layout.volumeId(), extent.extentId(),
                     extent.where());
-        } catch (ExtentExistsException raced) {
-            // Another writer created it first.
+            mine.complete(null);
+        } catch (ExtentExistsException existing) {
+            mine.complete(null); // created before this client asked (e.g. by an earlier run of this node)
+        } catch (IOException | RuntimeException e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            creations.remove(extent.extentId(), mine);
+        }
+    }
+
+    private void awaitCreation(final CompletableFuture<Void> running, final ResolvedExtent extent)
+            throws IOException {
+        try {
+            running.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("volume " + layout.volumeId() + ": interrupted while extent "
+                    + extent.extentId() + " was being created");
+        } catch (ExecutionException e) {
+            throw new IOException("volume " + layout.volumeId() + ": creating extent " + extent.extentId() + " on "
+                    + extent.where() + " failed: " + e.getCause().getMessage(), e.getCause());
         }
     }
 

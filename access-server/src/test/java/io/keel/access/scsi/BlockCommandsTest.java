@@ -18,7 +18,7 @@ class BlockCommandsTest extends ScsiFixture {
     }
 
     private ScsiResult write10(final int lba, final byte[] data) {
-        return run(THIN, cdb(0x2a, 0, 0, 0, lba >> 8, lba, 0, 0, data.length / 512, 0), data);
+        return run(THIN, cdb(0x2a, 0, 0, 0, lba >> 8, lba, 0, data.length / 512 >> 8, data.length / 512, 0), data);
     }
 
     @Test
@@ -45,7 +45,12 @@ class BlockCommandsTest extends ScsiFixture {
     @Test
     void sixByteLengthZeroMeans256Blocks() {
         assertThat(data(run(THIN, 0x08, 0, 0, 0, 0, 0))).hasSize(256 * 512);
-        check(run(THIN, cdb(0x0a, 0, 0, 0, 0, 0), new byte[512]), Sense.ILLEGAL_REQUEST, 0x0e, 0x03);
+        good(write10(0, pattern(256 * 512, 4)));
+        // WRITE(6) of 256 blocks with only one block of data-out: that block is written, the rest kept.
+        good(run(THIN, cdb(0x0a, 0, 0, 0, 0, 0), pattern(512, 5)));
+        assertThat(thin.snapshot(0, 512)).isEqualTo(pattern(512, 5));
+        assertThat(thin.snapshot(512, 255 * 512)).isEqualTo(java.util.Arrays.copyOfRange(pattern(256 * 512, 4), 512,
+                256 * 512));
     }
 
     @Test
@@ -87,10 +92,16 @@ class BlockCommandsTest extends ScsiFixture {
     }
 
     @Test
-    void shortDataOutIsAnInformationUnitErrorAndWritesNothing() {
-        ScsiResult r = run(THIN, cdb(0x2a, 0, 0, 0, 0, 4, 0, 0, 2, 0), pattern(512, 9));
-        check(r, Sense.ILLEGAL_REQUEST, 0x0e, 0x03);
-        assertThat(thin.snapshot(4 * 512, 1024)).containsOnly(0);
+    void shortDataOutWritesWhatArrivedAndKeepsTheRest() {
+        good(write10(4, pattern(1024, 3)));
+        // An expected transfer length of 200 bytes for a two-block WRITE(10): 200 bytes change, nothing else.
+        byte[] arrived = java.util.Arrays.copyOf(pattern(512, 9), 200);
+        good(run(THIN, cdb(0x2a, 0, 0, 0, 0, 4, 0, 0, 2, 0), arrived));
+        byte[] expected = pattern(1024, 3);
+        System.arraycopy(arrived, 0, expected, 0, 200);
+        assertThat(thin.snapshot(4 * 512, 1024)).isEqualTo(expected);
+        good(run(THIN, cdb(0x2e, 0, 0, 0, 0, 4, 0, 0, 2, 0), null));
+        assertThat(thin.snapshot(4 * 512, 1024)).isEqualTo(expected);
     }
 
     @Test
@@ -215,6 +226,8 @@ class BlockCommandsTest extends ScsiFixture {
         check(run(THIN, caw, new byte[2048]), Sense.ILLEGAL_REQUEST, 0x0e, 0x03);
         assertThat(thin.snapshot(40 * 512, 512)).isEqualTo(neu);
         good(run(THIN, cdb(0x89, 0, 0, 0, 0, 0, 0, 0, 0, 40, 0, 0, 0, 0, 0, 0), null));
+        // 256 blocks wrapped into the 8-bit field: zero blocks with data-out is a bad CDB, not a no-op.
+        invalidField(run(THIN, cdb(0x89, 0, 0, 0, 0, 0, 0, 0, 0, 40, 0, 0, 0, 0, 0, 0), new byte[1024]), 13);
     }
 
     @Test

@@ -17,6 +17,15 @@ class PrimaryCommandsTest extends ScsiFixture {
     }
 
     @Test
+    void dataInIsCutToTheAllocationLength() {
+        assertThat(data(run(THIN, 0x12, 0, 0, 0, 5, 0))).hasSize(5);
+        assertThat(data(run(THIN, 0xa0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0))).hasSize(16);
+        settle(A, THIN);
+        assertThat(data(run(THIN, 0x1a, 0, 0x3f, 0, 4, 0))).hasSize(4);
+        assertThat(data(run(THIN, 0x1a, 0, 0x3f, 0, 255, 0)).length).isBetween(5, 255);
+    }
+
+    @Test
     void standardInquiryDescribesAnSpc4BlockDevice() {
         byte[] d = data(run(THIN, 0x12, 0, 0, 0, 255, 0));
         assertThat(d[0]).isEqualTo((byte) 0);

@@ -127,6 +127,32 @@ class VolumeClientTest {
     }
 
     @Test
+    void concurrentFirstWritesToANewExtentAllSucceed() throws Exception {
+        // Every extent starts missing; 16 writers hit each at once, as a queue-depth-32 initiator does.
+        try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int extent = 0; extent < 5; extent++) {
+                List<Future<?>> writes = new ArrayList<>();
+                for (int writer = 0; writer < 16; writer++) {
+                    long offset = extent * EXTENT + writer * 8192L;
+                    byte value = (byte) (extent * 16 + writer + 1);
+                    writes.add(threads.submit(() -> {
+                        client.write(offset, ByteBuffer.wrap(filled(8192, value)));
+                        return null;
+                    }));
+                }
+                for (Future<?> write : writes) {
+                    write.get();
+                }
+                for (int writer = 0; writer < 16; writer++) {
+                    ByteBuffer back = ByteBuffer.allocate(8192);
+                    client.read(extent * EXTENT + writer * 8192L, back);
+                    assertThat(back.array()).containsOnly((byte) (extent * 16 + writer + 1));
+                }
+            }
+        }
+    }
+
+    @Test
     void compareAndWriteWritesOnlyWhenTheDataMatchesAndNamesTheFirstDifference() throws IOException {
         long offset = 3 * 512;
         client.write(offset, ByteBuffer.wrap(filled(1024, (byte) 1)));

@@ -580,18 +580,21 @@ final class StoreWorker implements AutoCloseable {
                 target.put(at, plan.dirty()[i]);
                 i++;
             } else {
+                // Into the caller's aligned direct buffer a run may span blocks that lie next to each
+                // other on the device (one pread for a sequentially written range); through a pooled
+                // buffer it is at most one block.
+                boolean inPlace = target.isDirect() && AlignedBuffers.isAligned(target.slice(at, sectorSize));
+                int maxRun = inPlace ? sectors - i : blockSize / sectorSize;
                 int run = 1;
                 long first = sectorOffset(offset, i, plan.blocks()[i]);
                 while (i + run < sectors && plan.blocks()[i + run] != ExtentState.UNMAPPED
                         && plan.dirty()[i + run] == null
                         && sectorOffset(offset, i + run, plan.blocks()[i + run]) == first + (long) run * sectorSize
-                        && run < blockSize / sectorSize) {
+                        && run < maxRun) {
                     run++;
                 }
-                ByteBuffer inPlace = target.isDirect() ? target.slice(at, run * sectorSize) : null;
-                if (inPlace != null && AlignedBuffers.isAligned(inPlace)) {
-                    // Straight into the caller's aligned direct buffer, checked there: no pool, no copy.
-                    readChecked(first, inPlace, run, plan, i, extentId, offset);
+                if (inPlace) {
+                    readChecked(first, target.slice(at, run * sectorSize), run, plan, i, extentId, offset);
                     i += run;
                     continue;
                 }

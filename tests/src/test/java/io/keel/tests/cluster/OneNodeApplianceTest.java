@@ -168,11 +168,12 @@ class OneNodeApplianceTest {
         HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics/prometheus"))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(metrics.statusCode()).isEqualTo(200);
-        assertThat(metrics.body()).contains("# TYPE").contains("keel_meta").contains("keel_chunk");
+        assertThat(metrics.body()).contains("# TYPE").contains("keel_meta").contains("keel_chunk")
+                .contains("iscsi_command_latency");
         HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(base + "/healthcheck")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(health.statusCode()).as(health.body()).isEqualTo(200);
-        assertThat(health.body()).contains("zookeeper").contains("meta");
+        assertThat(health.body()).contains("zookeeper").contains("meta").contains("iscsi");
     }
 
     @Test

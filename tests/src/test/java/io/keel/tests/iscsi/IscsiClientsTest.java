@@ -19,7 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
  * READ CAPACITY(16)), QEMU's iSCSI driver copying an image onto a LUN and back, CHAP (one-way and
  * mutual, right and wrong secrets) and the initiator ACL.
  */
-@org.junit.jupiter.api.Disabled("until the node starts its iSCSI portal (being wired in)")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class IscsiClientsTest {
 
@@ -34,7 +33,7 @@ class IscsiClientsTest {
     private static final String TARGET_SECRET = "mutual-secret-1";
 
     @TempDir
-    Path dir;
+    static Path dir;
 
     private IscsiNode keel;
 
@@ -76,7 +75,7 @@ class IscsiClientsTest {
         assertThat(inquiry.exit()).as(inquiry.output()).isZero();
         assertThat(inquiry.output()).contains("KEEL");
 
-        IscsiNode.Run identification = run("iscsi-inq", "-e", "1", "-c", "0x83", keel.url(OPEN, 0, null, null));
+        IscsiNode.Run identification = run("iscsi-inq", "-e", "1", "-c", "131", keel.url(OPEN, 0, null, null));
         assertThat(identification.exit()).as(identification.output()).isZero();
         assertThat(identification.output()).containsIgnoringCase("NAA");
 

@@ -10,13 +10,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * libiscsi's conformance suite, {@code iscsi-test-cu -d -S -V -t ALL}, in one process against a
- * thin LUN of a Keel node, judged by {@code tests/iscsi/cunit_results.py}: a test counts as passed
- * only when it neither failed nor skipped itself; the run fails when a test outside
+ * libiscsi's conformance suite, {@code iscsi-test-cu -d -S -V -t ALL URL URL}, in one process
+ * against a thin LUN of a Keel node (the URL twice, so the multipath tests get their second
+ * path), judged by {@code tests/iscsi/cunit_results.py}: a test counts as passed only when it
+ * neither failed nor skipped itself; the run fails when a test outside
  * {@code tests/iscsi/keel-expected.txt} does not pass, when a listed one starts to pass, or when
  * fewer than 200 pass.
  */
-@org.junit.jupiter.api.Disabled("until the node starts its iSCSI portal (being wired in)")
 @Tag("iscsi-conformance")
 class IscsiConformanceTest {
 
@@ -35,8 +35,10 @@ class IscsiConformanceTest {
             keel.createVolume("conformance", LUN_BYTES, true);
             keel.createTarget(IQN, "conformance", "\"anyInitiator\": true");
             Path output = dir.resolve("iscsi-test-cu.out");
+            // The same LUN URL twice: the multipath tests then reach the LUN over two sessions.
+            String lun = keel.url(IQN, 0, null, null);
             IscsiNode.Run suite = IscsiNode.run(output, 1500, List.of("iscsi-test-cu", "-d", "-S", "-V", "-t", "ALL",
-                    keel.url(IQN, 0, null, null)));
+                    lun, lun));
             Path verdict = dir.resolve("verdict.txt");
             IscsiNode.Run judged = IscsiNode.run(verdict, 60, List.of("python3",
                     ISCSI_DIR.resolve("cunit_results.py").toString(),

@@ -1,0 +1,55 @@
+package io.keel.access.iscsi;
+
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.Meter;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
+import java.util.concurrent.TimeUnit;
+
+/** The portal's Dropwizard metrics, all under {@code iscsi.}: sessions, connections, I/O, latency, failures. */
+public final class IscsiMetrics {
+
+    private final MetricRegistry registry;
+    /** Open sessions. */
+    public final Counter sessions;
+    /** Open connections. */
+    public final Counter connections;
+    /** SCSI commands received and not yet answered. */
+    public final Counter commandsInFlight;
+    /** Read commands. */
+    public final Meter readOps;
+    /** Bytes sent as Data-In. */
+    public final Meter readBytes;
+    /** Write commands. */
+    public final Meter writeOps;
+    /** Bytes received as immediate data and Data-Out. */
+    public final Meter writeBytes;
+    /** Time from a SCSI command's arrival to its status. */
+    public final Timer commandLatency;
+    /** Reject PDUs sent. */
+    public final Counter pduRejects;
+
+    /** Registers the metrics in {@code registry}. */
+    public IscsiMetrics(final MetricRegistry registry) {
+        this.registry = registry;
+        sessions = registry.counter("iscsi.sessions");
+        connections = registry.counter("iscsi.connections");
+        commandsInFlight = registry.counter("iscsi.commands.in-flight");
+        readOps = registry.meter("iscsi.read.ops");
+        readBytes = registry.meter("iscsi.read.bytes");
+        writeOps = registry.meter("iscsi.write.ops");
+        writeBytes = registry.meter("iscsi.write.bytes");
+        commandLatency = registry.timer("iscsi.command.latency");
+        pduRejects = registry.counter("iscsi.pdu.rejects");
+    }
+
+    /** Counts a failed login under its reason ({@code iscsi.login.failures.<reason>}). */
+    public void loginFailure(final String reason) {
+        registry.counter("iscsi.login.failures." + reason).inc();
+    }
+
+    /** Records one command's latency. */
+    public void latency(final long nanos) {
+        commandLatency.update(nanos, TimeUnit.NANOSECONDS);
+    }
+}

@@ -1,0 +1,169 @@
+package io.keel.access.iscsi;
+
+import com.codahale.metrics.MetricRegistry;
+import io.keel.access.iscsi.session.Connection;
+import io.keel.access.iscsi.session.PortalContext;
+import io.keel.access.iscsi.session.Session;
+import io.keel.access.iscsi.session.SessionRegistry;
+import io.keel.access.iscsi.session.WriteBudget;
+import io.keel.runtime.time.Clock;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An iSCSI portal: the listening sockets, one virtual-thread reader per accepted connection, and
+ * the sessions they carry. Closing it stops accepting, ends every session (the SCSI targets are
+ * told their nexus is lost) and returns within a bounded time.
+ */
+public final class IscsiPortal implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IscsiPortal.class);
+    private static final long CLOSE_WAIT_SECONDS = 10;
+    private static final int LOGOUT_GRACE_SECONDS = 2;
+
+    private final PortalContext context;
+    private final List<ServerSocket> listeners = new ArrayList<>();
+    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final List<Thread> acceptors = new ArrayList<>();
+    private volatile boolean closed;
+
+    private IscsiPortal(final PortalContext context) {
+        this.context = context;
+    }
+
+    /** Starts listening on {@code config}'s addresses, serving {@code directory}'s targets. */
+    public static IscsiPortal start(final PortalConfig config, final TargetDirectory directory,
+            final MetricRegistry metrics, final Clock clock) {
+        PortalContext context = new PortalContext(config, directory, new IscsiMetrics(metrics), clock,
+                new SessionRegistry(), new SecureRandom(), WriteBudget.ofHeap());
+        IscsiPortal portal = new IscsiPortal(context);
+        try {
+            for (InetSocketAddress address : config.listenAddresses()) {
+                ServerSocket server = new ServerSocket();
+                server.setReuseAddress(true);
+                server.bind(address, 128);
+                portal.listeners.add(server);
+                LOG.info("iSCSI portal listening on {} (tpgt {})", server.getLocalSocketAddress(),
+                        config.portalGroupTag());
+            }
+        } catch (IOException e) {
+            portal.close();
+            throw new UncheckedIOException("cannot listen on " + config.listenAddresses(), e);
+        }
+        for (ServerSocket server : portal.listeners) {
+            portal.acceptors.add(Thread.ofVirtual().name("iscsi-accept").start(() -> portal.accept(server)));
+        }
+        return portal;
+    }
+
+    /** The addresses actually bound (ephemeral ports resolved). */
+    public List<InetSocketAddress> boundAddresses() {
+        return listeners.stream().map(s -> (InetSocketAddress) s.getLocalSocketAddress()).toList();
+    }
+
+    /** The live sessions. */
+    public List<Session> sessions() {
+        return context.sessions().all();
+    }
+
+    private void accept(final ServerSocket server) {
+        while (!closed) {
+            Socket socket;
+            try {
+                socket = server.accept();
+            } catch (IOException e) {
+                if (!closed) {
+                    LOG.warn("accept failed on {}", server.getLocalSocketAddress(), e);
+                }
+                return;
+            }
+            try {
+                Connection connection = new Connection(context, socket);
+                connections.add(connection);
+                Thread.ofVirtual().name("iscsi-conn-" + socket.getRemoteSocketAddress()).start(() -> {
+                    try {
+                        connection.run();
+                    } finally {
+                        connections.remove(connection);
+                    }
+                });
+            } catch (IOException e) {
+                LOG.warn("cannot set up connection from {}", socket.getRemoteSocketAddress(), e);
+                closeQuietly(socket);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (ServerSocket server : listeners) {
+            try {
+                server.close();
+            } catch (IOException e) {
+                LOG.debug("closing listener", e);
+            }
+        }
+        askForLogouts();
+        List<Session> sessions = context.sessions().all();
+        for (Session session : sessions) {
+            Thread.ofVirtual().start(() -> session.end("portal shutting down"));
+        }
+        connections.forEach(c -> c.close("portal shutting down"));
+        try {
+            // Waits on every session's end, whichever thread (this one's helper or its reader) runs it.
+            CompletableFuture.allOf(sessions.stream().map(Session::gone).toArray(CompletableFuture[]::new))
+                    .get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("sessions still ending after {} s", CLOSE_WAIT_SECONDS);
+        }
+        LOG.info("iSCSI portal closed");
+    }
+
+    /** Async Message "logout requested" to every normal session, then a short grace period for them to leave. */
+    private void askForLogouts() {
+        List<Session> sessions = context.sessions().all();
+        List<CompletableFuture<Void>> leaving = new ArrayList<>();
+        for (Session session : sessions) {
+            Connection connection = session.connection();
+            if (connection != null && connection.requestLogout(LOGOUT_GRACE_SECONDS)) {
+                leaving.add(session.gone());
+            }
+        }
+        if (leaving.isEmpty()) {
+            return;
+        }
+        try {
+            CompletableFuture.allOf(leaving.toArray(CompletableFuture[]::new)).get(LOGOUT_GRACE_SECONDS,
+                    TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.info("sessions did not log out within {} s; ending them", LOGOUT_GRACE_SECONDS);
+        }
+    }
+
+    private static void closeQuietly(final Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            LOG.debug("close failed", e);
+        }
+    }
+}

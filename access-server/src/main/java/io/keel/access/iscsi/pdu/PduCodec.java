@@ -1,0 +1,140 @@
+package io.keel.access.iscsi.pdu;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.zip.CRC32C;
+
+/**
+ * The wire encoding of PDUs: header, AHS, header digest, data segment padded to 4 bytes, data
+ * digest (CRC32C, RFC 7143 §13.1 / RFC 3385). Which digests apply and how long a data segment
+ * may be are the connection's negotiated state, passed in on every call.
+ */
+public final class PduCodec {
+
+    /** Largest AHS the header can declare (255 words). */
+    public static final int MAX_AHS = 255 * 4;
+
+    private PduCodec() {
+    }
+
+    /**
+     * Reads one PDU. A data segment longer than {@code maxDataLength} is read and dropped, then
+     * reported as a protocol-error reject; a data digest error as a data-digest reject; a header
+     * digest error is fatal (at ErrorRecoveryLevel 0 the framing cannot be trusted).
+     *
+     * @return the PDU, or {@code null} at a clean end of stream before any byte of a header
+     */
+    public static Pdu read(final InputStream in, final boolean headerDigest, final boolean dataDigest,
+            final int maxDataLength) throws IOException, PduException {
+        byte[] bhs = new byte[Pdu.BHS_LENGTH];
+        int first = in.read();
+        if (first < 0) {
+            return null;
+        }
+        bhs[0] = (byte) first;
+        readFully(in, bhs, 1, Pdu.BHS_LENGTH - 1);
+        Pdu pdu = new Pdu(bhs, null, null);
+        byte[] ahs = new byte[pdu.declaredAhsLength()];
+        readFully(in, ahs, 0, ahs.length);
+        pdu.ahs(ahs);
+        if (headerDigest) {
+            CRC32C crc = new CRC32C();
+            crc.update(bhs);
+            crc.update(ahs);
+            int expected = readInt(in);
+            if (expected != crcValue(crc)) {
+                throw PduException.fatal("header digest error on " + Opcode.name(pdu.opcode()));
+            }
+        }
+        int length = pdu.declaredDataLength();
+        int padded = (length + 3) & ~3;
+        if (length > maxDataLength) {
+            skipFully(in, padded + (dataDigest && length > 0 ? 4 : 0));
+            throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu,
+                    "data segment of " + length + " bytes exceeds MaxRecvDataSegmentLength " + maxDataLength);
+        }
+        byte[] data = new byte[length];
+        readFully(in, data, 0, length);
+        skipFully(in, padded - length);
+        pdu.data(data);
+        if (dataDigest && length > 0) {
+            CRC32C crc = new CRC32C();
+            crc.update(data);
+            crc.update(new byte[padded - length]);
+            int expected = readInt(in);
+            if (expected != crcValue(crc)) {
+                throw PduException.reject(Opcode.REJECT_DATA_DIGEST, pdu, "data digest error");
+            }
+        }
+        return pdu;
+    }
+
+    /** Writes {@code pdu} (lengths are set from its segments first). */
+    public static void write(final OutputStream out, final Pdu pdu, final boolean headerDigest,
+            final boolean dataDigest) throws IOException {
+        pdu.updateLengths();
+        out.write(pdu.bhs());
+        out.write(pdu.ahs());
+        if (headerDigest) {
+            CRC32C crc = new CRC32C();
+            crc.update(pdu.bhs());
+            crc.update(pdu.ahs());
+            writeInt(out, crcValue(crc));
+        }
+        byte[] data = pdu.data();
+        if (data.length > 0) {
+            int pad = ((data.length + 3) & ~3) - data.length;
+            out.write(data);
+            byte[] padding = new byte[pad];
+            out.write(padding);
+            if (dataDigest) {
+                CRC32C crc = new CRC32C();
+                crc.update(data);
+                crc.update(padding);
+                writeInt(out, crcValue(crc));
+            }
+        }
+    }
+
+    /** The iSCSI digest of {@code crc}: the CRC32C value in the byte order RFC 7143 §13.1 puts on the wire. */
+    private static int crcValue(final CRC32C crc) {
+        // iSCSI sends the CRC least significant byte first; readInt/writeInt are big-endian, so swap.
+        return Integer.reverseBytes((int) crc.getValue());
+    }
+
+    private static int readInt(final InputStream in) throws IOException {
+        byte[] b = new byte[4];
+        readFully(in, b, 0, 4);
+        return (b[0] & 0xff) << 24 | (b[1] & 0xff) << 16 | (b[2] & 0xff) << 8 | b[3] & 0xff;
+    }
+
+    private static void writeInt(final OutputStream out, final int value) throws IOException {
+        out.write(new byte[] {(byte) (value >>> 24), (byte) (value >>> 16), (byte) (value >>> 8), (byte) value});
+    }
+
+    private static void readFully(final InputStream in, final byte[] b, final int off, final int len)
+            throws IOException {
+        int done = 0;
+        while (done < len) {
+            int n = in.read(b, off + done, len - done);
+            if (n < 0) {
+                throw new EOFException("connection closed inside a PDU");
+            }
+            done += n;
+        }
+    }
+
+    private static void skipFully(final InputStream in, final long len) throws IOException {
+        long left = len;
+        byte[] scratch = new byte[(int) Math.min(len, 65536)];
+        while (left > 0) {
+            int n = in.read(scratch, 0, (int) Math.min(left, scratch.length));
+            if (n < 0) {
+                throw new EOFException("connection closed inside a PDU");
+            }
+            left -= n;
+        }
+    }
+}

@@ -1,0 +1,676 @@
+package io.keel.access.iscsi.session;
+
+import io.keel.access.iscsi.TargetEntry;
+import io.keel.access.iscsi.login.LoginException;
+import io.keel.access.iscsi.login.OperationalNegotiator;
+import io.keel.access.iscsi.login.TextKeys;
+import io.keel.access.iscsi.pdu.Opcode;
+import io.keel.access.iscsi.pdu.Pdu;
+import io.keel.access.iscsi.pdu.PduException;
+import io.keel.access.scsi.ScsiCommand;
+import io.keel.access.scsi.ScsiResult;
+import io.keel.access.scsi.ScsiStatus;
+import io.keel.access.scsi.TransferLength;
+import io.keel.access.scsi.Sense;
+import io.keel.access.scsi.TaskAttribute;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The full feature phase of one connection (RFC 7143 §4.2): CmdSN checks, SCSI commands with
+ * their write data (immediate, unsolicited, R2T-solicited) and Data-In, NOP, Text (SendTargets),
+ * task management and logout. Runs on the connection's reader thread except {@link #execute},
+ * which runs on a task's virtual thread.
+ */
+final class FullFeature {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FullFeature.class);
+    private static final int RESERVED = Pdu.RESERVED_TAG;
+    private static final int AHS_EXTENDED_CDB = 1;
+    private static final int AHS_BIDI_READ_LENGTH = 2;
+    /** SPC-4 sense data is at most 252 bytes (additional length 244 + 8). */
+    private static final int MAX_SENSE = 252;
+
+    private final Connection connection;
+    private final Session session;
+    private final Map<Integer, Task> r2tOwners = new ConcurrentHashMap<>();
+    private volatile boolean loggingOut;
+    private byte[] textRemainder;
+    private int textTtt = RESERVED;
+    private final ByteArrayOutputStream textRequest = new ByteArrayOutputStream();
+
+    FullFeature(final Connection connection, final Session session) {
+        this.connection = connection;
+        this.session = session;
+    }
+
+    void dispatch(final Pdu pdu) throws PduException {
+        int op = pdu.opcode();
+        if (!Opcode.isInitiatorOpcode(op)) {
+            throw PduException.reject(Opcode.REJECT_NOT_SUPPORTED, pdu, "unknown opcode " + Opcode.name(op));
+        }
+        if (session.discovery() && op != Opcode.TEXT_REQUEST && op != Opcode.LOGOUT_REQUEST) {
+            throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu,
+                    Opcode.name(op) + " in a discovery session");
+        }
+        switch (op) {
+            case Opcode.LOGIN_REQUEST -> throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu,
+                    "login request in full feature phase");
+            case Opcode.SNACK_REQUEST -> throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu,
+                    "SNACK at ErrorRecoveryLevel 0");
+            case Opcode.DATA_OUT -> dataOut(pdu);
+            default -> numbered(pdu);
+        }
+    }
+
+    private void numbered(final Pdu pdu) throws PduException {
+        int cmdSn = pdu.int32(24);
+        boolean numbered = !pdu.immediate();
+        if (numbered && !session.acceptCmdSn(cmdSn)) {
+            LOG.debug("dropping {} with CmdSN {} outside the window [{}, {}]", pdu, cmdSn, session.expCmdSn(),
+                    session.maxCmdSn());
+            return;
+        }
+        Task task = null;
+        try {
+            if (loggingOut && pdu.opcode() != Opcode.NOP_OUT) {
+                throw PduException.reject(Opcode.REJECT_WAITING_FOR_LOGOUT, pdu, "request after logout");
+            }
+            switch (pdu.opcode()) {
+                case Opcode.NOP_OUT -> nopOut(pdu);
+                case Opcode.SCSI_COMMAND -> task = scsiCommand(pdu, numbered);
+                case Opcode.TASK_MGMT_REQUEST -> taskManagement(pdu);
+                case Opcode.TEXT_REQUEST -> text(pdu);
+                case Opcode.LOGOUT_REQUEST -> logout(pdu);
+                default -> throw PduException.reject(Opcode.REJECT_NOT_SUPPORTED, pdu, "unexpected opcode");
+            }
+        } finally {
+            if (numbered && task == null) {
+                session.releaseSlot();
+            }
+        }
+    }
+
+    private void nopOut(final Pdu pdu) throws PduException {
+        int itt = pdu.itt();
+        int ttt = pdu.int32(20);
+        if (itt == RESERVED) {
+            if (ttt != RESERVED) {
+                connection.pingAnswered(ttt);
+            }
+            return;
+        }
+        if (ttt != RESERVED) {
+            throw PduException.reject(Opcode.REJECT_INVALID_FIELD, pdu, "NOP-Out with both ITT and TTT");
+        }
+        byte[] echo = pdu.data();
+        if (echo.length > connection.params.sendDataSegmentLength) {
+            echo = Arrays.copyOf(echo, connection.params.sendDataSegmentLength);
+        }
+        connection.send(Pdu.of(Opcode.NOP_IN).lun(pdu.lun()).itt(itt).putInt32(20, RESERVED).data(echo), true);
+    }
+
+    // ---- SCSI commands -------------------------------------------------------------------------
+
+    /** Handles a SCSI Command PDU; returns the task it became (holding the window slot), or null. */
+    private Task scsiCommand(final Pdu pdu, final boolean numbered) throws PduException {
+        int flags = pdu.flags();
+        boolean finalBit = (flags & 0x80) != 0;
+        boolean read = (flags & 0x40) != 0;
+        boolean write = (flags & 0x20) != 0;
+        int itt = pdu.itt();
+        int expected = pdu.int32(20);
+        if (itt == RESERVED) {
+            throw PduException.reject(Opcode.REJECT_INVALID_FIELD, pdu, "SCSI command with the reserved ITT");
+        }
+        byte[] cdb = cdb(pdu);
+        byte[] immediate = pdu.data();
+        if (immediate.length > 0 && !write) {
+            throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu, "data with a command that is not a write");
+        }
+        if (expected < 0) {
+            throw PduException.reject(Opcode.REJECT_INVALID_FIELD, pdu, "negative expected transfer length");
+        }
+        if (immediate.length > 0 && (!connection.params.immediateData
+                || immediate.length > Math.min(connection.params.firstBurstLength, expected))) {
+            throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu, "immediate data not allowed or too long");
+        }
+        if (pdu.immediate() && session.tasks().size() >= connection.context.config().queueDepth()) {
+            throw PduException.reject(Opcode.REJECT_IMMEDIATE, pdu, "immediate command with the task set full");
+        }
+        Task task = new Task(itt, pdu.lun(), cdb, TaskAttribute.fromCode(flags & 0x07), expected, read,
+                write && expected > 0, connection.context.clock().nanoTime());
+        if (session.tasks().inUse(itt)) {
+            throw PduException.reject(Opcode.REJECT_TASK_IN_PROGRESS, pdu, "ITT already in use");
+        }
+        if (read && write) {
+            respondNow(task, Sense.invalidFieldInCdb(0, -1), "bidirectional commands are not supported");
+            return null;
+        }
+        if (expected > connection.context.config().maxTransferLength()) {
+            respondNow(task, Sense.invalidFieldInCdb(0, -1), "transfer length above the portal's limit");
+            return null;
+        }
+        task.holdsSlot = numbered;
+        session.tasks().add(task);
+        connection.context.metrics().commandsInFlight.inc();
+        task.finished.whenComplete((v, e) -> connection.context.metrics().commandsInFlight.dec());
+        if (task.write) {
+            task.store(0, immediate);
+            task.received = immediate.length;
+            connection.context.metrics().writeBytes.mark(immediate.length);
+            task.unsolicitedLimit = Math.min(expected, connection.params.firstBurstLength);
+            task.unsolicitedOpen = !finalBit && !connection.params.initialR2T && task.received < task.unsolicitedLimit;
+            task.nextR2tOffset = task.received;
+            if (!task.unsolicitedOpen) {
+                solicit(task);
+            }
+        }
+        if (task.dataComplete()) {
+            session.tasks().ready(task);
+        }
+        return task;
+    }
+
+    /** The CDB: 16 bytes from the header, more from an extended CDB AHS. */
+    private static byte[] cdb(final Pdu pdu) throws PduException {
+        byte[] cdb = pdu.bhsRange(32, 48);
+        byte[] ahs = pdu.ahs();
+        int at = 0;
+        while (at + 4 <= ahs.length) {
+            int length = (ahs[at] & 0xff) << 8 | ahs[at + 1] & 0xff;
+            int type = ahs[at + 2] & 0x3f;
+            if (length == 0 || at + 3 + length > ahs.length) {
+                throw PduException.reject(Opcode.REJECT_INVALID_FIELD, pdu, "malformed AHS");
+            }
+            if (type == AHS_EXTENDED_CDB) {
+                byte[] longer = Arrays.copyOf(cdb, 16 + length - 1);
+                System.arraycopy(ahs, at + 4, longer, 16, length - 1);
+                cdb = longer;
+            } else if (type != AHS_BIDI_READ_LENGTH) {
+                throw PduException.reject(Opcode.REJECT_INVALID_FIELD, pdu, "unknown AHS type " + type);
+            }
+            at += (3 + length + 3) & ~3;
+        }
+        return cdb;
+    }
+
+    private void respondNow(final Task task, final Sense sense, final String why) {
+        LOG.info("refusing {} from {}: {}", task, connection.who(), why);
+        sendStatus(task, ScsiResult.checkCondition(sense), 0, 0, 0);
+    }
+
+    /**
+     * Sends R2Ts until MaxOutstandingR2T are out or the whole transfer is asked for, once the
+     * portal's write budget holds the task's data (until then the task waits for it).
+     */
+    private void solicit(final Task task) {
+        if (!task.budgeted && !reserveBudget(task)) {
+            return;
+        }
+        List<Pdu> r2ts = new ArrayList<>();
+        synchronized (task) {
+            while (!task.aborted && task.r2ts.size() < connection.params.maxOutstandingR2T
+                    && task.nextR2tOffset < task.expectedLength) {
+                int length = Math.min(connection.params.maxBurstLength, task.expectedLength - task.nextR2tOffset);
+                int ttt = connection.nextTtt();
+                Task.R2tState r2t = new Task.R2tState(ttt, task.nextR2tSn++, task.nextR2tOffset, length);
+                task.r2ts.put(ttt, r2t);
+                r2tOwners.put(ttt, task);
+                task.nextR2tOffset += length;
+                r2ts.add(Pdu.of(Opcode.R2T).lun(task.lunField).itt(task.itt).putInt32(20, ttt)
+                        .putInt32(36, r2t.r2tsn).putInt32(40, r2t.offset).putInt32(44, length));
+            }
+        }
+        if (!r2ts.isEmpty()) {
+            connection.send(r2ts, p -> false);
+        }
+    }
+
+    private boolean reserveBudget(final Task task) {
+        long bytes = task.expectedLength;
+        WriteBudget budget = connection.context.writeBudget();
+        if (!budget.tryReserve(bytes, () -> solicit(task))) {
+            LOG.debug("{} from {} waits for write buffer space", task, connection.who());
+            return false;
+        }
+        task.budgeted = true;
+        task.finished.whenComplete((done, failure) -> budget.release(bytes));
+        return true;
+    }
+
+    private void dataOut(final Pdu pdu) throws PduException {
+        int itt = pdu.itt();
+        int ttt = pdu.int32(20);
+        int dataSn = pdu.int32(36);
+        int offset = pdu.int32(40);
+        byte[] data = pdu.data();
+        boolean last = pdu.finalBit();
+        Task task;
+        if (ttt == RESERVED) {
+            task = session.tasks().get(itt);
+            if (task == null || task.aborted) {
+                LOG.debug("dropping unsolicited Data-Out for unknown or aborted ITT 0x{}", Integer.toHexString(itt));
+                return;
+            }
+            synchronized (task) {
+                if (!task.write || !task.unsolicitedOpen) {
+                    throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu, "unsolicited data not expected");
+                }
+                if (dataSn != task.unsolicitedDataSn || offset != task.received
+                        || (long) offset + data.length > task.unsolicitedLimit) {
+                    throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu,
+                            "unsolicited Data-Out out of order or beyond FirstBurstLength");
+                }
+                task.store(offset, data);
+                task.received += data.length;
+                task.unsolicitedDataSn++;
+                if (last) {
+                    task.unsolicitedOpen = false;
+                    task.nextR2tOffset = task.received;
+                }
+            }
+            if (last) {
+                solicit(task);
+            }
+        } else {
+            task = r2tOwners.get(ttt);
+            if (task == null || task.itt != itt) {
+                throw PduException.reject(Opcode.REJECT_INVALID_FIELD, pdu, "Data-Out for an unknown TTT");
+            }
+            if (task.aborted) {
+                r2tOwners.remove(ttt);
+                return;
+            }
+            boolean burstDone;
+            synchronized (task) {
+                Task.R2tState r2t = task.r2ts.get(ttt);
+                if (r2t == null) {
+                    throw PduException.reject(Opcode.REJECT_INVALID_FIELD, pdu, "Data-Out for a finished R2T");
+                }
+                if (dataSn != r2t.nextDataSn || offset != r2t.offset + r2t.received
+                        || r2t.received + data.length > r2t.length) {
+                    throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu,
+                            "Data-Out out of order or beyond the R2T");
+                }
+                if (last && r2t.received + data.length != r2t.length) {
+                    throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu, "burst ended short of the R2T");
+                }
+                task.store(offset, data);
+                r2t.received += data.length;
+                r2t.nextDataSn++;
+                task.received += data.length;
+                burstDone = r2t.received == r2t.length;
+                if (burstDone) {
+                    task.r2ts.remove(ttt);
+                    r2tOwners.remove(ttt);
+                }
+            }
+            if (burstDone) {
+                solicit(task);
+            }
+        }
+        connection.context.metrics().writeBytes.mark(data.length);
+        boolean ready;
+        synchronized (task) {
+            ready = task.dataComplete() && !task.unsolicitedOpen && task.r2ts.isEmpty();
+        }
+        if (ready) {
+            session.tasks().ready(task);
+        }
+    }
+
+    /** Executes {@code task} on the calling virtual thread and sends its Data-In and status. */
+    void execute(final Task task) {
+        TargetEntry target = session.target();
+        ByteBuffer dataOut = task.write ? ByteBuffer.wrap(task.buffer, 0, task.received) : null;
+        task.buffer = null;
+        ScsiCommand command = new ScsiCommand(session.nexus(), task.lun, task.cdb, task.attribute,
+                task.itt & 0xffffffffL, task.expectedLength, dataOut);
+        ScsiResult result;
+        try {
+            result = target.scsi().execute(command);
+        } catch (RuntimeException e) {
+            LOG.warn("{} failed in the SCSI target for {}", task, connection.who(), e);
+            result = ScsiResult.checkCondition(Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
+        }
+        if (result == null) {
+            result = ScsiResult.checkCondition(Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
+        }
+        var metrics = connection.context.metrics();
+        metrics.latency(connection.context.clock().nanoTime() - task.arrivalNanos);
+        if (task.read) {
+            metrics.readOps.mark();
+        } else if (task.write) {
+            metrics.writeOps.mark();
+        }
+        // Counted out of the window first so the status PDU already opens it; removed from the task set only
+        // after the status is sent, so an ORDERED task's successors answer after it.
+        task.executed = true;
+        session.release(task);
+        try {
+            if (!task.aborted) {
+                respond(task, result);
+            }
+        } catch (RuntimeException e) {
+            // A result the transport cannot encode must not leave the task in the set forever.
+            LOG.error("cannot answer {} for {}", task, connection.who(), e);
+            connection.close("internal error answering a command");
+        } finally {
+            session.tasks().done(task);
+        }
+    }
+
+    private void respond(final Task task, final ScsiResult result) {
+        ByteBuffer dataIn = result.dataIn() == null ? ByteBuffer.allocate(0) : result.dataIn().duplicate();
+        int available = dataIn.remaining();
+        int toSend = task.read ? Math.min(available, task.expectedLength) : 0;
+        int residualFlags = 0;
+        int residual = 0;
+        // The residual compares the SCSI transfer length with the initiator's expected one: for reads what the
+        // command returned, for writes what its CDB asks to send (RFC 7143 §11.4.5.1).
+        long scsiLength = task.read ? available : TransferLength.dataOut(task.cdb);
+        if (scsiLength > task.expectedLength) {
+            residualFlags = 0x04;
+            residual = (int) Math.min(Integer.MAX_VALUE, scsiLength - task.expectedLength);
+        } else if (scsiLength >= 0 && scsiLength < task.expectedLength) {
+            residualFlags = 0x02;
+            residual = (int) (task.expectedLength - scsiLength);
+        }
+        boolean statusInData = toSend > 0 && result.status() == ScsiStatus.GOOD && result.sense() == null;
+        int chunk = connection.params.sendDataSegmentLength;
+        int burst = connection.params.maxBurstLength;
+        List<Pdu> pdus = new ArrayList<>();
+        int dataSn = 0;
+        int length;
+        for (int offset = 0; offset < toSend; offset += length) {
+            // Each Data-In sequence (F bit at its end) stays within MaxBurstLength (RFC 7143 §11.7.1).
+            int burstLeft = burst - offset % burst;
+            length = Math.min(Math.min(chunk, burstLeft), toSend - offset);
+            boolean last = offset + length >= toSend;
+            byte[] bytes = new byte[length];
+            dataIn.get(bytes);
+            Pdu pdu = Pdu.of(Opcode.DATA_IN).lun(task.lunField).itt(task.itt).putInt32(20, RESERVED)
+                    .putInt32(36, dataSn++).putInt32(40, offset).data(bytes);
+            int flags = last || length == burstLeft ? 0x80 : 0;
+            if (last && statusInData) {
+                flags |= 0x01 | residualFlags;
+                pdu.putByte(3, result.status()).putInt32(44, residual);
+            }
+            pdus.add(pdu.flags(flags));
+            if ((flags & 0x80) != 0) {
+                // One sequence per write-lock hold: other tasks' PDUs and pings interleave between sequences,
+                // and at most MaxBurstLength of copies is alive at once.
+                if (!connection.send(pdus, p -> (p.flags() & 0x01) != 0)) {
+                    return;
+                }
+                pdus = new ArrayList<>();
+            }
+        }
+        connection.context.metrics().readBytes.mark(toSend);
+        if (!statusInData) {
+            sendStatus(task, result, residualFlags, residual, task.read ? dataSn : task.nextR2tSn);
+        }
+    }
+
+    private void sendStatus(final Task task, final ScsiResult result, final int residualFlags, final int residual,
+            final int expDataSn) {
+        Pdu pdu = Pdu.of(Opcode.SCSI_RESPONSE).flags(0x80 | residualFlags).putByte(2, 0)
+                .putByte(3, result.status()).itt(task.itt).putInt32(36, expDataSn).putInt32(44, residual);
+        byte[] sense = result.sense();
+        if (sense != null && sense.length > MAX_SENSE) {
+            sense = Arrays.copyOf(sense, MAX_SENSE);
+        }
+        if (sense != null && sense.length > 0) {
+            byte[] data = new byte[2 + sense.length];
+            data[0] = (byte) (sense.length >>> 8);
+            data[1] = (byte) sense.length;
+            System.arraycopy(sense, 0, data, 2, sense.length);
+            pdu.data(data);
+        }
+        connection.send(pdu, true);
+    }
+
+    // ---- task management -----------------------------------------------------------------------
+
+    private void taskManagement(final Pdu pdu) {
+        int function = pdu.flags() & 0x7f;
+        int itt = pdu.itt();
+        int lun = Lun.decode(pdu.lun());
+        TargetEntry target = session.target();
+        boolean lunScoped = function == 1 || function == 2 || function == 4 || function == 5;
+        if (lunScoped && !target.scsi().hasLun(lun)) {
+            tmfResponse(itt, 2, "LUN " + lun + " does not exist", function);
+            return;
+        }
+        switch (function) {
+            case 1 -> abortTask(pdu, itt);
+            case 2, 4 -> {
+                List<Task> aborted = new ArrayList<>(session.tasks().abort(t -> t.lun == lun));
+                if (function == 4) {
+                    aborted.addAll(abortOthers(t -> t.lun == lun));
+                }
+                afterAborts(aborted, itt, function, () -> target.scsi().taskSetAborted(session.nexus(), lun));
+            }
+            case 5 -> {
+                List<Task> aborted = new ArrayList<>(session.tasks().abort(t -> t.lun == lun));
+                aborted.addAll(abortOthers(t -> t.lun == lun));
+                afterAborts(aborted, itt, function, () -> target.scsi().logicalUnitReset(session.nexus(), lun));
+            }
+            case 6 -> {
+                List<Task> aborted = new ArrayList<>(session.tasks().abort(t -> true));
+                aborted.addAll(abortOthers(t -> true));
+                afterAborts(aborted, itt, function, () -> target.scsi().targetReset(session.nexus()));
+            }
+            case 7 -> coldReset(itt, target);
+            case 8 -> tmfResponse(itt, 4, "task reassignment needs ErrorRecoveryLevel 2", function);
+            case 3 -> tmfResponse(itt, 5, "function not supported", function);
+            default -> tmfResponse(itt, 255, "unknown function", function);
+        }
+    }
+
+    private void abortTask(final Pdu pdu, final int itt) {
+        int rtt = pdu.int32(20);
+        int refCmdSn = pdu.int32(32);
+        Task task = session.tasks().get(rtt);
+        if (task == null) {
+            // RFC 7143 §11.5.1: a task not yet received but inside the window counts as aborted.
+            boolean notYetReceived = Session.serialLess(refCmdSn, pdu.int32(24))
+                    && !Session.serialLess(refCmdSn, session.expCmdSn());
+            tmfResponse(itt, notYetReceived ? 0 : 1, "referenced task 0x" + Integer.toHexString(rtt), 1);
+            return;
+        }
+        afterAborts(session.tasks().abort(t -> t == task), itt, 1, () -> { });
+    }
+
+    private List<Task> abortOthers(final Predicate<Task> which) {
+        List<Task> aborted = new ArrayList<>();
+        for (Session other : connection.context.sessions().ofTarget(session.targetName())) {
+            if (other != session) {
+                aborted.addAll(other.tasks().abort(which));
+            }
+        }
+        return aborted;
+    }
+
+    /**
+     * TARGET COLD RESET: a warm reset, then, once the response is out, every session of the target
+     * ends (RFC 7143 §11.5.1: the target drops all its connections), which also releases every
+     * SPC-2 reservation with its nexus.
+     */
+    private void coldReset(final int itt, final TargetEntry target) {
+        List<Task> aborted = new ArrayList<>(session.tasks().abort(t -> true));
+        aborted.addAll(abortOthers(t -> true));
+        Thread.ofVirtual().name("iscsi-cold-reset").start(() -> {
+            Session.awaitTasks(aborted);
+            try {
+                target.scsi().targetReset(session.nexus());
+            } catch (RuntimeException e) {
+                LOG.warn("target cold reset of {} failed for {}", target.iqn(), connection.who(), e);
+            }
+            tmfResponse(itt, 0, aborted.size() + " task(s) aborted; every session of the target ends", 7);
+            for (Session each : connection.context.sessions().ofTarget(target.iqn())) {
+                each.end("target cold reset by " + connection.who());
+            }
+        });
+    }
+
+    private void afterAborts(final List<Task> aborted, final int itt, final int function, final Runnable hook) {
+        Thread.ofVirtual().name("iscsi-tmf").start(() -> {
+            Session.awaitTasks(aborted);
+            try {
+                hook.run();
+            } catch (RuntimeException e) {
+                LOG.warn("task management hook failed for {}", connection.who(), e);
+            }
+            tmfResponse(itt, 0, aborted.size() + " task(s) aborted", function);
+        });
+    }
+
+    private void tmfResponse(final int itt, final int response, final String what, final int function) {
+        LOG.info("task management function {} from {}: response {} ({})", function, connection.who(), response,
+                what);
+        connection.send(Pdu.of(Opcode.TASK_MGMT_RESPONSE).putByte(2, response).itt(itt), true);
+    }
+
+    // ---- text and logout -----------------------------------------------------------------------
+
+    private void text(final Pdu pdu) throws PduException {
+        int itt = pdu.itt();
+        int ttt = pdu.int32(20);
+        if (ttt != RESERVED) {
+            if (ttt != textTtt || textRemainder == null) {
+                throw PduException.reject(Opcode.REJECT_INVALID_FIELD, pdu, "Text continuation with unknown TTT");
+            }
+            byte[] rest = textRemainder;
+            textRemainder = null;
+            sendText(itt, rest);
+            return;
+        }
+        textRequest.writeBytes(pdu.data());
+        if (textRequest.size() > 65536) {
+            textRequest.reset();
+            throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu, "text request too long");
+        }
+        if ((pdu.flags() & 0x40) != 0) {
+            connection.send(Pdu.of(Opcode.TEXT_RESPONSE).flags(0).itt(itt).putInt32(20, RESERVED), true);
+            return;
+        }
+        byte[] request = textRequest.toByteArray();
+        textRequest.reset();
+        List<Map.Entry<String, String>> answer = new ArrayList<>();
+        try {
+            for (Map.Entry<String, String> key : TextKeys.parse(request)) {
+                answerTextKey(key.getKey(), key.getValue(), answer);
+            }
+        } catch (LoginException e) {
+            throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu, e.getMessage());
+        }
+        sendText(itt, TextKeys.encode(answer));
+    }
+
+    private void answerTextKey(final String key, final String value, final List<Map.Entry<String, String>> answer) {
+        if (key.equals("SendTargets")) {
+            sendTargets(value, answer);
+        } else if (key.equals("MaxRecvDataSegmentLength")) {
+            long v = TextKeys.parseNumber(value);
+            if (v >= 512 && v < (1 << 24)) {
+                connection.params.sendDataSegmentLength = (int) v;
+            } else {
+                answer.add(Map.entry(key, OperationalNegotiator.REJECT));
+            }
+        } else if (OperationalNegotiator.handles(key)) {
+            answer.add(Map.entry(key, OperationalNegotiator.REJECT));
+        } else {
+            answer.add(Map.entry(key, OperationalNegotiator.NOT_UNDERSTOOD));
+        }
+    }
+
+    private void sendTargets(final String value, final List<Map.Entry<String, String>> answer) {
+        List<TargetEntry> targets;
+        if (session.discovery()) {
+            targets = value.equals("All") ? connection.context.directory().targets()
+                    : connection.context.directory().find(value).stream().toList();
+        } else if (value.equals("All")) {
+            // RFC 7143 Appendix C: a normal session only learns about its own target.
+            answer.add(Map.entry("SendTargets", OperationalNegotiator.REJECT));
+            return;
+        } else {
+            targets = value.isEmpty() || value.equals(session.targetName()) ? List.of(session.target()) : List.of();
+        }
+        String address = targetAddress();
+        for (TargetEntry entry : targets) {
+            if (entry.admits(session.initiatorName())) {
+                answer.add(Map.entry("TargetName", entry.iqn()));
+                answer.add(Map.entry("TargetAddress", address));
+            }
+        }
+    }
+
+    private String targetAddress() {
+        var config = connection.context.config();
+        String hostPort = config.targetAddress();
+        if (hostPort == null) {
+            InetSocketAddress local = connection.localAddress();
+            String host = local.getAddress().getHostAddress();
+            if (host.contains(":")) {
+                host = "[" + host + "]";
+            }
+            hostPort = host + ":" + local.getPort();
+        }
+        return hostPort + "," + config.portalGroupTag();
+    }
+
+    private void sendText(final int itt, final byte[] answer) {
+        int max = connection.params.sendDataSegmentLength;
+        Pdu pdu = Pdu.of(Opcode.TEXT_RESPONSE).itt(itt);
+        if (answer.length > max) {
+            textTtt = connection.nextTtt();
+            textRemainder = Arrays.copyOfRange(answer, max, answer.length);
+            pdu.flags(0x40).putInt32(20, textTtt).data(Arrays.copyOf(answer, max));
+        } else {
+            textTtt = RESERVED;
+            pdu.flags(0x80).putInt32(20, RESERVED).data(answer);
+        }
+        connection.send(pdu, true);
+    }
+
+    private void logout(final Pdu pdu) throws PduException {
+        int reason = pdu.flags() & 0x7f;
+        int itt = pdu.itt();
+        if (reason > 2) {
+            throw PduException.reject(Opcode.REJECT_INVALID_FIELD, pdu, "unknown logout reason " + reason);
+        }
+        if (reason == 2) {
+            connection.send(Pdu.of(Opcode.LOGOUT_RESPONSE).putByte(2, 2).itt(itt), true);
+            return;
+        }
+        loggingOut = true;
+        LOG.info("logout ({}) from {}", reason == 0 ? "close session" : "close connection", connection.who());
+        Thread.ofVirtual().name("iscsi-logout").start(() -> {
+            waitForTasks();
+            connection.send(Pdu.of(Opcode.LOGOUT_RESPONSE).putByte(2, 0).itt(itt)
+                    .putInt16(40, connection.params.defaultTime2Wait)
+                    .putInt16(42, connection.params.defaultTime2Retain), true);
+            connection.close("logout");
+        });
+    }
+
+    private void waitForTasks() {
+        List<Task> pending = new ArrayList<>();
+        session.tasks().abort(t -> {
+            pending.add(t);
+            return false;
+        });
+        Session.awaitTasks(pending);
+    }
+}

@@ -1,0 +1,23 @@
+package io.keel.access.iscsi.session;
+
+import io.keel.access.iscsi.IscsiMetrics;
+import io.keel.access.iscsi.PortalConfig;
+import io.keel.access.iscsi.TargetDirectory;
+import io.keel.runtime.time.Clock;
+import java.security.SecureRandom;
+
+/**
+ * What every connection of a portal shares: its settings, the targets, metrics, the clock, the
+ * session table and the CHAP challenge source.
+ *
+ * @param config the portal's settings
+ * @param directory the targets served
+ * @param metrics the portal's metrics
+ * @param clock time for timers and latencies
+ * @param sessions the session table
+ * @param random CHAP challenges
+ * @param writeBudget the bytes of solicited write data all sessions may hold at once
+ */
+public record PortalContext(PortalConfig config, TargetDirectory directory, IscsiMetrics metrics, Clock clock,
+        SessionRegistry sessions, SecureRandom random, WriteBudget writeBudget) {
+}

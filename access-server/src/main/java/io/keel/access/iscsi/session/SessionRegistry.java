@@ -1,0 +1,54 @@
+package io.keel.access.iscsi.session;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The portal's sessions by TSIH and by identity (initiator name, ISID, target): assigns TSIHs and
+ * finds the session a new login reinstates.
+ */
+public final class SessionRegistry {
+
+    private final Map<Integer, Session> byTsih = new HashMap<>();
+    private int nextTsih = 1;
+
+    /** Registers {@code session} under a fresh TSIH, returned. */
+    synchronized int register(final Session session) {
+        for (int tries = 0; tries < 65536; tries++) {
+            int tsih = nextTsih;
+            nextTsih = nextTsih == 0xffff ? 1 : nextTsih + 1;
+            if (!byTsih.containsKey(tsih)) {
+                byTsih.put(tsih, session);
+                return tsih;
+            }
+        }
+        return 0;
+    }
+
+    synchronized void remove(final Session session) {
+        byTsih.remove(session.tsih(), session);
+    }
+
+    synchronized Optional<Session> byTsih(final int tsih) {
+        return Optional.ofNullable(byTsih.get(tsih));
+    }
+
+    /** The live session with this identity (what a login with TSIH 0 reinstates). */
+    synchronized Optional<Session> byIdentity(final String initiatorName, final String isid, final String target) {
+        return byTsih.values().stream().filter(s -> s.initiatorName().equalsIgnoreCase(initiatorName)
+                && s.isid().equals(isid) && s.targetName().equals(target)).findFirst();
+    }
+
+    /** Every session of target {@code iqn}. */
+    public synchronized List<Session> ofTarget(final String iqn) {
+        return byTsih.values().stream().filter(s -> s.targetName().equals(iqn)).toList();
+    }
+
+    /** Every session. */
+    public synchronized List<Session> all() {
+        return new ArrayList<>(byTsih.values());
+    }
+}

@@ -1,0 +1,135 @@
+package io.keel.access.iscsi.session;
+
+import io.keel.access.scsi.TaskAttribute;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * A session's tasks in arrival (CmdSN) order and when each may start: SIMPLE tasks run
+ * concurrently, an ORDERED task waits for every earlier task and holds back every later one,
+ * HEAD OF QUEUE starts as soon as its data is in.
+ */
+final class TaskSet {
+
+    private final Map<Integer, Task> tasks = new LinkedHashMap<>();
+    private final Consumer<Task> starter;
+    private final Consumer<Task> released;
+
+    TaskSet(final Consumer<Task> starter, final Consumer<Task> released) {
+        this.starter = starter;
+        this.released = released;
+    }
+
+    /**
+     * Adds {@code task} at the end. An ITT still held by a task that has executed (only its status is
+     * still being sent) is free again: the initiator may reuse it as soon as it sees that status.
+     */
+    synchronized boolean add(final Task task) {
+        Task existing = tasks.get(task.itt);
+        if (existing != null) {
+            if (!existing.executed) {
+                return false;
+            }
+            tasks.remove(task.itt);
+        }
+        tasks.put(task.itt, task);
+        return true;
+    }
+
+    /** Whether {@code itt} names a task that has not executed yet. */
+    synchronized boolean inUse(final int itt) {
+        Task existing = tasks.get(itt);
+        return existing != null && !existing.executed;
+    }
+
+    synchronized Task get(final int itt) {
+        return tasks.get(itt);
+    }
+
+    /** Tasks that still hold a slot of the CmdSN window (executed ones are only sending their status). */
+    synchronized int size() {
+        int open = 0;
+        for (Task task : tasks.values()) {
+            if (!task.executed) {
+                open++;
+            }
+        }
+        return open;
+    }
+
+    /** Marks {@code task}'s data complete and starts whatever may start. */
+    void ready(final Task task) {
+        List<Task> start;
+        synchronized (this) {
+            if (task.state == Task.State.DATA) {
+                task.state = Task.State.WAITING;
+            }
+            start = startable();
+        }
+        start.forEach(starter);
+    }
+
+    /** Removes {@code task} (finished or aborted) and starts what it was holding back. */
+    void done(final Task task) {
+        List<Task> start;
+        synchronized (this) {
+            task.state = Task.State.DONE;
+            tasks.remove(task.itt, task);
+            start = startable();
+        }
+        released.accept(task);
+        task.finished.complete(null);
+        start.forEach(starter);
+    }
+
+    /**
+     * Marks every task matching {@code which} aborted; the ones not running are removed now.
+     *
+     * @return the aborted tasks (running ones finish on their own, their results discarded)
+     */
+    List<Task> abort(final Predicate<Task> which) {
+        List<Task> aborted = new ArrayList<>();
+        List<Task> removed = new ArrayList<>();
+        synchronized (this) {
+            for (Task task : tasks.values()) {
+                if (which.test(task) && !task.aborted) {
+                    task.aborted = true;
+                    aborted.add(task);
+                    if (task.state != Task.State.RUNNING) {
+                        removed.add(task);
+                    }
+                }
+            }
+        }
+        removed.forEach(this::done);
+        return aborted;
+    }
+
+    private List<Task> startable() {
+        List<Task> start = new ArrayList<>();
+        boolean earlier = false;
+        boolean orderedAhead = false;
+        for (Task task : tasks.values()) {
+            if (task.state == Task.State.WAITING && !task.aborted) {
+                boolean may = switch (task.attribute) {
+                    case HEAD_OF_QUEUE -> true;
+                    case ORDERED -> !earlier;
+                    default -> !orderedAhead;
+                };
+                if (may) {
+                    task.state = Task.State.RUNNING;
+                    start.add(task);
+                }
+            }
+            if (task.attribute == TaskAttribute.ORDERED) {
+                orderedAhead = true;
+            }
+            earlier = true;
+        }
+        return start;
+    }
+}

@@ -1,0 +1,46 @@
+package io.keel.access.scsi;
+
+/**
+ * How many bytes of data-out a CDB calls for (its SCSI transfer length), so a transport can
+ * report the residual when the initiator's expected transfer length differs (RFC 7143 §11.4.5,
+ * FCP-4 9.4.2). Logical blocks are 512 bytes, as every Keel logical unit has them.
+ */
+public final class TransferLength {
+
+    private static final int BLOCK = 512;
+
+    private TransferLength() {
+    }
+
+    /** Bytes of data-out {@code cdb} asks for, or -1 when it has none or its length is not known here. */
+    public static long dataOut(final byte[] cdb) {
+        if (cdb == null || cdb.length < 6) {
+            return -1;
+        }
+        byte[] c = LogicalUnit.padded(cdb);
+        return switch (Bytes.u8(c, 0)) {
+            case 0x0a -> BLOCK * (Bytes.u8(c, 4) == 0 ? 256L : Bytes.u8(c, 4)); // WRITE(6)
+            case 0x2a, 0x2e -> BLOCK * Bytes.u16(c, 7); // WRITE(10), WRITE AND VERIFY(10)
+            case 0xaa, 0xae -> BLOCK * Bytes.u32(c, 6); // WRITE(12), WRITE AND VERIFY(12)
+            case 0x8a, 0x8e, 0x8b -> BLOCK * Bytes.u32(c, 10); // WRITE(16), WRITE AND VERIFY(16), ORWRITE(16)
+            case 0x89 -> 2L * BLOCK * Bytes.u8(c, 13); // COMPARE AND WRITE: verify data, then write data
+            case 0x2f -> verifyBytes(c, Bytes.u16(c, 7)); // VERIFY(10)
+            case 0xaf -> verifyBytes(c, Bytes.u32(c, 6)); // VERIFY(12)
+            case 0x8f -> verifyBytes(c, Bytes.u32(c, 10)); // VERIFY(16)
+            case 0x41 -> BLOCK; // WRITE SAME(10)
+            case 0x93 -> (c[1] & 0x01) != 0 ? 0 : BLOCK; // WRITE SAME(16), NDOB sends no data
+            case 0x15 -> Bytes.u8(c, 4); // MODE SELECT(6)
+            case 0x55, 0x42 -> Bytes.u16(c, 7); // MODE SELECT(10), UNMAP
+            case 0x5f -> Bytes.u32(c, 5); // PERSISTENT RESERVE OUT
+            default -> -1;
+        };
+    }
+
+    private static long verifyBytes(final byte[] c, final long blocks) {
+        return switch ((c[1] >>> 1) & 0x03) {
+            case 1 -> BLOCK * blocks;
+            case 3 -> BLOCK;
+            default -> 0;
+        };
+    }
+}

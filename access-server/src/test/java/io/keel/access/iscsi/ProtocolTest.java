@@ -1,0 +1,489 @@
+package io.keel.access.iscsi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.codahale.metrics.MetricRegistry;
+import io.keel.access.iscsi.login.LoginStatus;
+import io.keel.access.iscsi.pdu.Opcode;
+import io.keel.access.iscsi.pdu.Pdu;
+import java.io.ByteArrayOutputStream;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Full feature phase behaviour driven PDU by PDU: data transfer, NOP, text, logout, rejects, windows. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ProtocolTest {
+
+    private TestTargets targets;
+    private IscsiPortal portal;
+    private MetricRegistry metrics;
+    private int port;
+
+    @BeforeEach
+    void start() {
+        targets = new TestTargets();
+        metrics = new MetricRegistry();
+        portal = targets.start(TestTargets.config(), metrics);
+        port = portal.boundAddresses().get(0).getPort();
+    }
+
+    @AfterEach
+    void stop() {
+        portal.close();
+    }
+
+    private RawInitiator loggedIn(final Map<String, String> extra) throws Exception {
+        RawInitiator initiator = new RawInitiator(port);
+        Pdu response = initiator.loginFull(TestTargets.OPEN, extra);
+        assertThat(RawInitiator.status(response)).isZero();
+        assertThat(response.flags() & 0x83).isEqualTo(0x83);
+        assertThat(response.int16(14)).isNotZero();
+        return initiator;
+    }
+
+    @Test
+    void loginAnswersEveryKeyWithTheNegotiatedValue() throws Exception {
+        RawInitiator initiator = new RawInitiator(port);
+        Map<String, String> extra = new LinkedHashMap<>();
+        extra.put("HeaderDigest", "CRC32C,None");
+        extra.put("DataDigest", "None");
+        extra.put("MaxBurstLength", "1048576");
+        extra.put("FirstBurstLength", "4096");
+        extra.put("InitialR2T", "No");
+        extra.put("ImmediateData", "Yes");
+        extra.put("MaxConnections", "8");
+        extra.put("ErrorRecoveryLevel", "2");
+        extra.put("MaxOutstandingR2T", "4");
+        extra.put("DefaultTime2Wait", "0");
+        extra.put("X-com.example.Foo", "bar");
+        extra.put("MaxRecvDataSegmentLength", "4096");
+        Pdu response = initiator.loginFull(TestTargets.OPEN, extra);
+        Map<String, String> keys = RawInitiator.keys(response);
+        assertThat(keys).containsEntry("HeaderDigest", "CRC32C").containsEntry("DataDigest", "None")
+                .containsEntry("MaxBurstLength", "1048576")
+                .containsEntry("FirstBurstLength", "4096").containsEntry("InitialR2T", "No")
+                .containsEntry("ImmediateData", "Yes").containsEntry("MaxConnections", "1")
+                .containsEntry("ErrorRecoveryLevel", "0").containsEntry("MaxOutstandingR2T", "4")
+                .containsEntry("DefaultTime2Wait", "2").containsEntry("X-com.example.Foo", "NotUnderstood")
+                .containsEntry("TargetPortalGroupTag", "1").containsEntry("TargetAlias", "open disk")
+                .containsEntry("MaxRecvDataSegmentLength", "262144");
+        // Header digests apply from the first full feature PDU on.
+        Pdu nop = initiator.exchange(initiator.nop(new byte[] {1, 2, 3}));
+        assertThat(nop.opcode()).isEqualTo(Opcode.NOP_IN);
+        assertThat(nop.data()).containsExactly(1, 2, 3);
+        initiator.close();
+    }
+
+    @Test
+    void loginThroughBothStagesWithContinuation() throws Exception {
+        try (RawInitiator initiator = new RawInitiator(port)) {
+            Map<String, String> keys = RawInitiator.normal(TestTargets.OPEN);
+            keys.put("AuthMethod", "None");
+            Pdu first = initiator.loginPdu(0, 1, false, keys);
+            first.flags(0x40); // C bit: more text follows
+            Pdu ack = initiator.exchange(first);
+            assertThat(RawInitiator.status(ack)).isZero();
+            assertThat(ack.data()).isEmpty();
+            Pdu security = initiator.login(0, 1, true, Map.of());
+            assertThat(RawInitiator.keys(security)).containsEntry("AuthMethod", "None");
+            assertThat(security.flags()).isEqualTo(0x81);
+            Pdu operational = initiator.login(1, 3, true, Map.of("MaxRecvDataSegmentLength", "8192"));
+            assertThat(operational.flags()).isEqualTo(0x87);
+            assertThat(operational.int16(14)).isNotZero();
+            assertThat(RawInitiator.keys(operational)).containsKey("MaxRecvDataSegmentLength");
+        }
+    }
+
+    @Test
+    void loginFailuresCarryTheirStatus() throws Exception {
+        assertThat(failedLogin(Map.of("TargetName", TestTargets.OPEN))).isEqualTo(LoginStatus.MISSING_PARAMETER);
+        Map<String, String> noTarget = new LinkedHashMap<>(RawInitiator.normal(TestTargets.OPEN));
+        noTarget.remove("TargetName");
+        assertThat(failedLogin(noTarget)).isEqualTo(LoginStatus.MISSING_PARAMETER);
+        Map<String, String> badType = RawInitiator.normal(TestTargets.OPEN);
+        badType.put("SessionType", "Special");
+        assertThat(failedLogin(badType)).isEqualTo(LoginStatus.SESSION_TYPE_NOT_SUPPORTED);
+        assertThat(failedLogin(RawInitiator.normal("iqn.2026-01.io.keel:missing")))
+                .isEqualTo(LoginStatus.TARGET_NOT_FOUND);
+        assertThat(failedLogin(RawInitiator.normal(TestTargets.ACL))).isEqualTo(LoginStatus.AUTHORIZATION_FAILURE);
+        assertThat(failedLogin(RawInitiator.normal(TestTargets.CHAP))).isEqualTo(LoginStatus.AUTHENTICATION_FAILURE);
+        try (RawInitiator initiator = new RawInitiator(port)) {
+            Pdu pdu = initiator.loginPdu(1, 3, true, RawInitiator.normal(TestTargets.OPEN));
+            pdu.putByte(3, 1); // VersionMin 1
+            assertThat(RawInitiator.status(initiator.exchange(pdu))).isEqualTo(LoginStatus.UNSUPPORTED_VERSION);
+        }
+        try (RawInitiator initiator = new RawInitiator(port)) {
+            Pdu pdu = initiator.loginPdu(1, 3, true, RawInitiator.normal(TestTargets.OPEN));
+            pdu.putInt16(14, 4242);
+            assertThat(RawInitiator.status(initiator.exchange(pdu))).isEqualTo(LoginStatus.SESSION_DOES_NOT_EXIST);
+            assertThat(initiator.closedByTarget()).isTrue();
+        }
+        assertThat(metrics.counter("iscsi.login.failures.missing-parameter").getCount()).isEqualTo(2);
+    }
+
+    private int failedLogin(final Map<String, String> keys) throws Exception {
+        try (RawInitiator initiator = new RawInitiator(port)) {
+            Pdu response = initiator.login(1, 3, true, keys);
+            assertThat(initiator.closedByTarget()).isTrue();
+            return RawInitiator.status(response);
+        }
+    }
+
+    @Test
+    void chapInTheSecurityStage() throws Exception {
+        try (RawInitiator initiator = new RawInitiator(port)) {
+            Map<String, String> keys = RawInitiator.normal(TestTargets.CHAP);
+            keys.put("AuthMethod", "CHAP,None");
+            Pdu offer = initiator.login(0, 1, true, keys);
+            assertThat(RawInitiator.keys(offer)).containsEntry("AuthMethod", "CHAP");
+            assertThat(offer.flags() & 0x80).isZero();
+            Map<String, String> challenge = RawInitiator.keys(initiator.login(0, 1, true, Map.of("CHAP_A", "6,5")));
+            assertThat(challenge).containsEntry("CHAP_A", "5").containsKeys("CHAP_I", "CHAP_C");
+            byte[] c = io.keel.access.iscsi.login.TextKeys.decodeBinary(challenge.get("CHAP_C"));
+            byte[] r = io.keel.access.iscsi.login.ChapAuthenticator.md5(Integer.parseInt(challenge.get("CHAP_I")),
+                    "secretsecret12".getBytes(), c);
+            Pdu done = initiator.login(0, 1, true, Map.of("CHAP_N", "user",
+                    "CHAP_R", "0b" + java.util.Base64.getEncoder().encodeToString(r)));
+            assertThat(RawInitiator.status(done)).isZero();
+            assertThat(done.flags()).isEqualTo(0x81);
+            assertThat(RawInitiator.status(initiator.login(1, 3, true, Map.of()))).isZero();
+        }
+    }
+
+    @Test
+    void writeWithImmediateUnsolicitedAndSolicitedDataThenReadBackWithDigests() throws Exception {
+        Map<String, String> extra = new LinkedHashMap<>();
+        extra.put("HeaderDigest", "CRC32C");
+        extra.put("DataDigest", "CRC32C");
+        extra.put("InitialR2T", "No");
+        extra.put("ImmediateData", "Yes");
+        extra.put("FirstBurstLength", "8192");
+        extra.put("MaxBurstLength", "16384");
+        extra.put("MaxOutstandingR2T", "2");
+        extra.put("MaxRecvDataSegmentLength", "4096");
+        try (RawInitiator initiator = loggedIn(extra)) {
+            assertThat(initiator.dataDigest).isTrue();
+            byte[] payload = new byte[64 * 1024];
+            new java.util.Random(3).nextBytes(payload);
+            Pdu command = initiator.command(0x21, 0, RawInitiator.write10(8, 128), payload.length,
+                    Arrays.copyOf(payload, 4096));
+            int itt = command.itt();
+            initiator.send(command);
+            initiator.send(Pdu.of(Opcode.DATA_OUT).flags(0x80).itt(itt).putInt32(20, Pdu.RESERVED_TAG)
+                    .putInt32(36, 0).putInt32(40, 4096).data(Arrays.copyOfRange(payload, 4096, 8192)));
+            int r2ts = 0;
+            Pdu reply;
+            while ((reply = initiator.read()).opcode() == Opcode.R2T) {
+                r2ts++;
+                int ttt = reply.int32(20);
+                int offset = reply.int32(40);
+                int length = reply.int32(44);
+                assertThat(length).isLessThanOrEqualTo(16384);
+                for (int sent = 0, sn = 0; sent < length; sent += 4096, sn++) {
+                    initiator.send(Pdu.of(Opcode.DATA_OUT).flags(sent + 4096 >= length ? 0x80 : 0).itt(itt)
+                            .putInt32(20, ttt).putInt32(36, sn).putInt32(40, offset + sent)
+                            .data(Arrays.copyOfRange(payload, offset + sent, offset + sent + 4096)));
+                }
+            }
+            assertThat(r2ts).isEqualTo(4);
+            assertThat(reply.opcode()).isEqualTo(Opcode.SCSI_RESPONSE);
+            assertThat(reply.byteAt(3)).isZero();
+            assertThat(Arrays.copyOfRange(targets.open.disk, 8 * 512, 8 * 512 + payload.length)).isEqualTo(payload);
+
+            initiator.send(initiator.command(0xc1, 0, RawInitiator.read10(8, 128), payload.length, null));
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            Pdu in;
+            int pdus = 0;
+            do {
+                in = initiator.read();
+                assertThat(in.opcode()).isEqualTo(Opcode.DATA_IN);
+                assertThat(in.data().length).isLessThanOrEqualTo(4096);
+                assertThat(in.int32(36)).isEqualTo(pdus++);
+                got.writeBytes(in.data());
+            } while ((in.flags() & 0x01) == 0);
+            assertThat(in.flags() & 0x80).isNotZero();
+            assertThat(got.toByteArray()).isEqualTo(payload);
+        }
+    }
+
+    @Test
+    void residualsAndSense() throws Exception {
+        try (RawInitiator initiator = loggedIn(Map.of())) {
+            byte[] inquiry = {0x12, 0, 0, 0, (byte) 255, 0};
+            initiator.send(initiator.command(0xc1, 0, inquiry, 255, null));
+            Pdu under = initiator.read();
+            assertThat(under.opcode()).isEqualTo(Opcode.DATA_IN);
+            assertThat(under.flags()).isEqualTo(0x80 | 0x02 | 0x01);
+            assertThat(under.int32(44)).isEqualTo(255 - 36);
+            initiator.send(initiator.command(0xc1, 0, new byte[] {0x12, 0, 0, 0, 36, 0}, 8, null));
+            Pdu over = initiator.read();
+            assertThat(over.data()).hasSize(8);
+            assertThat(over.flags()).isEqualTo(0x80 | 0x04 | 0x01);
+            assertThat(over.int32(44)).isEqualTo(28);
+            initiator.send(initiator.command(0x81, 0, new byte[] {(byte) 0xd9, 0, 0, 0, 0, 0}, 0, null));
+            Pdu check = initiator.read();
+            assertThat(check.opcode()).isEqualTo(Opcode.SCSI_RESPONSE);
+            assertThat(check.byteAt(3)).isEqualTo(2);
+            assertThat(check.data()[0] << 8 | check.data()[1]).isEqualTo(18);
+            assertThat(check.data()[2 + 12]).isEqualTo((byte) 0x20);
+            // Bidirectional commands are refused with sense, not dropped.
+            initiator.send(initiator.command(0xe1, 0, RawInitiator.read10(0, 1), 512, null));
+            assertThat(initiator.read().byteAt(3)).isEqualTo(2);
+            // A LUN in an addressing method we do not decode reaches the target as an unknown LUN.
+            initiator.send(initiator.command(0xc1, 0x8000_0000_0000_0000L, inquiry, 255, null));
+            Pdu unknown = initiator.read();
+            assertThat(unknown.data()[0]).isEqualTo((byte) 0x7f);
+        }
+    }
+
+    @Test
+    void nopPingsAreEchoedAndRejectsKeepTheConnection() throws Exception {
+        try (RawInitiator initiator = loggedIn(Map.of())) {
+            Pdu nop = initiator.exchange(initiator.nop("ping".getBytes()));
+            assertThat(nop.opcode()).isEqualTo(Opcode.NOP_IN);
+            assertThat(new String(nop.data())).isEqualTo("ping");
+            Pdu bogus = Pdu.of(0x1c).itt(77).immediate(true);
+            Pdu reject = initiator.exchange(bogus);
+            assertThat(reject.opcode()).isEqualTo(Opcode.REJECT);
+            assertThat(reject.byteAt(2)).isEqualTo(Opcode.REJECT_NOT_SUPPORTED);
+            assertThat(reject.data()).hasSize(48);
+            assertThat(new Pdu(reject.data(), null, null).itt()).isEqualTo(77);
+            Pdu snack = initiator.exchange(Pdu.of(Opcode.SNACK_REQUEST).itt(5));
+            assertThat(snack.byteAt(2)).isEqualTo(Opcode.REJECT_PROTOCOL_ERROR);
+            Pdu huge = initiator.nop(new byte[300 * 1024]);
+            Pdu tooLong = initiator.exchange(huge);
+            assertThat(tooLong.opcode()).isEqualTo(Opcode.REJECT);
+            assertThat(tooLong.byteAt(2)).isEqualTo(Opcode.REJECT_PROTOCOL_ERROR);
+            Pdu after = initiator.exchange(initiator.nop(new byte[0]));
+            assertThat(after.opcode()).isEqualTo(Opcode.NOP_IN);
+            assertThat(metrics.counter("iscsi.pdu.rejects").getCount()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void commandsOutsideTheWindowAreDropped() throws Exception {
+        try (RawInitiator initiator = loggedIn(Map.of())) {
+            Pdu ahead = initiator.command(0x81, 0, new byte[6], 0, null);
+            ahead.putInt32(24, initiator.cmdSn + 100_000);
+            initiator.send(ahead);
+            Pdu behind = initiator.command(0x81, 0, new byte[6], 0, null);
+            behind.putInt32(24, 5);
+            initiator.send(behind);
+            initiator.cmdSn -= 2;
+            Pdu tur = initiator.exchange(initiator.command(0x81, 0, new byte[6], 0, null));
+            assertThat(tur.opcode()).isEqualTo(Opcode.SCSI_RESPONSE);
+            assertThat(tur.itt()).isEqualTo(initiator.nextItt - 1);
+            assertThat(tur.int32(28)).isEqualTo(initiator.cmdSn);
+            assertThat(tur.int32(32) - tur.int32(28)).isEqualTo(127);
+        }
+    }
+
+    @Test
+    void discoverySessionAnswersSendTargetsOnly() throws Exception {
+        try (RawInitiator initiator = new RawInitiator(port)) {
+            Pdu login = initiator.login(1, 3, true, RawInitiator.discovery());
+            assertThat(RawInitiator.status(login)).isZero();
+            Pdu text = Pdu.of(Opcode.TEXT_REQUEST).itt(9).putInt32(20, Pdu.RESERVED_TAG)
+                    .putInt32(24, initiator.cmdSn++).data("SendTargets=All\0".getBytes());
+            Pdu answer = initiator.exchange(text);
+            assertThat(answer.opcode()).isEqualTo(Opcode.TEXT_RESPONSE);
+            String body = new String(answer.data());
+            assertThat(body).contains("TargetName=" + TestTargets.OPEN + "\0TargetAddress=127.0.0.1:" + port + ",1")
+                    .doesNotContain(TestTargets.ACL);
+            Pdu scsi = initiator.exchange(initiator.command(0x81, 0, new byte[6], 0, null));
+            assertThat(scsi.opcode()).isEqualTo(Opcode.REJECT);
+            Pdu logout = initiator.exchange(Pdu.of(Opcode.LOGOUT_REQUEST).immediate(true).itt(10)
+                    .putInt32(24, initiator.cmdSn));
+            assertThat(logout.opcode()).isEqualTo(Opcode.LOGOUT_RESPONSE);
+            assertThat(logout.byteAt(2)).isZero();
+            assertThat(initiator.closedByTarget()).isTrue();
+        }
+    }
+
+    @Test
+    void logoutEndsTheSessionAndTellsTheTarget() throws Exception {
+        try (RawInitiator initiator = loggedIn(Map.of())) {
+            Pdu recovery = initiator.exchange(Pdu.of(Opcode.LOGOUT_REQUEST).flags(0x82).immediate(true).itt(3)
+                    .putInt32(24, initiator.cmdSn));
+            assertThat(recovery.byteAt(2)).isEqualTo(2);
+            Pdu logout = initiator.exchange(Pdu.of(Opcode.LOGOUT_REQUEST).flags(0x80).itt(4)
+                    .putInt32(24, initiator.cmdSn++));
+            assertThat(logout.byteAt(2)).isZero();
+            assertThat(initiator.closedByTarget()).isTrue();
+        }
+        waitFor(() -> targets.open.events.contains("nexusLost " + RawInitiator.NAME + ",i,0x400000000001"));
+        assertThat(portal.sessions()).isEmpty();
+    }
+
+    @Test
+    void sameIsidReinstatesTheSession() throws Exception {
+        RawInitiator first = loggedIn(Map.of());
+        RawInitiator second = loggedIn(Map.of());
+        assertThat(first.closedByTarget()).isTrue();
+        assertThat(targets.open.events).contains("nexusLost " + RawInitiator.NAME + ",i,0x400000000001");
+        assertThat(second.exchange(second.nop(new byte[0])).opcode()).isEqualTo(Opcode.NOP_IN);
+        assertThat(portal.sessions()).hasSize(1);
+        first.close();
+        second.close();
+    }
+
+    @Test
+    void taskManagement() throws Exception {
+        try (RawInitiator initiator = loggedIn(Map.of())) {
+            targets.open.blockOpcode = 0x28;
+            targets.open.gate = new CountDownLatch(1);
+            Pdu read = initiator.command(0xc1, 0, RawInitiator.read10(0, 1), 512, null);
+            initiator.send(read);
+            waitFor(() -> !targets.open.commands.isEmpty());
+            Pdu abort = Pdu.of(Opcode.TASK_MGMT_REQUEST).immediate(true).flags(0x81).itt(500)
+                    .putInt32(20, read.itt()).putInt32(24, initiator.cmdSn).putInt32(32, read.int32(24));
+            initiator.send(abort);
+            Thread.sleep(100);
+            targets.open.gate.countDown();
+            Pdu response = initiator.read();
+            assertThat(response.opcode()).isEqualTo(Opcode.TASK_MGMT_RESPONSE);
+            assertThat(response.itt()).isEqualTo(500);
+            assertThat(response.byteAt(2)).isZero();
+            targets.open.gate = null;
+            assertThat(tmf(initiator, 1, 0, 12345).byteAt(2)).isEqualTo(1);
+            assertThat(tmf(initiator, 2, 7, 0).byteAt(2)).isEqualTo(2);
+            assertThat(tmf(initiator, 2, 0, 0).byteAt(2)).isZero();
+            assertThat(tmf(initiator, 5, 0, 0).byteAt(2)).isZero();
+            assertThat(tmf(initiator, 6, 0, 0).byteAt(2)).isZero();
+            assertThat(tmf(initiator, 8, 0, 0).byteAt(2)).isEqualTo(4);
+            assertThat(targets.open.events).containsSubsequence("taskSetAborted 0", "logicalUnitReset 0",
+                    "targetReset");
+            // The aborted READ got no response: the next PDU is the answer to this ping.
+            assertThat(initiator.exchange(initiator.nop(new byte[0])).opcode()).isEqualTo(Opcode.NOP_IN);
+            // TARGET COLD RESET completes, then the target drops the connection.
+            assertThat(tmf(initiator, 7, 0, 0).byteAt(2)).isZero();
+            assertThat(initiator.closedByTarget()).isTrue();
+            waitFor(() -> targets.open.events.stream().anyMatch(e -> e.startsWith("nexusLost")));
+        }
+    }
+
+    private static Pdu tmf(final RawInitiator initiator, final int function, final int lun, final int rtt)
+            throws Exception {
+        return initiator.exchange(Pdu.of(Opcode.TASK_MGMT_REQUEST).immediate(true).flags(0x80 | function)
+                .lun((long) lun << 48).itt(initiator.nextItt++).putInt32(20, rtt).putInt32(24, initiator.cmdSn));
+    }
+
+    @Test
+    void orderedTaskWaitsForEarlierOnes() throws Exception {
+        try (RawInitiator initiator = loggedIn(Map.of())) {
+            targets.open.blockOpcode = 0x28;
+            targets.open.gate = new CountDownLatch(1);
+            initiator.send(initiator.command(0xc1, 0, RawInitiator.read10(0, 1), 512, null));
+            initiator.send(initiator.command(0x82, 0, new byte[6], 0, null));
+            initiator.send(initiator.command(0x81, 0, new byte[] {0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, null));
+            Thread.sleep(300);
+            assertThat(targets.open.commands).hasSize(1);
+            targets.open.gate.countDown();
+            List<Integer> order = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                Pdu pdu = initiator.read();
+                order.add(pdu.itt());
+            }
+            assertThat(order).containsExactly(1 + 0, 2, 3);
+            assertThat(targets.open.commands).extracting(c -> c.opcode()).containsExactly(0x28, 0x00, 0x35);
+        }
+    }
+
+    @Test
+    void headOfQueueOvertakesBlockedTasks() throws Exception {
+        try (RawInitiator initiator = loggedIn(Map.of())) {
+            targets.open.blockOpcode = 0x28;
+            targets.open.gate = new CountDownLatch(1);
+            initiator.send(initiator.command(0xc1, 0, RawInitiator.read10(0, 1), 512, null));
+            initiator.send(initiator.command(0x82, 0, new byte[6], 0, null));
+            waitFor(() -> targets.open.commands.size() == 1
+                    && metrics.counter("iscsi.commands.in-flight").getCount() == 2);
+            Pdu headOfQueue = initiator.command(0x83, 0, new byte[] {0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, null);
+            Pdu first = initiator.exchange(headOfQueue);
+            assertThat(first.itt()).isEqualTo(headOfQueue.itt());
+            targets.open.gate.countDown();
+            assertThat(initiator.read().itt()).isEqualTo(1);
+            assertThat(initiator.read().itt()).isEqualTo(2);
+            assertThat(metrics.counter("iscsi.sessions").getCount()).isEqualTo(1);
+            waitFor(() -> metrics.counter("iscsi.commands.in-flight").getCount() == 0);
+            assertThat(metrics.timer("iscsi.command.latency").getCount()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void silentInitiatorIsDroppedAfterNopTimeout() throws Exception {
+        portal.close();
+        portal = targets.start(TestTargets.config().withTimers(Duration.ofMillis(500), Duration.ofMillis(200),
+                Duration.ofMillis(400)), metrics);
+        port = portal.boundAddresses().get(0).getPort();
+        try (RawInitiator silent = loggedIn(Map.of())) {
+            Pdu ping = silent.read();
+            assertThat(ping.opcode()).isEqualTo(Opcode.NOP_IN);
+            assertThat(ping.int32(20)).isNotEqualTo(Pdu.RESERVED_TAG);
+            assertThat(silent.closedByTarget()).isTrue();
+        }
+        try (RawInitiator stalled = new RawInitiator(port)) {
+            assertThat(stalled.closedByTarget()).isTrue();
+        }
+        try (RawInitiator answering = loggedIn(Map.of())) {
+            long until = System.nanoTime() + 1_500_000_000L;
+            while (System.nanoTime() < until) {
+                Pdu ping = answering.read();
+                answering.send(Pdu.of(Opcode.NOP_OUT).immediate(true).itt(Pdu.RESERVED_TAG)
+                        .putInt32(20, ping.int32(20)).putInt32(24, answering.cmdSn));
+            }
+            assertThat(answering.exchange(answering.nop(new byte[0])).opcode()).isIn(Opcode.NOP_IN);
+        }
+    }
+
+    @Test
+    void closingThePortalAsksForLogoutAndEndsSessions() throws Exception {
+        RawInitiator initiator = loggedIn(Map.of());
+        Thread closer = Thread.ofVirtual().start(portal::close);
+        Pdu async = initiator.read();
+        assertThat(async.opcode()).isEqualTo(Opcode.ASYNC_MESSAGE);
+        assertThat(async.byteAt(36)).isEqualTo(1);
+        Pdu response = initiator.exchange(Pdu.of(Opcode.LOGOUT_REQUEST).immediate(true).flags(0x80).itt(77)
+                .putInt32(24, initiator.cmdSn));
+        assertThat(response.opcode()).isEqualTo(Opcode.LOGOUT_RESPONSE);
+        closer.join(15_000);
+        assertThat(closer.isAlive()).isFalse();
+        assertThat(portal.sessions()).isEmpty();
+        assertThat(targets.open.events).anyMatch(e -> e.startsWith("nexusLost"));
+        initiator.close();
+    }
+
+    @Test
+    void dataInSequencesStayWithinMaxBurstLength() throws Exception {
+        Map<String, String> extra = Map.of("MaxBurstLength", "8192", "MaxRecvDataSegmentLength", "4096");
+        try (RawInitiator initiator = loggedIn(extra)) {
+            initiator.send(initiator.command(0xc1, 0, RawInitiator.read10(0, 40), 40 * 512, null));
+            List<Integer> finals = new java.util.ArrayList<>();
+            Pdu in;
+            do {
+                in = initiator.read();
+                if ((in.flags() & 0x80) != 0) {
+                    finals.add(in.int32(40) + in.data().length);
+                }
+            } while ((in.flags() & 0x01) == 0);
+            assertThat(finals).containsExactly(8192, 16384, 20480);
+        }
+    }
+
+    static void waitFor(final java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long until = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("condition not met in time").isLessThan(until);
+            Thread.sleep(20);
+        }
+    }
+}

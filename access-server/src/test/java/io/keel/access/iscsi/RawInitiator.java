@@ -1,0 +1,169 @@
+package io.keel.access.iscsi;
+
+import io.keel.access.iscsi.login.TextKeys;
+import io.keel.access.iscsi.pdu.Opcode;
+import io.keel.access.iscsi.pdu.Pdu;
+import io.keel.access.iscsi.pdu.PduCodec;
+import io.keel.access.iscsi.pdu.PduException;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A hand-driven initiator for protocol tests (here and, through the test jar, in the cross-module
+ * tests): builds PDUs, tracks CmdSN, reads replies with a timeout.
+ */
+public final class RawInitiator implements AutoCloseable {
+
+    public static final String NAME = "iqn.2026-01.io.keel:raw";
+
+    final Socket socket;
+    final InputStream in;
+    final OutputStream out;
+    boolean headerDigest;
+    boolean dataDigest;
+    int cmdSn = 100;
+    int expStatSn;
+    int nextItt = 1;
+    byte[] isid = {0x40, 0, 0, 0, 0, 1};
+
+    public RawInitiator(final int port) throws IOException {
+        socket = new Socket("127.0.0.1", port);
+        socket.setSoTimeout(10_000);
+        in = new BufferedInputStream(socket.getInputStream());
+        out = socket.getOutputStream();
+    }
+
+    static Map<String, String> normal(final String target) {
+        Map<String, String> keys = new LinkedHashMap<>();
+        keys.put("InitiatorName", NAME);
+        keys.put("TargetName", target);
+        keys.put("SessionType", "Normal");
+        return keys;
+    }
+
+    static Map<String, String> discovery() {
+        Map<String, String> keys = new LinkedHashMap<>();
+        keys.put("InitiatorName", NAME);
+        keys.put("SessionType", "Discovery");
+        return keys;
+    }
+
+    Pdu loginPdu(final int csg, final int nsg, final boolean transit, final Map<String, String> keys) {
+        Pdu pdu = Pdu.of(Opcode.LOGIN_REQUEST).immediate(true)
+                .flags((transit ? 0x80 : 0) | csg << 2 | (transit ? nsg : 0)).itt(nextItt)
+                .putInt32(24, cmdSn).putInt32(28, expStatSn);
+        System.arraycopy(isid, 0, pdu.bhs(), 8, 6);
+        List<Map.Entry<String, String>> pairs = new ArrayList<>(keys.entrySet());
+        return pdu.data(TextKeys.encode(pairs));
+    }
+
+    /** One login exchange; returns the response. */
+    Pdu login(final int csg, final int nsg, final boolean transit, final Map<String, String> keys)
+            throws IOException, PduException {
+        Pdu response = exchange(loginPdu(csg, nsg, transit, keys));
+        return response;
+    }
+
+    /** Logs in straight to full feature phase with {@code extra} operational keys; digests apply afterwards. */
+    public Pdu loginFull(final String target, final Map<String, String> extra) throws IOException, PduException {
+        Map<String, String> keys = normal(target);
+        keys.putAll(extra);
+        Pdu response = login(1, 3, true, keys);
+        Map<String, String> answer = keys(response);
+        headerDigest = "CRC32C".equals(answer.get("HeaderDigest"));
+        dataDigest = "CRC32C".equals(answer.get("DataDigest"));
+        return response;
+    }
+
+    public static Map<String, String> keys(final Pdu pdu) {
+        Map<String, String> map = new LinkedHashMap<>();
+        try {
+            TextKeys.parse(pdu.data()).forEach(e -> map.put(e.getKey(), e.getValue()));
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        return map;
+    }
+
+    public static int status(final Pdu loginResponse) {
+        return loginResponse.byteAt(36) << 8 | loginResponse.byteAt(37);
+    }
+
+    public Pdu exchange(final Pdu pdu) throws IOException, PduException {
+        send(pdu);
+        return read();
+    }
+
+    public void send(final Pdu pdu) throws IOException {
+        if (pdu.opcode() != Opcode.DATA_OUT && pdu.opcode() != Opcode.LOGIN_REQUEST) {
+            pdu.putInt32(28, expStatSn);
+        }
+        PduCodec.write(out, pdu, headerDigest, dataDigest);
+        out.flush();
+    }
+
+    /** The next PDU, or {@code null} when the target closed the connection. */
+    public Pdu read() throws IOException, PduException {
+        Pdu pdu = PduCodec.read(in, headerDigest, dataDigest, 1 << 24);
+        if (pdu != null && pdu.opcode() != Opcode.DATA_IN && pdu.opcode() != Opcode.R2T) {
+            expStatSn = pdu.int32(24) + 1;
+        } else if (pdu != null && pdu.opcode() == Opcode.DATA_IN && (pdu.flags() & 1) != 0) {
+            expStatSn = pdu.int32(24) + 1;
+        }
+        return pdu;
+    }
+
+    /** Whether the target closed the connection within the socket timeout (any PDUs before that are skipped). */
+    boolean closedByTarget() throws IOException {
+        try {
+            while (true) {
+                Pdu pdu = read();
+                if (pdu == null) {
+                    return true;
+                }
+            }
+        } catch (PduException | java.io.EOFException | java.net.SocketException e) {
+            return true;
+        } catch (SocketTimeoutException e) {
+            return false;
+        }
+    }
+
+    /** A SCSI command (non-immediate, consumes a CmdSN). */
+    public Pdu command(final int flags, final long lun, final byte[] cdb, final int expected, final byte[] immediate) {
+        byte[] cdb16 = java.util.Arrays.copyOf(cdb, 16);
+        Pdu pdu = Pdu.of(Opcode.SCSI_COMMAND).flags(flags).lun(lun).itt(nextItt++).putInt32(20, expected)
+                .putInt32(24, cmdSn++).data(immediate);
+        System.arraycopy(cdb16, 0, pdu.bhs(), 32, 16);
+        return pdu;
+    }
+
+    Pdu nop(final byte[] ping) {
+        return Pdu.of(Opcode.NOP_OUT).immediate(true).itt(nextItt++).putInt32(20, Pdu.RESERVED_TAG)
+                .putInt32(24, cmdSn).data(ping);
+    }
+
+    public static byte[] read10(final int lba, final int blocks) {
+        return new byte[] {0x28, 0, (byte) (lba >>> 24), (byte) (lba >>> 16), (byte) (lba >>> 8), (byte) lba, 0,
+            (byte) (blocks >>> 8), (byte) blocks, 0};
+    }
+
+    public static byte[] write10(final int lba, final int blocks) {
+        byte[] cdb = read10(lba, blocks);
+        cdb[0] = 0x2a;
+        return cdb;
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}

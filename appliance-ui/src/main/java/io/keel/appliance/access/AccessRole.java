@@ -1,0 +1,84 @@
+package io.keel.appliance.access;
+
+import com.codahale.metrics.MetricRegistry;
+import io.keel.access.iscsi.IscsiPortal;
+import io.keel.access.iscsi.PortalConfig;
+import io.keel.access.scsi.TargetOptions;
+import io.keel.appliance.chunk.ChunkRole;
+import io.keel.appliance.config.IscsiSettings;
+import io.keel.meta.secret.SecretBox;
+import io.keel.meta.server.MetaClient;
+import io.keel.meta.server.MetaService;
+import io.keel.runtime.time.Clock;
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * The access server of a node: the iSCSI portal serving the meta server's targets, each LUN
+ * backed by a volume client over this node's chunk stores. It reads targets from the node's own
+ * meta member, so it runs on nodes that also have the meta role.
+ */
+public final class AccessRole implements AutoCloseable {
+
+    private final IscsiPortal portal;
+
+    private AccessRole(final IscsiPortal portal) {
+        this.portal = portal;
+    }
+
+    /** Starts the portal of {@code settings}. */
+    public static AccessRole start(final IscsiSettings settings, final MetaService meta, final MetaClient client,
+            final SecretBox secrets, final String nodeId, final ChunkRole chunks, final MetricRegistry metrics,
+            final Clock clock) {
+        if (meta == null) {
+            throw new IllegalArgumentException("the access role reads targets from the node's meta member: "
+                    + "give this node the meta role too");
+        }
+        int allocationUnit = chunks == null || chunks.stores().isEmpty() ? 64 << 10
+                : chunks.stores().getFirst().store().blockSize();
+        MetaTargetDirectory directory = new MetaTargetDirectory(meta, secrets,
+                new LocalExtentResolver(meta, nodeId, chunks), allocationUnit, new MetaReservationStore(meta, client),
+                TargetOptions.defaults());
+        PortalConfig d = PortalConfig.defaults();
+        PortalConfig config = new PortalConfig(addresses(settings.listen()), d.portalGroupTag(),
+                settings.queueDepth(), d.maxRecvDataSegmentLength(), d.maxBurstLength(), d.firstBurstLength(),
+                d.maxOutstandingR2T(), d.maxTransferLength(), d.immediateData(), d.initialR2T(), d.loginTimeout(),
+                d.nopInInterval(), d.nopInTimeout(), settings.portalAddress());
+        return new AccessRole(IscsiPortal.start(config, directory, metrics, clock));
+    }
+
+    /** Sessions logged in now. */
+    public int sessionCount() {
+        return portal.sessions().size();
+    }
+
+    /** The addresses the portal listens on (with the ports it got). */
+    public List<InetSocketAddress> portalAddresses() {
+        return portal.boundAddresses();
+    }
+
+    private static List<InetSocketAddress> addresses(final List<String> listen) {
+        return listen.stream().map(AccessRole::address).toList();
+    }
+
+    private static InetSocketAddress address(final String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        if (colon <= 0 || colon == hostPort.length() - 1) {
+            throw new IllegalArgumentException("iscsi.listen address '" + hostPort + "' must be host:port");
+        }
+        String host = hostPort.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        try {
+            return new InetSocketAddress(host, Integer.parseInt(hostPort.substring(colon + 1)));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("iscsi.listen address '" + hostPort + "': " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        portal.close();
+    }
+}

@@ -1,0 +1,135 @@
+package io.keel.appliance.access;
+
+import io.keel.access.iscsi.ChapSecrets;
+import io.keel.access.iscsi.TargetDirectory;
+import io.keel.access.iscsi.TargetEntry;
+import io.keel.access.scsi.BlockTarget;
+import io.keel.access.scsi.LunSpec;
+import io.keel.access.scsi.ReservationStore;
+import io.keel.access.scsi.TargetOptions;
+import io.keel.access.scsi.reservation.PersistentReservations;
+import io.keel.access.volume.ExtentResolver;
+import io.keel.access.volume.VolumeClient;
+import io.keel.access.volume.VolumeLayout;
+import io.keel.meta.model.ChapCredentials;
+import io.keel.meta.model.IscsiTarget;
+import io.keel.meta.model.Lun;
+import io.keel.meta.model.Provisioning;
+import io.keel.meta.model.Volume;
+import io.keel.meta.secret.SecretBox;
+import io.keel.meta.secret.Secret;
+import io.keel.meta.server.MetaService;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The targets of the meta server as the iSCSI portal serves them. A target's SCSI side (its
+ * logical units with their unit attentions and reservations) is built once and kept while its
+ * LUN mapping stays the same; volume clients are shared by every target exporting the volume and
+ * follow its size.
+ */
+public final class MetaTargetDirectory implements TargetDirectory {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MetaTargetDirectory.class);
+
+    private final MetaService meta;
+    private final SecretBox secrets;
+    private final ExtentResolver resolver;
+    private final int allocationUnit;
+    private final ReservationStore reservations;
+    private final TargetOptions options;
+    private final Map<String, Built> built = new ConcurrentHashMap<>();
+    private final Map<String, VolumeClient> volumes = new ConcurrentHashMap<>();
+
+    /** A target's SCSI side and the LUN mapping it was built for. */
+    private record Built(List<Lun> luns, BlockTarget scsi) {
+    }
+
+    /**
+     * A directory over {@code meta}'s targets; {@code allocationUnit} is the chunk stores' block
+     * size.
+     */
+    public MetaTargetDirectory(final MetaService meta, final SecretBox secrets, final ExtentResolver resolver,
+            final int allocationUnit, final ReservationStore reservations, final TargetOptions options) {
+        this.meta = meta;
+        this.secrets = secrets;
+        this.resolver = resolver;
+        this.allocationUnit = allocationUnit;
+        this.reservations = reservations;
+        this.options = options;
+    }
+
+    @Override
+    public List<TargetEntry> targets() {
+        List<TargetEntry> entries = new ArrayList<>();
+        for (IscsiTarget target : meta.read(view -> view.targets())) {
+            entries.add(entry(target));
+        }
+        return entries;
+    }
+
+    @Override
+    public Optional<TargetEntry> find(final String iqn) {
+        return meta.read(view -> view.target(iqn)).map(this::entry);
+    }
+
+    private TargetEntry entry(final IscsiTarget target) {
+        return new TargetEntry(target.iqn(), target.alias(), target.allowedInitiators(), chap(target),
+                scsi(target));
+    }
+
+    private BlockTarget scsi(final IscsiTarget target) {
+        Built current = built.compute(target.iqn(), (iqn, previous) -> {
+            if (previous != null && previous.luns().equals(target.luns())) {
+                refreshSizes(target.luns());
+                return previous;
+            }
+            List<LunSpec> specs = new ArrayList<>();
+            for (Lun lun : target.luns()) {
+                VolumeClient client = volume(lun.volumeId());
+                specs.add(new LunSpec(lun.number(), client,
+                        attentions -> new PersistentReservations(lun.volumeId(), reservations, attentions)));
+            }
+            LOG.info("target {}: serving LUNs {}", iqn, target.luns());
+            return new Built(target.luns(), new BlockTarget(specs, options));
+        });
+        return current.scsi();
+    }
+
+    private void refreshSizes(final List<Lun> luns) {
+        for (Lun lun : luns) {
+            volume(lun.volumeId());
+        }
+    }
+
+    /** The volume's client, with its size brought up to date (a grown volume shows at the next lookup). */
+    private VolumeClient volume(final String volumeId) {
+        Volume volume = meta.read(view -> view.volume(volumeId)).orElseThrow(() ->
+                new IllegalStateException("volume " + volumeId + " of a target does not exist"));
+        VolumeLayout layout = new VolumeLayout(volume.id(), volume.sizeBytes(), volume.extentSize(),
+                volume.provisioning() == Provisioning.THIN);
+        VolumeClient client = volumes.computeIfAbsent(volumeId, id -> new VolumeClient(layout, resolver,
+                allocationUnit));
+        if (client.sizeBytes() != layout.sizeBytes()) {
+            client.updateLayout(layout);
+        }
+        return client;
+    }
+
+    private ChapSecrets chap(final IscsiTarget target) {
+        ChapCredentials chap = target.chap();
+        if (chap == null) {
+            return null;
+        }
+        try (Secret secret = chap.openSecret(secrets, target.iqn());
+                Secret mutual = chap.openMutualSecret(secrets, target.iqn())) {
+            return new ChapSecrets(chap.username(), secret.bytes().clone(), chap.mutualUsername(),
+                    mutual == null ? null : mutual.bytes().clone());
+        }
+    }
+}
