@@ -24,6 +24,9 @@ public final class TransferLength {
             case 0xaa, 0xae -> BLOCK * Bytes.u32(c, 6); // WRITE(12), WRITE AND VERIFY(12)
             case 0x8a, 0x8e, 0x8b -> BLOCK * Bytes.u32(c, 10); // WRITE(16), WRITE AND VERIFY(16), ORWRITE(16)
             case 0x89 -> 2L * BLOCK * Bytes.u8(c, 13); // COMPARE AND WRITE: verify data, then write data
+            case 0x9c -> BLOCK * (long) Bytes.u16(c, 12); // WRITE ATOMIC(16)
+            case 0x48 -> Bytes.u16(c, 7); // SANITIZE
+            case 0x83 -> Bytes.u32(c, 10); // EXTENDED COPY
             case 0x2f -> verifyBytes(c, Bytes.u16(c, 7)); // VERIFY(10)
             case 0xaf -> verifyBytes(c, Bytes.u32(c, 6)); // VERIFY(12)
             case 0x8f -> verifyBytes(c, Bytes.u32(c, 10)); // VERIFY(16)
