@@ -36,13 +36,16 @@ public final class AccessRole implements AutoCloseable {
         }
         int allocationUnit = chunks == null || chunks.stores().isEmpty() ? 64 << 10
                 : chunks.stores().getFirst().store().blockSize();
+        TargetOptions options = TargetOptions.defaults();
         MetaTargetDirectory directory = new MetaTargetDirectory(meta, secrets,
                 new LocalExtentResolver(meta, nodeId, chunks), allocationUnit, new MetaReservationStore(meta, client),
-                TargetOptions.defaults());
+                options);
         PortalConfig d = PortalConfig.defaults();
+        // The portal must take every transfer the units advertise (MAXIMUM TRANSFER LENGTH, 32 MiB).
+        int maxTransfer = Math.max(d.maxTransferLength(), options.maxTransferBlocks() * 512);
         PortalConfig config = new PortalConfig(addresses(settings.listen()), d.portalGroupTag(),
                 settings.queueDepth(), d.maxRecvDataSegmentLength(), d.maxBurstLength(), d.firstBurstLength(),
-                d.maxOutstandingR2T(), d.maxTransferLength(), d.immediateData(), d.initialR2T(), d.loginTimeout(),
+                d.maxOutstandingR2T(), maxTransfer, d.immediateData(), d.initialR2T(), d.loginTimeout(),
                 d.nopInInterval(), d.nopInTimeout(), settings.portalAddress());
         return new AccessRole(IscsiPortal.start(config, directory, metrics, clock));
     }
