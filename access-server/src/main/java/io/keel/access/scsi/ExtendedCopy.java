@@ -139,14 +139,13 @@ final class ExtendedCopy {
         return targets;
     }
 
-    /** An identification descriptor: LU ID TYPE 00b (LUN), a block device with 512-byte blocks. */
+    /**
+     * An identification descriptor of a block device with 512-byte blocks. LU ID TYPE is obsolete
+     * in SPC-4 and ignored (libiscsi checks that it is, for an SPC-4 device).
+     */
     private Target identification(final byte[] p, final int at) {
-        int luIdType = (p[at + 1] >>> 6) & 0x03;
         boolean nul = (p[at + 1] & 0x20) != 0;
         int deviceType = p[at + 1] & 0x1f;
-        if (luIdType != 0) {
-            throw SenseException.invalidParameter(at + 1, 7);
-        }
         if (deviceType != 0) {
             throw SenseException.invalidParameter(at + 1, 4);
         }

@@ -109,9 +109,12 @@ class ExtendedCopyTest extends ScsiFixture {
         byte[] streams = p.clone();
         streams[48] = 0x03;
         check(send(THIN, streams), Sense.ILLEGAL_REQUEST, 0x26, 0x09);
-        byte[] proxy = p.clone();
-        proxy[17] = (byte) 0xc0;
-        check(send(THIN, proxy), Sense.ILLEGAL_REQUEST, 0x26, 0);
+        byte[] luIdType = p.clone();
+        luIdType[17] = (byte) 0xc0; // obsolete in SPC-4: ignored
+        good(send(THIN, luIdType));
+        byte[] tape = p.clone();
+        tape[17] = 0x01;
+        check(send(THIN, tape), Sense.ILLEGAL_REQUEST, 0x26, 0);
         byte[] nul = p.clone();
         nul[17] = 0x20;
         check(send(THIN, nul), Sense.COPY_ABORTED, 0x0d, 0x02);
