@@ -111,6 +111,7 @@ class ExtendedCopyTest extends ScsiFixture {
         check(send(THIN, streams), Sense.ILLEGAL_REQUEST, 0x26, 0x09);
         byte[] luIdType = p.clone();
         luIdType[17] = (byte) 0xc0; // obsolete in SPC-4: ignored
+        luIdType[1] = 2 << 3; // LIST ID USAGE 10b: nothing held
         good(send(THIN, luIdType));
         byte[] tape = p.clone();
         tape[17] = 0x01;
