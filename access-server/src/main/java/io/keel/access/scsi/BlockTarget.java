@@ -127,6 +127,14 @@ public final class BlockTarget implements ScsiTarget {
     }
 
     @Override
+    public void taskAborted(final ItNexus nexus, final int lun, final long taskTag) {
+        LogicalUnit unit = units.get(lun);
+        if (unit != null) {
+            unit.taskAborted(nexus, taskTag);
+        }
+    }
+
+    @Override
     public void taskSetAborted(final ItNexus nexus, final int lun) {
         LogicalUnit unit = units.get(lun);
         if (unit != null) {

@@ -339,6 +339,11 @@ public final class LogicalUnit {
         return b;
     }
 
+    /** ABORT TASK: a SANITIZE waiting for its operation stops waiting (the operation goes on). */
+    void taskAborted(final ItNexus nexus, final long taskTag) {
+        sanitize.abandon(nexus, taskTag);
+    }
+
     /** ABORT TASK SET / CLEAR TASK SET: the transport aborted the tasks; no SCSI state depends on them. */
     void taskSetAborted(final ItNexus nexus) {
         LOG.debug("volume {} LUN {}: task set aborted by {}", backend.volumeId(), lun, nexus.initiatorPortName());

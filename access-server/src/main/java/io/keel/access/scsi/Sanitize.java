@@ -3,6 +3,8 @@ package io.keel.access.scsi;
 import io.keel.runtime.time.Clock;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -37,6 +39,11 @@ final class Sanitize {
     private final String volumeId;
     private final Clock clock;
     private final AtomicBoolean running = new AtomicBoolean();
+    /** The command waiting for the operation (no IMMED), and how its wait ends: true when the work is done. */
+    private volatile Waiter waiter;
+
+    private record Waiter(ItNexus nexus, long taskTag, CompletableFuture<Boolean> done) {
+    }
 
     Sanitize(final BlockIo io, final String volumeId, final Clock clock) {
         this.io = io;
@@ -95,7 +102,9 @@ final class Sanitize {
         // The operation runs on a thread of its own so that aborting the command (or losing its
         // connection) does not interrupt it: a sanitize cannot be aborted once started.
         AtomicReference<SenseException> failure = new AtomicReference<>();
-        Thread worker = Thread.ofVirtual().name("sanitize-" + volumeId).start(() -> {
+        Waiter wait = new Waiter(c.nexus(), c.taskTag(), new CompletableFuture<>());
+        waiter = immediate ? null : wait;
+        Thread.ofVirtual().name("sanitize-" + volumeId).start(() -> {
             try {
                 work.run();
             } catch (SenseException e) {
@@ -106,21 +115,36 @@ final class Sanitize {
                 failure.set(SenseException.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
             } finally {
                 running.set(false);
+                wait.done().complete(true);
             }
         });
         if (immediate) {
             return ScsiResult.good();
         }
         try {
-            worker.join();
+            if (!wait.done().get()) {
+                return ScsiResult.status(ScsiStatus.TASK_ABORTED);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return ScsiResult.status(ScsiStatus.TASK_ABORTED);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the sanitize wait never fails", e);
+        } finally {
+            waiter = null;
         }
         if (failure.get() != null) {
             throw failure.get();
         }
         return ScsiResult.good();
+    }
+
+    /** ABORT TASK of the command waiting for the operation: it ends (TASK ABORTED), the operation goes on. */
+    void abandon(final ItNexus nexus, final long taskTag) {
+        Waiter w = waiter;
+        if (w != null && w.nexus().equals(nexus) && w.taskTag() == taskTag) {
+            w.done().complete(false);
+        }
     }
 
     /** Writes {@code block} over the first {@code blocks} blocks, no faster than the OVERWRITE rate. */

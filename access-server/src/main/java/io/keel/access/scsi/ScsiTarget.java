@@ -14,6 +14,14 @@ public interface ScsiTarget {
     /** Whether {@code lun} exists (task management to an unknown LUN is refused by the transport). */
     boolean hasLun(int lun);
 
+    /**
+     * ABORT TASK of {@code taskTag} from {@code nexus} on {@code lun}, called before the transport
+     * waits for the task to end: a command that need not run to its end returns early (a SANITIZE,
+     * whose operation goes on without it).
+     */
+    default void taskAborted(ItNexus nexus, int lun, long taskTag) {
+    }
+
     /** ABORT TASK SET / CLEAR TASK SET from {@code nexus} on {@code lun}, after the transport aborted the tasks. */
     void taskSetAborted(ItNexus nexus, int lun);
 

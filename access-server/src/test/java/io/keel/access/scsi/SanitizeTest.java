@@ -125,6 +125,34 @@ class SanitizeTest extends ScsiFixture {
     }
 
     @Test
+    void abortingTheWaitingCommandLeavesTheOperationRunning() throws Exception {
+        ManualClock clock = new ManualClock();
+        MemoryBackend disk = new MemoryBackend("vol-paced", 4 << 20, false);
+        BlockTarget paced = new BlockTarget(List.of(new LunSpec(0, disk, FakeReservations::new)),
+                TargetOptions.defaults(), clock);
+        ScsiCommand tur = new ScsiCommand(A, 0, cdb(0, 0, 0, 0, 0, 0), TaskAttribute.SIMPLE, 1, 0, null);
+        paced.execute(tur);
+        byte[] p = overwriteParameters(1, new byte[] {3, 3, 3, 3});
+        java.util.concurrent.CompletableFuture<ScsiResult> waiting = java.util.concurrent.CompletableFuture
+                .supplyAsync(() -> paced.execute(new ScsiCommand(A, 0, sanitize(0x01, 8), TaskAttribute.SIMPLE, 77, 8,
+                        ByteBuffer.wrap(p))));
+        for (int i = 0; i < 2000 && paced.execute(tur).status() == ScsiStatus.GOOD; i++) {
+            Thread.sleep(1);
+        }
+        paced.taskAborted(B, 0, 77);
+        paced.taskAborted(A, 0, 78);
+        assertThat(waiting).isNotDone();
+        paced.taskAborted(A, 0, 77);
+        assertThat(waiting.get().status()).isEqualTo(ScsiStatus.TASK_ABORTED);
+        check(paced.execute(tur), Sense.NOT_READY, 0x04, 0x1b);
+        for (int i = 0; i < 2000 && paced.execute(tur).status() != ScsiStatus.GOOD; i++) {
+            clock.advance(Duration.ofMillis(1));
+            Thread.sleep(1);
+        }
+        assertThat(disk.snapshot((4 << 20) - 4, 4)).containsOnly(3);
+    }
+
+    @Test
     void whileSanitizingTheUnitIsNotReadyButStillIdentifiesItself() throws Exception {
         CountDownLatch gate = new CountDownLatch(1);
         thin.writeGate = gate;

@@ -489,7 +489,10 @@ final class FullFeature {
             tmfResponse(itt, notYetReceived ? 0 : 1, "referenced task 0x" + Integer.toHexString(rtt), 1);
             return;
         }
-        afterAborts(session.tasks().abort(t -> t == task), itt, 1, () -> { });
+        List<Task> aborted = session.tasks().abort(t -> t == task);
+        // Before waiting for it: a command that need not run to its end (a SANITIZE) can return now.
+        session.target().scsi().taskAborted(session.nexus(), task.lun, task.itt & 0xffffffffL);
+        afterAborts(aborted, itt, 1, () -> { });
     }
 
     private List<Task> abortOthers(final Predicate<Task> which) {
