@@ -252,7 +252,7 @@ final class BlockIo {
     }
 
     /**
-     * WRITE SAME(10/16). On a thin volume a block of zeros deallocates the range, UNMAP bit or not
+     * WRITE SAME(10/16). On a thin volume the UNMAP bit, or a block of zeros, deallocates the range
      * (it reads as zeros afterwards, LBPRZ); otherwise the block is written over the range.
      */
     ScsiResult writeSame(final ScsiCommand c, final byte[] cdb) {
@@ -260,6 +260,7 @@ final class BlockIo {
         long lba = sixteen ? Bytes.u64(cdb, 2) : Bytes.u32(cdb, 2);
         long blocks = sixteen ? Bytes.u32(cdb, 10) : Bytes.u16(cdb, 7);
         int lengthIndex = sixteen ? 10 : 7;
+        boolean unmap = (cdb[1] & 0x08) != 0;
         boolean noDataOut = sixteen && (cdb[1] & 0x01) != 0;
         checkRange(lba, blocks);
         if (blocks == 0) {
@@ -275,9 +276,10 @@ final class BlockIo {
         if (blocks == 0) {
             return ScsiResult.good();
         }
-        // A thin volume reads deallocated blocks as zeros (LBPRZ), so zeros are written by deallocating,
-        // with or without the UNMAP bit: the same data, no space used, and a whole-LUN wipe takes no time.
-        if (backend.thinProvisioned() && block.mismatch(ByteBuffer.allocate(BLOCK)) < 0) {
+        // On a thin volume the UNMAP bit deallocates whatever the block holds (as LIO and tgtd do, and
+        // libiscsi's WriteSame10.UnmapUntilEnd sends 0xFF blocks expecting zeros back); zeros are written
+        // by deallocating too, UNMAP bit or not, since deallocated blocks read as zeros (LBPRZ).
+        if (backend.thinProvisioned() && (unmap || block.mismatch(ByteBuffer.allocate(BLOCK)) < 0)) {
             unmapBlocks(lba, blocks);
             return ScsiResult.good();
         }

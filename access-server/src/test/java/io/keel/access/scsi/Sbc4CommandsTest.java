@@ -67,6 +67,10 @@ class Sbc4CommandsTest extends ScsiFixture {
         assertThat(thin.snapshot(128 * 512, 16 * 512)).containsOnly(0);
         good(run(THIN, sixteen(0x93, 0x08, 0, 0), new byte[512]));
         assertThat(thin.allocation(0, 16 << 20)).extracting(BlockBackend.AllocationRun::mapped).containsOnly(false);
+        good(write16(THIN, 128, pattern(16 * 512, 3)));
+        good(run(THIN, sixteen(0x93, 0x08, 128, 16), pattern(512, 4)));
+        assertThat(thin.isMapped(128 * 512)).as("UNMAP deallocates whatever the block holds").isFalse();
+        assertThat(thin.snapshot(128 * 512, 16 * 512)).containsOnly(0);
         good(run(FULL, sixteen(0x93, 0, 8, 8), new byte[512]));
         assertThat(full.isMapped(8 * 512)).isTrue();
     }
