@@ -57,7 +57,7 @@ public record PortalConfig(List<InetSocketAddress> listenAddresses, int portalGr
     public static PortalConfig defaults() {
         return new PortalConfig(List.of(new InetSocketAddress(DEFAULT_PORT)), 1, 128, 256 * 1024,
                 16 * 1024 * 1024 - 1, 256 * 1024, 16, 16 * 1024 * 1024, true, false, Duration.ofSeconds(15),
-                Duration.ofSeconds(10), Duration.ofSeconds(30), null);
+                Duration.ofSeconds(10), Duration.ofSeconds(120), null);
     }
 
     /** These settings listening on {@code addresses}. */

@@ -516,7 +516,7 @@ final class FullFeature {
         Thread.ofVirtual().name("iscsi-cold-reset").start(() -> {
             Session.awaitTasks(aborted);
             try {
-                target.scsi().targetReset(session.nexus());
+                target.scsi().targetColdReset(session.nexus());
             } catch (RuntimeException e) {
                 LOG.warn("target cold reset of {} failed for {}", target.iqn(), connection.who(), e);
             }
