@@ -409,14 +409,19 @@ final class BlockIo {
     /**
      * WRITE ATOMIC(16): the blocks are written through {@code compareAndWrite} against what they
      * held, so no other write (each holds its range in the volume client) lands in the middle of
-     * it; no alignment or granularity is required.
+     * it. It must start on and cover whole physical blocks (the Block Limits page says so), the
+     * unit the store writes and checksums.
      */
     ScsiResult writeAtomic(final ScsiCommand c, final byte[] cdb) {
         long lba = Bytes.u64(cdb, 2);
         int blocks = Bytes.u16(cdb, 12);
+        int physical = backend.physicalBlockSize() / BLOCK;
         checkRange(lba, blocks);
-        if (blocks > maxAtomicBlocks()) {
+        if (blocks > maxAtomicBlocks() || blocks % physical != 0) {
             throw SenseException.invalidCdb(12, -1);
+        }
+        if (lba % physical != 0) {
+            throw SenseException.invalidCdb(2, -1);
         }
         if (blocks == 0) {
             return ScsiResult.good();

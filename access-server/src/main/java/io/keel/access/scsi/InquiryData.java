@@ -12,6 +12,8 @@ import java.security.NoSuchAlgorithmException;
  */
 final class InquiryData {
 
+    private static final int BLOCK_BYTES = 512;
+
     /**
      * IEEE company id in the NAA identifier. Keel has no registered OUI yet; the 100 bits below it
      * come from a hash of the volume id, which is what makes the identifier unique.
@@ -170,7 +172,12 @@ final class InquiryData {
             Bytes.put32(b, 32, 0x80000000L); // UGAVALID, alignment 0
         }
         Bytes.put64(b, 36, unit.maxWriteSameBlocks());
-        Bytes.put32(b, 44, unit.maxAtomicBlocks()); // alignment, granularity, boundaries: 0 (none)
+        Bytes.put32(b, 44, unit.maxAtomicBlocks());
+        // Atomic writes come in whole physical blocks: ATOMIC ALIGNMENT and ATOMIC TRANSFER LENGTH
+        // GRANULARITY; no boundary limits.
+        int physical = unit.backend().physicalBlockSize() / BLOCK_BYTES;
+        Bytes.put32(b, 48, physical);
+        Bytes.put32(b, 52, physical);
         return b;
     }
 

@@ -82,8 +82,8 @@ class PrimaryCommandsTest extends ScsiFixture {
         assertThat(Bytes.u32(b0, 8)).isEqualTo(65536);
         assertThat(Bytes.u32(b0, 12)).as("OPTIMAL TRANSFER LENGTH").isEqualTo(8192);
         assertThat(Bytes.u32(b0, 44)).as("MAXIMUM ATOMIC TRANSFER LENGTH").isEqualTo(2048);
-        assertThat(Bytes.u32(b0, 48)).isZero();
-        assertThat(Bytes.u32(b0, 52)).isZero();
+        assertThat(Bytes.u32(b0, 48)).as("ATOMIC ALIGNMENT").isEqualTo(8);
+        assertThat(Bytes.u32(b0, 52)).as("ATOMIC TRANSFER LENGTH GRANULARITY").isEqualTo(8);
         assertThat(Bytes.u32(b0, 20)).isEqualTo(1 << 20);
         assertThat(Bytes.u32(b0, 24)).isEqualTo(256);
         assertThat(Bytes.u32(b0, 28)).isEqualTo(8);

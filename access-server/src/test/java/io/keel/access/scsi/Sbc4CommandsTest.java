@@ -115,11 +115,14 @@ class Sbc4CommandsTest extends ScsiFixture {
     @Test
     void writeAtomicWritesUpToTheAdvertisedMaximum() {
         byte[] d = pattern(256 * 512, 9);
-        good(run(THIN, cdb(0x9c, 0x18, 0, 0, 0, 0, 0, 0, 0, 50, 0, 0, 1, 0, 0, 0), d));
-        assertThat(thin.snapshot(50 * 512, d.length)).isEqualTo(d);
+        good(run(THIN, cdb(0x9c, 0x18, 0, 0, 0, 0, 0, 0, 0, 48, 0, 0, 1, 0, 0, 0), d));
+        assertThat(thin.snapshot(48 * 512, d.length)).isEqualTo(d);
+        // Whole physical blocks only: a misaligned start or a partial physical block is refused.
+        invalidField(run(THIN, cdb(0x9c, 0, 0, 0, 0, 0, 0, 0, 0, 50, 0, 0, 0, 8, 0, 0), new byte[8 * 512]), 2);
+        invalidField(run(THIN, cdb(0x9c, 0, 0, 0, 0, 0, 0, 0, 0, 48, 0, 0, 0, 4, 0, 0), new byte[4 * 512]), 12);
         good(run(THIN, cdb(0x9c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), null));
         invalidField(run(THIN, cdb(0x9c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 1, 0, 0), new byte[2049 * 512]), 12);
-        check(run(THIN, cdb(0x9c, 0, 0, 0, 0, 0, 0, 0, 0x7f, 0xff, 0, 0, 0, 2, 0, 0), new byte[1024]),
+        check(run(THIN, cdb(0x9c, 0, 0, 0, 0, 0, 0, 0, 0x7f, 0xf8, 0, 0, 0, 16, 0, 0), new byte[8192]),
                 Sense.ILLEGAL_REQUEST, 0x21, 0);
         invalidField(run(THIN, cdb(0x9c, 0x40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0), new byte[512]), 1);
         invalidField(run(THIN, cdb(0x9c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0), new byte[512]), 11);
