@@ -87,8 +87,14 @@ public final class Task {
      * caller), growing the buffer geometrically up to the EDTL. */
     void store(final int offset, final byte[] data) {
         int end = offset + data.length;
+        if (offset == 0 && buffer.length == 0 && data.length == expectedLength) {
+            buffer = data; // the whole transfer in one PDU (typical small write with immediate data): no copy
+            return;
+        }
         if (end > buffer.length) {
-            int size = (int) Math.min(expectedLength, Math.max(end, Math.min((long) buffer.length * 2, 1L << 30)));
+            // Once the write budget holds the whole transfer, allocate it at once instead of growing by copies.
+            int size = budgeted ? expectedLength
+                    : (int) Math.min(expectedLength, Math.max(end, Math.min((long) buffer.length * 2, 1L << 30)));
             buffer = java.util.Arrays.copyOf(buffer, size);
         }
         System.arraycopy(data, 0, buffer, offset, data.length);
