@@ -52,6 +52,23 @@ class PduCodecTest {
     }
 
     @Test
+    void aDataSegmentTakenFromPartOfAnArrayGoesOutAsThatPartAlone() throws Exception {
+        byte[] array = new byte[100];
+        for (int i = 0; i < array.length; i++) {
+            array[i] = (byte) i;
+        }
+        Pdu sent = Pdu.of(Opcode.DATA_IN).itt(7).data(array, 10, 21);
+        assertThat(sent.dataLength()).isEqualTo(21);
+        for (boolean digests : new boolean[] {false, true}) {
+            Pdu back = decode(encode(sent, digests, digests), digests, digests, 1 << 16);
+            assertThat(back.data()).isEqualTo(java.util.Arrays.copyOfRange(array, 10, 31));
+        }
+        assertThat(sent.data()).isEqualTo(java.util.Arrays.copyOfRange(array, 10, 31));
+        assertThatThrownBy(() -> Pdu.of(Opcode.DATA_IN).data(array, 90, 11))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+    }
+
+    @Test
     void digestIsCrc32cLeastSignificantByteFirst() throws Exception {
         Pdu pdu = Pdu.of(Opcode.NOP_IN).itt(1);
         byte[] wire = encode(pdu, true, false);

@@ -21,6 +21,8 @@ public final class Pdu {
     private final byte[] bhs;
     private byte[] ahs;
     private byte[] data;
+    private int dataOffset;
+    private int dataLength;
 
     /** A PDU over {@code bhs} (exactly 48 bytes, kept), with {@code ahs} and {@code data} (may be empty). */
     public Pdu(final byte[] bhs, final byte[] ahs, final byte[] data) {
@@ -30,6 +32,7 @@ public final class Pdu {
         this.bhs = bhs;
         this.ahs = ahs == null ? EMPTY : ahs;
         this.data = data == null ? EMPTY : data;
+        this.dataLength = this.data.length;
     }
 
     /** A zeroed PDU with {@code opcode}, the final bit set and reserved ITT/TTT left to the caller. */
@@ -50,15 +53,44 @@ public final class Pdu {
         return ahs;
     }
 
-    /** The data segment (live). */
+    /** The data segment (live when it is a whole array, as in every received PDU). */
     public byte[] data() {
-        return data;
+        if (dataOffset == 0 && dataLength == data.length) {
+            return data;
+        }
+        return java.util.Arrays.copyOfRange(data, dataOffset, dataOffset + dataLength);
     }
 
     /** Replaces the data segment. */
     public Pdu data(final byte[] newData) {
-        this.data = newData == null ? EMPTY : newData;
+        return data(newData == null ? EMPTY : newData, 0, newData == null ? 0 : newData.length);
+    }
+
+    /**
+     * Makes {@code length} bytes of {@code array} from {@code offset} the data segment, without
+     * copying them (Data-In is sent straight from a command's result).
+     */
+    public Pdu data(final byte[] array, final int offset, final int length) {
+        java.util.Objects.checkFromIndexSize(offset, length, array.length);
+        this.data = array;
+        this.dataOffset = offset;
+        this.dataLength = length;
         return this;
+    }
+
+    /** Bytes in the data segment. */
+    public int dataLength() {
+        return dataLength;
+    }
+
+    /** Writes the data segment to {@code out}. */
+    void writeData(final java.io.OutputStream out) throws java.io.IOException {
+        out.write(data, dataOffset, dataLength);
+    }
+
+    /** Adds the data segment to {@code crc}. */
+    void digestData(final java.util.zip.CRC32C crc) {
+        crc.update(data, dataOffset, dataLength);
     }
 
     /** Replaces the additional header segments (a multiple of 4 bytes). */
@@ -112,9 +144,9 @@ public final class Pdu {
     /** Writes TotalAHSLength and DataSegmentLength from the current segments. */
     public void updateLengths() {
         bhs[4] = (byte) (ahs.length / 4);
-        bhs[5] = (byte) (data.length >>> 16);
-        bhs[6] = (byte) (data.length >>> 8);
-        bhs[7] = (byte) data.length;
+        bhs[5] = (byte) (dataLength >>> 16);
+        bhs[6] = (byte) (dataLength >>> 8);
+        bhs[7] = (byte) dataLength;
     }
 
     /** The 8-byte LUN field. */
@@ -195,6 +227,6 @@ public final class Pdu {
     @Override
     public String toString() {
         return Opcode.name(opcode()) + "[itt=0x" + Integer.toHexString(itt()) + ", ahs=" + ahs.length + ", data="
-                + data.length + ", bhs=" + HexFormat.of().formatHex(bhs, 0, 8) + "]";
+                + dataLength + ", bhs=" + HexFormat.of().formatHex(bhs, 0, 8) + "]";
     }
 }

@@ -83,15 +83,15 @@ public final class PduCodec {
             crc.update(pdu.ahs());
             writeInt(out, crcValue(crc));
         }
-        byte[] data = pdu.data();
-        if (data.length > 0) {
-            int pad = ((data.length + 3) & ~3) - data.length;
-            out.write(data);
+        int length = pdu.dataLength();
+        if (length > 0) {
+            int pad = ((length + 3) & ~3) - length;
+            pdu.writeData(out);
             byte[] padding = new byte[pad];
             out.write(padding);
             if (dataDigest) {
                 CRC32C crc = new CRC32C();
-                crc.update(data);
+                pdu.digestData(crc);
                 crc.update(padding);
                 writeInt(out, crcValue(crc));
             }

@@ -397,10 +397,17 @@ final class FullFeature {
             int burstLeft = burst - offset % burst;
             length = Math.min(Math.min(chunk, burstLeft), toSend - offset);
             boolean last = offset + length >= toSend;
-            byte[] bytes = new byte[length];
-            dataIn.get(bytes);
             Pdu pdu = Pdu.of(Opcode.DATA_IN).lun(task.lunField).itt(task.itt).putInt32(20, RESERVED)
-                    .putInt32(36, dataSn++).putInt32(40, offset).data(bytes);
+                    .putInt32(36, dataSn++).putInt32(40, offset);
+            if (dataIn.hasArray()) {
+                // Sent straight from the result's array: the result is this task's alone.
+                pdu.data(dataIn.array(), dataIn.arrayOffset() + dataIn.position(), length);
+                dataIn.position(dataIn.position() + length);
+            } else {
+                byte[] bytes = new byte[length];
+                dataIn.get(bytes);
+                pdu.data(bytes);
+            }
             int flags = last || length == burstLeft ? 0x80 : 0;
             if (last && statusInData) {
                 flags |= 0x01 | residualFlags;
