@@ -19,17 +19,14 @@ public final class TransferLength {
         }
         byte[] c = LogicalUnit.padded(cdb);
         return switch (Bytes.u8(c, 0)) {
-            case 0x0a -> BLOCK * (Bytes.u8(c, 4) == 0 ? 256L : Bytes.u8(c, 4)); // WRITE(6)
-            case 0x2a, 0x2e -> BLOCK * Bytes.u16(c, 7); // WRITE(10), WRITE AND VERIFY(10)
-            case 0xaa, 0xae -> BLOCK * Bytes.u32(c, 6); // WRITE(12), WRITE AND VERIFY(12)
-            case 0x8a, 0x8e, 0x8b -> BLOCK * Bytes.u32(c, 10); // WRITE(16), WRITE AND VERIFY(16), ORWRITE(16)
+            // WRITE(6/10/12/16), WRITE AND VERIFY(10/12/16), ORWRITE(16): the blocks the CDB names,
+            // decoded as the logical unit decodes them.
+            case 0x0a, 0x2a, 0x2e, 0xaa, 0xae, 0x8a, 0x8e, 0x8b -> BLOCK * BlockIo.length(c);
             case 0x89 -> 2L * BLOCK * Bytes.u8(c, 13); // COMPARE AND WRITE: verify data, then write data
             case 0x9c -> BLOCK * (long) Bytes.u16(c, 12); // WRITE ATOMIC(16)
             case 0x48 -> Bytes.u16(c, 7); // SANITIZE
             case 0x83 -> Bytes.u32(c, 10); // EXTENDED COPY
-            case 0x2f -> verifyBytes(c, Bytes.u16(c, 7)); // VERIFY(10)
-            case 0xaf -> verifyBytes(c, Bytes.u32(c, 6)); // VERIFY(12)
-            case 0x8f -> verifyBytes(c, Bytes.u32(c, 10)); // VERIFY(16)
+            case 0x2f, 0xaf, 0x8f -> verifyBytes(c, BlockIo.length(c)); // VERIFY(10/12/16)
             case 0x41 -> BLOCK; // WRITE SAME(10)
             case 0x93 -> (c[1] & 0x01) != 0 ? 0 : BLOCK; // WRITE SAME(16), NDOB sends no data
             case 0x15 -> Bytes.u8(c, 4); // MODE SELECT(6)
