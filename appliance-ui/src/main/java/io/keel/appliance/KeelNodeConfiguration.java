@@ -45,7 +45,7 @@ public class KeelNodeConfiguration extends Configuration {
 
     @Valid
     @NotNull
-    private IscsiSettings iscsi = new IscsiSettings(null, null, 0);
+    private IscsiSettings iscsi = new IscsiSettings(null, null, 0, 0);
 
     /** Who this node is and which roles it runs. */
     @JsonProperty("node")

@@ -19,14 +19,18 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An iSCSI portal: the listening sockets, one virtual-thread reader per accepted connection, and
- * the sessions they carry. Closing it stops accepting, ends every session (the SCSI targets are
+ * An iSCSI portal: the listening sockets, a platform-thread reader per accepted connection (a
+ * blocking read wakes it straight from the socket, with no poller in between), and the sessions
+ * they carry. Closing it stops accepting, ends every session (the SCSI targets are
  * told their nexus is lost) and returns within a bounded time.
  */
 public final class IscsiPortal implements AutoCloseable {
@@ -39,18 +43,22 @@ public final class IscsiPortal implements AutoCloseable {
     private final List<ServerSocket> listeners = new ArrayList<>();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final List<Thread> acceptors = new ArrayList<>();
+    private final ExecutorService readers;
     private volatile boolean closed;
 
-    private IscsiPortal(final PortalContext context) {
+    private IscsiPortal(final PortalContext context, final ExecutorService readers) {
         this.context = context;
+        this.readers = readers;
     }
 
     /** Starts listening on {@code config}'s addresses, serving {@code directory}'s targets. */
     public static IscsiPortal start(final PortalConfig config, final TargetDirectory directory,
             final MetricRegistry metrics, final Clock clock) {
+        ExecutorService readers = Executors.newCachedThreadPool(
+                Thread.ofPlatform().daemon().name("iscsi-reader-", 0).factory());
         PortalContext context = new PortalContext(config, directory, new IscsiMetrics(metrics), clock,
-                new SessionRegistry(), new SecureRandom(), WriteBudget.ofHeap());
-        IscsiPortal portal = new IscsiPortal(context);
+                new SessionRegistry(), new SecureRandom(), WriteBudget.ofHeap(), readers);
+        IscsiPortal portal = new IscsiPortal(context, readers);
         try {
             for (InetSocketAddress address : config.listenAddresses()) {
                 ServerSocket server = new ServerSocket();
@@ -91,17 +99,18 @@ public final class IscsiPortal implements AutoCloseable {
                 }
                 return;
             }
+            // Each connection has a platform thread reading it: their number is bounded.
+            if (connections.size() >= context.config().maxConnections()) {
+                LOG.warn("refusing connection from {}: the portal already has {} connections (iscsi.maxConnections)",
+                        socket.getRemoteSocketAddress(), connections.size());
+                closeQuietly(socket);
+                continue;
+            }
             try {
-                Connection connection = new Connection(context, socket);
+                Connection connection = new Connection(context, socket, connections::remove);
                 connections.add(connection);
-                Thread.ofVirtual().name("iscsi-conn-" + socket.getRemoteSocketAddress()).start(() -> {
-                    try {
-                        connection.run();
-                    } finally {
-                        connections.remove(connection);
-                    }
-                });
-            } catch (IOException e) {
+                readers.execute(connection::run);
+            } catch (IOException | RejectedExecutionException e) {
                 LOG.warn("cannot set up connection from {}", socket.getRemoteSocketAddress(), e);
                 closeQuietly(socket);
             }
@@ -133,6 +142,7 @@ public final class IscsiPortal implements AutoCloseable {
         } catch (ExecutionException | TimeoutException e) {
             LOG.warn("sessions still ending after {} s", CLOSE_WAIT_SECONDS);
         }
+        readers.shutdown();
         LOG.info("iSCSI portal closed");
     }
 

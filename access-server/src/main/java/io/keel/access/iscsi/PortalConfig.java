@@ -23,11 +23,12 @@ import java.util.List;
  * @param nopInTimeout how long a ping may go unanswered before the connection is dropped
  * @param targetAddress the TargetAddress for SendTargets ({@code host:port}), or {@code null}: the address the
  *        connection arrived on
+ * @param maxConnections connections served at once; further ones are closed as they arrive
  */
 public record PortalConfig(List<InetSocketAddress> listenAddresses, int portalGroupTag, int queueDepth,
         int maxRecvDataSegmentLength, int maxBurstLength, int firstBurstLength, int maxOutstandingR2T,
         int maxTransferLength, boolean immediateData, boolean initialR2T, Duration loginTimeout,
-        Duration nopInInterval, Duration nopInTimeout, String targetAddress) {
+        Duration nopInInterval, Duration nopInTimeout, String targetAddress, int maxConnections) {
 
     /** The iSCSI well-known port. */
     public static final int DEFAULT_PORT = 3260;
@@ -47,31 +48,32 @@ public record PortalConfig(List<InetSocketAddress> listenAddresses, int portalGr
         check("firstBurstLength", firstBurstLength, MIN_SEGMENT, maxBurstLength);
         check("maxOutstandingR2T", maxOutstandingR2T, 1, 65535);
         check("maxTransferLength", maxTransferLength, MIN_SEGMENT, Integer.MAX_VALUE);
+        check("maxConnections", maxConnections, 1, 65536);
         if (loginTimeout.isNegative() || loginTimeout.isZero() || nopInInterval.isNegative()
                 || nopInTimeout.isNegative() || nopInTimeout.isZero()) {
             throw new IllegalArgumentException("timeouts must be positive");
         }
     }
 
-    /** The defaults: 0.0.0.0:3260, TPGT 1, depth 128, 256 KiB segments, 16 MiB / 256 KiB bursts. */
+    /** The defaults: 0.0.0.0:3260, TPGT 1, depth 128, 256 KiB segments, 16 MiB / 256 KiB bursts, 1024 connections. */
     public static PortalConfig defaults() {
         return new PortalConfig(List.of(new InetSocketAddress(DEFAULT_PORT)), 1, 128, 256 * 1024,
                 16 * 1024 * 1024 - 1, 256 * 1024, 16, 16 * 1024 * 1024, true, false, Duration.ofSeconds(15),
-                Duration.ofSeconds(10), Duration.ofSeconds(120), null);
+                Duration.ofSeconds(10), Duration.ofSeconds(120), null, 1024);
     }
 
     /** These settings listening on {@code addresses}. */
     public PortalConfig withListenAddresses(final List<InetSocketAddress> addresses) {
         return new PortalConfig(addresses, portalGroupTag, queueDepth, maxRecvDataSegmentLength, maxBurstLength,
                 firstBurstLength, maxOutstandingR2T, maxTransferLength, immediateData, initialR2T, loginTimeout,
-                nopInInterval, nopInTimeout, targetAddress);
+                nopInInterval, nopInTimeout, targetAddress, maxConnections);
     }
 
     /** These settings with other keep-alive and login timers. */
     public PortalConfig withTimers(final Duration login, final Duration nopInterval, final Duration nopTimeout) {
         return new PortalConfig(listenAddresses, portalGroupTag, queueDepth, maxRecvDataSegmentLength,
                 maxBurstLength, firstBurstLength, maxOutstandingR2T, maxTransferLength, immediateData, initialR2T,
-                login, nopInterval, nopTimeout, targetAddress);
+                login, nopInterval, nopTimeout, targetAddress, maxConnections);
     }
 
     /** These settings with other data transfer offers. */
@@ -79,7 +81,14 @@ public record PortalConfig(List<InetSocketAddress> listenAddresses, int portalGr
             final boolean immediate, final boolean r2tFirst) {
         return new PortalConfig(listenAddresses, portalGroupTag, queueDepth, recvSegment, maxBurst, firstBurst,
                 maxOutstandingR2T, maxTransferLength, immediate, r2tFirst, loginTimeout, nopInInterval, nopInTimeout,
-                targetAddress);
+                targetAddress, maxConnections);
+    }
+
+    /** These settings serving at most {@code connections} connections at once. */
+    public PortalConfig withMaxConnections(final int connections) {
+        return new PortalConfig(listenAddresses, portalGroupTag, queueDepth, maxRecvDataSegmentLength,
+                maxBurstLength, firstBurstLength, maxOutstandingR2T, maxTransferLength, immediateData, initialR2T,
+                loginTimeout, nopInInterval, nopInTimeout, targetAddress, connections);
     }
 
     private static void check(final String name, final long value, final long min, final long max) {

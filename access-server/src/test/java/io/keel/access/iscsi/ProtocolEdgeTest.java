@@ -70,6 +70,26 @@ class ProtocolEdgeTest {
     }
 
     @Test
+    void connectionsBeyondTheLimitAreClosedAndTheOthersServed() throws Exception {
+        portal.close();
+        portal = targets.start(TestTargets.config().withMaxConnections(2), new MetricRegistry());
+        port = portal.boundAddresses().get(0).getPort();
+        try (RawInitiator first = loggedIn(Map.of(), 1); RawInitiator second = loggedIn(Map.of(), 2)) {
+            try (RawInitiator third = new RawInitiator(port)) {
+                assertThat(third.closedByTarget()).isTrue();
+            }
+            assertThat(first.exchange(first.nop(new byte[0])).opcode()).isEqualTo(Opcode.NOP_IN);
+            assertThat(second.exchange(second.nop(new byte[0])).opcode()).isEqualTo(Opcode.NOP_IN);
+            first.close();
+            // Once a connection is gone its place is free again.
+            ProtocolTest.waitFor(() -> portal.sessions().size() == 1);
+            try (RawInitiator again = loggedIn(Map.of(), 3)) {
+                assertThat(again.exchange(again.nop(new byte[0])).opcode()).isEqualTo(Opcode.NOP_IN);
+            }
+        }
+    }
+
+    @Test
     void longSendTargetsAnswerIsContinued() throws Exception {
         portal.close();
         List<TargetEntry> many = new ArrayList<>();

@@ -46,7 +46,7 @@ public final class AccessRole implements AutoCloseable {
         PortalConfig config = new PortalConfig(addresses(settings.listen()), d.portalGroupTag(),
                 settings.queueDepth(), d.maxRecvDataSegmentLength(), d.maxBurstLength(), d.firstBurstLength(),
                 d.maxOutstandingR2T(), maxTransfer, d.immediateData(), d.initialR2T(), d.loginTimeout(),
-                d.nopInInterval(), d.nopInTimeout(), settings.portalAddress());
+                d.nopInInterval(), d.nopInTimeout(), settings.portalAddress(), settings.maxConnections());
         return new AccessRole(IscsiPortal.start(config, directory, metrics, clock));
     }
 

@@ -16,15 +16,20 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One TCP connection: its reader (a virtual thread reading PDUs in order), its writer (a lock
- * that serializes PDUs and numbers StatSN), the login phase and then the full feature phase,
+ * One TCP connection: its reader (a platform thread reading PDUs in order, which may hand reading
+ * on to another to run a command itself), its writer (an outbox whose PDUs whichever sender holds
+ * the lock writes, numbering StatSN), the login phase and then the full feature phase,
  * whose requests {@link FullFeature} handles, and the keep-alive pings.
  */
 public final class Connection {
@@ -37,10 +42,12 @@ public final class Connection {
     private final InputStream in;
     private final OutputStream out;
     private final ReentrantLock writeLock = new ReentrantLock();
+    private final ConcurrentLinkedQueue<Outgoing> outbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicInteger tttCounter = new AtomicInteger(1);
     final SessionParams params = new SessionParams();
     private final LoginHandler login;
+    private final Consumer<Connection> ended;
     private volatile FullFeature fullFeature;
     private volatile Session session;
     private volatile boolean digests;
@@ -52,10 +59,12 @@ public final class Connection {
     private volatile int pingTtt = Pdu.RESERVED_TAG;
     private volatile long pingSentAt;
 
-    /** A connection over {@code socket}, not yet reading. */
-    public Connection(final PortalContext context, final Socket socket) throws IOException {
+    /** A connection over {@code socket}, not yet reading; {@code ended} hears when it is over. */
+    public Connection(final PortalContext context, final Socket socket, final Consumer<Connection> ended)
+            throws IOException {
         this.context = context;
         this.socket = socket;
+        this.ended = ended;
         socket.setTcpNoDelay(true);
         this.in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
         this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
@@ -76,7 +85,7 @@ public final class Connection {
         return session;
     }
 
-    /** Reads and handles PDUs until the connection ends; then ends the session. */
+    /** Reads and handles PDUs until the connection ends (on this thread or those it hands reading to). */
     public void run() {
         context.metrics().connections.inc();
         lastReceived = context.clock().nanoTime();
@@ -85,8 +94,18 @@ public final class Connection {
                 close("login timeout");
             }
         });
+        readOn();
+    }
+
+    /**
+     * Runs the read loop on the calling thread until the connection ends, then ends the session;
+     * or until the loop hands reading to another thread to run a command here (see
+     * {@link FullFeature#takeClaimed}).
+     */
+    private void readOn() {
+        boolean handedOn = false;
         try {
-            readLoop();
+            handedOn = readLoop();
         } catch (EOFException e) {
             close("connection closed by the initiator inside a PDU");
         } catch (IOException e) {
@@ -95,16 +114,20 @@ public final class Connection {
             LOG.error("connection {} failed", peer(), e);
             close("internal error: " + e);
         } finally {
-            close(closeReason);
-            context.metrics().connections.dec();
-            Session s = session;
-            if (s != null) {
-                s.end(closeReason);
+            if (!handedOn) {
+                close(closeReason);
+                context.metrics().connections.dec();
+                ended.accept(this);
+                Session s = session;
+                if (s != null) {
+                    s.end(closeReason);
+                }
             }
         }
     }
 
-    private void readLoop() throws IOException {
+    /** Reads and dispatches PDUs; true once reading went on on another thread. */
+    private boolean readLoop() throws IOException {
         while (!closed.get()) {
             FullFeature ffp = fullFeature;
             try {
@@ -112,22 +135,46 @@ public final class Connection {
                         : PduCodec.read(in, params.headerDigest, params.dataDigest, params.recvDataSegmentLength);
                 if (pdu == null) {
                     close("connection closed by the initiator");
-                    return;
+                    return false;
                 }
                 lastReceived = context.clock().nanoTime();
                 if (ffp == null) {
                     login.handle(pdu);
-                } else {
-                    ffp.dispatch(pdu);
+                    continue;
+                }
+                ffp.dispatch(pdu);
+                Task claimed = ffp.takeClaimed();
+                if (claimed != null) {
+                    // The command runs here at once, without waiting for a thread to wake up for it, while
+                    // another reader thread goes on reading (a task management request must get through).
+                    try {
+                        context.readers().execute(this::readOn);
+                    } catch (RejectedExecutionException e) {
+                        close("portal shutting down");
+                        session.tasks().done(claimed);
+                        return false;
+                    }
+                    execute(claimed);
+                    return true;
                 }
             } catch (PduException e) {
                 if (e.fatal() || ffp == null) {
                     LOG.warn("closing connection from {}: {}", who(), e.getMessage());
                     close(e.getMessage());
-                    return;
+                    return false;
                 }
                 reject(e.rejectReason(), e.pdu(), e.getMessage());
             }
+        }
+        return false;
+    }
+
+    /** Whether no byte of a next PDU has arrived yet (reader thread only). */
+    boolean nothingMoreToRead() {
+        try {
+            return in.available() == 0;
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -172,38 +219,71 @@ public final class Connection {
 
     /**
      * Sends {@code pdus} back to back, filling StatSN (advanced for those {@code advance} says) and, in full
-     * feature phase, ExpCmdSN/MaxCmdSN.
+     * feature phase, ExpCmdSN/MaxCmdSN. The PDUs join the connection's outbox; whichever thread holds the
+     * writer writes everything queued, so concurrent tasks do not park on each other and their responses
+     * leave in one socket write. They may still be queued when this returns: {@link #sendAndWait} before
+     * closing deliberately.
      *
      * @return false when the connection is closed
      */
-    boolean send(final List<Pdu> pdus, final java.util.function.Predicate<Pdu> advance) {
-        writeLock.lock();
-        try {
-            if (closed.get()) {
-                return false;
-            }
-            Session s = session;
-            for (Pdu pdu : pdus) {
-                pdu.putInt32(24, advance.test(pdu) ? statSn++ : statSn);
-                if (s != null) {
-                    pdu.putInt32(28, s.expCmdSn());
-                    pdu.putInt32(32, s.maxCmdSn());
-                }
-                PduCodec.write(out, pdu, digests && params.headerDigest, digests && params.dataDigest);
-            }
-            out.flush();
-            return true;
-        } catch (IOException e) {
-            close("write failed: " + e.getMessage());
+    boolean send(final List<Pdu> pdus, final Predicate<Pdu> advance) {
+        if (closed.get()) {
             return false;
-        } finally {
-            writeLock.unlock();
         }
+        outbox.add(new Outgoing(pdus, advance));
+        // Whoever unlocks checks the outbox again afterwards, so PDUs queued while it wrote are never left behind.
+        while (!outbox.isEmpty() && writeLock.tryLock()) {
+            try {
+                writeOutbox();
+            } finally {
+                writeLock.unlock();
+            }
+        }
+        return !closed.get();
     }
 
     /** Sends one PDU; {@code advance} says whether it carries a new StatSN. */
     boolean send(final Pdu pdu, final boolean advance) {
         return send(List.of(pdu), p -> advance);
+    }
+
+    /** Returns once everything sent so far is written (or the connection closed): before a deliberate close. */
+    void awaitSent() {
+        writeLock.lock();
+        try {
+            writeOutbox();
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Writes and flushes whatever the outbox holds. Write lock held. */
+    private void writeOutbox() {
+        Outgoing next;
+        boolean wrote = false;
+        try {
+            while ((next = outbox.poll()) != null) {
+                if (closed.get()) {
+                    continue;
+                }
+                Session s = session;
+                for (Pdu pdu : next.pdus()) {
+                    pdu.putInt32(24, next.advance().test(pdu) ? statSn++ : statSn);
+                    if (s != null) {
+                        pdu.putInt32(28, s.expCmdSn());
+                        pdu.putInt32(32, s.maxCmdSn());
+                    }
+                    PduCodec.write(out, pdu, digests && params.headerDigest, digests && params.dataDigest);
+                }
+                wrote = true;
+            }
+            if (wrote) {
+                out.flush();
+            }
+        } catch (IOException e) {
+            close("write failed: " + e.getMessage());
+            outbox.clear();
+        }
     }
 
     /** Sends a Reject for {@code rejected} with {@code reason}. */
@@ -282,8 +362,8 @@ public final class Connection {
         Duration timeout = context.config().nopInTimeout();
         Duration tick = interval.compareTo(timeout) < 0 ? interval : timeout;
         // Re-armed from the timer itself, so ticks keep their period however late the virtual thread runs, and the
-        // next tick is armed even when this one blocks in send() on an initiator that stopped reading (only the
-        // next tick's timeout check, which closes the socket, can free that writer).
+        // next tick is armed even when a task's writer blocks on an initiator that stopped reading (only the next
+        // tick's timeout check, which closes the socket, can free that writer).
         nopTimer = context.clock().schedule(tick, () -> {
             if (!closed.get()) {
                 scheduleKeepAlive();
@@ -308,5 +388,9 @@ public final class Connection {
             pingTtt = ttt;
             send(Pdu.of(Opcode.NOP_IN).itt(Pdu.RESERVED_TAG).putInt32(20, ttt), false);
         }
+    }
+
+    /** PDUs queued to go out together, and which of them carry a new StatSN. */
+    private record Outgoing(List<Pdu> pdus, Predicate<Pdu> advance) {
     }
 }

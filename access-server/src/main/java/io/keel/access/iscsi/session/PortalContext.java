@@ -5,6 +5,7 @@ import io.keel.access.iscsi.PortalConfig;
 import io.keel.access.iscsi.TargetDirectory;
 import io.keel.runtime.time.Clock;
 import java.security.SecureRandom;
+import java.util.concurrent.Executor;
 
 /**
  * What every connection of a portal shares: its settings, the targets, metrics, the clock, the
@@ -17,7 +18,8 @@ import java.security.SecureRandom;
  * @param sessions the session table
  * @param random CHAP challenges
  * @param writeBudget the bytes of solicited write data all sessions may hold at once
+ * @param readers platform threads that run connections' read loops
  */
 public record PortalContext(PortalConfig config, TargetDirectory directory, IscsiMetrics metrics, Clock clock,
-        SessionRegistry sessions, SecureRandom random, WriteBudget writeBudget) {
+        SessionRegistry sessions, SecureRandom random, WriteBudget writeBudget, Executor readers) {
 }

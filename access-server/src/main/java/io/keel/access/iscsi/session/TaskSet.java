@@ -73,6 +73,20 @@ final class TaskSet {
         start.forEach(starter);
     }
 
+    /**
+     * Marks {@code task}'s data complete and, when it is the only task of the set, starts it without
+     * handing it to the starter: the caller runs it.
+     *
+     * @return whether the caller is to run it; when false, nothing changed
+     */
+    synchronized boolean claimIfAlone(final Task task) {
+        if (tasks.size() != 1 || task.state != Task.State.DATA || task.aborted) {
+            return false;
+        }
+        task.state = Task.State.RUNNING;
+        return true;
+    }
+
     /** Removes {@code task} (finished or aborted) and starts what it was holding back. */
     void done(final Task task) {
         List<Task> start;
