@@ -643,6 +643,10 @@ public final class Journal implements AutoCloseable {
             // saying so in each batch's first record lets replay tell damage before it from a torn
             // tail (docs/journal-format.md, "Damage or torn tail").
             long durableNow = durableSequence;
+            // The usual commit is one write: it goes out as one durable write (O_DSYNC on a real device),
+            // which costs the disk less than a write and a flush. Anything more is written, then flushed.
+            boolean oneWrite = work.size() == 1 && work.get(0).paddingPosition < 0;
+            long started = 0;
             for (Batch batch : work) {
                 RecordFormat.raiseDurableThrough(batch.buffer, 0, durableNow, committerCrc);
                 if (batch.paddingPosition >= 0) {
@@ -651,10 +655,17 @@ public final class Journal implements AutoCloseable {
                 batch.zeroTail(block);
                 ByteBuffer buffer = batch.buffer;
                 buffer.clear().limit((int) Aligned.up(batch.length, block));
-                device.write(batch.position, buffer);
+                if (oneWrite) {
+                    started = clock.nanoTime();
+                    durably(() -> device.writeDurably(batch.position, buffer), "a durable batch write failed");
+                } else {
+                    device.write(batch.position, buffer);
+                }
             }
-            long started = clock.nanoTime();
-            flushDevice();
+            if (!oneWrite) {
+                started = clock.nanoTime();
+                flushDevice();
+            }
             metrics.flushed(clock.nanoTime() - started);
         } catch (IOException | RuntimeException e) {
             fail("writing or flushing a batch failed", e);
@@ -768,18 +779,32 @@ public final class Journal implements AutoCloseable {
 
     /** Flushes the device; once one flush failed, no later one may report success. */
     private void flushDevice() throws IOException {
+        durably(device::flush, "a device flush failed");
+    }
+
+    /**
+     * Runs {@code action}, which makes something durable, under the rule that once one such action
+     * failed no later one may report success (a failed flush may have dropped cached writes).
+     */
+    private void durably(final DurableAction action, final String failure) throws IOException {
         flushLock.lock();
         try {
             throwIfFailed();
             try {
-                device.flush();
+                action.run();
             } catch (IOException | RuntimeException e) {
-                fail("a device flush failed", e);
+                fail(failure, e);
                 throwIfFailed();
             }
         } finally {
             flushLock.unlock();
         }
+    }
+
+    /** A device call that makes writes durable. */
+    @FunctionalInterface
+    private interface DurableAction {
+        void run() throws IOException;
     }
 
     /** Fails the journal: pending appends fail now, later ones at once. Idempotent. */

@@ -152,4 +152,59 @@ class GroupCommitTest {
             assertThat(journal.stats().flushes()).isEqualTo(20);
         }
     }
+
+    @Test
+    void aLoneCommitIsOneDurableWriteWithoutASeparateFlush() throws Exception {
+        CrashingDevice memory = TestJournals.formatted(256 * 1024, 512);
+        AtomicInteger durableWrites = new AtomicInteger();
+        AtomicInteger plainWrites = new AtomicInteger();
+        AtomicInteger flushes = new AtomicInteger();
+        JournalDevice counting = new JournalDevice() {
+            @Override
+            public int alignment() {
+                return memory.alignment();
+            }
+
+            @Override
+            public long size() {
+                return memory.size();
+            }
+
+            @Override
+            public void write(final long position, final ByteBuffer source) throws IOException {
+                plainWrites.incrementAndGet();
+                memory.write(position, source);
+            }
+
+            @Override
+            public void read(final long position, final ByteBuffer target) throws IOException {
+                memory.read(position, target);
+            }
+
+            @Override
+            public void flush() throws IOException {
+                flushes.incrementAndGet();
+                memory.flush();
+            }
+
+            @Override
+            public void writeDurably(final long position, final ByteBuffer source) throws IOException {
+                durableWrites.incrementAndGet();
+                memory.writeDurably(position, source);
+            }
+        };
+        try (Journal journal = TestJournals.open(counting, TestJournals.config(), new ArrayList<>())) {
+            int writesAtOpen = plainWrites.get();
+            int flushesAtOpen = flushes.get();
+            for (int i = 0; i < 3; i++) {
+                journal.append((short) 1, ByteBuffer.allocate(100)).awaitDurable();
+            }
+            assertThat(durableWrites.get()).isEqualTo(3);
+            assertThat(plainWrites.get()).isEqualTo(writesAtOpen);
+            assertThat(flushes.get()).isEqualTo(flushesAtOpen);
+        }
+        // Durable on the device: a power cut now loses none of them.
+        byte[] image = memory.crash(new java.util.Random(1));
+        assertThat(TestJournals.replay(new CrashingDevice(image, 512))).hasSize(3);
+    }
 }

@@ -31,6 +31,15 @@ public interface BlockDevice extends AutoCloseable {
     /** Makes every write that completed before this call durable (fdatasync). */
     void flush() throws IOException;
 
+    /**
+     * Writes all remaining bytes of {@code source} at {@code position} and returns once they are
+     * durable (as O_DSYNC does); promises nothing about other writes.
+     */
+    default void writeDurably(long position, ByteBuffer source) throws IOException {
+        write(position, source);
+        flush();
+    }
+
     /** A view of {@code [offset, offset + length)} that a journal can own. */
     JournalDevice region(long offset, long length);
 

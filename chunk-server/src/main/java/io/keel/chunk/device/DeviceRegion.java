@@ -34,6 +34,12 @@ final class DeviceRegion implements JournalDevice {
     }
 
     @Override
+    public void writeDurably(long position, ByteBuffer source) throws IOException {
+        DirectFileDevice.check(position, source, length, offset, device.path() + ": region write");
+        device.writeDurably(offset + position, source);
+    }
+
+    @Override
     public void read(long position, ByteBuffer target) throws IOException {
         DirectFileDevice.check(position, target, length, offset, device.path() + ": region read");
         device.read(offset + position, target);

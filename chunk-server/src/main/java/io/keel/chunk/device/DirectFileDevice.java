@@ -36,13 +36,16 @@ public final class DirectFileDevice implements BlockDevice {
     private final long size;
     private final Object lock = new Object();
     private volatile FileChannel channel;
+    /** The same device opened with O_DSYNC too, for {@link #writeDurably}. */
+    private volatile FileChannel durableChannel;
     private volatile boolean closed;
     private final AtomicLong reopens = new AtomicLong();
 
-    private DirectFileDevice(Path path, Path realPath, FileChannel channel, long size) {
+    private DirectFileDevice(Path path, Path realPath, FileChannel channel, FileChannel durableChannel, long size) {
         this.path = path;
         this.realPath = realPath;
         this.channel = channel;
+        this.durableChannel = durableChannel;
         this.size = size;
     }
 
@@ -57,7 +60,8 @@ public final class DirectFileDevice implements BlockDevice {
         } catch (NoSuchFileException e) {
             throw new NoSuchFileException(path.toString(), null, "no such device or file");
         }
-        FileChannel channel = openDirect(path, real);
+        FileChannel channel = openDirect(path, real, false);
+        FileChannel durable = null;
         try {
             long bytes = Files.isRegularFile(real) ? channel.size() : blockDeviceSize(path, real, channel);
             long usable = bytes - bytes % ALIGNMENT;
@@ -65,9 +69,13 @@ public final class DirectFileDevice implements BlockDevice {
                 throw new IOException(path + ": device size " + bytes + " bytes is smaller than one "
                         + ALIGNMENT + "-byte sector");
             }
-            return new DirectFileDevice(path, real, channel, usable);
+            durable = openDirect(path, real, true);
+            return new DirectFileDevice(path, real, channel, durable, usable);
         } catch (IOException | RuntimeException e) {
             channel.close();
+            if (durable != null) {
+                durable.close();
+            }
             throw e;
         }
     }
@@ -116,13 +124,16 @@ public final class DirectFileDevice implements BlockDevice {
         return null;
     }
 
-    private static FileChannel openDirect(Path path, Path real) throws IOException {
+    private static FileChannel openDirect(Path path, Path real, boolean dsync) throws IOException {
         if (DIRECT == null) {
             throw new IOException(path + ": this JDK offers no O_DIRECT open option"
                     + " (com.sun.nio.file.ExtendedOpenOption.DIRECT)");
         }
         try {
-            return FileChannel.open(real, StandardOpenOption.READ, StandardOpenOption.WRITE, DIRECT);
+            return dsync
+                    ? FileChannel.open(real, StandardOpenOption.READ, StandardOpenOption.WRITE, DIRECT,
+                            StandardOpenOption.DSYNC)
+                    : FileChannel.open(real, StandardOpenOption.READ, StandardOpenOption.WRITE, DIRECT);
         } catch (IOException e) {
             if (!opensWithoutDirect(real)) {
                 throw new IOException(path + ": cannot open for read and write: " + e.getMessage(), e);
@@ -214,7 +225,17 @@ public final class DirectFileDevice implements BlockDevice {
         check(position, source, size, 0, path + ": write");
         long at = position;
         while (source.hasRemaining()) {
-            at += writeOnce(source, at);
+            at += writeOnce(source, at, false);
+        }
+    }
+
+    /** Writes through the O_DSYNC channel: each write returns once durable (the kernel flushes for it). */
+    @Override
+    public void writeDurably(long position, ByteBuffer source) throws IOException {
+        check(position, source, size, 0, path + ": durable write");
+        long at = position;
+        while (source.hasRemaining()) {
+            at += writeOnce(source, at, true);
         }
     }
 
@@ -247,10 +268,10 @@ public final class DirectFileDevice implements BlockDevice {
         }
     }
 
-    private int writeOnce(ByteBuffer source, long at) throws IOException {
+    private int writeOnce(ByteBuffer source, long at, boolean durable) throws IOException {
         while (true) {
             failIfInterrupted("write at offset " + at);
-            FileChannel current = channel;
+            FileChannel current = durable ? durableChannel : channel;
             try {
                 return Blocking.call(() -> current.write(source, at));
             } catch (ClosedChannelException e) {
@@ -278,7 +299,10 @@ public final class DirectFileDevice implements BlockDevice {
         }
         synchronized (lock) {
             if (!closed && channel == failed) {
-                channel = openDirect(path, realPath);
+                channel = openDirect(path, realPath, false);
+                reopens.incrementAndGet();
+            } else if (!closed && durableChannel == failed) {
+                durableChannel = openDirect(path, realPath, true);
                 reopens.incrementAndGet();
             }
         }
@@ -332,7 +356,11 @@ public final class DirectFileDevice implements BlockDevice {
     public void close() throws IOException {
         synchronized (lock) {
             closed = true;
-            channel.close();
+            try {
+                channel.close();
+            } finally {
+                durableChannel.close();
+            }
         }
     }
 

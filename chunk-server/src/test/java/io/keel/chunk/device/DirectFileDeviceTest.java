@@ -169,7 +169,14 @@ class DirectFileDeviceTest {
             region.read(4096, back);
             assertThat(back.flip()).isEqualTo(TestData.pattern(8192, 3));
 
+            region.writeDurably(3 * 4096, TestData.pattern(4096, 5));
+            ByteBuffer durable = AlignedBuffers.allocate(4096);
+            device.read(MIB + 3 * 4096, durable);
+            assertThat(durable.flip()).isEqualTo(TestData.pattern(4096, 5));
+
             assertThatThrownBy(() -> region.write(2 * MIB - 4096, AlignedBuffers.allocate(8192)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("past the end");
+            assertThatThrownBy(() -> region.writeDurably(2 * MIB, AlignedBuffers.allocate(4096)))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("past the end");
             assertThatThrownBy(() -> region.read(-4096, AlignedBuffers.allocate(4096)))
                     .isInstanceOf(IllegalArgumentException.class);
@@ -180,6 +187,48 @@ class DirectFileDeviceTest {
             assertThatThrownBy(() -> device.region(100, 4096)).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> device.region(0, 0)).isInstanceOf(IllegalArgumentException.class);
         }
+    }
+
+    @Test
+    void durableWritesGoThroughADescriptorOpenedWithDsyncAndDirect() throws IOException {
+        Path file = dir.resolve("dev");
+        try (DirectFileDevice device = DirectFileDevice.create(file, 4 * MIB)) {
+            device.writeDurably(8192, TestData.pattern(8192, 9));
+            ByteBuffer back = AlignedBuffers.allocate(8192);
+            device.read(8192, back);
+            assertThat(back.flip()).isEqualTo(TestData.pattern(8192, 9));
+            // Linux open(2) flags, octal as /proc/self/fdinfo shows them.
+            int dsync = 010000;
+            int direct = 040000;
+            List<Integer> flags = openFlags(file.toRealPath());
+            assertThat(flags).anyMatch(f -> (f & direct) != 0 && (f & dsync) == 0);
+            assertThat(flags).anyMatch(f -> (f & direct) != 0 && (f & dsync) != 0);
+        }
+        assertThat(openFlags(file.toRealPath())).isEmpty();
+    }
+
+    /** The open flags of every descriptor of this process that names {@code file}. */
+    private static List<Integer> openFlags(final Path file) throws IOException {
+        List<Integer> flags = new java.util.ArrayList<>();
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds.toList()) {
+                Path target;
+                try {
+                    target = Files.readSymbolicLink(fd);
+                } catch (IOException gone) {
+                    continue;
+                }
+                if (!target.equals(file)) {
+                    continue;
+                }
+                for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo", fd.getFileName().toString()))) {
+                    if (line.startsWith("flags:")) {
+                        flags.add(Integer.parseInt(line.substring(6).trim(), 8));
+                    }
+                }
+            }
+        }
+        return flags;
     }
 
     @Test
