@@ -29,19 +29,19 @@ final class DeviceRegion implements JournalDevice {
 
     @Override
     public void write(long position, ByteBuffer source) throws IOException {
-        DirectFileDevice.check(position, source, length, offset, device.path() + ": region write");
+        DirectFileDevice.check(position, source, length, offset, device.path(), "region write");
         device.write(offset + position, source);
     }
 
     @Override
     public void writeDurably(long position, ByteBuffer source) throws IOException {
-        DirectFileDevice.check(position, source, length, offset, device.path() + ": region write");
+        DirectFileDevice.check(position, source, length, offset, device.path(), "region write");
         device.writeDurably(offset + position, source);
     }
 
     @Override
     public void read(long position, ByteBuffer target) throws IOException {
-        DirectFileDevice.check(position, target, length, offset, device.path() + ": region read");
+        DirectFileDevice.check(position, target, length, offset, device.path(), "region read");
         device.read(offset + position, target);
     }
 

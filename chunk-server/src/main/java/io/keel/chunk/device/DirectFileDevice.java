@@ -207,7 +207,7 @@ public final class DirectFileDevice implements BlockDevice {
 
     @Override
     public void read(long position, ByteBuffer target) throws IOException {
-        check(position, target, size, 0, path + ": read");
+        check(position, target, size, 0, path, "read");
         long at = position;
         while (target.hasRemaining()) {
             int n = readOnce(target, at);
@@ -222,7 +222,7 @@ public final class DirectFileDevice implements BlockDevice {
 
     @Override
     public void write(long position, ByteBuffer source) throws IOException {
-        check(position, source, size, 0, path + ": write");
+        check(position, source, size, 0, path, "write");
         long at = position;
         while (source.hasRemaining()) {
             at += writeOnce(source, at, false);
@@ -232,7 +232,7 @@ public final class DirectFileDevice implements BlockDevice {
     /** Writes through the O_DSYNC channel: each write returns once durable (the kernel flushes for it). */
     @Override
     public void writeDurably(long position, ByteBuffer source) throws IOException {
-        check(position, source, size, 0, path + ": durable write");
+        check(position, source, size, 0, path, "durable write");
         long at = position;
         while (source.hasRemaining()) {
             at += writeOnce(source, at, true);
@@ -242,7 +242,7 @@ public final class DirectFileDevice implements BlockDevice {
     @Override
     public void flush() throws IOException {
         while (true) {
-            failIfInterrupted("flush");
+            failIfInterrupted("flush", -1);
             FileChannel current = channel;
             try {
                 Blocking.call(() -> {
@@ -258,7 +258,7 @@ public final class DirectFileDevice implements BlockDevice {
 
     private int readOnce(ByteBuffer target, long at) throws IOException {
         while (true) {
-            failIfInterrupted("read at offset " + at);
+            failIfInterrupted("read", at);
             FileChannel current = channel;
             try {
                 return Blocking.call(() -> current.read(target, at));
@@ -270,7 +270,7 @@ public final class DirectFileDevice implements BlockDevice {
 
     private int writeOnce(ByteBuffer source, long at, boolean durable) throws IOException {
         while (true) {
-            failIfInterrupted("write at offset " + at);
+            failIfInterrupted("write", at);
             FileChannel current = durable ? durableChannel : channel;
             try {
                 return Blocking.call(() -> current.write(source, at));
@@ -280,10 +280,11 @@ public final class DirectFileDevice implements BlockDevice {
         }
     }
 
-    /** An interrupted thread would make the JDK close the channel under every other user. */
-    private void failIfInterrupted(String what) throws InterruptedIOException {
+    /** An interrupted thread would make the JDK close the channel under every other user ({@code at} -1: none). */
+    private void failIfInterrupted(String op, long at) throws InterruptedIOException {
         if (Thread.currentThread().isInterrupted()) {
-            throw new InterruptedIOException(path + ": " + what + " refused: the thread is interrupted");
+            throw new InterruptedIOException(path + ": " + op + (at < 0 ? "" : " at offset " + at)
+                    + " refused: the thread is interrupted");
         }
     }
 
@@ -317,27 +318,32 @@ public final class DirectFileDevice implements BlockDevice {
         }
     }
 
-    /** Checks alignment and range of one I/O of {@code buffer} at {@code position} in {@code [0, limit)}. */
-    static void check(long position, ByteBuffer buffer, long limit, long base, String op) {
+    /**
+     * Checks alignment and range of one I/O of {@code buffer} at {@code position} in {@code [0, limit)};
+     * messages name {@code device} and {@code what} (built only on failure: this runs for every I/O).
+     */
+    static void check(long position, ByteBuffer buffer, long limit, long base, Object device, String what) {
         int length = buffer.remaining();
         if (!buffer.isDirect()) {
-            throw new IllegalArgumentException(op + " needs a direct buffer (O_DIRECT); use AlignedBuffers.allocate");
+            throw new IllegalArgumentException(device + ": " + what
+                    + " needs a direct buffer (O_DIRECT); use AlignedBuffers.allocate");
         }
         if (position < 0 || position % ALIGNMENT != 0) {
-            throw new IllegalArgumentException(op + " position " + (base + position) + " is not a multiple of "
-                    + ALIGNMENT);
+            throw new IllegalArgumentException(device + ": " + what + " position " + (base + position)
+                    + " is not a multiple of " + ALIGNMENT);
         }
         if (length % ALIGNMENT != 0) {
-            throw new IllegalArgumentException(op + " length " + length + " is not a multiple of " + ALIGNMENT);
+            throw new IllegalArgumentException(device + ": " + what + " length " + length + " is not a multiple of "
+                    + ALIGNMENT);
         }
         long address = AlignedBuffers.addressAtPosition(buffer);
         if (address % ALIGNMENT != 0) {
-            throw new IllegalArgumentException(op + " buffer address 0x" + Long.toHexString(address)
+            throw new IllegalArgumentException(device + ": " + what + " buffer address 0x" + Long.toHexString(address)
                     + " (at buffer position " + buffer.position() + ") is not a multiple of " + ALIGNMENT);
         }
         if (position > limit - length) {
-            throw new IllegalArgumentException(op + " of " + length + " bytes at offset " + (base + position)
-                    + " goes past the end (" + (base + limit) + " bytes)");
+            throw new IllegalArgumentException(device + ": " + what + " of " + length + " bytes at offset "
+                    + (base + position) + " goes past the end (" + (base + limit) + " bytes)");
         }
     }
 

@@ -55,13 +55,13 @@ final class MemoryBlockDevice implements BlockDevice {
 
     @Override
     public synchronized void read(long position, ByteBuffer target) throws IOException {
-        DirectFileDevice.check(position, target, bytes.length, 0, path + ": read");
+        DirectFileDevice.check(position, target, bytes.length, 0, path, "read");
         target.put(bytes, (int) position, target.remaining());
     }
 
     @Override
     public synchronized void write(long position, ByteBuffer source) throws IOException {
-        DirectFileDevice.check(position, source, bytes.length, 0, path + ": write");
+        DirectFileDevice.check(position, source, bytes.length, 0, path, "write");
         log.add("write " + position);
         source.get(bytes, (int) position, source.remaining());
     }
