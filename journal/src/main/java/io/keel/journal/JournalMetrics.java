@@ -3,6 +3,7 @@ package io.keel.journal;
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Histogram;
+import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
@@ -33,9 +34,13 @@ final class JournalMetrics {
         }
         appends = registry.meter(prefix + "appends");
         bytes = registry.counter(prefix + "bytes");
-        batchRecords = registry.histogram(prefix + "batch_records");
-        batchBytes = registry.histogram(prefix + "batch_bytes");
-        flushLatency = registry.timer(prefix + "flush_latency");
+        // Lock-free reservoirs: the default one takes a lock and a skip-list insert on every update.
+        batchRecords = registry.histogram(prefix + "batch_records",
+                () -> new Histogram(LockFreeExponentiallyDecayingReservoir.builder().build()));
+        batchBytes = registry.histogram(prefix + "batch_bytes",
+                () -> new Histogram(LockFreeExponentiallyDecayingReservoir.builder().build()));
+        flushLatency = registry.timer(prefix + "flush_latency",
+                () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
         // A reopened journal of the same name replaces the gauge of the closed one.
         registry.remove(prefix + "used_bytes");
         registry.register(prefix + "used_bytes", (Gauge<Long>) usedBytes::getAsLong);

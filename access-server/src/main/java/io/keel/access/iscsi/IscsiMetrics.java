@@ -1,6 +1,7 @@
 package io.keel.access.iscsi;
 
 import com.codahale.metrics.Counter;
+import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
@@ -39,7 +40,9 @@ public final class IscsiMetrics {
         readBytes = registry.meter("iscsi.read.bytes");
         writeOps = registry.meter("iscsi.write.ops");
         writeBytes = registry.meter("iscsi.write.bytes");
-        commandLatency = registry.timer("iscsi.command.latency");
+        // Lock-free reservoir: the default one takes a lock and a skip-list insert on every command.
+        commandLatency = registry.timer("iscsi.command.latency",
+                () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
         pduRejects = registry.counter("iscsi.pdu.rejects");
     }
 
