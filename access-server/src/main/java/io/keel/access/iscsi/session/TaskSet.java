@@ -16,6 +16,8 @@ import java.util.function.Predicate;
 final class TaskSet {
 
     private final Map<Integer, Task> tasks = new LinkedHashMap<>();
+    /** ORDERED tasks in the set: while there are none, nothing waits for anything (no scan needed). */
+    private int ordered;
     private final Consumer<Task> starter;
     private final Consumer<Task> released;
 
@@ -34,9 +36,12 @@ final class TaskSet {
             if (!existing.executed) {
                 return false;
             }
-            tasks.remove(task.itt);
+            forget(existing);
         }
         tasks.put(task.itt, task);
+        if (task.attribute == TaskAttribute.ORDERED) {
+            ordered++;
+        }
         return true;
     }
 
@@ -68,7 +73,16 @@ final class TaskSet {
             if (task.state == Task.State.DATA) {
                 task.state = Task.State.WAITING;
             }
-            start = startable();
+            if (ordered == 0) {
+                // Nothing orders the set: this task alone may start now, nobody else was waiting.
+                if (task.state != Task.State.WAITING || task.aborted) {
+                    return;
+                }
+                task.state = Task.State.RUNNING;
+                start = List.of(task);
+            } else {
+                start = startable();
+            }
         }
         start.forEach(starter);
     }
@@ -92,8 +106,10 @@ final class TaskSet {
         List<Task> start;
         synchronized (this) {
             task.state = Task.State.DONE;
-            tasks.remove(task.itt, task);
-            start = startable();
+            forget(task);
+            // Only an ORDERED task, or one ahead of an ORDERED task, can have held others back (an ORDERED task
+            // may already be out of the set: a new task that reused its ITT replaced it).
+            start = ordered == 0 && task.attribute != TaskAttribute.ORDERED ? List.of() : startable();
         }
         released.accept(task);
         task.finished.complete(null);
@@ -121,6 +137,17 @@ final class TaskSet {
         }
         removed.forEach(this::done);
         return aborted;
+    }
+
+    /** Removes {@code task} if it is still the set's task of its ITT; whether it was. Lock held. */
+    private boolean forget(final Task task) {
+        if (!tasks.remove(task.itt, task)) {
+            return false;
+        }
+        if (task.attribute == TaskAttribute.ORDERED) {
+            ordered--;
+        }
+        return true;
     }
 
     private List<Task> startable() {
