@@ -39,6 +39,8 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
     private final StoreOptions options;
     private final String name;
     private final UUID deviceId;
+    /** When a client last read or wrote (not the scrubber), for the scrubber to step aside; 0: never. */
+    private volatile long lastClientIoNanos;
 
     private ChunkStore(final BlockDevice device, final UUID deviceId, final DeviceLayout layout,
             final StoreMetrics metrics, final List<StoreWorker> workers, final StoreOptions options)
@@ -181,12 +183,16 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
     public long write(final long extentId, final long epoch, final long offset, final ByteBuffer data)
             throws IOException {
         checkRange(offset, data.remaining());
+        noteClientIo();
         return owner(extentId).write(extentId, epoch, offset, data);
     }
 
     @Override
     public void read(final long extentId, final long offset, final ByteBuffer target) throws IOException {
         checkRange(offset, target.remaining());
+        if (!scrubber.isScrubberThread()) {
+            noteClientIo();
+        }
         owner(extentId).read(extentId, offset, target);
     }
 
@@ -248,6 +254,20 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
         }
         return new StoreStats(total, free, releasing, layout.blockSize(), owners.size(), dirty, metrics.checkpoints(),
                 metrics.checksumErrors());
+    }
+
+    /** Notes client I/O now; stores the time at most once a millisecond, so busy stores do not share-write it. */
+    private void noteClientIo() {
+        long now = options.clock().nanoTime();
+        if (now - lastClientIoNanos > 1_000_000L) {
+            lastClientIoNanos = now;
+        }
+    }
+
+    /** Nanoseconds since a client last read or wrote (scrubber reads do not count); MAX_VALUE if none has. */
+    long nanosSinceClientIo() {
+        long last = lastClientIoNanos;
+        return last == 0 ? Long.MAX_VALUE : options.clock().nanoTime() - last;
     }
 
     /** Scrub progress and findings. */

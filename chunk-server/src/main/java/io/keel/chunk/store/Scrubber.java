@@ -9,15 +9,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Re-reads every allocated block of every extent at a configured pace and checks each sector's
- * CRC32C, so latent damage is found before a client reads it (and, with replication, repaired from
- * a replica while another copy still exists). Findings are logged with device, extent and offset,
- * counted, and the most recent kept for the operator.
+ * Re-reads every allocated block of every extent at a configured pace (an eighth of it while
+ * clients are using the store) and checks each sector's CRC32C, so latent damage is found before
+ * a client reads it (and, with replication, repaired from a replica while another copy still
+ * exists). Findings are logged with device, extent and offset, counted, and the most recent kept
+ * for the operator.
  */
 public final class Scrubber implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Scrubber.class);
     private static final int KEPT_FINDINGS = 100;
+    /** Client I/O this recent makes the store busy for the scrubber. */
+    static final long BUSY_WINDOW_NANOS = 100_000_000L;
+    /** A busy store is scrubbed this many times slower. */
+    static final int BUSY_SLOWDOWN = 8;
 
     private final ChunkStore store;
     private final StoreOptions options;
@@ -25,7 +30,7 @@ public final class Scrubber implements AutoCloseable {
     private volatile boolean stopped;
     private volatile long scrubbedBytes;
     private volatile long passes;
-    private Thread thread;
+    private volatile Thread thread;
 
     Scrubber(final ChunkStore store, final StoreOptions options) {
         this.store = store;
@@ -34,7 +39,10 @@ public final class Scrubber implements AutoCloseable {
 
     void start() {
         if (options.scrubBytesPerSecond() > 0) {
-            thread = Thread.ofVirtual().name("chunk-scrubber").start(this::run);
+            // Named before it runs, so its first read already counts as the scrubber's.
+            Thread scrubbing = Thread.ofVirtual().name("chunk-scrubber").unstarted(this::run);
+            thread = scrubbing;
+            scrubbing.start();
         }
     }
 
@@ -96,11 +104,26 @@ public final class Scrubber implements AutoCloseable {
         }
     }
 
+    /** Whether the calling thread is the background scrubber's. */
+    boolean isScrubberThread() {
+        return thread != null && thread == Thread.currentThread();
+    }
+
+    /**
+     * How long the background scrubber waits after reading {@code bytes}: at the configured rate
+     * while clients leave the store alone, at an eighth of it while they used it in the last
+     * {@link #BUSY_WINDOW_NANOS} (scrubbing still finishes, it just does not compete with them).
+     */
+    static long pauseNanos(final long bytes, final long rate, final long nanosSinceClientIo) {
+        long effective = nanosSinceClientIo < BUSY_WINDOW_NANOS ? Math.max(1, rate / BUSY_SLOWDOWN) : rate;
+        return bytes * 1_000_000_000L / effective;
+    }
+
     private void pace(final long bytes) {
         long rate = options.scrubBytesPerSecond();
-        if (rate > 0 && thread == Thread.currentThread()) {
+        if (rate > 0 && isScrubberThread()) {
             try {
-                options.clock().sleep(Duration.ofNanos(bytes * 1_000_000_000L / rate));
+                options.clock().sleep(Duration.ofNanos(pauseNanos(bytes, rate, store.nanosSinceClientIo())));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 stopped = true;

@@ -246,6 +246,28 @@ class ChunkStoreTest {
     }
 
     @Test
+    void clientReadsAndWritesMakeTheStoreBusyForTheScrubber() throws IOException {
+        StoreFixture fixture = fixture(2L << 20);
+        try (ChunkStore store = fixture.open()) {
+            store.create(3, 1);
+            assertThat(store.nanosSinceClientIo()).isEqualTo(Long.MAX_VALUE);
+            store.write(3, 1, 0, ByteBuffer.allocate(SECTOR));
+            assertThat(store.nanosSinceClientIo()).isLessThan(Scrubber.BUSY_WINDOW_NANOS * 100);
+        }
+    }
+
+    @Test
+    void theScrubberStepsAsideWhileClientsUseTheStore() {
+        long rate = 16L << 20;
+        long idle = Scrubber.pauseNanos(BLOCK, rate, Long.MAX_VALUE);
+        assertThat(idle).isEqualTo(BLOCK * 1_000_000_000L / rate);
+        assertThat(Scrubber.pauseNanos(BLOCK, rate, Scrubber.BUSY_WINDOW_NANOS)).isEqualTo(idle);
+        assertThat(Scrubber.pauseNanos(BLOCK, rate, Scrubber.BUSY_WINDOW_NANOS - 1))
+                .isEqualTo(idle * Scrubber.BUSY_SLOWDOWN);
+        assertThat(Scrubber.pauseNanos(BLOCK, 1, 0)).isEqualTo(BLOCK * 1_000_000_000L);
+    }
+
+    @Test
     void aFullStoreSaysSo() throws IOException {
         StoreFixture fixture = StoreFixture.format(dir.resolve("small"), 12L << 20, EXTENT, 1, 1L << 20);
         try (ChunkStore store = fixture.open()) {
