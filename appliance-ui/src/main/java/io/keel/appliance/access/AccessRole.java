@@ -64,7 +64,8 @@ public final class AccessRole implements AutoCloseable {
         return listen.stream().map(AccessRole::address).toList();
     }
 
-    private static InetSocketAddress address(final String hostPort) {
+    /** One {@code iscsi.listen} entry ({@code host:port}, IPv6 hosts in brackets); a clear error otherwise. */
+    static InetSocketAddress address(final String hostPort) {
         int colon = hostPort.lastIndexOf(':');
         if (colon <= 0 || colon == hostPort.length() - 1) {
             throw new IllegalArgumentException("iscsi.listen address '" + hostPort + "' must be host:port");
@@ -73,11 +74,17 @@ public final class AccessRole implements AutoCloseable {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
+        InetSocketAddress address;
         try {
-            return new InetSocketAddress(host, Integer.parseInt(hostPort.substring(colon + 1)));
+            address = new InetSocketAddress(host, Integer.parseInt(hostPort.substring(colon + 1)));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("iscsi.listen address '" + hostPort + "': " + e.getMessage(), e);
         }
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("iscsi.listen address '" + hostPort + "': host '" + host
+                    + "' cannot be resolved");
+        }
+        return address;
     }
 
     @Override
