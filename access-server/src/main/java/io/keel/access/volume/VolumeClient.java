@@ -379,7 +379,8 @@ public final class VolumeClient implements BlockBackend {
 
     /**
      * Creates the extent once however many writers find it missing: the first creates it and the
-     * others wait for that, since the store names an extent as existing before it can take writes.
+     * others wait for that instead of each asking the store (which would answer all but one with
+     * ExtentExistsException once the extent is usable).
      */
     private void create(final ResolvedExtent extent) throws IOException {
         CompletableFuture<Void> mine = new CompletableFuture<>();

@@ -16,6 +16,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +36,8 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
     private final StoreMetrics metrics;
     private final List<StoreWorker> workers;
     private final ConcurrentHashMap<Long, StoreWorker> owners = new ConcurrentHashMap<>();
+    /** Extents being created: registered here before in {@link #owners}, removed once their worker has them. */
+    private final ConcurrentHashMap<Long, CompletableFuture<Void>> creating = new ConcurrentHashMap<>();
     private final Scrubber scrubber;
     private final StoreOptions options;
     private final String name;
@@ -156,15 +159,46 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
     @Override
     public void create(final long extentId, final long epoch) throws IOException {
         StoreWorker worker = workers.get(Math.floorMod(Long.hashCode(extentId * 0x9E3779B97F4A7C15L), workers.size()));
-        if (owners.putIfAbsent(extentId, worker) != null) {
-            throw new ExtentExistsException(extentId);
+        register(extentId, worker, () -> worker.create(extentId, epoch));
+    }
+
+    /**
+     * Makes {@code worker} the owner of the new extent {@code extentId} while {@code creation}
+     * creates it there. Until that returns, callers that find the owner wait for it (see
+     * {@link #owner}), and a racing registration of the same id waits too and then reports the
+     * extent as existing only if this one succeeded: an extent said to exist is usable at once.
+     */
+    private void register(final long extentId, final StoreWorker worker, final Creation creation)
+            throws IOException {
+        while (true) {
+            CompletableFuture<Void> mine = new CompletableFuture<>();
+            CompletableFuture<Void> other = creating.putIfAbsent(extentId, mine);
+            if (other != null) {
+                other.join();
+                continue;
+            }
+            try {
+                if (owners.putIfAbsent(extentId, worker) != null) {
+                    throw new ExtentExistsException(extentId);
+                }
+                try {
+                    creation.run();
+                } catch (IOException | RuntimeException e) {
+                    owners.remove(extentId, worker);
+                    throw e;
+                }
+                return;
+            } finally {
+                creating.remove(extentId, mine);
+                mine.complete(null);
+            }
         }
-        try {
-            worker.create(extentId, epoch);
-        } catch (IOException | RuntimeException e) {
-            owners.remove(extentId, worker);
-            throw e;
-        }
+    }
+
+    /** Creates an extent on its worker. */
+    @FunctionalInterface
+    private interface Creation {
+        void run() throws IOException;
     }
 
     @Override
@@ -205,15 +239,7 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
     @Override
     public void snapshot(final long parentId, final long childId, final long epoch) throws IOException {
         StoreWorker worker = owner(parentId);
-        if (owners.putIfAbsent(childId, worker) != null) {
-            throw new ExtentExistsException(childId);
-        }
-        try {
-            worker.snapshot(parentId, childId, epoch);
-        } catch (IOException | RuntimeException e) {
-            owners.remove(childId, worker);
-            throw e;
-        }
+        register(childId, worker, () -> worker.snapshot(parentId, childId, epoch));
     }
 
     @Override
@@ -279,6 +305,15 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
         StoreWorker worker = owners.get(extentId);
         if (worker == null) {
             throw new ExtentNotFoundException(extentId);
+        }
+        // Registered as owner before its worker has it: wait for the creation, which may also fail.
+        CompletableFuture<Void> pending = creating.get(extentId);
+        if (pending != null) {
+            pending.join();
+            worker = owners.get(extentId);
+            if (worker == null) {
+                throw new ExtentNotFoundException(extentId);
+            }
         }
         return worker;
     }

@@ -13,6 +13,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -242,6 +244,40 @@ class ChunkStoreTest {
             assertThat(store.scrubber().scrubOnce()).isEqualTo(1);
             assertThat(store.scrubber().findings()).singleElement()
                     .extracting(ChecksumMismatchException::extentOffset).isEqualTo((long) BLOCK + 2 * SECTOR);
+        }
+    }
+
+    @Test
+    void anExtentThatCreateSaysExistsIsUsableAtOnce() throws Exception {
+        StoreFixture fixture = fixture(8L << 20);
+        try (ChunkStore store = fixture.open()) {
+            for (int round = 0; round < 500; round++) {
+                long extent = 1000 + round;
+                java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+                List<Thread> racers = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    racers.add(Thread.ofVirtual().start(() -> {
+                        try {
+                            go.await();
+                            try {
+                                store.create(extent, 1);
+                            } catch (ExtentExistsException created) {
+                                // The other racer made it: it must be there for us now.
+                            }
+                            store.write(extent, 1, 0, ByteBuffer.allocate(SECTOR));
+                            read(store, extent, 0, SECTOR);
+                        } catch (IOException | InterruptedException | RuntimeException e) {
+                            failures.add(e);
+                        }
+                    }));
+                }
+                go.countDown();
+                for (Thread racer : racers) {
+                    racer.join();
+                }
+                assertThat(failures).as("round " + round).isEmpty();
+            }
         }
     }
 
