@@ -81,10 +81,17 @@ final class BlockIo {
         }
     }
 
-    private void checkTransfer(final long blocks, final int lengthIndex) {
+    /**
+     * The TRANSFER LENGTH of a READ/WRITE/VERIFY-family CDB starting at {@code lba}, checked against
+     * the capacity (LBA OUT OF RANGE) and the maximum transfer (INVALID FIELD at the length field).
+     */
+    private long checkedBlocks(final byte[] cdb, final long lba) {
+        long blocks = length(cdb);
+        checkRange(lba, blocks);
         if (blocks > options.maxTransferBlocks()) {
-            throw SenseException.invalidCdb(lengthIndex, -1);
+            throw SenseException.invalidCdb(lengthIndex(cdb), -1);
         }
+        return blocks;
     }
 
     /** The first {@code needed} bytes of the command's data-out, or CHECK CONDITION when fewer arrived. */
@@ -173,9 +180,7 @@ final class BlockIo {
 
     ScsiResult read(final byte[] cdb) {
         long lba = lba(cdb);
-        long blocks = length(cdb);
-        checkRange(lba, blocks);
-        checkTransfer(blocks, lengthIndex(cdb));
+        long blocks = checkedBlocks(cdb, lba);
         if (blocks == 0) {
             return ScsiResult.good();
         }
@@ -184,9 +189,7 @@ final class BlockIo {
 
     ScsiResult write(final ScsiCommand c, final byte[] cdb) {
         long lba = lba(cdb);
-        long blocks = length(cdb);
-        checkRange(lba, blocks);
-        checkTransfer(blocks, lengthIndex(cdb));
+        long blocks = checkedBlocks(cdb, lba);
         if (blocks == 0) {
             return ScsiResult.good();
         }
@@ -197,10 +200,8 @@ final class BlockIo {
     /** WRITE AND VERIFY: BYTCHK 0 reads the blocks back, 1 also compares them with what was written. */
     ScsiResult writeAndVerify(final ScsiCommand c, final byte[] cdb) {
         long lba = lba(cdb);
-        long blocks = length(cdb);
         boolean byteCheck = (cdb[1] & 0x02) != 0;
-        checkRange(lba, blocks);
-        checkTransfer(blocks, lengthIndex(cdb));
+        long blocks = checkedBlocks(cdb, lba);
         if (blocks == 0) {
             return ScsiResult.good();
         }
@@ -219,13 +220,11 @@ final class BlockIo {
     /** VERIFY: BYTCHK 00b checks the blocks are readable, 01b compares them, 11b compares each with one block. */
     ScsiResult verify(final ScsiCommand c, final byte[] cdb) {
         long lba = lba(cdb);
-        long blocks = length(cdb);
         int byteCheck = (cdb[1] >>> 1) & 0x03;
         if (byteCheck == 2) {
             throw SenseException.invalidCdb(1, 2);
         }
-        checkRange(lba, blocks);
-        checkTransfer(blocks, lengthIndex(cdb));
+        long blocks = checkedBlocks(cdb, lba);
         if (blocks == 0) {
             return ScsiResult.good();
         }
@@ -384,9 +383,7 @@ final class BlockIo {
      */
     ScsiResult orWrite(final ScsiCommand c, final byte[] cdb) {
         long lba = lba(cdb);
-        long blocks = length(cdb);
-        checkRange(lba, blocks);
-        checkTransfer(blocks, lengthIndex(cdb));
+        long blocks = checkedBlocks(cdb, lba);
         if (blocks == 0) {
             return ScsiResult.good();
         }

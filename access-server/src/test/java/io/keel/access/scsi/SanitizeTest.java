@@ -103,12 +103,16 @@ class SanitizeTest extends ScsiFixture {
         assertThat(data(run(FULL, 0x12, 1, 0xb1, 0, 255, 0))[7]).isZero();
     }
 
+    /** A target over {@code disk} whose SANITIZE pacing follows {@code clock}. */
+    private static BlockTarget pacedTarget(final MemoryBackend disk, final ManualClock clock) {
+        return new BlockTarget(List.of(new LunSpec(0, disk, FakeReservations::new)), TargetOptions.defaults(), clock);
+    }
+
     @Test
     void overwriteIsPacedByTheClock() throws Exception {
         ManualClock clock = new ManualClock();
         MemoryBackend disk = new MemoryBackend("vol-paced", 4 << 20, false);
-        BlockTarget paced = new BlockTarget(List.of(new LunSpec(0, disk, FakeReservations::new)),
-                TargetOptions.defaults(), clock);
+        BlockTarget paced = pacedTarget(disk, clock);
         ScsiCommand tur = new ScsiCommand(A, 0, cdb(0, 0, 0, 0, 0, 0), TaskAttribute.SIMPLE, 1, 0, null);
         paced.execute(tur); // the power-on unit attention
         byte[] p = overwriteParameters(1, new byte[] {9, 9, 9, 9});
@@ -128,8 +132,7 @@ class SanitizeTest extends ScsiFixture {
     void abortingTheWaitingCommandLeavesTheOperationRunning() throws Exception {
         ManualClock clock = new ManualClock();
         MemoryBackend disk = new MemoryBackend("vol-paced", 4 << 20, false);
-        BlockTarget paced = new BlockTarget(List.of(new LunSpec(0, disk, FakeReservations::new)),
-                TargetOptions.defaults(), clock);
+        BlockTarget paced = pacedTarget(disk, clock);
         ScsiCommand tur = new ScsiCommand(A, 0, cdb(0, 0, 0, 0, 0, 0), TaskAttribute.SIMPLE, 1, 0, null);
         paced.execute(tur);
         byte[] p = overwriteParameters(1, new byte[] {3, 3, 3, 3});
