@@ -178,7 +178,8 @@ final class FullFeature {
             }
         }
         if (task.dataComplete()) {
-            if (connection.nothingMoreToRead() && session.tasks().claimIfAlone(task)) {
+            // The input check (a system call when the read buffer is empty) only for a task that is alone.
+            if (session.tasks().claimIfAlone(task, connection::nothingMoreToRead)) {
                 claimed = task;
             } else {
                 session.tasks().ready(task);

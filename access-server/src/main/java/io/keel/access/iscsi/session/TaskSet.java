@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -88,13 +89,13 @@ final class TaskSet {
     }
 
     /**
-     * Marks {@code task}'s data complete and, when it is the only task of the set, starts it without
-     * handing it to the starter: the caller runs it.
+     * Marks {@code task}'s data complete and, when it is the only task of the set and {@code andIf}
+     * holds (asked only then), starts it without handing it to the starter: the caller runs it.
      *
      * @return whether the caller is to run it; when false, nothing changed
      */
-    synchronized boolean claimIfAlone(final Task task) {
-        if (tasks.size() != 1 || task.state != Task.State.DATA || task.aborted) {
+    synchronized boolean claimIfAlone(final Task task, final BooleanSupplier andIf) {
+        if (tasks.size() != 1 || task.state != Task.State.DATA || task.aborted || !andIf.getAsBoolean()) {
             return false;
         }
         task.state = Task.State.RUNNING;
