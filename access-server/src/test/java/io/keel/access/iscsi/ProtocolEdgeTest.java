@@ -1,6 +1,7 @@
 package io.keel.access.iscsi;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.codahale.metrics.MetricRegistry;
 import io.keel.access.iscsi.login.LoginStatus;
@@ -87,6 +88,15 @@ class ProtocolEdgeTest {
                 assertThat(again.exchange(again.nop(new byte[0])).opcode()).isEqualTo(Opcode.NOP_IN);
             }
         }
+    }
+
+    @Test
+    void aConnectionLimitOutsideItsRangeIsRefusedNamingIt() {
+        for (int bad : new int[] {0, -1, 65537}) {
+            assertThatThrownBy(() -> TestTargets.config().withMaxConnections(bad)).as("" + bad)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxConnections " + bad);
+        }
+        assertThat(TestTargets.config().withMaxConnections(65536).maxConnections()).isEqualTo(65536);
     }
 
     @Test
