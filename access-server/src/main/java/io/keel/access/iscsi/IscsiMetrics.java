@@ -5,9 +5,13 @@ import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
+import io.keel.access.scsi.TransferBuffers;
 import java.util.concurrent.TimeUnit;
 
-/** The portal's Dropwizard metrics, all under {@code iscsi.}: sessions, connections, I/O, latency, failures. */
+/**
+ * The portal's Dropwizard metrics, all under {@code iscsi.}: sessions, connections, I/O, latency,
+ * failures, and the read buffers lent out.
+ */
 public final class IscsiMetrics {
 
     private final MetricRegistry registry;
@@ -44,6 +48,7 @@ public final class IscsiMetrics {
         commandLatency = registry.timer("iscsi.command.latency",
                 () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
         pduRejects = registry.counter("iscsi.pdu.rejects");
+        registry.gauge("iscsi.transfer-buffers.lent", () -> () -> TransferBuffers.shared().lent());
     }
 
     /** Counts a failed login under its reason ({@code iscsi.login.failures.<reason>}). */

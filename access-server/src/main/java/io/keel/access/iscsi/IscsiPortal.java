@@ -12,6 +12,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.channels.ServerSocketChannel;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,10 +62,11 @@ public final class IscsiPortal implements AutoCloseable {
         IscsiPortal portal = new IscsiPortal(context, readers);
         try {
             for (InetSocketAddress address : config.listenAddresses()) {
-                ServerSocket server = new ServerSocket();
+                // A channel's socket: accepted connections then have channels, for gathering writes.
+                ServerSocket server = ServerSocketChannel.open().socket();
+                portal.listeners.add(server);
                 server.setReuseAddress(true);
                 server.bind(address, 128);
-                portal.listeners.add(server);
                 LOG.info("iSCSI portal listening on {} (tpgt {})", server.getLocalSocketAddress(),
                         config.portalGroupTag());
             }
@@ -107,7 +109,7 @@ public final class IscsiPortal implements AutoCloseable {
                 continue;
             }
             try {
-                Connection connection = new Connection(context, socket, connections::remove);
+                Connection connection = new Connection(context, socket.getChannel(), connections::remove);
                 connections.add(connection);
                 readers.execute(connection::run);
             } catch (IOException | RejectedExecutionException e) {

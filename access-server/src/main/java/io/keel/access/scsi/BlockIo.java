@@ -184,7 +184,24 @@ final class BlockIo {
         if (blocks == 0) {
             return ScsiResult.good();
         }
-        return ScsiResult.good(readBlocks(lba, blocks));
+        // Into a lent direct buffer the store reads without copying, and the transport sends from it as is.
+        TransferBuffers.Lease lease = TransferBuffers.shared().tryLend((int) (blocks * BLOCK));
+        if (lease == null) {
+            return ScsiResult.good(readBlocks(lba, blocks));
+        }
+        ByteBuffer data = lease.buffer();
+        boolean filled = false;
+        try {
+            backend.read(lba * BLOCK, data.duplicate());
+            filled = true;
+        } catch (IOException e) {
+            throw readError(lba, e);
+        } finally {
+            if (!filled) {
+                lease.release();
+            }
+        }
+        return ScsiResult.good(data, lease::release);
     }
 
     ScsiResult write(final ScsiCommand c, final byte[] cdb) {

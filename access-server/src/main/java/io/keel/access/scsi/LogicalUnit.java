@@ -159,7 +159,8 @@ public final class LogicalUnit {
         if (allowed < 0 || data == null || data.remaining() <= allowed) {
             return result;
         }
-        return new ScsiResult(result.status(), data.slice(data.position(), (int) allowed), result.sense());
+        return new ScsiResult(result.status(), data.slice(data.position(), (int) allowed), result.sense(),
+                result.dataInLease());
     }
 
     /** The ALLOCATION LENGTH of a command that returns parameter data, or -1 for commands without one. */

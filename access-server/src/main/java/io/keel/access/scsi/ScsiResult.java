@@ -10,10 +10,16 @@ import java.nio.ByteBuffer;
  * @param status a {@link ScsiStatus} code
  * @param dataIn data-in positioned at its start, or {@code null} when none
  * @param sense fixed-format sense data (SPC-4 4.5.3), or {@code null} when the status is not CHECK CONDITION
+ * @param dataInLease gives data-in back to the pool it was lent from, or {@code null} when it is the result's own
  */
-public record ScsiResult(int status, ByteBuffer dataIn, byte[] sense) {
+public record ScsiResult(int status, ByteBuffer dataIn, byte[] sense, Runnable dataInLease) {
 
     private static final ScsiResult GOOD = new ScsiResult(ScsiStatus.GOOD, null, null);
+
+    /** A result whose data-in (if any) is its own. */
+    public ScsiResult(final int status, final ByteBuffer dataIn, final byte[] sense) {
+        this(status, dataIn, sense, null);
+    }
 
     /** GOOD with no data. */
     public static ScsiResult good() {
@@ -23,6 +29,21 @@ public record ScsiResult(int status, ByteBuffer dataIn, byte[] sense) {
     /** GOOD with {@code data} for the initiator. */
     public static ScsiResult good(final ByteBuffer data) {
         return new ScsiResult(ScsiStatus.GOOD, data, null);
+    }
+
+    /**
+     * GOOD with {@code data} lent from a pool: whoever takes the result calls {@link #release} once
+     * the data is sent (or will not be), and must not touch the data afterwards.
+     */
+    public static ScsiResult good(final ByteBuffer data, final Runnable lease) {
+        return new ScsiResult(ScsiStatus.GOOD, data, null, lease);
+    }
+
+    /** Gives lent data-in back (nothing for a result that owns its data); call once, after the last use. */
+    public void release() {
+        if (dataInLease != null) {
+            dataInLease.run();
+        }
     }
 
     /** CHECK CONDITION with {@code sense}. */

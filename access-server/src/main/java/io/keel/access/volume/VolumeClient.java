@@ -1,7 +1,7 @@
 package io.keel.access.volume;
 
 import io.keel.access.scsi.BlockBackend;
-import io.keel.chunk.device.AlignedBufferPool;
+import io.keel.access.scsi.TransferBuffers;
 import io.keel.chunk.store.ExtentExistsException;
 import io.keel.chunk.store.ExtentNotFoundException;
 import io.keel.chunk.store.StaleEpochException;
@@ -30,14 +30,6 @@ public final class VolumeClient implements BlockBackend {
     private static final Logger LOG = LoggerFactory.getLogger(VolumeClient.class);
     private static final int SECTOR = 4096;
     private static final int LOGICAL_BLOCK = 512;
-    /**
-     * Aligned direct buffers large reads are staged in: the store then reads each run of sectors
-     * that lie next to each other on the device with one pread straight into them (into a heap
-     * buffer it reads block by block through its own pool). One pool for the process bounds the
-     * off-heap memory this takes; a read that finds it empty goes the block-by-block way.
-     */
-    private static final AlignedBufferPool STAGING = new AlignedBufferPool(1 << 20, 16);
-
     private final ExtentResolver resolver;
     private final int allocationUnit;
     private final Map<Long, ResolvedExtent> extents = new ConcurrentHashMap<>();
@@ -260,15 +252,20 @@ public final class VolumeClient implements BlockBackend {
         write(offset, ByteBuffer.allocate(Math.toIntExact(length)));
     }
 
+    /**
+     * Reads into {@code target}; a heap buffer larger than an allocation unit is filled through a
+     * lent aligned buffer, so the store reads each run of sectors that lie next to each other on the
+     * device with one pread (into a heap buffer it reads block by block through its own pool).
+     */
     private void readSectors(final long start, final ByteBuffer target) throws IOException {
         if (!target.isDirect() && target.remaining() > allocationUnit) {
-            ByteBuffer staging = STAGING.tryAcquire();
+            TransferBuffers.Lease staging = TransferBuffers.shared().tryLend(TransferBuffers.LARGEST);
             if (staging != null) {
                 try {
-                    readStaged(start, target, staging);
+                    readStaged(start, target, staging.buffer());
                     return;
                 } finally {
-                    STAGING.release(staging);
+                    staging.release();
                 }
             }
         }

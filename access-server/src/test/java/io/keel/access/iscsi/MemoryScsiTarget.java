@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** A test double: one LUN (0) over a byte array, answering the commands initiators send at login and for I/O. */
 final class MemoryScsiTarget implements ScsiTarget {
@@ -23,6 +25,10 @@ final class MemoryScsiTarget implements ScsiTarget {
     /** When set, commands with opcode {@link #blockOpcode} wait for it (task management tests). */
     volatile CountDownLatch gate;
     volatile int blockOpcode = -1;
+    /** When set, reads answer with a lent direct buffer, like Keel's block target; counts what is still out. */
+    volatile boolean lendReads;
+    final AtomicInteger lentOut = new AtomicInteger();
+    final AtomicInteger lentTotal = new AtomicInteger();
 
     MemoryScsiTarget(final int blocks) {
         disk = new byte[blocks * BLOCK];
@@ -88,6 +94,18 @@ final class MemoryScsiTarget implements ScsiTarget {
         int offset = (int) (lba * BLOCK);
         int length = (int) (count * BLOCK);
         if (command.opcode() == 0x28 || command.opcode() == 0x88) {
+            if (lendReads) {
+                ByteBuffer lent = ByteBuffer.allocateDirect(length).put(disk, offset, length).flip();
+                lentOut.incrementAndGet();
+                lentTotal.incrementAndGet();
+                AtomicBoolean released = new AtomicBoolean();
+                return ScsiResult.good(lent, () -> {
+                    if (!released.compareAndSet(false, true)) {
+                        events.add("lent data-in released twice");
+                    }
+                    lentOut.decrementAndGet();
+                });
+            }
             return ScsiResult.good(ByteBuffer.wrap(disk, offset, length).slice());
         }
         ByteBuffer out = command.dataOut();

@@ -337,6 +337,45 @@ class ProtocolTest {
     }
 
     @Test
+    void lentReadDataIsSentIntactAndGivenBackOnceWhetherSentOrNot() throws Exception {
+        targets.open.lendReads = true;
+        byte[] payload = new byte[64 * 512];
+        new java.util.Random(3).nextBytes(payload);
+        System.arraycopy(payload, 0, targets.open.disk, 0, payload.length);
+        Map<String, String> small = Map.of("MaxRecvDataSegmentLength", "4096", "MaxBurstLength", "8192",
+                "DataDigest", "CRC32C,None", "HeaderDigest", "CRC32C,None");
+        try (RawInitiator initiator = loggedIn(small)) {
+            for (int blocks : new int[] {1, 8, 64}) {
+                // 64 blocks go out as four Data-In sequences of two PDUs each.
+                initiator.send(initiator.command(0xc1, 0, RawInitiator.read10(0, blocks), blocks * 512, null));
+                ByteArrayOutputStream got = new ByteArrayOutputStream();
+                Pdu in;
+                do {
+                    in = initiator.read();
+                    assertThat(in.opcode()).isEqualTo(Opcode.DATA_IN);
+                    got.writeBytes(in.data());
+                } while ((in.flags() & 0x01) == 0);
+                assertThat(got.toByteArray()).isEqualTo(Arrays.copyOf(payload, blocks * 512));
+            }
+        }
+        waitFor(() -> targets.open.lentOut.get() == 0);
+        // A read whose connection is gone before it answers still gives its data back.
+        RawInitiator gone = loggedIn(Map.of());
+        targets.open.blockOpcode = 0x28;
+        targets.open.gate = new CountDownLatch(1);
+        int lentBefore = targets.open.lentTotal.get();
+        int commandsBefore = targets.open.commands.size();
+        gone.send(gone.command(0xc1, 0, RawInitiator.read10(0, 64), 64 * 512, null));
+        waitFor(() -> targets.open.commands.size() > commandsBefore);
+        gone.close();
+        waitFor(() -> portal.sessions().isEmpty());
+        targets.open.gate.countDown();
+        waitFor(() -> targets.open.lentTotal.get() == lentBefore + 1 && targets.open.lentOut.get() == 0);
+        targets.open.gate = null;
+        assertThat(targets.open.events).doesNotContain("lent data-in released twice");
+    }
+
+    @Test
     void taskManagement() throws Exception {
         try (RawInitiator initiator = loggedIn(Map.of())) {
             targets.open.blockOpcode = 0x28;

@@ -106,15 +106,33 @@ class BlockCommandsTest extends ScsiFixture {
 
     @Test
     void backendFailuresAreMediumErrorsWithTheLba() {
+        int lent = TransferBuffers.shared().lent();
         thin.failReads = true;
         ScsiResult r = run(THIN, 0x28, 0, 0, 0, 0, 77, 0, 0, 1, 0);
         check(r, Sense.MEDIUM_ERROR, 0x11, 0);
         assertThat(information(r.sense())).isEqualTo(77);
+        assertThat(TransferBuffers.shared().lent()).as("the failed read's buffer went back").isEqualTo(lent);
         thin.failReads = false;
         thin.failWrites = true;
         r = write10(66, new byte[512]);
         check(r, Sense.MEDIUM_ERROR, 0x0c, 0);
         assertThat(information(r.sense())).isEqualTo(66);
+    }
+
+    @Test
+    void aReadAnswersWithALentDirectBufferThatReleaseGivesBack() {
+        byte[] d = pattern(4096, 5);
+        good(write10(40, d));
+        int lent = TransferBuffers.shared().lent();
+        ScsiResult r = run(THIN, 0x28, 0, 0, 0, 0, 40, 0, 0, 8, 0);
+        good(r);
+        assertThat(r.dataIn().isDirect()).isTrue();
+        assertThat(TransferBuffers.shared().lent()).isEqualTo(lent + 1);
+        byte[] got = new byte[r.dataIn().remaining()];
+        r.dataIn().duplicate().get(got);
+        assertThat(got).isEqualTo(d);
+        r.release();
+        assertThat(TransferBuffers.shared().lent()).isEqualTo(lent);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.keel.access.iscsi.pdu;
 
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.HexFormat;
 
@@ -20,9 +21,8 @@ public final class Pdu {
 
     private final byte[] bhs;
     private byte[] ahs;
-    private byte[] data;
-    private int dataOffset;
-    private int dataLength;
+    /** The data segment: the buffer's remaining bytes (an array view, or a direct buffer lent by a command). */
+    private ByteBuffer data;
 
     /** A PDU over {@code bhs} (exactly 48 bytes, kept), with {@code ahs} and {@code data} (may be empty). */
     public Pdu(final byte[] bhs, final byte[] ahs, final byte[] data) {
@@ -31,8 +31,7 @@ public final class Pdu {
         }
         this.bhs = bhs;
         this.ahs = ahs == null ? EMPTY : ahs;
-        this.data = data == null ? EMPTY : data;
-        this.dataLength = this.data.length;
+        this.data = ByteBuffer.wrap(data == null ? EMPTY : data);
     }
 
     /** A zeroed PDU with {@code opcode}, the final bit set and reserved ITT/TTT left to the caller. */
@@ -55,10 +54,18 @@ public final class Pdu {
 
     /** The data segment (live when it is a whole array, as in every received PDU). */
     public byte[] data() {
-        if (dataOffset == 0 && dataLength == data.length) {
-            return data;
+        if (data.hasArray() && data.arrayOffset() == 0 && data.position() == 0
+                && data.remaining() == data.array().length) {
+            return data.array();
         }
-        return java.util.Arrays.copyOfRange(data, dataOffset, dataOffset + dataLength);
+        byte[] copy = new byte[data.remaining()];
+        data.get(data.position(), copy);
+        return copy;
+    }
+
+    /** The data segment as a buffer over its bytes (not a copy; the PDU's own position is unaffected). */
+    public ByteBuffer dataBuffer() {
+        return data.duplicate();
     }
 
     /** Replaces the data segment. */
@@ -68,29 +75,26 @@ public final class Pdu {
 
     /**
      * Makes {@code length} bytes of {@code array} from {@code offset} the data segment, without
-     * copying them (Data-In is sent straight from a command's result).
+     * copying them.
      */
     public Pdu data(final byte[] array, final int offset, final int length) {
         java.util.Objects.checkFromIndexSize(offset, length, array.length);
-        this.data = array;
-        this.dataOffset = offset;
-        this.dataLength = length;
+        this.data = ByteBuffer.wrap(array, offset, length);
+        return this;
+    }
+
+    /**
+     * Makes the remaining bytes of {@code buffer} the data segment, without copying them (Data-In
+     * goes to the socket straight from a READ's buffer); the buffer's position is not changed.
+     */
+    public Pdu data(final ByteBuffer buffer) {
+        this.data = buffer.slice();
         return this;
     }
 
     /** Bytes in the data segment. */
     public int dataLength() {
-        return dataLength;
-    }
-
-    /** Writes the data segment to {@code out}. */
-    void writeData(final java.io.OutputStream out) throws java.io.IOException {
-        out.write(data, dataOffset, dataLength);
-    }
-
-    /** Adds the data segment to {@code crc}. */
-    void digestData(final java.util.zip.CRC32C crc) {
-        crc.update(data, dataOffset, dataLength);
+        return data.remaining();
     }
 
     /** Replaces the additional header segments (a multiple of 4 bytes). */
@@ -144,6 +148,7 @@ public final class Pdu {
     /** Writes TotalAHSLength and DataSegmentLength from the current segments. */
     public void updateLengths() {
         bhs[4] = (byte) (ahs.length / 4);
+        int dataLength = data.remaining();
         bhs[5] = (byte) (dataLength >>> 16);
         bhs[6] = (byte) (dataLength >>> 8);
         bhs[7] = (byte) dataLength;
@@ -227,6 +232,6 @@ public final class Pdu {
     @Override
     public String toString() {
         return Opcode.name(opcode()) + "[itt=0x" + Integer.toHexString(itt()) + ", ahs=" + ahs.length + ", data="
-                + dataLength + ", bhs=" + HexFormat.of().formatHex(bhs, 0, 8) + "]";
+                + data.remaining() + ", bhs=" + HexFormat.of().formatHex(bhs, 0, 8) + "]";
     }
 }

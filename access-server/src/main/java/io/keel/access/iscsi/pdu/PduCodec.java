@@ -4,6 +4,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
 import java.util.zip.CRC32C;
 
 /**
@@ -44,7 +45,7 @@ public final class PduCodec {
             crc.update(bhs);
             crc.update(ahs);
             int expected = readInt(in);
-            if (expected != crcValue(crc)) {
+            if (expected != digestValue(crc)) {
                 throw PduException.fatal("header digest error on " + Opcode.name(pdu.opcode()));
             }
         }
@@ -64,43 +65,25 @@ public final class PduCodec {
             crc.update(data);
             crc.update(new byte[padded - length]);
             int expected = readInt(in);
-            if (expected != crcValue(crc)) {
+            if (expected != digestValue(crc)) {
                 throw PduException.reject(Opcode.REJECT_DATA_DIGEST, pdu, "data digest error");
             }
         }
         return pdu;
     }
 
-    /** Writes {@code pdu} (lengths are set from its segments first). */
+    /** Writes {@code pdu} (lengths are set from its segments first) in the encoding of {@link PduWriter}. */
     public static void write(final OutputStream out, final Pdu pdu, final boolean headerDigest,
             final boolean dataDigest) throws IOException {
-        pdu.updateLengths();
-        out.write(pdu.bhs());
-        out.write(pdu.ahs());
-        if (headerDigest) {
-            CRC32C crc = new CRC32C();
-            crc.update(pdu.bhs());
-            crc.update(pdu.ahs());
-            writeInt(out, crcValue(crc));
-        }
-        int length = pdu.dataLength();
-        if (length > 0) {
-            int pad = ((length + 3) & ~3) - length;
-            pdu.writeData(out);
-            byte[] padding = new byte[pad];
-            out.write(padding);
-            if (dataDigest) {
-                CRC32C crc = new CRC32C();
-                pdu.digestData(crc);
-                crc.update(padding);
-                writeInt(out, crcValue(crc));
-            }
-        }
+        PduWriter writer = new PduWriter(Channels.newChannel(out), 0);
+        writer.add(pdu, headerDigest, dataDigest);
+        writer.flush();
+        out.flush();
     }
 
     /** The iSCSI digest of {@code crc}: the CRC32C value in the byte order RFC 7143 §13.1 puts on the wire. */
-    private static int crcValue(final CRC32C crc) {
-        // iSCSI sends the CRC least significant byte first; readInt/writeInt are big-endian, so swap.
+    static int digestValue(final CRC32C crc) {
+        // iSCSI sends the CRC least significant byte first; readInt and the writer's putInt are big-endian, so swap.
         return Integer.reverseBytes((int) crc.getValue());
     }
 
@@ -108,10 +91,6 @@ public final class PduCodec {
         byte[] b = new byte[4];
         readFully(in, b, 0, 4);
         return (b[0] & 0xff) << 24 | (b[1] & 0xff) << 16 | (b[2] & 0xff) << 8 | b[3] & 0xff;
-    }
-
-    private static void writeInt(final OutputStream out, final int value) throws IOException {
-        out.write(new byte[] {(byte) (value >>> 24), (byte) (value >>> 16), (byte) (value >>> 8), (byte) value});
     }
 
     private static void readFully(final InputStream in, final byte[] b, final int off, final int len)

@@ -5,15 +5,16 @@ import io.keel.access.iscsi.pdu.Opcode;
 import io.keel.access.iscsi.pdu.Pdu;
 import io.keel.access.iscsi.pdu.PduCodec;
 import io.keel.access.iscsi.pdu.PduException;
+import io.keel.access.iscsi.pdu.PduWriter;
 import io.keel.runtime.time.Timer;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -37,10 +38,13 @@ public final class Connection {
     private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
     private static final int LOGIN_SEGMENT = 8192;
 
+    private static final int WRITE_STAGING = 64 * 1024;
+
     final PortalContext context;
-    private final Socket socket;
+    private final SocketChannel channel;
     private final InputStream in;
-    private final OutputStream out;
+    /** Encodes and writes PDUs; used by whoever holds {@link #writeLock}. */
+    private final PduWriter out;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ConcurrentLinkedQueue<Outgoing> outbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -59,26 +63,26 @@ public final class Connection {
     private volatile int pingTtt = Pdu.RESERVED_TAG;
     private volatile long pingSentAt;
 
-    /** A connection over {@code socket}, not yet reading; {@code ended} hears when it is over. */
-    public Connection(final PortalContext context, final Socket socket, final Consumer<Connection> ended)
+    /** A connection over {@code channel} (blocking), not yet reading; {@code ended} hears when it is over. */
+    public Connection(final PortalContext context, final SocketChannel channel, final Consumer<Connection> ended)
             throws IOException {
         this.context = context;
-        this.socket = socket;
+        this.channel = channel;
         this.ended = ended;
-        socket.setTcpNoDelay(true);
-        this.in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
-        this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        this.in = new BufferedInputStream(channel.socket().getInputStream(), 64 * 1024);
+        this.out = new PduWriter(channel, WRITE_STAGING);
         this.login = new LoginHandler(this);
     }
 
     /** The peer's address for logs. */
     String peer() {
-        return String.valueOf(socket.getRemoteSocketAddress());
+        return String.valueOf(channel.socket().getRemoteSocketAddress());
     }
 
     /** The local address the connection arrived on. */
     InetSocketAddress localAddress() {
-        return (InetSocketAddress) socket.getLocalSocketAddress();
+        return (InetSocketAddress) channel.socket().getLocalSocketAddress();
     }
 
     Session session() {
@@ -227,10 +231,22 @@ public final class Connection {
      * @return false when the connection is closed
      */
     boolean send(final List<Pdu> pdus, final Predicate<Pdu> advance) {
+        return send(pdus, advance, null);
+    }
+
+    /**
+     * As {@link #send(List, Predicate)}, and runs {@code sent} (if not null) exactly once when the
+     * PDUs' data segments are no longer needed: after they were written, or were dropped because
+     * the connection closed. A data segment lent from a pool goes back then.
+     */
+    boolean send(final List<Pdu> pdus, final Predicate<Pdu> advance, final Runnable sent) {
         if (closed.get()) {
+            if (sent != null) {
+                sent.run();
+            }
             return false;
         }
-        outbox.add(new Outgoing(pdus, advance));
+        outbox.add(new Outgoing(pdus, advance, sent));
         // Whoever unlocks checks the outbox again afterwards, so PDUs queued while it wrote are never left behind.
         while (!outbox.isEmpty() && writeLock.tryLock()) {
             try {
@@ -257,12 +273,15 @@ public final class Connection {
         }
     }
 
-    /** Writes and flushes whatever the outbox holds. Write lock held. */
+    /** Writes whatever the outbox holds, in one system call where it can. Write lock held. */
     private void writeOutbox() {
+        List<Runnable> written = new ArrayList<>(0);
         Outgoing next;
-        boolean wrote = false;
         try {
             while ((next = outbox.poll()) != null) {
+                if (next.sent() != null) {
+                    written.add(next.sent());
+                }
                 if (closed.get()) {
                     continue;
                 }
@@ -273,16 +292,19 @@ public final class Connection {
                         pdu.putInt32(28, s.expCmdSn());
                         pdu.putInt32(32, s.maxCmdSn());
                     }
-                    PduCodec.write(out, pdu, digests && params.headerDigest, digests && params.dataDigest);
+                    out.add(pdu, digests && params.headerDigest, digests && params.dataDigest);
                 }
-                wrote = true;
             }
-            if (wrote) {
-                out.flush();
-            }
+            out.flush();
         } catch (IOException e) {
             close("write failed: " + e.getMessage());
-            outbox.clear();
+            while ((next = outbox.poll()) != null) {
+                if (next.sent() != null) {
+                    written.add(next.sent());
+                }
+            }
+        } finally {
+            written.forEach(Runnable::run);
         }
     }
 
@@ -313,7 +335,7 @@ public final class Connection {
             t.cancel();
         }
         try {
-            socket.close();
+            channel.close();
         } catch (IOException e) {
             LOG.debug("close failed", e);
         }
@@ -328,7 +350,7 @@ public final class Connection {
         writeLock.lock();
         try {
             pdu.putInt32(24, statSn++);
-            PduCodec.write(out, pdu, false, false);
+            out.add(pdu, false, false);
             out.flush();
         } finally {
             writeLock.unlock();
@@ -390,7 +412,7 @@ public final class Connection {
         }
     }
 
-    /** PDUs queued to go out together, and which of them carry a new StatSN. */
-    private record Outgoing(List<Pdu> pdus, Predicate<Pdu> advance) {
+    /** PDUs queued to go out together, which of them carry a new StatSN, and what runs once they are out. */
+    private record Outgoing(List<Pdu> pdus, Predicate<Pdu> advance, Runnable sent) {
     }
 }

@@ -21,6 +21,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -379,6 +380,8 @@ final class FullFeature {
         try {
             if (!task.aborted) {
                 respond(task, result);
+            } else {
+                result.release();
             }
         } catch (RuntimeException e) {
             // A result the transport cannot encode must not leave the task in the set forever.
@@ -389,7 +392,19 @@ final class FullFeature {
         }
     }
 
+    /** Sends the result's Data-In and status; gives lent data-in back once the last of it is written. */
     private void respond(final Task task, final ScsiResult result) {
+        DataInHolders holders = result.dataInLease() == null ? null : new DataInHolders(result);
+        try {
+            sendResult(task, result, holders);
+        } finally {
+            if (holders != null) {
+                holders.drop();
+            }
+        }
+    }
+
+    private void sendResult(final Task task, final ScsiResult result, final DataInHolders holders) {
         ByteBuffer dataIn = result.dataIn() == null ? ByteBuffer.allocate(0) : result.dataIn().duplicate();
         int available = dataIn.remaining();
         int toSend = task.read ? Math.min(available, task.expectedLength) : 0;
@@ -418,15 +433,9 @@ final class FullFeature {
             boolean last = offset + length >= toSend;
             Pdu pdu = Pdu.of(Opcode.DATA_IN).lun(task.lunField).itt(task.itt).putInt32(20, RESERVED)
                     .putInt32(36, dataSn++).putInt32(40, offset);
-            if (dataIn.hasArray()) {
-                // Sent straight from the result's array: the result is this task's alone.
-                pdu.data(dataIn.array(), dataIn.arrayOffset() + dataIn.position(), length);
-                dataIn.position(dataIn.position() + length);
-            } else {
-                byte[] bytes = new byte[length];
-                dataIn.get(bytes);
-                pdu.data(bytes);
-            }
+            // Sent straight from the result's buffer: the result is this task's alone.
+            pdu.data(dataIn.slice(dataIn.position(), length));
+            dataIn.position(dataIn.position() + length);
             int flags = last || length == burstLeft ? 0x80 : 0;
             if (last && statusInData) {
                 flags |= 0x01 | residualFlags;
@@ -435,7 +444,7 @@ final class FullFeature {
             pdus.add(pdu.flags(flags));
             if ((flags & 0x80) != 0) {
                 // One sequence at a time: other tasks' PDUs and pings interleave between sequences.
-                if (!connection.send(pdus, p -> (p.flags() & 0x01) != 0)) {
+                if (!connection.send(pdus, p -> (p.flags() & 0x01) != 0, holders == null ? null : holders.hold())) {
                     return;
                 }
                 pdus = new ArrayList<>();
@@ -702,5 +711,29 @@ final class FullFeature {
             return false;
         });
         Session.awaitTasks(pending);
+    }
+
+    /**
+     * Who still needs a result's lent data-in: the sender until every sequence is queued, and each
+     * queued sequence until it is written. The last to let go gives the data back.
+     */
+    private static final class DataInHolders {
+        private final AtomicInteger count = new AtomicInteger(1);
+        private final ScsiResult result;
+
+        DataInHolders(final ScsiResult result) {
+            this.result = result;
+        }
+
+        Runnable hold() {
+            count.incrementAndGet();
+            return this::drop;
+        }
+
+        void drop() {
+            if (count.decrementAndGet() == 0) {
+                result.release();
+            }
+        }
     }
 }

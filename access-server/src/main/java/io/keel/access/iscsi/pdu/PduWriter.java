@@ -1,0 +1,110 @@
+package io.keel.access.iscsi.pdu;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.GatheringByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.util.zip.CRC32C;
+
+/**
+ * Encodes PDUs onto a channel (the wire encoding: header, AHS, header digest, data segment padded
+ * to 4 bytes, data digest; CRC32C, RFC 7143 §13.1) and writes what was added in as few system
+ * calls as it can. Headers, padding, digests and data segments that fit are packed into one direct
+ * staging buffer; a direct data segment (a READ's buffer) and an array segment too large for the
+ * room left go to the channel as they are, in one gathering write with the staged bytes around
+ * them, so read data is not copied on its way to the socket. Not thread-safe: one writer at a time.
+ */
+public final class PduWriter {
+
+    /** Room for the fixed parts of one PDU: header, the largest AHS, two digests and padding. */
+    private static final int FIXED_PARTS = Pdu.BHS_LENGTH + PduCodec.MAX_AHS + 4 + 3 + 4;
+    private static final int MAX_PARTS = 64;
+    private static final byte[] PADDING = new byte[3];
+
+    private final WritableByteChannel channel;
+    private final ByteBuffer staging;
+    private final ByteBuffer[] parts = new ByteBuffer[MAX_PARTS];
+    private int partCount;
+    /** Where the staged bytes not yet listed as a part begin. */
+    private int stagedFrom;
+
+    /** A writer onto {@code channel} staging up to {@code stagingBytes} (at least 4 KiB) per system call. */
+    public PduWriter(final WritableByteChannel channel, final int stagingBytes) {
+        this.channel = channel;
+        this.staging = ByteBuffer.allocateDirect(Math.max(stagingBytes, 4096)).order(ByteOrder.BIG_ENDIAN);
+    }
+
+    /**
+     * Adds {@code pdu} (its lengths are set from its segments first). It may be written at once
+     * when the staging buffer is full, or only by the next {@link #flush}; its data segment must not
+     * change until then.
+     */
+    public void add(final Pdu pdu, final boolean headerDigest, final boolean dataDigest) throws IOException {
+        pdu.updateLengths();
+        ByteBuffer data = pdu.dataBuffer();
+        int length = data.remaining();
+        int padding = ((length + 3) & ~3) - length;
+        if (staging.remaining() < FIXED_PARTS || partCount >= MAX_PARTS - 2) {
+            flush();
+        }
+        staging.put(pdu.bhs()).put(pdu.ahs());
+        if (headerDigest) {
+            CRC32C crc = new CRC32C();
+            crc.update(pdu.bhs());
+            crc.update(pdu.ahs());
+            staging.putInt(PduCodec.digestValue(crc));
+        }
+        if (length == 0) {
+            return;
+        }
+        if (!data.isDirect() && length <= staging.remaining() - (padding + 4)) {
+            staging.put(data.duplicate());
+        } else {
+            listStaged();
+            parts[partCount++] = data.duplicate();
+        }
+        staging.put(PADDING, 0, padding);
+        if (dataDigest) {
+            CRC32C crc = new CRC32C();
+            crc.update(data);
+            crc.update(PADDING, 0, padding);
+            staging.putInt(PduCodec.digestValue(crc));
+        }
+    }
+
+    /** Writes everything added so far; returns once the channel took all of it. */
+    public void flush() throws IOException {
+        listStaged();
+        try {
+            if (channel instanceof GatheringByteChannel gathering) {
+                for (int first = 0; first < partCount;) {
+                    gathering.write(parts, first, partCount - first);
+                    while (first < partCount && !parts[first].hasRemaining()) {
+                        first++;
+                    }
+                }
+            } else {
+                for (int i = 0; i < partCount; i++) {
+                    while (parts[i].hasRemaining()) {
+                        channel.write(parts[i]);
+                    }
+                }
+            }
+        } finally {
+            java.util.Arrays.fill(parts, 0, partCount, null);
+            partCount = 0;
+            staging.clear();
+            stagedFrom = 0;
+        }
+    }
+
+    /** Lists the bytes staged since the last part as a part of their own, so parts stay in order. */
+    private void listStaged() {
+        int end = staging.position();
+        if (end > stagedFrom) {
+            parts[partCount++] = staging.slice(stagedFrom, end - stagedFrom);
+            stagedFrom = end;
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package io.keel.access.iscsi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keel.access.iscsi.pdu.Opcode;
+import io.keel.access.iscsi.pdu.Pdu;
+import io.keel.access.iscsi.pdu.PduCodec;
+import io.keel.access.iscsi.pdu.PduWriter;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.GatheringByteChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The batching writer: what it writes decodes to the PDUs added, in order, whatever the channel takes per call. */
+class PduWriterTest {
+
+    /** A channel that takes at most {@code perCall} bytes per write and records the bytes and the calls. */
+    private static final class RecordingChannel implements GatheringByteChannel {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        final int perCall;
+        int calls;
+
+        RecordingChannel(final int perCall) {
+            this.perCall = perCall;
+        }
+
+        @Override
+        public long write(final ByteBuffer[] srcs, final int offset, final int length) {
+            calls++;
+            long taken = 0;
+            for (int i = offset; i < offset + length && taken < perCall; i++) {
+                int n = (int) Math.min(srcs[i].remaining(), perCall - taken);
+                byte[] part = new byte[n];
+                srcs[i].get(part);
+                bytes.writeBytes(part);
+                taken += n;
+            }
+            return taken;
+        }
+
+        @Override
+        public long write(final ByteBuffer[] srcs) {
+            return write(srcs, 0, srcs.length);
+        }
+
+        @Override
+        public int write(final ByteBuffer src) {
+            return (int) write(new ByteBuffer[] {src});
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"false,false,2147483647", "true,true,2147483647", "true,false,1000", "false,true,7"})
+    void mixedSegmentsDecodeInOrderAndStayUnchanged(final boolean hd, final boolean dd, final int perCall)
+            throws Exception {
+        Random random = new Random(42);
+        RecordingChannel channel = new RecordingChannel(perCall);
+        PduWriter writer = new PduWriter(channel, 16 * 1024);
+        List<Pdu> added = new ArrayList<>();
+        List<byte[]> segments = new ArrayList<>();
+        // Empty, odd-sized, heap segments that fit and that do not fit in the staging buffer, direct ones.
+        int[] lengths = {0, 1, 4096, 3, 70_000, 8192, 5, 0, 20_000};
+        for (int i = 0; i < 60; i++) {
+            int length = lengths[i % lengths.length];
+            byte[] data = new byte[length];
+            random.nextBytes(data);
+            Pdu pdu = Pdu.of(Opcode.DATA_IN).itt(i).putInt32(36, i);
+            if (i % 3 == 0 && length > 0) {
+                ByteBuffer direct = ByteBuffer.allocateDirect(length + 8).position(8);
+                direct.put(data).position(8);
+                pdu.data(direct);
+            } else {
+                pdu.data(data);
+            }
+            writer.add(pdu, hd, dd);
+            added.add(pdu);
+            segments.add(data);
+        }
+        writer.flush();
+        InputStream wire = new ByteArrayInputStream(channel.bytes.toByteArray());
+        for (int i = 0; i < added.size(); i++) {
+            Pdu back = PduCodec.read(wire, hd, dd, 1 << 20);
+            assertThat(back.itt()).isEqualTo(i);
+            assertThat(back.data()).isEqualTo(segments.get(i));
+            assertThat(added.get(i).data()).as("the PDU keeps its data").isEqualTo(segments.get(i));
+        }
+        assertThat(wire.read()).isEqualTo(-1);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"4096", "1048576"})
+    void aResponseWithDirectDataLeavesInOneCall(final int length) throws Exception {
+        RecordingChannel channel = new RecordingChannel(Integer.MAX_VALUE);
+        PduWriter writer = new PduWriter(channel, 64 * 1024);
+        ByteBuffer data = ByteBuffer.allocateDirect(length);
+        for (int offset = 0; offset < length; offset += 262_144) {
+            ByteBuffer segment = data.slice(offset, Math.min(262_144, length - offset));
+            writer.add(Pdu.of(Opcode.DATA_IN).data(segment), true, false);
+        }
+        writer.add(Pdu.of(Opcode.SCSI_RESPONSE), true, false);
+        writer.flush();
+        assertThat(channel.calls).isEqualTo(1);
+        writer.flush();
+        assertThat(channel.calls).as("nothing added, nothing written").isEqualTo(1);
+    }
+}
