@@ -6,6 +6,7 @@ import io.keel.access.iscsi.session.PortalContext;
 import io.keel.access.iscsi.session.Session;
 import io.keel.access.iscsi.session.SessionRegistry;
 import io.keel.access.iscsi.session.WriteBudget;
+import io.keel.runtime.log.RateLimitedLog;
 import io.keel.runtime.time.Clock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,6 +15,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.channels.ServerSocketChannel;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -41,6 +43,10 @@ public final class IscsiPortal implements AutoCloseable {
     private static final int LOGOUT_GRACE_SECONDS = 2;
 
     private final PortalContext context;
+    /** Refused requests logged per window, portal-wide (all are counted in {@code iscsi.pdu.rejects}). */
+    private static final int REFUSALS_LOGGED = 10;
+    private static final Duration REFUSAL_LOG_WINDOW = Duration.ofSeconds(10);
+
     private final List<ServerSocket> listeners = new ArrayList<>();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final List<Thread> acceptors = new ArrayList<>();
@@ -58,7 +64,9 @@ public final class IscsiPortal implements AutoCloseable {
         ExecutorService readers = Executors.newCachedThreadPool(
                 Thread.ofPlatform().daemon().name("iscsi-reader-", 0).factory());
         PortalContext context = new PortalContext(config, directory, new IscsiMetrics(metrics), clock,
-                new SessionRegistry(), new SecureRandom(), WriteBudget.ofHeap(), readers);
+                new SessionRegistry(), new SecureRandom(), WriteBudget.ofHeap(), readers,
+                new RateLimitedLog(LoggerFactory.getLogger(Connection.class), clock, REFUSALS_LOGGED,
+                        REFUSAL_LOG_WINDOW));
         IscsiPortal portal = new IscsiPortal(context, readers);
         try {
             for (InetSocketAddress address : config.listenAddresses()) {

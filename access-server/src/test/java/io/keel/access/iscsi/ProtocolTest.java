@@ -2,10 +2,13 @@ package io.keel.access.iscsi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.codahale.metrics.MetricRegistry;
 import io.keel.access.iscsi.login.LoginStatus;
 import io.keel.access.iscsi.pdu.Opcode;
 import io.keel.access.iscsi.pdu.Pdu;
+import io.keel.access.iscsi.session.Connection;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.Arrays;
@@ -337,6 +340,29 @@ class ProtocolTest {
     }
 
     @Test
+    void aFloodOfBadPdusIsRejectedEveryTimeButLoggedOnlyAFewTimes() throws Exception {
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Connection.class);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        ch.qos.logback.classic.Level level = logger.getLevel();
+        logger.setLevel(ch.qos.logback.classic.Level.INFO);
+        try (RawInitiator initiator = loggedIn(Map.of())) {
+            for (int i = 0; i < 50; i++) {
+                Pdu reject = initiator.exchange(Pdu.of(0x1c).itt(1000 + i).immediate(true));
+                assertThat(reject.opcode()).isEqualTo(Opcode.REJECT);
+            }
+            assertThat(initiator.exchange(initiator.nop(new byte[0])).opcode()).isEqualTo(Opcode.NOP_IN);
+        } finally {
+            logger.detachAppender(appender);
+            logger.setLevel(level);
+        }
+        assertThat(metrics.counter("iscsi.pdu.rejects").getCount()).isEqualTo(50);
+        assertThat(appender.list).filteredOn(e -> e.getFormattedMessage().startsWith("reject ")).hasSize(10);
+    }
+
+    @Test
     void lentReadDataIsSentIntactAndGivenBackOnceWhetherSentOrNot() throws Exception {
         targets.open.lendReads = true;
         byte[] payload = new byte[64 * 512];
@@ -368,7 +394,7 @@ class ProtocolTest {
         gone.send(gone.command(0xc1, 0, RawInitiator.read10(0, 64), 64 * 512, null));
         waitFor(() -> targets.open.commands.size() > commandsBefore);
         gone.close();
-        waitFor(() -> portal.sessions().isEmpty());
+        waitFor(() -> metrics.counter("iscsi.connections").getCount() == 0);
         targets.open.gate.countDown();
         waitFor(() -> targets.open.lentTotal.get() == lentBefore + 1 && targets.open.lentOut.get() == 0);
         targets.open.gate = null;

@@ -1,5 +1,6 @@
 package io.keel.runtime.rpc;
 
+import io.keel.runtime.log.RateLimitedLog;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;

@@ -1,6 +1,7 @@
 package io.keel.runtime.rpc;
 
 import com.codahale.metrics.MetricRegistry;
+import io.keel.runtime.log.RateLimitedLog;
 import io.keel.runtime.time.Clock;
 import io.keel.runtime.time.Deadline;
 import java.io.IOException;

@@ -311,8 +311,8 @@ public final class Connection {
     /** Sends a Reject for {@code rejected} with {@code reason}. */
     void reject(final int reason, final Pdu rejected, final String why) {
         context.metrics().pduRejects.inc();
-        LOG.info("reject {} (reason 0x{}) from {}: {}", rejected == null ? "PDU" : Opcode.name(rejected.opcode()),
-                Integer.toHexString(reason), who(), why);
+        context.refusals().info("reject " + (rejected == null ? "PDU" : Opcode.name(rejected.opcode()))
+                + " (reason 0x" + Integer.toHexString(reason) + ") from " + who() + ": " + why);
         Pdu pdu = Pdu.of(Opcode.REJECT).putByte(2, reason).itt(Pdu.RESERVED_TAG);
         if (rejected != null) {
             pdu.data(rejected.bhs().clone());

@@ -225,7 +225,7 @@ final class FullFeature {
     }
 
     private void respondNow(final Task task, final Sense sense, final String why) {
-        LOG.info("refusing {} from {}: {}", task, connection.who(), why);
+        connection.context.refusals().info("refusing " + task + " from " + connection.who() + ": " + why);
         sendStatus(task, ScsiResult.checkCondition(sense), 0, 0, 0);
     }
 

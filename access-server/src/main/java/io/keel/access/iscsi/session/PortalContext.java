@@ -3,6 +3,7 @@ package io.keel.access.iscsi.session;
 import io.keel.access.iscsi.IscsiMetrics;
 import io.keel.access.iscsi.PortalConfig;
 import io.keel.access.iscsi.TargetDirectory;
+import io.keel.runtime.log.RateLimitedLog;
 import io.keel.runtime.time.Clock;
 import java.security.SecureRandom;
 import java.util.concurrent.Executor;
@@ -19,7 +20,10 @@ import java.util.concurrent.Executor;
  * @param random CHAP challenges
  * @param writeBudget the bytes of solicited write data all sessions may hold at once
  * @param readers platform threads that run connections' read loops
+ * @param refusals where refused requests (rejects, commands refused before they run) are logged: a
+ *     few lines per window for the whole portal, since any initiator can send garbage in a loop
  */
 public record PortalContext(PortalConfig config, TargetDirectory directory, IscsiMetrics metrics, Clock clock,
-        SessionRegistry sessions, SecureRandom random, WriteBudget writeBudget, Executor readers) {
+        SessionRegistry sessions, SecureRandom random, WriteBudget writeBudget, Executor readers,
+        RateLimitedLog refusals) {
 }
