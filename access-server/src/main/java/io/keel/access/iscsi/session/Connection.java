@@ -14,8 +14,8 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
-import java.util.ArrayList;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -37,7 +37,7 @@ public final class Connection {
 
     private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
     private static final int LOGIN_SEGMENT = 8192;
-
+    /** Bytes of headers and small data segments a connection packs into one socket write. */
     private static final int WRITE_STAGING = 64 * 1024;
 
     final PortalContext context;
