@@ -3,6 +3,7 @@ package io.keel.runtime.log;
 import io.keel.runtime.time.Clock;
 import java.time.Duration;
 import org.slf4j.Logger;
+import org.slf4j.event.Level;
 
 /**
  * Lines that a remote peer can trigger at will (protocol errors, refused requests, connect
@@ -31,21 +32,20 @@ public final class RateLimitedLog {
 
     /** Logs {@code message} at WARN unless this window's lines are used up. */
     public void warn(final String message) {
-        long suppressedBefore = admit();
-        if (suppressedBefore == 0) {
-            log.warn(message);
-        } else if (suppressedBefore > 0) {
-            log.warn("{} ({} similar lines suppressed before this one)", message, suppressedBefore);
-        }
+        emit(Level.WARN, message);
     }
 
     /** Logs {@code message} at INFO unless this window's lines are used up. */
     public void info(final String message) {
+        emit(Level.INFO, message);
+    }
+
+    private void emit(final Level level, final String message) {
         long suppressedBefore = admit();
         if (suppressedBefore == 0) {
-            log.info(message);
+            log.atLevel(level).log(message);
         } else if (suppressedBefore > 0) {
-            log.info("{} ({} similar lines suppressed before this one)", message, suppressedBefore);
+            log.atLevel(level).log("{} ({} similar lines suppressed before this one)", message, suppressedBefore);
         }
     }
 
