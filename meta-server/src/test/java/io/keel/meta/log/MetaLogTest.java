@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.KeeperException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -186,17 +187,29 @@ class MetaLogTest {
         });
         List<String> batches = c.getChildren().forPath("/meta/log");
         assertThat(batches).doesNotContain(LogPaths.batchName(1));
-        List<String> snapshots = c.getChildren().forPath("/meta/snapshots");
-        assertThat(snapshots).hasSizeBetween(1, 2);
-        // the newest may still be in progress; the complete one has its chunks and its marker
-        String complete = null;
-        for (String name : snapshots) {
-            if (c.getChildren().forPath("/meta/snapshots/" + name).contains("done")) {
-                complete = name;
+        // The leader may still be snapshotting: the newest snapshot may be in progress, and an older
+        // one may vanish between listing and looking (a newer complete one replaced it); look again.
+        List<List<String>> completeChildren = new ArrayList<>();
+        await("a complete snapshot", WAIT, () -> {
+            try {
+                List<String> snapshots = c.getChildren().forPath("/meta/snapshots");
+                assertThat(snapshots).hasSizeBetween(1, 2);
+                for (String name : snapshots) {
+                    List<String> children = c.getChildren().forPath("/meta/snapshots/" + name);
+                    if (children.contains("done")) {
+                        completeChildren.add(children);
+                        return true;
+                    }
+                }
+                return false;
+            } catch (KeeperException.NoNodeException replaced) {
+                return false;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
             }
-        }
-        assertThat(complete).isNotNull();
-        assertThat(c.getChildren().forPath("/meta/snapshots/" + complete)).hasSizeGreaterThan(2);
+        });
+        // the complete one has its chunks and its marker
+        assertThat(completeChildren.getFirst()).hasSizeGreaterThan(2);
 
         MemoryStateMachine fresh = new MemoryStateMachine();
         MetricRegistry freshMetrics = new MetricRegistry();
