@@ -443,6 +443,39 @@ class ProtocolTest {
     }
 
     @Test
+    void anAbortArrivingWhileTheStatusGoesOutWaitsForItAndSaysTheTaskIsGone() throws Exception {
+        try (RawInitiator initiator = loggedIn(Map.of())) {
+            // 16 MiB (the portal's largest transfer), more than loopback socket buffers take: the sender
+            // blocks until the initiator reads.
+            Pdu read = initiator.command(0xc1, 0, RawInitiator.read10(0, 32768), 32768 * 512, null);
+            initiator.send(read);
+            waitFor(() -> {
+                try {
+                    return initiator.in.available() > 0;
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
+            Pdu abort = Pdu.of(Opcode.TASK_MGMT_REQUEST).immediate(true).flags(0x81).itt(501)
+                    .putInt32(20, read.itt()).putInt32(24, initiator.cmdSn).putInt32(32, read.int32(24));
+            initiator.send(abort);
+            long received = 0;
+            Pdu in;
+            do {
+                in = initiator.read();
+                assertThat(in.opcode()).as("the status comes before the abort's answer").isEqualTo(Opcode.DATA_IN);
+                received += in.dataLength();
+            } while ((in.flags() & 0x01) == 0);
+            assertThat(received).isEqualTo(32768L * 512);
+            assertThat(in.byteAt(3)).isZero();
+            Pdu response = initiator.read();
+            assertThat(response.opcode()).isEqualTo(Opcode.TASK_MGMT_RESPONSE);
+            assertThat(response.itt()).isEqualTo(501);
+            assertThat(response.byteAt(2)).as("task does not exist: it completed first").isEqualTo(1);
+        }
+    }
+
+    @Test
     void orderedTaskWaitsForEarlierOnes() throws Exception {
         try (RawInitiator initiator = loggedIn(Map.of())) {
             targets.open.blockOpcode = 0x28;

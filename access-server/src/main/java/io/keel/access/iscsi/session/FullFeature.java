@@ -378,7 +378,7 @@ final class FullFeature {
         task.executed = true;
         session.release(task);
         try {
-            if (!task.aborted) {
+            if (session.tasks().claimResponse(task)) {
                 respond(task, result);
             } else {
                 result.release();
@@ -524,6 +524,14 @@ final class FullFeature {
             return;
         }
         List<Task> aborted = session.tasks().abort(t -> t == task);
+        if (!task.aborted) {
+            // Its status was already going out: answer once it is sent, as for a task that completed.
+            Thread.ofVirtual().name("iscsi-tmf").start(() -> {
+                Session.awaitTasks(aborted);
+                tmfResponse(itt, 1, "referenced task 0x" + Integer.toHexString(rtt) + " completed first", 1);
+            });
+            return;
+        }
         // Before waiting for it: a command that need not run to its end (a SANITIZE) can return now.
         session.target().scsi().taskAborted(session.nexus(), task.lun, task.itt & 0xffffffffL);
         afterAborts(aborted, itt, 1, () -> { });
@@ -570,7 +578,7 @@ final class FullFeature {
             } catch (RuntimeException e) {
                 LOG.warn("task management hook failed for {}", connection.who(), e);
             }
-            tmfResponse(itt, 0, aborted.size() + " task(s) aborted", function);
+            tmfResponse(itt, 0, aborted.stream().filter(t -> t.aborted).count() + " task(s) aborted", function);
         });
     }
 

@@ -45,6 +45,8 @@ public final class Task {
     State state = State.DATA;
     volatile boolean aborted;
     volatile boolean executed;
+    /** Its status is being sent: task management can no longer abort it, only wait for it (TaskSet's lock). */
+    boolean responding;
     /** Whether the task's solicited data is reserved in the portal's write budget. */
     boolean budgeted;
     /** Whether the task still holds a CmdSN window slot (guarded by the session). */

@@ -102,6 +102,20 @@ final class TaskSet {
         return true;
     }
 
+    /**
+     * Claims the right to send {@code task}'s status once it has executed: false when task
+     * management aborted it first (its result is then discarded). Deciding under the set's lock
+     * means a task is either aborted or answered, never both: an initiator told that its ABORT
+     * TASK completed must not also get the task's status.
+     */
+    synchronized boolean claimResponse(final Task task) {
+        if (task.aborted) {
+            return false;
+        }
+        task.responding = true;
+        return true;
+    }
+
     /** Removes {@code task} (finished or aborted) and starts what it was holding back. */
     void done(final Task task) {
         List<Task> start;
@@ -120,14 +134,21 @@ final class TaskSet {
     /**
      * Marks every task matching {@code which} aborted; the ones not running are removed now.
      *
-     * @return the aborted tasks (running ones finish on their own, their results discarded)
+     * @return the aborted tasks (running ones finish on their own, their results discarded), and
+     *     matching tasks already sending their status, which finish normally (not marked aborted)
      */
     List<Task> abort(final Predicate<Task> which) {
         List<Task> aborted = new ArrayList<>();
         List<Task> removed = new ArrayList<>();
         synchronized (this) {
             for (Task task : tasks.values()) {
-                if (which.test(task) && !task.aborted) {
+                if (!which.test(task)) {
+                    continue;
+                }
+                if (task.responding) {
+                    // Too late to abort: its status is going out; the caller waits for it all the same.
+                    aborted.add(task);
+                } else if (!task.aborted) {
                     task.aborted = true;
                     aborted.add(task);
                     if (task.state != Task.State.RUNNING) {
