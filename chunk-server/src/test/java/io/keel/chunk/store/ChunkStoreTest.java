@@ -293,6 +293,16 @@ class ChunkStoreTest {
     }
 
     @Test
+    void backgroundPassesStartAtMostOnceADayButNeverBackToBack() {
+        long hour = java.time.Duration.ofHours(1).toNanos();
+        assertThat(Scrubber.untilNextPass(0, hour)).isEqualTo(java.time.Duration.ofHours(23));
+        assertThat(Scrubber.untilNextPass(5 * hour, 5 * hour)).isEqualTo(Scrubber.PASS_INTERVAL);
+        // A pass that took longer than the interval (a large store) is followed by the next one at once.
+        assertThat(Scrubber.untilNextPass(0, 30 * hour)).isEqualTo(Scrubber.PASS_GAP);
+        assertThat(Scrubber.untilNextPass(0, Scrubber.PASS_INTERVAL.toNanos())).isEqualTo(Scrubber.PASS_GAP);
+    }
+
+    @Test
     void theScrubberStepsAsideWhileClientsUseTheStore() {
         long rate = 16L << 20;
         long idle = Scrubber.pauseNanos(BLOCK, rate, Long.MAX_VALUE);
