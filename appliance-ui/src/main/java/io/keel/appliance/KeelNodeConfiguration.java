@@ -29,7 +29,7 @@ public class KeelNodeConfiguration extends Configuration {
 
     @Valid
     @NotNull
-    private ChunkSettings chunk = new ChunkSettings(null, 0);
+    private ChunkSettings chunk = new ChunkSettings(null, 0, null);
 
     @Valid
     @NotNull

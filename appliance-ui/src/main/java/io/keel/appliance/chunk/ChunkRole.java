@@ -51,8 +51,10 @@ public final class ChunkRole implements AutoCloseable {
         try {
             for (DeviceSettings device : settings.devices()) {
                 Path path = dataDir.resolve(device.path());
+                StoreOptions options = StoreOptions.defaults().withMetrics(metrics)
+                        .withScrubBytesPerSecond((long) settings.scrubMiBPerSecond() << 20);
                 opened.add(new OpenStore(path, openDevice(path, device, settings.workers(), clusterId, nodeId,
-                        metrics)));
+                        options)));
             }
         } catch (IOException | RuntimeException e) {
             for (OpenStore store : opened) {
@@ -68,7 +70,7 @@ public final class ChunkRole implements AutoCloseable {
     }
 
     private static ChunkStore openDevice(final Path path, final DeviceSettings device, final int workers,
-            final UUID clusterId, final UUID nodeId, final MetricRegistry metrics) throws IOException {
+            final UUID clusterId, final UUID nodeId, final StoreOptions options) throws IOException {
         if (!Files.exists(path)) {
             if (!device.createFile()) {
                 throw new IOException("data device " + path + " does not exist (set createFile: true to create "
@@ -84,7 +86,7 @@ public final class ChunkRole implements AutoCloseable {
         }
         DirectFileDevice opened = DirectFileDevice.open(path);
         try {
-            ChunkStore store = ChunkStore.open(opened, clusterId, nodeId, StoreOptions.defaults().withMetrics(metrics));
+            ChunkStore store = ChunkStore.open(opened, clusterId, nodeId, options);
             LOG.info("opened data device {} (device {})", path, store.deviceId());
             return store;
         } catch (IOException | RuntimeException e) {

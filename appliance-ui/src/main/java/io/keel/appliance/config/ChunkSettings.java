@@ -13,16 +13,20 @@ import java.util.List;
  *
  * @param devices the data devices; a relative path is under the node's data directory
  * @param workers workers (each with its own journal) per newly formatted device
+ * @param scrubMiBPerSecond the background scrubber's pace in MiB/s (an eighth of it while clients use
+ *     the store); 0 turns it off
  */
 public record ChunkSettings(
         @JsonProperty("devices") @Valid List<DeviceSettings> devices,
-        @JsonProperty("workers") @Min(1) @Max(64) int workers) {
+        @JsonProperty("workers") @Min(1) @Max(64) int workers,
+        @JsonProperty("scrubMiBPerSecond") @Min(0) @Max(4096) Integer scrubMiBPerSecond) {
 
-    /** Fills the documented defaults: one 4 GiB file-backed device, two workers. */
+    /** Fills the documented defaults: one 4 GiB file-backed device, two workers, scrubbing at 16 MiB/s. */
     public ChunkSettings {
         devices = devices == null ? List.of(new DeviceSettings(Path.of("devices", "data-0.img"), 4L << 30, true))
                 : List.copyOf(devices);
         workers = workers == 0 ? 2 : workers;
+        scrubMiBPerSecond = scrubMiBPerSecond == null ? 16 : scrubMiBPerSecond;
     }
 
     /**
