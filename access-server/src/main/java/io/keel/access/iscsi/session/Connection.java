@@ -275,13 +275,12 @@ public final class Connection {
 
     /** Writes whatever the outbox holds, in one system call where it can. Write lock held. */
     private void writeOutbox() {
-        List<Runnable> written = new ArrayList<>(0);
+        // Only lent Data-In has something to run once written; most drains allocate nothing for it.
+        List<Runnable> written = null;
         Outgoing next;
         try {
             while ((next = outbox.poll()) != null) {
-                if (next.sent() != null) {
-                    written.add(next.sent());
-                }
+                written = collectSent(written, next);
                 if (closed.get()) {
                     continue;
                 }
@@ -299,13 +298,22 @@ public final class Connection {
         } catch (IOException e) {
             close("write failed: " + e.getMessage());
             while ((next = outbox.poll()) != null) {
-                if (next.sent() != null) {
-                    written.add(next.sent());
-                }
+                written = collectSent(written, next);
             }
         } finally {
-            written.forEach(Runnable::run);
+            if (written != null) {
+                written.forEach(Runnable::run);
+            }
         }
+    }
+
+    private static List<Runnable> collectSent(final List<Runnable> written, final Outgoing outgoing) {
+        if (outgoing.sent() == null) {
+            return written;
+        }
+        List<Runnable> list = written == null ? new ArrayList<>(2) : written;
+        list.add(outgoing.sent());
+        return list;
     }
 
     /** Sends a Reject for {@code rejected} with {@code reason}. */
