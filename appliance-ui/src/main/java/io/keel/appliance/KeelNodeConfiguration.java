@@ -29,7 +29,7 @@ public class KeelNodeConfiguration extends Configuration {
 
     @Valid
     @NotNull
-    private ChunkSettings chunk = new ChunkSettings(null, 0, null);
+    private ChunkSettings chunk = new ChunkSettings(null, 0, null, null);
 
     @Valid
     @NotNull

@@ -11,6 +11,7 @@ import io.keel.chunk.store.StoreOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -52,7 +53,8 @@ public final class ChunkRole implements AutoCloseable {
             for (DeviceSettings device : settings.devices()) {
                 Path path = dataDir.resolve(device.path());
                 StoreOptions options = StoreOptions.defaults().withMetrics(metrics)
-                        .withScrubBytesPerSecond((long) settings.scrubMiBPerSecond() << 20);
+                        .withScrubBytesPerSecond((long) settings.scrubMiBPerSecond() << 20)
+                        .withScrubPassInterval(Duration.ofHours(settings.scrubIntervalHours()));
                 opened.add(new OpenStore(path, openDevice(path, device, settings.workers(), clusterId, nodeId,
                         options)));
             }

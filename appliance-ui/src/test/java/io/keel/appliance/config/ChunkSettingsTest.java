@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
-/** The chunk section of the node's YAML: the scrubber's pace, its default, off, and its limits. */
+/** The chunk section of the node's YAML: the scrubber's pace and pass interval, their defaults and limits. */
 class ChunkSettingsTest {
 
     private static ChunkSettings parse(final String json) throws Exception {
@@ -21,5 +21,15 @@ class ChunkSettingsTest {
         assertThat(violations(parse("{\"scrubMiBPerSecond\": 4096}"))).isEmpty();
         assertThat(violations(parse("{\"scrubMiBPerSecond\": 4097}"))).containsExactly("scrubMiBPerSecond");
         assertThat(violations(parse("{\"scrubMiBPerSecond\": -1}"))).containsExactly("scrubMiBPerSecond");
+    }
+
+    @Test
+    void aScrubPassStartsAtMostDailyUnlessSetWithinAYear() throws Exception {
+        assertThat(parse("{}").scrubIntervalHours()).isEqualTo(24);
+        assertThat(parse("{\"scrubIntervalHours\": 168}").scrubIntervalHours()).isEqualTo(168);
+        assertThat(violations(parse("{\"scrubIntervalHours\": 1}"))).isEmpty();
+        assertThat(violations(parse("{\"scrubIntervalHours\": 8760}"))).isEmpty();
+        assertThat(violations(parse("{\"scrubIntervalHours\": 0}"))).containsExactly("scrubIntervalHours");
+        assertThat(violations(parse("{\"scrubIntervalHours\": 8761}"))).containsExactly("scrubIntervalHours");
     }
 }

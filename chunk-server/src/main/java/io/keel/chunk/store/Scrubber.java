@@ -23,12 +23,6 @@ public final class Scrubber implements AutoCloseable {
     static final long BUSY_WINDOW_NANOS = 100_000_000L;
     /** A busy store is scrubbed this many times slower. */
     static final int BUSY_SLOWDOWN = 8;
-    /**
-     * A background pass starts at most this often (counted from the previous pass's start): back to
-     * back, a small store would be re-read every few seconds, a steady CPU cost on an idle node for
-     * no gain; a large one (16 MiB/s is 1.3 TiB a day) still scrubs continuously.
-     */
-    static final Duration PASS_INTERVAL = Duration.ofHours(24);
     /** The shortest wait between background passes. */
     static final Duration PASS_GAP = Duration.ofSeconds(1);
 
@@ -139,9 +133,14 @@ public final class Scrubber implements AutoCloseable {
         }
     }
 
-    /** How long to wait after a pass that started at {@code startedNanos} and ended at {@code nowNanos}. */
-    static Duration untilNextPass(final long startedNanos, final long nowNanos) {
-        long left = PASS_INTERVAL.toNanos() - (nowNanos - startedNanos);
+    /**
+     * How long to wait after a pass that started at {@code startedNanos} and ended at {@code nowNanos},
+     * when passes start at most once per {@code interval}. Back to back, a small store would be re-read
+     * every few seconds, a steady CPU cost on an idle node for no gain; a store too large to read
+     * within the interval at the configured pace (16 MiB/s is 1.3 TiB a day) still scrubs continuously.
+     */
+    static Duration untilNextPass(final Duration interval, final long startedNanos, final long nowNanos) {
+        long left = interval.toNanos() - (nowNanos - startedNanos);
         return left > PASS_GAP.toNanos() ? Duration.ofNanos(left) : PASS_GAP;
     }
 
@@ -150,7 +149,7 @@ public final class Scrubber implements AutoCloseable {
             long started = options.clock().nanoTime();
             try {
                 scrubOnce();
-                options.clock().sleep(untilNextPass(started, options.clock().nanoTime()));
+                options.clock().sleep(untilNextPass(options.scrubPassInterval(), started, options.clock().nanoTime()));
             } catch (InterruptedException e) {
                 return;
             } catch (IOException e) {

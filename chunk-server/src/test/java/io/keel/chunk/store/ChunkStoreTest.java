@@ -293,13 +293,18 @@ class ChunkStoreTest {
     }
 
     @Test
-    void backgroundPassesStartAtMostOnceADayButNeverBackToBack() {
+    void backgroundPassesStartAtMostOncePerIntervalButNeverBackToBack() {
+        java.time.Duration day = StoreOptions.DEFAULT_SCRUB_PASS_INTERVAL;
+        java.time.Duration week = java.time.Duration.ofDays(7);
         long hour = java.time.Duration.ofHours(1).toNanos();
-        assertThat(Scrubber.untilNextPass(0, hour)).isEqualTo(java.time.Duration.ofHours(23));
-        assertThat(Scrubber.untilNextPass(5 * hour, 5 * hour)).isEqualTo(Scrubber.PASS_INTERVAL);
+        assertThat(day).isEqualTo(java.time.Duration.ofHours(24));
+        assertThat(Scrubber.untilNextPass(day, 0, hour)).isEqualTo(java.time.Duration.ofHours(23));
+        assertThat(Scrubber.untilNextPass(week, 0, hour)).isEqualTo(java.time.Duration.ofHours(7 * 24 - 1));
+        assertThat(Scrubber.untilNextPass(day, 5 * hour, 5 * hour)).isEqualTo(day);
         // A pass that took longer than the interval (a large store) is followed by the next one at once.
-        assertThat(Scrubber.untilNextPass(0, 30 * hour)).isEqualTo(Scrubber.PASS_GAP);
-        assertThat(Scrubber.untilNextPass(0, Scrubber.PASS_INTERVAL.toNanos())).isEqualTo(Scrubber.PASS_GAP);
+        assertThat(Scrubber.untilNextPass(day, 0, 30 * hour)).isEqualTo(Scrubber.PASS_GAP);
+        assertThat(Scrubber.untilNextPass(day, 0, day.toNanos())).isEqualTo(Scrubber.PASS_GAP);
+        assertThat(Scrubber.untilNextPass(java.time.Duration.ofMillis(10), 0, 0)).isEqualTo(Scrubber.PASS_GAP);
     }
 
     @Test

@@ -14,13 +14,18 @@ class StoreOptionsTest {
         StoreOptions defaults = StoreOptions.defaults();
         assertThat(defaults.checkpointThreshold()).isEqualTo(0.5);
         assertThat(defaults.withScrubBytesPerSecond(0).scrubBytesPerSecond()).isZero();
+        assertThat(defaults.scrubPassInterval()).isEqualTo(Duration.ofDays(1));
+        assertThat(defaults.withScrubPassInterval(Duration.ofDays(7)).scrubPassInterval())
+                .isEqualTo(Duration.ofDays(7));
     }
 
     @Test
     void outOfRangeOptionsAreRefusedSayingWhich() {
-        assertThatThrownBy(() -> new StoreOptions(100, Duration.ZERO, 0.5, 0, SystemClock.INSTANCE, null))
+        assertThatThrownBy(() -> new StoreOptions(100, Duration.ZERO, 0.5, 0, Duration.ofDays(1),
+                SystemClock.INSTANCE, null))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("journalBatchBytes");
-        assertThatThrownBy(() -> new StoreOptions(1 << 20, Duration.ofNanos(-1), 0.5, 0, SystemClock.INSTANCE, null))
+        assertThatThrownBy(() -> new StoreOptions(1 << 20, Duration.ofNanos(-1), 0.5, 0, Duration.ofDays(1),
+                SystemClock.INSTANCE, null))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("journalBatchDelay");
         assertThatThrownBy(() -> StoreOptions.defaults().withCheckpointThreshold(0.95))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("checkpointThreshold");
@@ -28,5 +33,9 @@ class StoreOptionsTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("checkpointThreshold");
         assertThatThrownBy(() -> StoreOptions.defaults().withScrubBytesPerSecond(-1))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("scrubBytesPerSecond");
+        assertThatThrownBy(() -> StoreOptions.defaults().withScrubPassInterval(Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("scrubPassInterval");
+        assertThatThrownBy(() -> StoreOptions.defaults().withScrubPassInterval(Duration.ofHours(-1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("scrubPassInterval");
     }
 }
