@@ -71,13 +71,19 @@ def row(target, goal, fio_text, variants, value, fio_value, higher_is_better, li
     print(f"| {target} | {goal} | {fio_text} | {cells[0]} | {cells[1]} | {ratio_text} | {verdict} |")
 
 
+def cpu(d):
+    """The bench process's CPU per operation (store and load threads), when the run measured it."""
+    us = d.get("cpu_us_per_op", -1)
+    return f", CPU {us:.1f} µs/op" if us >= 0 else ""
+
+
 def fmt(v, higher_is_better, d):
     if not higher_is_better:
-        return f"p50 **{v:.0f} µs** (p99 {d['p99_us']:.0f} µs, {d['iops']:.0f} IOPS)"
+        return f"p50 **{v:.0f} µs** (p99 {d['p99_us']:.0f} µs, {d['iops']:.0f} IOPS{cpu(d)})"
     if d["bs"] >= 2**20:
-        return f"**{d['mib_s']:.0f} MiB/s** (p50 {d['p50_us']:.0f} µs, p99 {d['p99_us']:.0f} µs)"
+        return f"**{d['mib_s']:.0f} MiB/s** (p50 {d['p50_us']:.0f} µs, p99 {d['p99_us']:.0f} µs{cpu(d)})"
     extra = f", slowest second {d['min_second_iops']}" if d["workload"] == "randwrite" else ""
-    return f"**{d['iops']:.0f} IOPS** (p50 {d['p50_us']:.0f} µs, p99 {d['p99_us']:.0f} µs{extra})"
+    return f"**{d['iops']:.0f} IOPS** (p50 {d['p50_us']:.0f} µs, p99 {d['p99_us']:.0f} µs{extra}{cpu(d)})"
 
 
 def main(out):

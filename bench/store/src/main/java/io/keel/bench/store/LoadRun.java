@@ -6,6 +6,7 @@ import io.keel.chunk.store.StoreStats;
 import io.keel.runtime.context.ThreadContext;
 import io.keel.runtime.time.SystemClock;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +42,7 @@ final class LoadRun {
     private volatile boolean stop;
     private long measureFrom;
     private long measureUntil;
+    private CpuUse cpuUse = CpuUse.UNKNOWN;
 
     LoadRun(final ChunkStore store, final long[] extents, final BenchOptions options) {
         this.store = store;
@@ -60,7 +62,7 @@ final class LoadRun {
     }
 
     /** What a run measured. */
-    record Result(LatencyHistogram latency, double seconds, List<Long> perSecond) {
+    record Result(LatencyHistogram latency, double seconds, List<Long> perSecond, CpuUse cpu) {
 
         double iops() {
             return latency.count() / seconds;
@@ -73,12 +75,41 @@ final class LoadRun {
             return String.format(Locale.ROOT, "{\"tool\":\"keel\",\"label\":\"%s\",\"workload\":\"%s\","
                     + "\"threading\":\"%s\",\"threads\":%d,\"bs\":%d,\"seconds\":%.3f,\"ops\":%d,\"iops\":%.1f,"
                     + "\"mib_s\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,"
-                    + "\"mean_us\":%.1f,\"min_second_iops\":%d,\"checkpoints\":%d,\"per_second\":%s}",
+                    + "\"mean_us\":%.1f,\"min_second_iops\":%d,\"checkpoints\":%d,\"cpu_us_per_op\":%.2f,"
+                    + "\"cpu_cores\":%.2f,\"per_second\":%s}",
                     options.label(), options.workload(), options.threading(), options.threads(), options.blockBytes(),
                     seconds, latency.count(), iops(), iops() * options.blockBytes() / (1 << 20),
                     latency.quantile(0.5) / 1e3, latency.quantile(0.99) / 1e3, latency.quantile(0.999) / 1e3,
-                    latency.max() / 1e3, latency.mean() / 1e3, minSecond, stats.checkpoints(), timeline);
+                    latency.max() / 1e3, latency.mean() / 1e3, minSecond, stats.checkpoints(), cpu.microsPerOp(),
+                    cpu.cores(), timeline);
         }
+    }
+
+    /**
+     * CPU time of the whole bench process (store and load threads) over the measured window, which
+     * the monitor delimits to the second: per completed operation and in cores. Far steadier than
+     * IOPS on a shared VM, so A/B comparisons of a change's cost read it first. -1 when the window
+     * was not seen (a run shorter than a second).
+     */
+    record CpuUse(double microsPerOp, double cores) {
+        static final CpuUse UNKNOWN = new CpuUse(-1, -1);
+
+        static CpuUse between(final long cpuFrom, final long opsFrom, final long atFrom, final long cpuTo,
+                final long opsTo, final long atTo) {
+            if (cpuFrom < 0 || cpuTo < 0 || opsTo <= opsFrom || atTo <= atFrom) {
+                return UNKNOWN;
+            }
+            double cpu = cpuTo - cpuFrom;
+            return new CpuUse(cpu / 1e3 / (opsTo - opsFrom), cpu / (atTo - atFrom));
+        }
+    }
+
+    /** CPU nanoseconds this process used so far, or -1 where the JVM does not say. */
+    private static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
     }
 
     Result run() throws Exception {
@@ -114,6 +145,7 @@ final class LoadRun {
                 }
             }
             List<Long> perSecond = monitor(done);
+            CpuUse cpu = cpuUse;
             long finished = CLOCK.nanoTime();
             if (failure.get() != null) {
                 throw failure.get();
@@ -123,7 +155,7 @@ final class LoadRun {
                 all.add(histogram);
             }
             double seconds = (Math.min(finished, measureUntil) - Math.min(measureFrom, finished)) / 1e9;
-            return new Result(all, Math.max(seconds, 1e-9), perSecond);
+            return new Result(all, Math.max(seconds, 1e-9), perSecond, cpu);
         } finally {
             if (pool != null) {
                 pool.close();
@@ -136,9 +168,21 @@ final class LoadRun {
         List<Long> perSecond = new ArrayList<>();
         long last = 0;
         long lastAt = CLOCK.nanoTime();
+        long cpuFrom = -1;
+        long opsFrom = 0;
+        long atFrom = 0;
+        boolean windowClosed = false;
         while (!done.await(1, TimeUnit.SECONDS)) {
             long now = CLOCK.nanoTime();
             long total = completed.sum();
+            if (cpuFrom < 0 && now >= measureFrom) {
+                cpuFrom = processCpuNanos();
+                opsFrom = total;
+                atFrom = now;
+            } else if (cpuFrom >= 0 && !windowClosed && now >= measureUntil) {
+                cpuUse = CpuUse.between(cpuFrom, opsFrom, atFrom, processCpuNanos(), total, now);
+                windowClosed = true;
+            }
             long ops = Math.round((total - last) * 1e9 / (now - lastAt));
             if (now > measureFrom + 500_000_000L && (fill || now <= measureUntil + 500_000_000L)) {
                 perSecond.add(ops);
@@ -149,6 +193,9 @@ final class LoadRun {
             }
             last = total;
             lastAt = now;
+        }
+        if (!windowClosed && cpuFrom >= 0) {
+            cpuUse = CpuUse.between(cpuFrom, opsFrom, atFrom, processCpuNanos(), completed.sum(), CLOCK.nanoTime());
         }
         return perSecond;
     }
