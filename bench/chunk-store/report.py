@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Reads a run.sh result directory (fio-*.json, keel-*.json) and prints the markdown table of
-docs/benchmarks.md: fio's value, the store's (from JDK virtual threads and from Keel virtual
-threads), the ratio of the better one to fio, and whether each target is met."""
+docs/benchmarks.md: fio's value, the store's (from JDK virtual threads, from Keel virtual threads and
+from platform threads, the way the iSCSI target's readers call it), the ratio of the best one to fio,
+and whether each target is met."""
 import json
 import os
 import sys
+
+
+THREADINGS = ("jdk", "keel", "platform")
 
 
 def load(out, name):
@@ -38,7 +42,7 @@ def fio(out, name):
 
 
 def keel(out, name):
-    return {th: load(out, f"keel-{name}-{th}.json") for th in ("jdk", "keel")}
+    return {th: load(out, f"keel-{name}-{th}.json") for th in THREADINGS}
 
 
 def fmt_lat(d):
@@ -47,7 +51,7 @@ def fmt_lat(d):
 
 def row(target, goal, fio_text, variants, value, fio_value, higher_is_better, limit):
     cells, ratios = [], {}
-    for th in ("jdk", "keel"):
+    for th in THREADINGS:
         d = variants.get(th)
         if d is None:
             cells.append("—")
@@ -67,8 +71,8 @@ def row(target, goal, fio_text, variants, value, fio_value, higher_is_better, li
         r = ratios[best]
         met = r >= limit if higher_is_better else r <= limit
         verdict = "**met**" if met else "**not met**"
-        ratio_text = " / ".join(f"{ratios[t]:.3f}×" for t in ("jdk", "keel") if t in ratios)
-    print(f"| {target} | {goal} | {fio_text} | {cells[0]} | {cells[1]} | {ratio_text} | {verdict} |")
+        ratio_text = " / ".join(f"{ratios[t]:.3f}×" if t in ratios else "—" for t in THREADINGS)
+    print(f"| {target} | {goal} | {fio_text} | {' | '.join(cells)} | {ratio_text} | {verdict} |")
 
 
 def cpu(d):
@@ -87,9 +91,9 @@ def fmt(v, higher_is_better, d):
 
 
 def main(out):
-    print("| # | target | fio | Keel, JDK virtual threads | Keel, Keel virtual threads | ratio (JDK / Keel vthreads)"
-          " | verdict |")
-    print("|---|---|---|---|---|---|---|")
+    print("| # | target | fio | Keel, JDK virtual threads | Keel, Keel virtual threads | Keel, platform threads"
+          " | ratio (JDK / Keel vthreads / platform) | verdict |")
+    print("|---|---|---|---|---|---|---|---|")
     f = fio(out, "qd1sync")
     if f:
         both = f["p50_us"] + f["sync_p50_us"]

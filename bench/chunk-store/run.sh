@@ -10,8 +10,9 @@
 #   3. 4 KiB random read QD32                   vs fio randread libaio iodepth 32, IOPS
 #   4. 1 MiB sequential write QD4               vs fio write libaio iodepth 4, bandwidth
 # fio and the store each get a file of the same size in DIR (real disk, O_DIRECT) and I/O over the
-# same span (the store's extents). Each store workload runs twice: from plain JDK virtual threads
-# and from virtual threads of a Keel pool context. Targets 1 and 2 are then profiled with JFR.
+# same span (the store's extents). Each store workload runs three times: from plain JDK virtual threads,
+# from virtual threads of a Keel pool context, and from platform threads (as the iSCSI target's reader
+# threads call the store). Targets 1 and 2 are then profiled with JFR.
 # Every step is bounded in time; DIR's files are deleted at the end unless --keep.
 set -euo pipefail
 
@@ -107,21 +108,21 @@ keel fill 900 --workload fill --bs 1M --threads 4
 
 # --- target 4: 1 MiB sequential write QD4
 fio_ seqwrite "$T" --rw=write --bs=1m --ioengine=libaio --iodepth=4 "${RUNTIME[@]}"
-for th in jdk keel; do
+for th in jdk keel platform; do
     keel "seqwrite-$th" "$T" --workload seqwrite --bs 1M --threads 4 --duration "$DURATION" --ramp "$RAMP" \
         --threading "$th"
 done
 
 # --- target 3: 4 KiB random read QD32
 fio_ randread "$T" --rw=randread --bs=4k --ioengine=libaio --iodepth=32 "${RUNTIME[@]}"
-for th in jdk keel; do
+for th in jdk keel platform; do
     keel "randread-$th" "$T" --workload randread --bs 4K --threads 32 --duration "$DURATION" --ramp "$RAMP" \
         --threading "$th"
 done
 
 # --- target 1: 4 KiB random write QD1, durable at acknowledgement
 fio_ qd1sync "$T" --rw=randwrite --bs=4k --ioengine=psync --iodepth=1 --fdatasync=1 "${RUNTIME[@]}"
-for th in jdk keel; do
+for th in jdk keel platform; do
     keel "qd1-$th" "$T" --workload randwrite --bs 4K --threads 1 --duration "$DURATION" --ramp "$RAMP" \
         --threading "$th"
 done
@@ -129,7 +130,7 @@ done
 # --- target 2: 4 KiB random write, 32 concurrent writers, sustained
 fio_ qd32write "$TS" --rw=randwrite --bs=4k --ioengine=libaio --iodepth=32 --time_based --runtime="$SUSTAINED" \
     --ramp_time="$RAMP" --size="$SPAN"
-for th in jdk keel; do
+for th in jdk keel platform; do
     keel "qd32-$th" "$TS" --workload randwrite --bs 4K --threads 32 --duration "$SUSTAINED" --ramp "$RAMP" \
         --threading "$th"
 done

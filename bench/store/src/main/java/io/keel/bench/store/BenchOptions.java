@@ -3,6 +3,7 @@ package io.keel.bench.store;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -20,7 +21,8 @@ import java.util.Map;
  * @param threads concurrent requests (load threads)
  * @param duration measured time (ignored by fill, which covers every extent once)
  * @param ramp time before measuring starts
- * @param threading jdk (plain virtual threads) or keel (virtual threads in a Keel pool context)
+ * @param threading jdk (plain virtual threads), keel (virtual threads in a Keel pool context) or platform
+ *     (platform threads, as the iSCSI target's reader threads call the store)
  * @param carriers threads of the Keel pool context
  * @param label a free-form name echoed in the result
  */
@@ -32,7 +34,8 @@ public record BenchOptions(Path file, long formatBytes, int workers, int extents
             usage: StoreBench --file PATH [--format BYTES --workers W --extents K --extent-size BYTES
                               --journal-per-worker BYTES]
                               [--workload fill|randwrite|randread|seqwrite --bs BYTES --threads N
-                               --duration SECONDS --ramp SECONDS --threading jdk|keel --carriers C --label NAME]
+                               --duration SECONDS --ramp SECONDS --threading jdk|keel|platform --carriers C
+                               --label NAME]
             Sizes take a K, M or G suffix (powers of 1024).""";
 
     /** Parses {@code args}; throws IllegalArgumentException with the usage on anything unknown. */
@@ -64,8 +67,8 @@ public record BenchOptions(Path file, long formatBytes, int workers, int extents
         if (!values.isEmpty()) {
             throw new IllegalArgumentException("unknown options " + values.keySet() + "\n" + USAGE);
         }
-        if (!options.threading.equals("jdk") && !options.threading.equals("keel")) {
-            throw new IllegalArgumentException("--threading is jdk or keel, not " + options.threading);
+        if (!List.of("jdk", "keel", "platform").contains(options.threading)) {
+            throw new IllegalArgumentException("--threading is jdk, keel or platform, not " + options.threading);
         }
         return options;
     }

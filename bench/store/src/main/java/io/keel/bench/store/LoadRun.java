@@ -140,6 +140,8 @@ final class LoadRun {
                         body.run();
                         return null;
                     });
+                } else if (options.threading().equals("platform")) {
+                    Thread.ofPlatform().name("load-" + i).start(body);
                 } else {
                     Thread.ofVirtual().name("load-" + i).start(body);
                 }
