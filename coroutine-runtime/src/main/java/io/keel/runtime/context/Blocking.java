@@ -1,14 +1,19 @@
 package io.keel.runtime.context;
 
 import java.io.IOException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Blocking calls (file I/O) made from Keel virtual threads. A Keel virtual thread runs on its
  * context's own threads, and a system call that blocks holds that thread: unlike the JDK's
  * scheduler, a context adds no thread meanwhile. When other work already waits for the context's
- * threads, {@link #call} therefore makes the call on a JDK virtual thread (whose scheduler
- * compensates for blocking calls) and parks the caller, which gives its thread back. Otherwise,
- * and on any other thread, the call runs right there.
+ * threads, or when as many of them as may block at once already do (all but one of a pool's, so
+ * work arriving during a long call still finds a thread), {@link #call} therefore makes the call
+ * on a thread of a shared pool of platform threads and parks the caller, which gives its thread
+ * back. Otherwise, and on any other thread, the call runs right there.
  */
 public final class Blocking {
 
@@ -19,18 +24,44 @@ public final class Blocking {
         T call() throws IOException;
     }
 
+    /** Most platform threads making offloaded calls at once; further calls go to JDK virtual threads. */
+    private static final int MAX_PLATFORM_THREADS = 256;
+    /**
+     * Where offloaded calls run. Platform threads, because a JDK virtual thread that blocks in
+     * {@code pread} was measured to hold one of the JDK scheduler's few carriers: with 32 reads
+     * offloaded, 2 were in the kernel and 14 waited for a carrier (docs/benchmarks.md).
+     */
+    private static final ThreadPoolExecutor PLATFORM = new ThreadPoolExecutor(0, MAX_PLATFORM_THREADS, 60,
+            TimeUnit.SECONDS, new SynchronousQueue<>(), runnable -> {
+                Thread thread = new Thread(runnable, "keel-blocking");
+                thread.setDaemon(true);
+                return thread;
+            });
+
     private Blocking() {
     }
 
     /** Makes {@code io}, off the context's thread when other work waits for it (see the class comment). */
     public static <T> T call(final IoCall<T> io) throws IOException {
         ContextRoute route = ContextRoute.ofCurrentThread();
-        if (route == null || !route.current().hasQueuedWork()) {
+        if (route == null) {
             return io.call();
+        }
+        ThreadContext context = route.current();
+        if (!context.hasQueuedWork() && context.tryHoldForBlockingCall()) {
+            try {
+                return io.call();
+            } finally {
+                context.releaseFromBlockingCall();
+            }
         }
         // The call uses the caller's buffers: the caller waits for it whatever happens.
         ParkedCall<T> offloaded = new ParkedCall<>(io::call);
-        Thread.ofVirtual().name("keel-blocking").start(offloaded);
+        try {
+            PLATFORM.execute(offloaded);
+        } catch (RejectedExecutionException e) {
+            Thread.ofVirtual().name("keel-blocking").start(offloaded);
+        }
         try {
             return offloaded.await();
         } catch (IOException | RuntimeException e) {

@@ -67,6 +67,8 @@ public final class ThreadContext implements Executor, AutoCloseable {
     private final AtomicInteger liveWorkers;
     private final ContextWorker[] workers;
     private final AtomicInteger sleepers = new AtomicInteger();
+    /** Threads held by blocking calls made in place ({@link Blocking#call}). */
+    private final AtomicInteger heldByBlockingCalls = new AtomicInteger();
     private final AtomicInteger virtualThreadSequence = new AtomicInteger();
     private final LongAdder submitted = new LongAdder();
     private final LongAdder completed = new LongAdder();
@@ -303,6 +305,31 @@ public final class ThreadContext implements Executor, AutoCloseable {
     /** True when tasks or continuations wait for one of this context's threads. */
     boolean hasQueuedWork() {
         return !nothingVisible();
+    }
+
+    /**
+     * Lets the calling thread block in a call in place if fewer of this context's threads than all
+     * but one (at least one) are blocked so already; {@link #releaseFromBlockingCall} must follow.
+     * A pool then keeps a thread for work that arrives during a long call (a disk read takes
+     * hundreds of microseconds; on a two-thread pool, letting both block left every other request
+     * waiting behind them).
+     */
+    boolean tryHoldForBlockingCall() {
+        int limit = Math.max(1, workers.length - 1);
+        while (true) {
+            int held = heldByBlockingCalls.get();
+            if (held >= limit) {
+                return false;
+            }
+            if (heldByBlockingCalls.compareAndSet(held, held + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Ends a hold taken by {@link #tryHoldForBlockingCall}. */
+    void releaseFromBlockingCall() {
+        heldByBlockingCalls.decrementAndGet();
     }
 
     /** A snapshot of this context's counters. */

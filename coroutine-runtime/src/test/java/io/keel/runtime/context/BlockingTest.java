@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** Blocking calls leave a Keel context's thread only when other work waits for it. */
+/** Blocking calls leave a Keel context's thread when other work waits for it or its other threads are blocked. */
 @Timeout(60)
 class BlockingTest {
 
@@ -39,7 +41,8 @@ class BlockingTest {
                 return null;
             }).join();
             assertThat(seen[1]).isNotSameAs(seen[0]);
-            assertThat(seen[1].isVirtual()).isTrue();
+            assertThat(seen[1].isVirtual()).isFalse();
+            assertThat(seen[1].getName()).isEqualTo("keel-blocking");
 
             assertThatThrownBy(() -> loop.spawn("failing", () -> {
                 loop.execute(() -> { });
@@ -47,6 +50,66 @@ class BlockingTest {
                     throw new IOException("device gone");
                 });
             }).join()).hasRootCauseInstanceOf(IOException.class).hasRootCauseMessage("device gone");
+        }
+    }
+
+    @Test
+    void aPoolKeepsOneThreadFreeOfBlockingCalls() throws Exception {
+        assumeTrue(VirtualThreadFactory.customSchedulerAvailable(), "needs Keel virtual threads");
+        try (ThreadContext pool = ThreadContext.pool("blocking-pool", 2)) {
+            CountDownLatch entered = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            Thread[] first = new Thread[2];
+            var holder = pool.spawn("holder", () -> {
+                first[0] = Thread.currentThread();
+                first[1] = Blocking.call(() -> {
+                    entered.countDown();
+                    awaitUninterruptibly(release);
+                    return Thread.currentThread();
+                });
+                return null;
+            });
+            assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+            // One of the pool's two threads blocks in place: the next call moves off the pool even
+            // though nothing is queued, and plain work still runs while both calls are out.
+            Thread[] second = new Thread[2];
+            pool.spawn("second", () -> {
+                second[0] = Thread.currentThread();
+                second[1] = Blocking.call(Thread::currentThread);
+                return null;
+            }).join();
+            assertThat(second[1]).isNotSameAs(second[0]);
+            assertThat(pool.spawn("plain", () -> "ran").join()).isEqualTo("ran");
+
+            release.countDown();
+            holder.join();
+            assertThat(first[1]).isSameAs(first[0]);
+            // The hold ended, also for a call that throws: calls run in place again.
+            assertThatThrownBy(() -> pool.spawn("failing", () -> Blocking.call(() -> {
+                throw new IOException("device gone");
+            })).join()).hasRootCauseMessage("device gone");
+            Thread[] third = new Thread[2];
+            pool.spawn("third", () -> {
+                third[0] = Thread.currentThread();
+                third[1] = Blocking.call(Thread::currentThread);
+                return null;
+            }).join();
+            assertThat(third[1]).isSameAs(third[0]);
+        }
+    }
+
+    private static void awaitUninterruptibly(final CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }
