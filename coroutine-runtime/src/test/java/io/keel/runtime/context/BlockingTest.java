@@ -19,12 +19,7 @@ class BlockingTest {
         Thread self = Thread.currentThread();
         assertThat(Blocking.call(Thread::currentThread)).isSameAs(self);
         try (ThreadContext loop = ThreadContext.eventLoop("blocking-idle")) {
-            Thread[] seen = new Thread[2];
-            loop.spawn("idle", () -> {
-                seen[0] = Thread.currentThread();
-                seen[1] = Blocking.call(Thread::currentThread);
-                return null;
-            }).join();
+            Thread[] seen = callerAndCall(loop, "idle");
             assertThat(seen[1]).isSameAs(seen[0]);
         }
     }
@@ -72,12 +67,7 @@ class BlockingTest {
             assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
             // One of the pool's two threads blocks in place: the next call moves off the pool even
             // though nothing is queued, and plain work still runs while both calls are out.
-            Thread[] second = new Thread[2];
-            pool.spawn("second", () -> {
-                second[0] = Thread.currentThread();
-                second[1] = Blocking.call(Thread::currentThread);
-                return null;
-            }).join();
+            Thread[] second = callerAndCall(pool, "second");
             assertThat(second[1]).isNotSameAs(second[0]);
             assertThat(pool.spawn("plain", () -> "ran").join()).isEqualTo("ran");
 
@@ -88,14 +78,20 @@ class BlockingTest {
             assertThatThrownBy(() -> pool.spawn("failing", () -> Blocking.call(() -> {
                 throw new IOException("device gone");
             })).join()).hasRootCauseMessage("device gone");
-            Thread[] third = new Thread[2];
-            pool.spawn("third", () -> {
-                third[0] = Thread.currentThread();
-                third[1] = Blocking.call(Thread::currentThread);
-                return null;
-            }).join();
+            Thread[] third = callerAndCall(pool, "third");
             assertThat(third[1]).isSameAs(third[0]);
         }
+    }
+
+    /** The thread a task spawned on {@code context} runs on, and the one its blocking call runs on. */
+    private static Thread[] callerAndCall(final ThreadContext context, final String name) throws Exception {
+        Thread[] seen = new Thread[2];
+        context.spawn(name, () -> {
+            seen[0] = Thread.currentThread();
+            seen[1] = Blocking.call(Thread::currentThread);
+            return null;
+        }).join();
+        return seen;
     }
 
     private static void awaitUninterruptibly(final CountDownLatch latch) {
