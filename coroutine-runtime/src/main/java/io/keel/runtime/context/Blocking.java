@@ -5,6 +5,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Blocking calls (file I/O) made from Keel virtual threads. A Keel virtual thread runs on its
@@ -12,8 +13,9 @@ import java.util.concurrent.TimeUnit;
  * scheduler, a context adds no thread meanwhile. When other work already waits for the context's
  * threads, or when as many of them as may block at once already do (all but one of a pool's, so
  * work arriving during a long call still finds a thread), {@link #call} therefore makes the call
- * on a thread of a shared pool of platform threads and parks the caller, which gives its thread
- * back. Otherwise, and on any other thread, the call runs right there.
+ * elsewhere and parks the caller, which gives its thread back: on a JDK virtual thread while fewer
+ * such calls are out than the JDK scheduler has carriers, else on a shared pool of platform
+ * threads. Otherwise, and on any other thread, the call runs right there.
  */
 public final class Blocking {
 
@@ -24,13 +26,19 @@ public final class Blocking {
         T call() throws IOException;
     }
 
+    /**
+     * Offloaded calls in flight on JDK virtual threads at most: one per carrier of the JDK's
+     * scheduler. A JDK virtual thread blocked in {@code pread} was measured to hold its carrier:
+     * with 32 reads offloaded that way, 2 were in the kernel and 14 waited for a carrier
+     * (docs/benchmarks.md). A virtual thread is the cheaper hand-off while few calls are out (a
+     * journal's commits), so only the calls beyond these go to platform threads.
+     */
+    static final int VIRTUAL_THREAD_CALLS = Integer.getInteger("jdk.virtualThreadScheduler.parallelism",
+            Runtime.getRuntime().availableProcessors());
+    private static final AtomicInteger ON_VIRTUAL_THREADS = new AtomicInteger();
     /** Most platform threads making offloaded calls at once; further calls go to JDK virtual threads. */
     private static final int MAX_PLATFORM_THREADS = 256;
-    /**
-     * Where offloaded calls run. Platform threads, because a JDK virtual thread that blocks in
-     * {@code pread} was measured to hold one of the JDK scheduler's few carriers: with 32 reads
-     * offloaded, 2 were in the kernel and 14 waited for a carrier (docs/benchmarks.md).
-     */
+    /** Where offloaded calls beyond {@link #VIRTUAL_THREAD_CALLS} run. */
     private static final ThreadPoolExecutor PLATFORM = new ThreadPoolExecutor(0, MAX_PLATFORM_THREADS, 60,
             TimeUnit.SECONDS, new SynchronousQueue<>(), runnable -> {
                 Thread thread = new Thread(runnable, "keel-blocking");
@@ -57,10 +65,21 @@ public final class Blocking {
         }
         // The call uses the caller's buffers: the caller waits for it whatever happens.
         ParkedCall<T> offloaded = new ParkedCall<>(io::call);
-        try {
-            PLATFORM.execute(offloaded);
-        } catch (RejectedExecutionException e) {
-            Thread.ofVirtual().name("keel-blocking").start(offloaded);
+        if (ON_VIRTUAL_THREADS.incrementAndGet() <= VIRTUAL_THREAD_CALLS) {
+            Thread.ofVirtual().name("keel-blocking").start(() -> {
+                try {
+                    offloaded.run();
+                } finally {
+                    ON_VIRTUAL_THREADS.decrementAndGet();
+                }
+            });
+        } else {
+            ON_VIRTUAL_THREADS.decrementAndGet();
+            try {
+                PLATFORM.execute(offloaded);
+            } catch (RejectedExecutionException e) {
+                Thread.ofVirtual().name("keel-blocking").start(offloaded);
+            }
         }
         try {
             return offloaded.await();

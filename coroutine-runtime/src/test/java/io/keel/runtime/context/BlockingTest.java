@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -36,7 +38,6 @@ class BlockingTest {
                 return null;
             }).join();
             assertThat(seen[1]).isNotSameAs(seen[0]);
-            assertThat(seen[1].isVirtual()).isFalse();
             assertThat(seen[1].getName()).isEqualTo("keel-blocking");
 
             assertThatThrownBy(() -> loop.spawn("failing", () -> {
@@ -80,6 +81,45 @@ class BlockingTest {
             })).join()).hasRootCauseMessage("device gone");
             Thread[] third = callerAndCall(pool, "third");
             assertThat(third[1]).isSameAs(third[0]);
+        }
+    }
+
+    @Test
+    void callsBeyondTheJdkSchedulersCarriersRunOnPlatformThreads() throws Exception {
+        assumeTrue(VirtualThreadFactory.customSchedulerAvailable(), "needs Keel virtual threads");
+        int calls = Blocking.VIRTUAL_THREAD_CALLS + 3;
+        try (ThreadContext pool = ThreadContext.pool("blocking-many", 2)) {
+            CountDownLatch entered = new CountDownLatch(calls);
+            CountDownLatch release = new CountDownLatch(1);
+            List<Task<Thread[]>> tasks = new ArrayList<>();
+            for (int i = 0; i < calls; i++) {
+                tasks.add(pool.spawn("caller-" + i, () -> new Thread[] {Thread.currentThread(), Blocking.call(() -> {
+                    entered.countDown();
+                    awaitUninterruptibly(release);
+                    return Thread.currentThread();
+                })}));
+            }
+            // Every call is out at once: none waits for a thread to run on.
+            assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+            release.countDown();
+            int inPlace = 0;
+            int onVirtual = 0;
+            int onPlatform = 0;
+            for (Task<Thread[]> task : tasks) {
+                Thread[] seen = task.join();
+                if (seen[1] == seen[0]) {
+                    inPlace++;
+                } else if (seen[1].isVirtual()) {
+                    onVirtual++;
+                } else {
+                    onPlatform++;
+                }
+            }
+            // At most one ran in place (the pool keeps its other thread free); with all calls out at
+            // once, the JDK's carriers took as many as they have and platform threads the rest.
+            assertThat(inPlace).isLessThanOrEqualTo(1);
+            assertThat(onVirtual).isEqualTo(Blocking.VIRTUAL_THREAD_CALLS);
+            assertThat(onPlatform).isEqualTo(calls - inPlace - Blocking.VIRTUAL_THREAD_CALLS);
         }
     }
 
