@@ -33,6 +33,7 @@ public final class Blocking {
      * (docs/benchmarks.md). A virtual thread is the cheaper hand-off while few calls are out (a
      * journal's commits), so only the calls beyond these go to platform threads.
      */
+    private static final String THREAD_NAME = "keel-blocking";
     static final int VIRTUAL_THREAD_CALLS = Integer.getInteger("jdk.virtualThreadScheduler.parallelism",
             Runtime.getRuntime().availableProcessors());
     private static final AtomicInteger ON_VIRTUAL_THREADS = new AtomicInteger();
@@ -41,12 +42,32 @@ public final class Blocking {
     /** Where offloaded calls beyond {@link #VIRTUAL_THREAD_CALLS} run. */
     private static final ThreadPoolExecutor PLATFORM = new ThreadPoolExecutor(0, MAX_PLATFORM_THREADS, 60,
             TimeUnit.SECONDS, new SynchronousQueue<>(), runnable -> {
-                Thread thread = new Thread(runnable, "keel-blocking");
+                Thread thread = new Thread(runnable, THREAD_NAME);
                 thread.setDaemon(true);
                 return thread;
             });
 
     private Blocking() {
+    }
+
+    /** Starts {@code call} on a JDK virtual thread while carriers are left for it, else on the platform pool. */
+    private static void offload(final Runnable call) {
+        if (ON_VIRTUAL_THREADS.incrementAndGet() <= VIRTUAL_THREAD_CALLS) {
+            Thread.ofVirtual().name(THREAD_NAME).start(() -> {
+                try {
+                    call.run();
+                } finally {
+                    ON_VIRTUAL_THREADS.decrementAndGet();
+                }
+            });
+            return;
+        }
+        ON_VIRTUAL_THREADS.decrementAndGet();
+        try {
+            PLATFORM.execute(call);
+        } catch (RejectedExecutionException e) {
+            Thread.ofVirtual().name(THREAD_NAME).start(call);
+        }
     }
 
     /** Makes {@code io}, off the context's thread when other work waits for it (see the class comment). */
@@ -65,22 +86,7 @@ public final class Blocking {
         }
         // The call uses the caller's buffers: the caller waits for it whatever happens.
         ParkedCall<T> offloaded = new ParkedCall<>(io::call);
-        if (ON_VIRTUAL_THREADS.incrementAndGet() <= VIRTUAL_THREAD_CALLS) {
-            Thread.ofVirtual().name("keel-blocking").start(() -> {
-                try {
-                    offloaded.run();
-                } finally {
-                    ON_VIRTUAL_THREADS.decrementAndGet();
-                }
-            });
-        } else {
-            ON_VIRTUAL_THREADS.decrementAndGet();
-            try {
-                PLATFORM.execute(offloaded);
-            } catch (RejectedExecutionException e) {
-                Thread.ofVirtual().name("keel-blocking").start(offloaded);
-            }
-        }
+        offload(offloaded);
         try {
             return offloaded.await();
         } catch (IOException | RuntimeException e) {
