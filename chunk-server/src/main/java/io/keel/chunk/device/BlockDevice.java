@@ -4,6 +4,7 @@ import io.keel.journal.JournalDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * One raw device (a block device such as /dev/loop0, or a plain file standing in for one) opened
@@ -27,6 +28,22 @@ public interface BlockDevice extends AutoCloseable {
 
     /** Writes all remaining bytes of {@code source} at {@code position}. */
     void write(long position, ByteBuffer source) throws IOException;
+
+    /** One write of a {@link #writeAll} batch: all remaining bytes of {@code source} at {@code position}. */
+    record Write(long position, ByteBuffer source) {
+    }
+
+    /**
+     * Writes every piece of {@code batch} and returns once all completed; no flush. The pieces may
+     * be in flight together and complete in any order, so they must not overlap. A failure is
+     * thrown only once no piece is still being written (the buffers are the caller's). The
+     * sources' positions stay where they were.
+     */
+    default void writeAll(List<Write> batch) throws IOException {
+        for (Write piece : batch) {
+            write(piece.position(), piece.source().duplicate());
+        }
+    }
 
     /** Makes every write that completed before this call durable (fdatasync). */
     void flush() throws IOException;

@@ -17,7 +17,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link BlockDevice} on a Linux block device or a plain file, opened with O_DIRECT through a
@@ -27,6 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class DirectFileDevice implements BlockDevice {
 
+    private static final Logger LOG = LoggerFactory.getLogger(DirectFileDevice.class);
     private static final int ALIGNMENT = AlignedBuffers.ALIGNMENT;
     private static final Path SYS_CLASS_BLOCK = Path.of("/sys/class/block");
     private static final OpenOption DIRECT = directOption();
@@ -40,13 +44,17 @@ public final class DirectFileDevice implements BlockDevice {
     private volatile FileChannel durableChannel;
     private volatile boolean closed;
     private final AtomicLong reopens = new AtomicLong();
+    /** Batches of writes with many in flight from one thread; null where the platform has no Linux AIO. */
+    private final LinuxAio aio;
 
-    private DirectFileDevice(Path path, Path realPath, FileChannel channel, FileChannel durableChannel, long size) {
+    private DirectFileDevice(Path path, Path realPath, FileChannel channel, FileChannel durableChannel, long size,
+            LinuxAio aio) {
         this.path = path;
         this.realPath = realPath;
         this.channel = channel;
         this.durableChannel = durableChannel;
         this.size = size;
+        this.aio = aio;
     }
 
     /**
@@ -70,13 +78,23 @@ public final class DirectFileDevice implements BlockDevice {
                         + ALIGNMENT + "-byte sector");
             }
             durable = openDirect(path, real, true);
-            return new DirectFileDevice(path, real, channel, durable, usable);
+            return new DirectFileDevice(path, real, channel, durable, usable, asyncWrites(real));
         } catch (IOException | RuntimeException e) {
             channel.close();
             if (durable != null) {
                 durable.close();
             }
             throw e;
+        }
+    }
+
+    /** Linux AIO on {@code real}, or null (logged when the platform has it but the open failed). */
+    private static LinuxAio asyncWrites(Path real) {
+        try {
+            return LinuxAio.open(real);
+        } catch (IOException e) {
+            LOG.warn("{}: batches of writes go one at a time: {}", real, e.getMessage());
+            return null;
         }
     }
 
@@ -229,6 +247,35 @@ public final class DirectFileDevice implements BlockDevice {
         }
     }
 
+    /**
+     * With Linux AIO, one thread keeps up to {@value LinuxAio#WINDOW} of the writes in flight and
+     * submits and reaps them in groups; elsewhere they are written one after the other.
+     */
+    @Override
+    public void writeAll(List<Write> batch) throws IOException {
+        for (Write piece : batch) {
+            check(piece.position(), piece.source(), size, 0, path, "write");
+        }
+        if (aio == null) {
+            BlockDevice.super.writeAll(batch);
+            return;
+        }
+        failIfInterrupted("write", batch.isEmpty() ? -1 : batch.get(0).position());
+        if (closed) {
+            throw new ClosedChannelException();
+        }
+        if (!Blocking.call(() -> aio.writeAll(batch))) {
+            LOG.debug("{}: no asynchronous I/O context free (fs.aio-max-nr); writing {} pieces one by one", path,
+                    batch.size());
+            BlockDevice.super.writeAll(batch);
+        }
+    }
+
+    /** Whether {@link #writeAll} uses Linux AIO here. */
+    boolean writesAsynchronously() {
+        return aio != null;
+    }
+
     /** Writes through the O_DSYNC channel: each write returns once durable (the kernel flushes for it). */
     @Override
     public void writeDurably(long position, ByteBuffer source) throws IOException {
@@ -365,7 +412,13 @@ public final class DirectFileDevice implements BlockDevice {
             try {
                 channel.close();
             } finally {
-                durableChannel.close();
+                try {
+                    durableChannel.close();
+                } finally {
+                    if (aio != null) {
+                        aio.close();
+                    }
+                }
             }
         }
     }

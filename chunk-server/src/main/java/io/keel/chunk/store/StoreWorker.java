@@ -25,11 +25,6 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,8 +43,6 @@ final class StoreWorker implements AutoCloseable {
     private static final byte[] ZERO_SECTOR = new byte[DeviceLayout.SECTOR_SIZE];
     /** Most adjacent new blocks written with one device write. */
     private static final int MAX_WRITE_RUN = 16;
-    /** Device writes in flight while dirty sectors are applied. */
-    private static final int APPLY_WRITERS = 16;
     /**
      * Dirty sectors that start a background apply pass (between checkpoints): 1/64 of what the
      * journal holds, at most 1024 (4 MiB of 4 KiB sectors), at least 16.
@@ -71,8 +64,6 @@ final class StoreWorker implements AutoCloseable {
     private final HashMap<BlockKey, CompletableFuture<Void>> busyBlocks = new HashMap<>();
     private final ThreadContext context;
     private final ThreadContext applier;
-    /** The threads of an apply pass's concurrent home writes. */
-    private final ExecutorService applyWriters;
     private Journal journal;
     /** The newest append: a checkpoint must not write dirty sectors home before it is durable. */
     private CompletableFuture<Void> checkpoint;
@@ -105,11 +96,6 @@ final class StoreWorker implements AutoCloseable {
         this.context = ThreadContext.builder(name).clock(options.clock()).spin(spin).build();
         this.applier = ThreadContext.builder(storeName + "-apply-" + index).clock(options.clock())
                 .spin(Duration.ZERO).build();
-        // Platform threads: a virtual thread's blocking pwrite makes the scheduler wake a spare carrier
-        // to compensate (a futex wake, then that carrier spins looking for work and parks again), which
-        // at one home write per client write cost ~10 % of the node's CPU under random writes.
-        this.applyWriters = Executors.newCachedThreadPool(
-                Thread.ofPlatform().daemon().name("keel-" + name + "-apply-io-", 0).factory());
         if (options.metrics() != null) {
             context.registerMetrics(options.metrics());
             applier.registerMetrics(options.metrics());
@@ -998,71 +984,46 @@ final class StoreWorker implements AutoCloseable {
         metrics.applied(dirty.size());
     }
 
-    /** Writes dirty sectors to their blocks, coalescing neighbours into one write; no flush. */
+    /**
+     * Writes dirty sectors to their blocks, coalescing neighbours into one write; no flush. The
+     * writes of a pass go to the device in batches ({@link BlockDevice#writeAll}), each staged in
+     * one pooled run buffer: random sectors are many small writes, which the device takes best
+     * many at a time and which cost least CPU submitted together.
+     */
     private void writeHome(final List<DirtyOverlay.DirtySector> dirty) throws IOException {
         if (dirty.isEmpty()) {
             return;
         }
-        // Runs of adjacent sectors within one block, each one device write.
         int perBlock = state.sectorsPerBlock();
-        List<int[]> runs = new ArrayList<>();
-        for (int i = 0; i < dirty.size();) {
-            long first = dirty.get(i).globalSector();
-            int run = 1;
-            while (i + run < dirty.size() && dirty.get(i + run).globalSector() == first + run
-                    && (first + run) / perBlock == first / perBlock) {
-                run++;
-            }
-            runs.add(new int[] {i, run});
-            i += run;
-        }
-        // Random sectors are many small writes: keep several in flight, as the device can take them.
-        AtomicInteger next = new AtomicInteger();
-        List<Future<?>> writers = new ArrayList<>();
-        IOException[] failed = new IOException[1];
-        int threads = Math.min(APPLY_WRITERS, runs.size());
-        for (int t = 0; t < threads; t++) {
-            writers.add(applyWriters.submit(() -> {
-                ByteBuffer buffer = null;
-                try {
-                    buffer = take(buffers);
-                    for (int r = next.getAndIncrement(); r < runs.size() && failed[0] == null;
-                            r = next.getAndIncrement()) {
-                        int start = runs.get(r)[0];
-                        buffer.clear();
-                        for (int k = 0; k < runs.get(r)[1]; k++) {
-                            buffer.put(dirty.get(start + k).data());
-                        }
-                        long sector = dirty.get(start).globalSector();
-                        device.write(layout.blockOffset(sector / perBlock) + sector % perBlock * sectorSize,
-                                buffer.flip());
-                    }
-                } catch (IOException e) {
-                    synchronized (failed) {
-                        failed[0] = failed[0] == null ? e : failed[0];
-                    }
-                } finally {
-                    if (buffer != null) {
-                        buffers.release(buffer);
-                    }
+        ByteBuffer staging = take(runBuffers);
+        try {
+            List<BlockDevice.Write> batch = new ArrayList<>();
+            int used = 0;
+            for (int i = 0; i < dirty.size();) {
+                // A run of adjacent sectors within one block is one write.
+                long first = dirty.get(i).globalSector();
+                int run = 1;
+                while (i + run < dirty.size() && dirty.get(i + run).globalSector() == first + run
+                        && (first + run) / perBlock == first / perBlock) {
+                    run++;
                 }
-            }));
-        }
-        for (Future<?> writer : writers) {
-            try {
-                writer.get();
-            } catch (ExecutionException e) {
-                // Device errors are collected in failed; anything else is a bug worth its stack trace.
-                throw new IllegalStateException("apply writer of " + name + " failed", e.getCause());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while applying dirty sectors");
+                if (used + run * sectorSize > staging.capacity()) {
+                    device.writeAll(batch);
+                    batch.clear();
+                    used = 0;
+                }
+                ByteBuffer piece = staging.slice(used, run * sectorSize);
+                for (int k = 0; k < run; k++) {
+                    piece.put(k * sectorSize, dirty.get(i + k).data());
+                }
+                batch.add(new BlockDevice.Write(layout.blockOffset(first / perBlock) + first % perBlock * sectorSize,
+                        piece));
+                used += run * sectorSize;
+                i += run;
             }
-        }
-        synchronized (failed) {
-            if (failed[0] != null) {
-                throw failed[0];
-            }
+            device.writeAll(batch);
+        } finally {
+            runBuffers.release(staging);
         }
     }
 
@@ -1220,7 +1181,6 @@ final class StoreWorker implements AutoCloseable {
     private void closeContexts() {
         context.close();
         applier.close();
-        applyWriters.shutdown();
     }
 
     /** One block of one extent. */
