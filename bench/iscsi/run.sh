@@ -3,8 +3,8 @@
 # the same directory, in the same run, with the same durability (Keel: O_DIRECT device, write cache
 # reported off, a write acknowledged once durable; tgtd: --bstype rdwr --bsoflags sync:direct).
 #
-#   bench/iscsi/run.sh [--duration SECONDS] [--size GIB] [--dir DIR] [--out DIR] [--thin]
-#                      [--node-jvm-opts "OPTS"] [--no-build] [--keep]
+#   bench/iscsi/run.sh [--duration SECONDS] [--warmup SECONDS] [--size GIB] [--dir DIR] [--out DIR]
+#                      [--thin] [--node-jvm-opts "OPTS"] [--no-build] [--keep]
 #
 # Initiators: `qemu-img bench` over iscsi:// (libiscsi) and libiscsi's `iscsi-perf`, on loopback.
 # Workloads, each run against both targets one after the other (the order alternates from one
@@ -16,7 +16,10 @@
 #   4 KiB random read QD32    iscsi-perf -r -b 8 -m 32 -t SECONDS           (IOPS)
 # STEP is 1 MiB + 4 KiB: offsets stride over the whole LUN (qemu-img wraps them modulo its size)
 # and, 257 blocks being prime to any power of two, visit every 4 KiB block before repeating one.
-# Request counts are sized from --duration by a short calibration run on each target.
+# Request counts are sized from --duration by a short calibration run on each target. Before each
+# measured qemu-img run, the same workload runs on the same target for about --warmup seconds
+# (default 5; 0 for none), unmeasured: a JVM target compiles its hot paths under load, and tgtd
+# gets the same treatment.
 # Both LUNs are written in full once (1 MiB sequential) before anything is measured, so reads
 # hit written data on both (a thin Keel volume answers unwritten extents with zeros from memory).
 #
@@ -38,6 +41,7 @@ spawn() { set -m; "$@" & SPAWNED=$!; set +m; }
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DURATION=20
+WARMUP=5
 SIZE_GIB=2
 DIR=/var/tmp/keel-bench-iscsi
 OUT=""
@@ -48,6 +52,7 @@ KEEP=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --duration) DURATION="$2"; shift ;;
+        --warmup) WARMUP="$2"; shift ;;
         --size) SIZE_GIB="$2"; shift ;;
         --dir) DIR="$2"; shift ;;
         --out) OUT="$2"; shift ;;
@@ -61,6 +66,7 @@ while [[ $# -gt 0 ]]; do
     shift
 done
 [[ "$DURATION" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --duration takes whole seconds" >&2; exit 2; }
+[[ "$WARMUP" =~ ^[0-9]+$ ]] || { echo "run.sh: --warmup takes whole seconds" >&2; exit 2; }
 [[ "$SIZE_GIB" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --size takes whole GiB" >&2; exit 2; }
 
 die() { echo "run.sh: $*" >&2; exit 1; }
@@ -190,7 +196,7 @@ fi
     echo "keel: commit $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- . ':!bench' || echo ' (+ local changes)'); java: $("$JAVA_HOME_KEEL/bin/java" -version 2>&1 | head -1)"
     echo "node JVM options: ${KEEL_JVM_OPTS[*]} ${NODE_JVM_OPTS[*]}"
     echo "tgt: $(dpkg-query -W -f '${Version}' tgt 2>/dev/null); libiscsi-bin: $(dpkg-query -W -f '${Version}' libiscsi-bin 2>/dev/null); $(qemu-img --version | head -1)"
-    echo "LUNs: ${SIZE_GIB} GiB each ($([[ "$THIN" == 1 ]] && echo "Keel thin" || echo "Keel thick")); Keel device $((DEVICE_BYTES >> 20)) MiB; duration ${DURATION}s per measured run"
+    echo "LUNs: ${SIZE_GIB} GiB each ($([[ "$THIN" == 1 ]] && echo "Keel thin" || echo "Keel thick")); Keel device $((DEVICE_BYTES >> 20)) MiB; duration ${DURATION}s per measured run, each after ${WARMUP}s of warm-up"
 } | tee "$OUT/machine.txt" >&2
 
 # ---------------------------------------------------------------- Keel
@@ -381,9 +387,16 @@ qimg() {
     fi
 }
 
+# scaled_count COUNT SECONDS TARGET_SECONDS -> the request count that lasts about TARGET_SECONDS at
+# the rate of COUNT requests in SECONDS (at least 1).
+scaled_count() {
+    awk -v c="$1" -v s="$2" -v d="$3" 'BEGIN {n = int(c * d / (s > 0.001 ? s : 0.001)); print (n < 1 ? 1 : n)}'
+}
+
 # bench_qimg WORKLOAD TARGET START_COUNT BS STEP options... : calibrates the request count on the
-# target (x8 until a run takes 0.5 s), then runs about DURATION seconds; sets RESULT[WORKLOAD,TARGET]
-# to "count seconds" (or "failed").
+# target (x8 until a run takes 0.5 s), warms up for about WARMUP seconds (whose rate then sizes the
+# measured run), then runs about DURATION seconds; sets RESULT[WORKLOAD,TARGET] to "count seconds"
+# (or "failed").
 bench_qimg() {
     local w="$1" t="$2" count="$3" bs="$4" step="$5"; shift 5
     local max_count=$(( 1 << 30 )) i
@@ -398,7 +411,16 @@ bench_qimg() {
         (( i < 5 && count * 8 <= max_count )) || break
         count=$(( count * 8 ))
     done
-    count="$(awk -v c="$count" -v s="$SECONDS_RUN" -v d="$DURATION" 'BEGIN {n = int(c * d / (s > 0.001 ? s : 0.001)); print (n < 1 ? 1 : n)}')"
+    if (( WARMUP > 0 )); then
+        count="$(scaled_count "$count" "$SECONDS_RUN" "$WARMUP")"
+        qimg "$w-$t-warmup" "$t" "$count" $(( WARMUP * 4 + 60 )) "$bs" "$step" "$@"
+        if [[ -z "$SECONDS_RUN" ]]; then
+            RESULT[$w,$t]=failed
+            NOTES+=("$w on $t failed (warm-up): $(grep -m1 -i 'failed' "$OUT/raw/$w-$t-warmup.txt" || echo "see raw/$w-$t-warmup.txt")")
+            return
+        fi
+    fi
+    count="$(scaled_count "$count" "$SECONDS_RUN" "$DURATION")"
     qimg "$w-$t" "$t" "$count" $(( DURATION * 4 + 60 )) "$bs" "$step" "$@"
     COMMANDS+=("$(tail -n 1 "$OUT/commands.txt")")
     if [[ -n "$SECONDS_RUN" ]]; then
@@ -532,7 +554,7 @@ problems="$(grep -c -E '^(WARN|ERROR) ' "$OUT/keel-during-bench.log" 2>/dev/null
 grep -q "node stopped cleanly" "$OUT/keel-during-bench.log" 2>/dev/null || problems_stop=1
 
 echo
-echo "Keel vs tgtd over iSCSI, ${SIZE_GIB} GiB LUNs, ${DURATION} s per run ($(date -u +%Y-%m-%d), $(nproc) vCPUs; details in $OUT/machine.txt)"
+echo "Keel vs tgtd over iSCSI, ${SIZE_GIB} GiB LUNs, ${DURATION} s per run after ${WARMUP} s of warm-up ($(date -u +%Y-%m-%d), $(nproc) vCPUs; details in $OUT/machine.txt)"
 echo
 cat "$OUT/report.md"
 echo
