@@ -264,7 +264,7 @@ public final class DirectFileDevice implements BlockDevice {
         if (closed) {
             throw new ClosedChannelException();
         }
-        if (!Blocking.call(() -> aio.writeAll(batch))) {
+        if (!Blocking.callNative(() -> aio.writeAll(batch))) {
             LOG.debug("{}: no asynchronous I/O context free (fs.aio-max-nr); writing {} pieces one by one", path,
                     batch.size());
             BlockDevice.super.writeAll(batch);

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * work arriving during a long call still finds a thread), {@link #call} therefore makes the call
  * elsewhere and parks the caller, which gives its thread back: on a JDK virtual thread while fewer
  * such calls are out than the JDK scheduler has carriers, else on a shared pool of platform
- * threads. Otherwise, and on any other thread, the call runs right there.
+ * threads. Otherwise, and on any other thread, the call runs right there. Native calls that block
+ * ({@link #callNative}) never run on a JDK virtual thread.
  */
 public final class Blocking {
 
@@ -50,9 +51,12 @@ public final class Blocking {
     private Blocking() {
     }
 
-    /** Starts {@code call} on a JDK virtual thread while carriers are left for it, else on the platform pool. */
-    private static void offload(final Runnable call) {
-        if (ON_VIRTUAL_THREADS.incrementAndGet() <= VIRTUAL_THREAD_CALLS) {
+    /**
+     * Starts {@code call} on a JDK virtual thread while carriers are left for it (and it may run on
+     * one), else on the platform pool.
+     */
+    private static void offload(final Runnable call, final boolean platformOnly) {
+        if (!platformOnly && ON_VIRTUAL_THREADS.incrementAndGet() <= VIRTUAL_THREAD_CALLS) {
             Thread.ofVirtual().name(THREAD_NAME).start(() -> {
                 try {
                     call.run();
@@ -62,7 +66,9 @@ public final class Blocking {
             });
             return;
         }
-        ON_VIRTUAL_THREADS.decrementAndGet();
+        if (!platformOnly) {
+            ON_VIRTUAL_THREADS.decrementAndGet();
+        }
         try {
             PLATFORM.execute(call);
         } catch (RejectedExecutionException e) {
@@ -72,21 +78,39 @@ public final class Blocking {
 
     /** Makes {@code io}, off the context's thread when other work waits for it (see the class comment). */
     public static <T> T call(final IoCall<T> io) throws IOException {
+        return call(io, false);
+    }
+
+    /**
+     * As {@link #call}, for a call into native code through the foreign function API that blocks
+     * (an {@code io_getevents}): such a call holds a virtual thread's carrier, and the JDK's scheduler
+     * adds no carrier meanwhile as it does around a blocking {@code FileChannel} call. So it never
+     * runs on a JDK virtual thread: when the caller is one, or when {@link #call} would move the call
+     * to one, it runs on the platform pool.
+     */
+    public static <T> T callNative(final IoCall<T> io) throws IOException {
+        return call(io, true);
+    }
+
+    private static <T> T call(final IoCall<T> io, final boolean nativeCall) throws IOException {
         ContextRoute route = ContextRoute.ofCurrentThread();
         if (route == null) {
-            return io.call();
-        }
-        ThreadContext context = route.current();
-        if (!context.hasQueuedWork() && context.tryHoldForBlockingCall()) {
-            try {
+            if (!nativeCall || !Thread.currentThread().isVirtual()) {
                 return io.call();
-            } finally {
-                context.releaseFromBlockingCall();
+            }
+        } else {
+            ThreadContext context = route.current();
+            if (!context.hasQueuedWork() && context.tryHoldForBlockingCall()) {
+                try {
+                    return io.call();
+                } finally {
+                    context.releaseFromBlockingCall();
+                }
             }
         }
         // The call uses the caller's buffers: the caller waits for it whatever happens.
         ParkedCall<T> offloaded = new ParkedCall<>(io::call);
-        offload(offloaded);
+        offload(offloaded, nativeCall);
         try {
             return offloaded.await();
         } catch (IOException | RuntimeException e) {

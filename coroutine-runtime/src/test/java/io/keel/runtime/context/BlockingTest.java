@@ -50,6 +50,53 @@ class BlockingTest {
     }
 
     @Test
+    void nativeCallsNeverRunOnJdkVirtualThreads() throws Exception {
+        Thread self = Thread.currentThread();
+        assertThat(Blocking.callNative(Thread::currentThread)).isSameAs(self);
+        Thread[] fromJdkVirtual = new Thread[2];
+        Thread caller = Thread.ofVirtual().start(() -> {
+            fromJdkVirtual[0] = Thread.currentThread();
+            try {
+                fromJdkVirtual[1] = Blocking.callNative(Thread::currentThread);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        caller.join();
+        assertThat(fromJdkVirtual[1]).isNotSameAs(fromJdkVirtual[0]);
+        assertThat(fromJdkVirtual[1].isVirtual()).isFalse();
+        assertThat(fromJdkVirtual[1].getName()).isEqualTo("keel-blocking");
+        // A plain blocking call from a JDK virtual thread stays where it is (the JDK compensates).
+        Thread[] plain = new Thread[2];
+        Thread.ofVirtual().start(() -> {
+            plain[0] = Thread.currentThread();
+            try {
+                plain[1] = Blocking.call(Thread::currentThread);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).join();
+        assertThat(plain[1]).isSameAs(plain[0]);
+        if (VirtualThreadFactory.customSchedulerAvailable()) {
+            try (ThreadContext loop = ThreadContext.eventLoop("blocking-native")) {
+                Thread[] idle = new Thread[2];
+                loop.spawn("idle", () -> {
+                    idle[0] = Thread.currentThread();
+                    idle[1] = Blocking.callNative(Thread::currentThread);
+                    return null;
+                }).join();
+                assertThat(idle[1]).isSameAs(idle[0]); // in place on an idle context, as call does
+                Thread moved = loop.spawn("busy", () -> {
+                    loop.execute(() -> { }); // waits: the context's one thread runs us
+                    return Blocking.callNative(Thread::currentThread);
+                }).join();
+                assertThat(moved.isVirtual()).isFalse();
+                assertThat(moved.getName()).isEqualTo("keel-blocking");
+            }
+        }
+    }
+
+    @Test
     void aPoolKeepsOneThreadFreeOfBlockingCalls() throws Exception {
         assumeTrue(VirtualThreadFactory.customSchedulerAvailable(), "needs Keel virtual threads");
         try (ThreadContext pool = ThreadContext.pool("blocking-pool", 2)) {
