@@ -10,6 +10,7 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
 import java.util.List;
@@ -39,6 +40,7 @@ final class LinuxAio implements AutoCloseable {
     static final int WINDOW = 16;
     /** Completions reaped per wait while more writes are queued: submissions and wake-ups come in groups. */
     private static final int REAP_GROUP = 8;
+    private static final short IOCB_CMD_PREAD = 0;
     private static final short IOCB_CMD_PWRITE = 1;
     private static final int IOCB_BYTES = 64;
     private static final int EVENT_BYTES = 32;
@@ -130,11 +132,44 @@ final class LinuxAio implements AutoCloseable {
                 throw new IOException(path + ": cannot open for asynchronous direct writes (errno "
                         + errno(state) + ")");
             }
-            return new LinuxAio(path, fd);
+            LinuxAio aio = new LinuxAio(path, fd);
+            try {
+                aio.probe();
+            } catch (IOException | RuntimeException | Error e) {
+                aio.close();
+                throw e;
+            }
+            return aio;
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
             throw new IOException(path + ": native open failed", t);
+        }
+    }
+
+    /**
+     * Reads the device's first sector through a ring, so that a file system that opens files
+     * {@code O_DIRECT} but refuses asynchronous I/O on them is found at open, not at the first
+     * apply pass. The ring is kept for the first batch.
+     */
+    private void probe() throws Throwable {
+        Ring ring = Ring.setUp(path);
+        if (ring == null) {
+            return; // no context to spare right now: batches fall back one by one until there is
+        }
+        boolean clean = false;
+        try {
+            ByteBuffer sector = AlignedBuffers.allocate(AlignedBuffers.ALIGNMENT);
+            new Submission(List.of(new BlockDevice.Write(0, sector)), ring, IOCB_CMD_PREAD).run();
+            clean = true;
+        } catch (IOException e) {
+            throw new IOException(path + ": asynchronous direct I/O does not work here: " + e.getMessage(), e);
+        } finally {
+            if (clean || ring.idle) {
+                idleRings.push(ring);
+            } else {
+                ring.tearDown(path);
+            }
         }
     }
 
@@ -164,8 +199,7 @@ final class LinuxAio implements AutoCloseable {
                     return false;
                 }
             }
-            Submission submission = new Submission(batch, ring);
-            submission.run();
+            new Submission(batch, ring, IOCB_CMD_PWRITE).run();
             clean = true;
             return true;
         } catch (IOException | RuntimeException | Error e) {
@@ -249,19 +283,24 @@ final class LinuxAio implements AutoCloseable {
         }
     }
 
-    /** The state of one {@link #writeAll} on a ring: which slots are free, what is in flight, the first failure. */
+    /**
+     * The state of one batch on a ring (the pieces of a {@link #writeAll}, or the read of the
+     * probe): which slots are free, what is in flight, the first failure.
+     */
     private final class Submission {
         private final List<BlockDevice.Write> batch;
         private final Ring ring;
+        private final short opcode;
         private final int[] freeSlots = new int[WINDOW];
         private int freeCount;
         private int next;
         private int inFlight;
         private IOException failure;
 
-        Submission(final List<BlockDevice.Write> batch, final Ring ring) {
+        Submission(final List<BlockDevice.Write> batch, final Ring ring, final short opcode) {
             this.batch = batch;
             this.ring = ring;
+            this.opcode = opcode;
             for (int slot = 0; slot < WINDOW; slot++) {
                 freeSlots[slot] = WINDOW - 1 - slot;
             }
@@ -291,7 +330,7 @@ final class LinuxAio implements AutoCloseable {
                 BlockDevice.Write write = batch.get(next);
                 MemorySegment iocb = ring.iocbs.asSlice((long) IOCB_BYTES * slot, IOCB_BYTES).fill((byte) 0);
                 iocb.set(ValueLayout.JAVA_LONG, 0, ((long) next << 32) | slot); // aio_data: piece and slot
-                iocb.set(ValueLayout.JAVA_SHORT, 16, IOCB_CMD_PWRITE);
+                iocb.set(ValueLayout.JAVA_SHORT, 16, opcode);
                 iocb.set(ValueLayout.JAVA_INT, 20, fd);
                 iocb.set(ValueLayout.JAVA_LONG, 24, AlignedBuffers.addressAtPosition(write.source()));
                 iocb.set(ValueLayout.JAVA_LONG, 32, write.source().remaining());
@@ -306,7 +345,7 @@ final class LinuxAio implements AutoCloseable {
                 if (n <= 0) {
                     // Nothing more was taken: give the rest back unsubmitted and fail once the others are in.
                     int errno = n < 0 ? errno(ring.state) : 0;
-                    failure = new IOException(path + ": io_submit of " + (count - submitted) + " writes failed"
+                    failure = new IOException(path + ": io_submit of " + (count - submitted) + " " + what() + "s failed"
                             + " (errno " + errno + ")");
                     for (int k = submitted; k < count; k++) {
                         long data = ring.pointers.getAtIndex(ValueLayout.JAVA_LONG, k);
@@ -318,6 +357,10 @@ final class LinuxAio implements AutoCloseable {
                 inFlight += (int) n;
                 ring.idle = false;
             }
+        }
+
+        private String what() {
+            return opcode == IOCB_CMD_PREAD ? "read" : "write";
         }
 
         private void reap(final int atLeast) throws Throwable {
@@ -338,9 +381,9 @@ final class LinuxAio implements AutoCloseable {
                 ring.idle = inFlight == 0;
                 BlockDevice.Write write = batch.get(piece);
                 if (result != write.source().remaining() && failure == null) {
-                    failure = new IOException(path + ": asynchronous write of " + write.source().remaining()
+                    failure = new IOException(path + ": asynchronous " + what() + " of " + write.source().remaining()
                             + " bytes at offset " + write.position() + (result < 0
-                                    ? " failed (errno " + -result + ")" : " wrote only " + result + " bytes"));
+                                    ? " failed (errno " + -result + ")" : " moved only " + result + " bytes"));
                 }
             }
         }
