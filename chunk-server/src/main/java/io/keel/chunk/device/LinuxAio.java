@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
 final class LinuxAio implements AutoCloseable {
 
     /**
-     * Writes in flight at most per {@link #writeAll}: enough for the disk, few enough that a journal
-     * flush does not queue behind many of them (as many as the 16 writer threads the apply pass had).
+     * Writes in flight at most per {@link #writeAll}: as many as the 16 writer threads the apply
+     * pass had; 32 to 256 measured no better, 4 worse (docs/benchmarks.md).
      */
     static final int WINDOW = 16;
     /** Completions reaped per wait while more writes are queued: submissions and wake-ups come in groups. */
