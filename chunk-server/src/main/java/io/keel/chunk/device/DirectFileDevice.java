@@ -78,7 +78,10 @@ public final class DirectFileDevice implements BlockDevice {
                         + ALIGNMENT + "-byte sector");
             }
             durable = openDirect(path, real, true);
-            return new DirectFileDevice(path, real, channel, durable, usable, asyncWrites(real));
+            LinuxAio aio = asyncWrites(real);
+            LOG.info("{}: open for direct I/O, {} bytes; batches of writes {}", path, usable,
+                    aio != null ? "through Linux AIO" : "one write at a time");
+            return new DirectFileDevice(path, real, channel, durable, usable, aio);
         } catch (IOException | RuntimeException e) {
             channel.close();
             if (durable != null) {
@@ -94,6 +97,10 @@ public final class DirectFileDevice implements BlockDevice {
             return LinuxAio.open(real);
         } catch (IOException e) {
             LOG.warn("{}: batches of writes go one at a time: {}", real, e.getMessage());
+            return null;
+        } catch (RuntimeException e) {
+            // A bug in the native binding must not take the device down with it: it still works without.
+            LOG.error("{}: Linux AIO failed to start; batches of writes go one at a time", real, e);
             return null;
         }
     }
