@@ -165,11 +165,19 @@ final class LinuxAio implements AutoCloseable {
         } catch (IOException e) {
             throw new IOException(path + ": asynchronous direct I/O does not work here: " + e.getMessage(), e);
         } finally {
-            if (clean || ring.idle) {
-                idleRings.push(ring);
-            } else {
-                ring.tearDown(path);
-            }
+            release(ring, clean);
+        }
+    }
+
+    /**
+     * Keeps {@code ring} for the next batch when nothing is in flight on it any more ({@code clean}:
+     * its batch ran to the end); otherwise tears it down, which waits for what is still in flight.
+     */
+    private void release(final Ring ring, final boolean clean) {
+        if (clean || ring.idle) {
+            idleRings.push(ring);
+        } else {
+            ring.tearDown(path);
         }
     }
 
@@ -208,12 +216,7 @@ final class LinuxAio implements AutoCloseable {
             throw new IOException(path + ": native asynchronous write failed", t);
         } finally {
             if (ring != null) {
-                if (clean || ring.idle) {
-                    idleRings.push(ring);
-                } else {
-                    // Writes may still be in flight on it: tearing it down waits for them.
-                    ring.tearDown(path);
-                }
+                release(ring, clean);
             }
             calls.decrementAndGet();
         }
