@@ -3,6 +3,7 @@ package io.keel.access.scsi;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The blocks behind a logical unit: a Keel volume reached through the volume client. Offsets and
@@ -29,6 +30,16 @@ public interface BlockBackend {
 
     /** Fills the remaining bytes of {@code target} from {@code offset}; never-written ranges read as zeros. */
     void read(long offset, ByteBuffer target) throws IOException;
+
+    /**
+     * Starts filling {@code target} (a direct buffer at an aligned address) from {@code offset}
+     * without blocking and returns true; {@code done} then runs once with null or the failure, on
+     * a thread of the store's or this one (it must be quick and must not block). False, having
+     * started nothing, when this read cannot go so: call {@link #read}.
+     */
+    default boolean startRead(long offset, ByteBuffer target, Consumer<IOException> done) {
+        return false;
+    }
 
     /** Writes the remaining bytes of {@code data} at {@code offset}; durable when it returns. */
     void write(long offset, ByteBuffer data) throws IOException;

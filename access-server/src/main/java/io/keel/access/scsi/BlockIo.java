@@ -3,6 +3,7 @@ package io.keel.access.scsi;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -202,6 +203,39 @@ final class BlockIo {
             }
         }
         return ScsiResult.good(data, lease::release);
+    }
+
+    /**
+     * Starts a READ without blocking: true when started, and {@code done} then gets its result,
+     * or null when it is to be run again through {@link #read} (the backend could not finish it
+     * so; the blocking path reports any error). False, having started nothing, when this READ
+     * does not go that way (a CDB error, nothing to read, no lendable buffer, or the backend).
+     */
+    boolean startRead(final byte[] cdb, final Consumer<ScsiResult> done) {
+        long lba = lba(cdb);
+        long blocks;
+        try {
+            blocks = checkedBlocks(cdb, lba);
+        } catch (SenseException e) {
+            return false;
+        }
+        TransferBuffers.Lease lease = blocks == 0 ? null : TransferBuffers.shared().tryLend((int) (blocks * BLOCK));
+        if (lease == null) {
+            return false;
+        }
+        ByteBuffer data = lease.buffer();
+        boolean started = backend.startRead(lba * BLOCK, data.duplicate(), failure -> {
+            if (failure == null) {
+                done.accept(ScsiResult.good(data, lease::release));
+            } else {
+                lease.release();
+                done.accept(null);
+            }
+        });
+        if (!started) {
+            lease.release();
+        }
+        return started;
     }
 
     ScsiResult write(final ScsiCommand c, final byte[] cdb) {

@@ -7,6 +7,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 
 /**
  * A SCSI target device of block logical units, one per {@link LunSpec}: routes each command to
@@ -55,6 +56,12 @@ public final class BlockTarget implements ScsiTarget {
     public ScsiResult execute(final ScsiCommand command) {
         byte[] cdb = LogicalUnit.padded(command.cdb());
         return LogicalUnit.withinAllocationLength(route(command, cdb), cdb);
+    }
+
+    @Override
+    public boolean start(final ScsiCommand command, final Consumer<ScsiResult> done) {
+        LogicalUnit unit = units.get(command.lun());
+        return unit != null && unit.startRead(command, done);
     }
 
     private ScsiResult route(final ScsiCommand command, final byte[] cdb) {

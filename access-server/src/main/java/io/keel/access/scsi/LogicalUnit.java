@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -113,6 +114,46 @@ public final class LogicalUnit {
             return run(c);
         } finally {
             inFlight.decrementAndGet();
+        }
+    }
+
+    /**
+     * Starts {@code c} without blocking when it is a READ that nothing stands in the way of (no
+     * unit attention, reservation conflict, sanitize, capacity change or CDB error, whose answers
+     * {@link #execute} gives) and the volume can read so: true, and {@code done} then gets its
+     * result, or null when it is to be executed after all. False, having started nothing, otherwise.
+     */
+    boolean startRead(final ScsiCommand c, final Consumer<ScsiResult> done) {
+        byte[] cdb = padded(c.cdb());
+        int opcode = Bytes.u8(cdb, 0);
+        if (opcode != 0x08 && opcode != 0x28 && opcode != 0xa8 && opcode != 0x88) {
+            return false;
+        }
+        ItNexus nexus = c.nexus();
+        if (!attentions.quiet(nexus) || sanitize.inProgress() || io.capacity() != knownCapacity.get()
+                || reservations.conflicts(nexus, cdb)) {
+            return false;
+        }
+        try {
+            commands.decode(cdb);
+        } catch (SenseException e) {
+            return false;
+        }
+        if (inFlight.incrementAndGet() > options.maxQueueDepth()) {
+            inFlight.decrementAndGet();
+            return false;
+        }
+        boolean started = false;
+        try {
+            started = io.startRead(cdb, result -> {
+                inFlight.decrementAndGet();
+                done.accept(result);
+            });
+            return started;
+        } finally {
+            if (!started) {
+                inFlight.decrementAndGet();
+            }
         }
     }
 

@@ -1,5 +1,7 @@
 package io.keel.access.scsi;
 
+import java.util.function.Consumer;
+
 /**
  * The SCSI side of one target: its logical units, each command's execution, and what task
  * management does to SCSI state. Transports call it from many virtual threads at once; a call
@@ -10,6 +12,16 @@ public interface ScsiTarget {
 
     /** Executes {@code command} (any LUN: an unknown one gets the proper sense or peripheral qualifier). */
     ScsiResult execute(ScsiCommand command);
+
+    /**
+     * Starts {@code command} without blocking the caller when it can (a READ whose data the
+     * volume can fetch so): true, and {@code done} then gets its result, on a thread of the
+     * storage's or this one, or null when it is to be {@link #execute executed} after all. False,
+     * having started nothing, when it is to be executed. {@code done} must be quick.
+     */
+    default boolean start(ScsiCommand command, Consumer<ScsiResult> done) {
+        return false;
+    }
 
     /** Whether {@code lun} exists (task management to an unknown LUN is refused by the transport). */
     boolean hasLun(int lun);

@@ -69,6 +69,16 @@ final class UnitAttentions implements UnitAttentionSink {
         }
     }
 
+    /** Whether {@code nexus} sent a command before and no condition waits for it. */
+    boolean quiet(final ItNexus nexus) {
+        lock.lock();
+        try {
+            return seen.contains(nexus) && !pending.containsKey(nexus);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Removes and returns the oldest pending condition for {@code nexus}, or null. */
     Sense take(final ItNexus nexus) {
         lock.lock();

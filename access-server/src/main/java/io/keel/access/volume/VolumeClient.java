@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -102,6 +103,33 @@ public final class VolumeClient implements BlockBackend {
         ByteBuffer covering = ByteBuffer.allocate(Math.toIntExact(end - start));
         readSectors(start, covering);
         target.put(covering.position(Math.toIntExact(offset - start)).limit(Math.toIntExact(offset - start) + length));
+    }
+
+    /**
+     * Starts the read from the extent's store when the range is whole sectors of one extent whose
+     * place is already known here and the store can read without blocking; false otherwise (and
+     * for an extent never written, which {@link #read} answers with zeros).
+     */
+    @Override
+    public boolean startRead(final long offset, final ByteBuffer target, final Consumer<IOException> done) {
+        int length = target.remaining();
+        VolumeLayout volume = layout;
+        if (length == 0 || offset % SECTOR != 0 || length % SECTOR != 0 || offset < 0
+                || offset > volume.sizeBytes() - length) {
+            return false;
+        }
+        long index = volume.extentIndex(offset);
+        long within = offset - index * volume.extentSize();
+        ResolvedExtent extent = extents.get(index);
+        if (extent == null || within + length > volume.extentSize()) {
+            return false;
+        }
+        try {
+            return extent.store().startRead(extent.extentId(), within, target, done);
+        } catch (IOException | RuntimeException e) {
+            // Not started: the blocking read finds out again and answers for it (zeros for an extent never written).
+            return false;
+        }
     }
 
     @Override

@@ -30,8 +30,24 @@ final class MemoryScsiTarget implements ScsiTarget {
     final AtomicInteger lentOut = new AtomicInteger();
     final AtomicInteger lentTotal = new AtomicInteger();
 
+    /** When set, READs start (see {@link ScsiTarget#start}) and answer from a virtual thread of their own. */
+    volatile boolean startReads;
+    /** When set with {@link #startReads}, started READs are handed back (answered null) to be executed. */
+    volatile boolean handBackReads;
+    final AtomicInteger started = new AtomicInteger();
+
     MemoryScsiTarget(final int blocks) {
         disk = new byte[blocks * BLOCK];
+    }
+
+    @Override
+    public boolean start(final ScsiCommand command, final java.util.function.Consumer<ScsiResult> done) {
+        if (!startReads || command.lun() != 0 || (command.opcode() != 0x28 && command.opcode() != 0x88)) {
+            return false;
+        }
+        started.incrementAndGet();
+        Thread.ofVirtual().start(() -> done.accept(handBackReads ? null : execute(command)));
+        return true;
     }
 
     @Override
@@ -152,6 +168,11 @@ final class MemoryScsiTarget implements ScsiTarget {
     @Override
     public boolean hasLun(final int lun) {
         return lun == 0;
+    }
+
+    @Override
+    public void taskAborted(final ItNexus nexus, final int lun, final long taskTag) {
+        events.add("taskAborted " + taskTag);
     }
 
     @Override

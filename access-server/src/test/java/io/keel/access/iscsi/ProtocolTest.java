@@ -436,6 +436,87 @@ class ProtocolTest {
         }
     }
 
+    @Test
+    void startedReadsAnswerInAnyOrderCanBeAbortedAndHandedBack() throws Exception {
+        targets.open.startReads = true;
+        byte[] payload = new byte[8 * 512];
+        new java.util.Random(3).nextBytes(payload);
+        System.arraycopy(payload, 0, targets.open.disk, 0, payload.length);
+        try (RawInitiator initiator = loggedIn(Map.of())) {
+            // Eight reads in flight at once, each of one block: every one answers with its own block.
+            List<Pdu> reads = new java.util.ArrayList<>();
+            for (int block = 0; block < 8; block++) {
+                reads.add(initiator.command(0xc1, 0, RawInitiator.read10(block, 1), 512, null));
+            }
+            for (Pdu read : reads) {
+                initiator.send(read);
+            }
+            Map<Integer, byte[]> answers = new java.util.HashMap<>();
+            for (int k = 0; k < 8; k++) {
+                Pdu in = initiator.read();
+                assertThat(in.opcode()).isEqualTo(Opcode.DATA_IN);
+                assertThat(in.flags() & 0x01).as("status in the last Data-In").isOne();
+                answers.put(in.itt(), in.data());
+            }
+            for (int block = 0; block < 8; block++) {
+                assertThat(answers.get(reads.get(block).itt()))
+                        .isEqualTo(Arrays.copyOfRange(payload, block * 512, (block + 1) * 512));
+            }
+            // One that finds the session otherwise idle runs on the reader; the others started.
+            assertThat(targets.open.started.get()).isPositive();
+
+            // A started read still in flight is aborted: the abort is answered, the read never is. A first
+            // read, held on the reader, keeps the second from being alone.
+            targets.open.blockOpcode = 0x28;
+            targets.open.gate = new CountDownLatch(1);
+            int startedBefore = targets.open.started.get();
+            int executedBefore = targets.open.commands.size();
+            Pdu held = initiator.command(0xc1, 0, RawInitiator.read10(1, 1), 512, null);
+            Pdu read = initiator.command(0xc1, 0, RawInitiator.read10(0, 1), 512, null);
+            initiator.send(held);
+            waitFor(() -> targets.open.commands.size() == executedBefore + 1);
+            initiator.send(read);
+            waitFor(() -> targets.open.started.get() == startedBefore + 1
+                    && targets.open.commands.size() == executedBefore + 2);
+            initiator.send(Pdu.of(Opcode.TASK_MGMT_REQUEST).immediate(true).flags(0x81).itt(600)
+                    .putInt32(20, read.itt()).putInt32(24, initiator.cmdSn).putInt32(32, read.int32(24)));
+            waitFor(() -> targets.open.events.contains("taskAborted " + read.itt()));
+            targets.open.gate.countDown();
+            Map<Integer, Integer> opcodes = new java.util.HashMap<>();
+            for (int k = 0; k < 2; k++) {
+                Pdu in = initiator.read();
+                opcodes.put(in.itt(), in.opcode());
+                if (in.itt() == 600) {
+                    assertThat(in.byteAt(2)).as("function complete").isZero();
+                }
+            }
+            assertThat(opcodes).containsOnly(Map.entry(held.itt(), Opcode.DATA_IN),
+                    Map.entry(600, Opcode.TASK_MGMT_RESPONSE));
+            targets.open.gate = null;
+            assertThat(initiator.exchange(initiator.nop(new byte[0])).opcode()).isEqualTo(Opcode.NOP_IN);
+
+            // A read the target hands back is executed the blocking way and answered all the same. A READ(16)
+            // held at the gate keeps the READ(10) from being alone (and so from running on the reader).
+            targets.open.handBackReads = true;
+            targets.open.blockOpcode = 0x88;
+            targets.open.gate = new CountDownLatch(1);
+            int startedBeforeHandBack = targets.open.started.get();
+            byte[] read16Cdb = {(byte) 0x88, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0};
+            Pdu read16 = initiator.command(0xc1, 0, read16Cdb, 512, null);
+            initiator.send(read16);
+            waitFor(() -> targets.open.commands.stream().anyMatch(c -> c.opcode() == 0x88));
+            Pdu handedBack = initiator.command(0xc1, 0, RawInitiator.read10(2, 1), 512, null);
+            Pdu in = initiator.exchange(handedBack);
+            assertThat(in.itt()).isEqualTo(handedBack.itt());
+            assertThat(in.data()).isEqualTo(Arrays.copyOfRange(payload, 1024, 1536));
+            assertThat(targets.open.started.get()).isEqualTo(startedBeforeHandBack + 1);
+            targets.open.gate.countDown();
+            assertThat(initiator.read().itt()).isEqualTo(read16.itt());
+            targets.open.gate = null;
+            waitFor(() -> metrics.counter("iscsi.commands.in-flight").getCount() == 0);
+        }
+    }
+
     private static Pdu tmf(final RawInitiator initiator, final int function, final int lun, final int rtt)
             throws Exception {
         return initiator.exchange(Pdu.of(Opcode.TASK_MGMT_REQUEST).immediate(true).flags(0x80 | function)

@@ -5,7 +5,9 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /** A {@link BlockBackend} in memory for tests: 4 KiB allocation units, injectable failures, growable. */
 final class MemoryBackend implements BlockBackend {
@@ -18,6 +20,9 @@ final class MemoryBackend implements BlockBackend {
     private byte[] data;
     private boolean[] mapped;
     volatile boolean failReads;
+    /** Whether {@link #startRead} starts reads (else it declines them), and how many it started. */
+    volatile boolean startReads = true;
+    final AtomicInteger startedReads = new AtomicInteger();
     volatile boolean failWrites;
     volatile int flushes;
     /** When set, reads wait for it (to hold commands in flight). */
@@ -118,6 +123,25 @@ final class MemoryBackend implements BlockBackend {
                 throw new IOException("interrupted", e);
             }
         }
+    }
+
+    /** Reads on a new virtual thread and calls back from there, as a store's completion thread would. */
+    @Override
+    public boolean startRead(final long offset, final ByteBuffer target, final Consumer<IOException> done) {
+        if (!startReads) {
+            return false;
+        }
+        check(offset, target.remaining());
+        startedReads.incrementAndGet();
+        Thread.ofVirtual().start(() -> {
+            try {
+                read(offset, target.duplicate());
+                done.accept(null);
+            } catch (IOException e) {
+                done.accept(e);
+            }
+        });
+        return true;
     }
 
     @Override

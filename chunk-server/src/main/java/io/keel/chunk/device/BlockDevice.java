@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * One raw device (a block device such as /dev/loop0, or a plain file standing in for one) opened
@@ -43,6 +44,22 @@ public interface BlockDevice extends AutoCloseable {
         for (Write piece : batch) {
             write(piece.position(), piece.source().duplicate());
         }
+    }
+
+    /** One read of a {@link #startReads} batch: all remaining bytes of {@code target} from {@code position}. */
+    record Read(long position, ByteBuffer target) {
+    }
+
+    /**
+     * Starts every read of {@code batch} without waiting for them and returns true; {@code done}
+     * then runs exactly once, when all have finished, with null or the first failure, on a thread
+     * of the device's (it must be quick and must not block). Returns false, having started
+     * nothing, when the device cannot read this way right now (no asynchronous I/O here, or as
+     * many reads in flight as it takes): the caller reads with {@link #read}. The targets'
+     * positions stay put.
+     */
+    default boolean startReads(List<Read> batch, Consumer<IOException> done) throws IOException {
+        return false;
     }
 
     /** Makes every write that completed before this call durable (fdatasync). */

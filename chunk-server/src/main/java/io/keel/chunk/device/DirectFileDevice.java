@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -276,6 +277,21 @@ public final class DirectFileDevice implements BlockDevice {
                     batch.size());
             BlockDevice.super.writeAll(batch);
         }
+    }
+
+    /** With Linux AIO; elsewhere false (the caller reads the blocking way). */
+    @Override
+    public boolean startReads(List<Read> batch, Consumer<IOException> done) throws IOException {
+        for (Read read : batch) {
+            check(read.position(), read.target(), size, 0, path, "read");
+        }
+        if (aio == null) {
+            return false;
+        }
+        if (closed) {
+            throw new ClosedChannelException();
+        }
+        return aio.startReads(batch, done);
     }
 
     /** Whether {@link #writeAll} uses Linux AIO here. */

@@ -1,5 +1,6 @@
 package io.keel.chunk.device;
 
+import io.keel.runtime.context.Batching;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -17,7 +18,9 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +33,10 @@ import org.slf4j.LoggerFactory;
  * available (Linux on x86-64 or AArch64, native access allowed); {@link #open} returns null
  * elsewhere. Concurrent {@link #writeAll} calls each take a kernel context of their own from a
  * pool that grows to as many as ran at once.
+ *
+ * <p>Reads ({@link #startReads}) go the other way: callers submit and return at once, and one
+ * platform thread per device (started with the first read) reaps completions and runs each
+ * batch's callback, so a read costs neither a blocked thread nor a wake-up of its submitter.
  */
 final class LinuxAio implements AutoCloseable {
 
@@ -38,6 +45,13 @@ final class LinuxAio implements AutoCloseable {
      * pass had; 32 to 256 measured no better, 4 worse (docs/benchmarks.md).
      */
     static final int WINDOW = 16;
+    /**
+     * Reads in flight at most on a device: four initiators' worth of 32 commands; a batch that
+     * does not fit is read the blocking way.
+     */
+    static final int READ_WINDOW = 128;
+    /** How long the reaper waits for a completion before it looks whether the device closed. */
+    private static final long REAPER_WAKE_NANOS = 1_000_000_000L;
     /** Completions reaped per wait while more writes are queued: submissions and wake-ups come in groups. */
     private static final int REAP_GROUP = 8;
     private static final short IOCB_CMD_PREAD = 0;
@@ -97,10 +111,13 @@ final class LinuxAio implements AutoCloseable {
 
     private final Path path;
     private final int fd;
-    /** {@link #writeAll} calls running; {@link #close} waits for them. */
+    /** {@link #writeAll} calls running and read batches in flight; {@link #close} waits for them. */
     private final AtomicInteger calls = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final ConcurrentLinkedDeque<Ring> idleRings = new ConcurrentLinkedDeque<>();
+    /** The ring reads go through, set up with the first read; null before, or when none could be. */
+    private volatile Reads reads;
+    private final Object readsSetUp = new Object();
 
     private LinuxAio(final Path path, final int fd) {
         this.path = path;
@@ -237,31 +254,49 @@ final class LinuxAio implements AutoCloseable {
         /** True when nothing submitted on it is still in flight. */
         private boolean idle = true;
 
-        private Ring(final Arena arena, final long context, final MemorySegment state) {
+        private Ring(final Arena arena, final long context, final MemorySegment state, final int window) {
             this.arena = arena;
             this.context = context;
             this.state = state;
-            this.iocbs = arena.allocate((long) IOCB_BYTES * WINDOW, 8);
-            this.pointers = arena.allocate((long) Long.BYTES * WINDOW, 8);
-            this.events = arena.allocate((long) EVENT_BYTES * WINDOW, 8);
+            this.iocbs = arena.allocate((long) IOCB_BYTES * window, 8);
+            this.pointers = arena.allocate((long) Long.BYTES * window, 8);
+            this.events = arena.allocate((long) EVENT_BYTES * window, 8);
+        }
+
+        /** Fills control block {@code slot} to move {@code buffer}'s remaining bytes at {@code position}. */
+        MemorySegment prepare(final int slot, final long userData, final short opcode, final int fd,
+                final ByteBuffer buffer, final long position) {
+            MemorySegment iocb = iocbs.asSlice((long) IOCB_BYTES * slot, IOCB_BYTES).fill((byte) 0);
+            iocb.set(ValueLayout.JAVA_LONG, 0, userData);
+            iocb.set(ValueLayout.JAVA_SHORT, 16, opcode);
+            iocb.set(ValueLayout.JAVA_INT, 20, fd);
+            iocb.set(ValueLayout.JAVA_LONG, 24, AlignedBuffers.addressAtPosition(buffer));
+            iocb.set(ValueLayout.JAVA_LONG, 32, buffer.remaining());
+            iocb.set(ValueLayout.JAVA_LONG, 40, position);
+            return iocb;
         }
 
         /** A new context for {@link #WINDOW} writes; null when the kernel has none to spare (EAGAIN). */
         static Ring setUp(final Path path) throws Throwable {
+            return setUp(path, WINDOW);
+        }
+
+        /** A new context for {@code window} requests in flight; null when the kernel has none to spare (EAGAIN). */
+        static Ring setUp(final Path path, final int window) throws Throwable {
             Arena arena = Arena.ofShared();
             try {
                 MemorySegment state = arena.allocate(CALL_STATE);
                 MemorySegment contextId = arena.allocate(ValueLayout.JAVA_LONG);
-                long setup = retryingCall(state, SYSCALLS.setup(), WINDOW, contextId.address(), 0, 0, 0);
+                long setup = retryingCall(state, SYSCALLS.setup(), window, contextId.address(), 0, 0, 0);
                 if (setup < 0) {
                     int errno = errno(state);
                     arena.close();
                     if (errno == EAGAIN) {
                         return null;
                     }
-                    throw new IOException(path + ": io_setup for " + WINDOW + " writes failed (errno " + errno + ")");
+                    throw new IOException(path + ": io_setup for " + window + " requests failed (errno " + errno + ")");
                 }
-                return new Ring(arena, contextId.get(ValueLayout.JAVA_LONG, 0), state);
+                return new Ring(arena, contextId.get(ValueLayout.JAVA_LONG, 0), state, window);
             } catch (IOException | RuntimeException | Error e) {
                 if (arena.scope().isAlive()) {
                     arena.close();
@@ -271,8 +306,17 @@ final class LinuxAio implements AutoCloseable {
         }
 
         /** Destroys the context (waiting for whatever is still in flight on it) and frees its memory. */
-        @SuppressWarnings("checkstyle:IllegalCatch") // MethodHandle.invokeExact declares Throwable
         void tearDown(final Path path) {
+            try {
+                destroyContext(path);
+            } finally {
+                arena.close();
+            }
+        }
+
+        /** Destroys the context, waiting for whatever is still in flight on it; the memory stays. */
+        @SuppressWarnings("checkstyle:IllegalCatch") // MethodHandle.invokeExact declares Throwable
+        void destroyContext(final Path path) {
             try {
                 long destroyed = (long) SYSCALL.invokeExact(state, SYSCALLS.destroy(), context, 0L, 0L, 0L, 0L);
                 if (destroyed < 0) {
@@ -280,8 +324,6 @@ final class LinuxAio implements AutoCloseable {
                 }
             } catch (Throwable t) {
                 LOG.warn("{}: io_destroy failed", path, t);
-            } finally {
-                arena.close();
             }
         }
     }
@@ -331,13 +373,9 @@ final class LinuxAio implements AutoCloseable {
             while (freeCount > 0 && next < batch.size()) {
                 int slot = freeSlots[--freeCount];
                 BlockDevice.Write write = batch.get(next);
-                MemorySegment iocb = ring.iocbs.asSlice((long) IOCB_BYTES * slot, IOCB_BYTES).fill((byte) 0);
-                iocb.set(ValueLayout.JAVA_LONG, 0, ((long) next << 32) | slot); // aio_data: piece and slot
-                iocb.set(ValueLayout.JAVA_SHORT, 16, opcode);
-                iocb.set(ValueLayout.JAVA_INT, 20, fd);
-                iocb.set(ValueLayout.JAVA_LONG, 24, AlignedBuffers.addressAtPosition(write.source()));
-                iocb.set(ValueLayout.JAVA_LONG, 32, write.source().remaining());
-                iocb.set(ValueLayout.JAVA_LONG, 40, write.position());
+                // aio_data: piece and slot
+                MemorySegment iocb = ring.prepare(slot, ((long) next << 32) | slot, opcode, fd, write.source(),
+                        write.position());
                 ring.pointers.setAtIndex(ValueLayout.JAVA_LONG, count++, iocb.address());
                 next++;
             }
@@ -392,6 +430,297 @@ final class LinuxAio implements AutoCloseable {
         }
     }
 
+    // ---------------------------------------------------------------- reads
+
+    /**
+     * Starts every read of {@code batch} (see {@link BlockDevice#startReads}); false, having started
+     * nothing, when fewer slots than reads are free or the kernel has no context to spare.
+     */
+    @SuppressWarnings("checkstyle:IllegalCatch") // MethodHandle.invokeExact declares Throwable
+    boolean startReads(final List<BlockDevice.Read> batch, final Consumer<IOException> done) throws IOException {
+        if (batch.isEmpty() || batch.size() > READ_WINDOW) {
+            return false;
+        }
+        calls.incrementAndGet();
+        boolean started = false;
+        try {
+            if (closed.get()) {
+                throw new ClosedChannelException();
+            }
+            Reads ring = reads();
+            started = ring != null && ring.start(batch, done);
+            return started;
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IOException(path + ": native asynchronous read failed", t);
+        } finally {
+            if (!started) {
+                calls.decrementAndGet();
+            }
+        }
+    }
+
+    /** The read ring and its reaper, set up by the first read; null while the kernel has no context to spare. */
+    private Reads reads() throws Throwable {
+        Reads current = reads;
+        if (current != null) {
+            return current;
+        }
+        synchronized (readsSetUp) {
+            if (reads == null) {
+                Ring ring = Ring.setUp(path, READ_WINDOW);
+                if (ring != null) {
+                    reads = new Reads(ring);
+                }
+            }
+            return reads;
+        }
+    }
+
+    /**
+     * One thread's submissions to the read ring: where {@code errno} is captured, and the control
+     * blocks prepared but not yet submitted (inside a {@link Batching} group they wait for its end).
+     */
+    private static final class Submitter {
+        private final MemorySegment state;
+        private final MemorySegment pointers;
+        private final int[] slots = new int[READ_WINDOW];
+        private int pending;
+
+        Submitter() {
+            Arena arena = Arena.ofAuto();
+            this.state = arena.allocate(CALL_STATE);
+            this.pointers = arena.allocate((long) Long.BYTES * READ_WINDOW, 8);
+        }
+    }
+
+    /** One started batch of reads: what is still in flight and the first failure. */
+    private static final class ReadBatch {
+        private final List<BlockDevice.Read> reads;
+        private final Consumer<IOException> done;
+        private final AtomicInteger remaining;
+        private volatile IOException failure;
+
+        ReadBatch(final List<BlockDevice.Read> reads, final Consumer<IOException> done) {
+            this.reads = reads;
+            this.done = done;
+            this.remaining = new AtomicInteger(reads.size());
+        }
+
+        synchronized void fail(final IOException e) {
+            if (failure == null) {
+                failure = e;
+            }
+        }
+    }
+
+    /**
+     * The ring reads are submitted to, which control block holds which batch, and the reaper: one
+     * platform thread that waits for completions and runs each finished batch's callback.
+     */
+    private final class Reads {
+        private final Ring ring;
+        private final AtomicReferenceArray<ReadBatch> bySlot = new AtomicReferenceArray<>(READ_WINDOW);
+        /** Free control blocks; guarded by this. */
+        private final int[] freeSlots = new int[READ_WINDOW];
+        private int freeCount = READ_WINDOW;
+        private final Thread reaper;
+        private final ThreadLocal<Submitter> submitters = ThreadLocal.withInitial(Submitter::new);
+
+        Reads(final Ring ring) {
+            this.ring = ring;
+            for (int slot = 0; slot < READ_WINDOW; slot++) {
+                freeSlots[slot] = READ_WINDOW - 1 - slot;
+            }
+            this.reaper = Thread.ofPlatform().daemon().name("keel-aio-reads-" + path.getFileName()).start(this::reap);
+        }
+
+        boolean start(final List<BlockDevice.Read> batch, final Consumer<IOException> done) throws Throwable {
+            int count = batch.size();
+            Submitter submitter = submitters.get();
+            int first = submitter.pending;
+            synchronized (this) {
+                if (freeCount < count) {
+                    return false;
+                }
+                for (int i = 0; i < count; i++) {
+                    submitter.slots[first + i] = freeSlots[--freeCount];
+                }
+            }
+            ReadBatch started = new ReadBatch(batch, done);
+            for (int i = 0; i < count; i++) {
+                BlockDevice.Read read = batch.get(i);
+                int slot = submitter.slots[first + i];
+                bySlot.set(slot, started);
+                MemorySegment iocb = ring.prepare(slot, ((long) i << 32) | slot, IOCB_CMD_PREAD, fd, read.target(),
+                        read.position());
+                submitter.pointers.setAtIndex(ValueLayout.JAVA_LONG, first + i, iocb.address());
+            }
+            submitter.pending += count;
+            if (Batching.deferOnce(submitter, () -> submitPending(submitter))) {
+                return true;
+            }
+            // Alone, a failed submission is the caller's to handle: it has started nothing.
+            long n = retryingCall(submitter.state, SYSCALLS.submit(), ring.context, count, submitter.pointers.address(),
+                    0, 0);
+            if (n == count) {
+                submitter.pending = 0;
+                return true;
+            }
+            if (n <= 0) {
+                int errno = n < 0 ? errno(submitter.state) : 0;
+                submitter.pending = 0;
+                release(submitter.slots, 0, count);
+                throw new IOException(path + ": io_submit of " + count + " reads failed (errno " + errno + ")");
+            }
+            submitter.pending = 0;
+            failUnsubmitted(submitter, (int) n, count, "io_submit took only " + n + " of " + count + " reads");
+            return true;
+        }
+
+        /** Submits what {@code submitter} prepared in one call where the kernel takes it all. */
+        @SuppressWarnings("checkstyle:IllegalCatch") // MethodHandle.invokeExact declares Throwable
+        private void submitPending(final Submitter submitter) {
+            int count = submitter.pending;
+            submitter.pending = 0;
+            int submitted = 0;
+            String failure = null;
+            try {
+                while (submitted < count) {
+                    long n = retryingCall(submitter.state, SYSCALLS.submit(), ring.context, count - submitted,
+                            submitter.pointers.address() + (long) Long.BYTES * submitted, 0, 0);
+                    if (n <= 0) {
+                        failure = "io_submit failed (errno " + (n < 0 ? errno(submitter.state) : 0) + ")";
+                        break;
+                    }
+                    submitted += (int) n;
+                }
+            } catch (Throwable t) {
+                failure = "io_submit failed: " + t;
+            }
+            if (failure != null) {
+                failUnsubmitted(submitter, submitted, count, failure);
+            }
+        }
+
+        /** Fails the reads prepared at {@code [from, to)} of {@code submitter} that never went to the kernel. */
+        private void failUnsubmitted(final Submitter submitter, final int from, final int to, final String why) {
+            ReadBatch[] batches = new ReadBatch[to - from];
+            for (int k = from; k < to; k++) {
+                batches[k - from] = bySlot.get(submitter.slots[k]);
+            }
+            release(submitter.slots, from, to);
+            for (ReadBatch batch : batches) {
+                batch.fail(new IOException(path + ": " + why));
+                if (batch.remaining.decrementAndGet() == 0) {
+                    finish(batch);
+                }
+            }
+        }
+
+        private void release(final int[] slots, final int from, final int to) {
+            for (int i = from; i < to; i++) {
+                bySlot.set(slots[i], null);
+            }
+            synchronized (this) {
+                for (int i = from; i < to; i++) {
+                    freeSlots[freeCount++] = slots[i];
+                }
+            }
+        }
+
+        @SuppressWarnings("checkstyle:IllegalCatch") // MethodHandle.invokeExact declares Throwable
+        private void reap() {
+            Arena arena = Arena.ofConfined();
+            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment timeout = arena.allocate(16, 8);
+            timeout.set(ValueLayout.JAVA_LONG, 0, REAPER_WAKE_NANOS / 1_000_000_000L);
+            timeout.set(ValueLayout.JAVA_LONG, 8, REAPER_WAKE_NANOS % 1_000_000_000L);
+            ReadBatch[] completed = new ReadBatch[READ_WINDOW];
+            ReadBatch[] finished = new ReadBatch[READ_WINDOW];
+            try {
+                while (true) {
+                    long n = retryingCall(state, SYSCALLS.getEvents(), ring.context, 1, READ_WINDOW,
+                            ring.events.address(), timeout.address());
+                    if (n < 0 || (n == 0 && closed.get())) {
+                        if (!closed.get()) {
+                            LOG.error("{}: io_getevents for reads failed (errno {}); reads stop here", path,
+                                    errno(state));
+                        }
+                        return;
+                    }
+                    // Who waits for each completion is read before its control block is free for the next read.
+                    for (int k = 0; k < n; k++) {
+                        int slot = (int) ring.events.get(ValueLayout.JAVA_LONG, (long) EVENT_BYTES * k);
+                        completed[k] = bySlot.getAndSet(slot, null);
+                    }
+                    synchronized (this) {
+                        for (int k = 0; k < n; k++) {
+                            freeSlots[freeCount++] = (int) ring.events.get(ValueLayout.JAVA_LONG,
+                                    (long) EVENT_BYTES * k);
+                        }
+                    }
+                    int finishedCount = 0;
+                    for (int k = 0; k < n; k++) {
+                        long data = ring.events.get(ValueLayout.JAVA_LONG, (long) EVENT_BYTES * k);
+                        long result = ring.events.get(ValueLayout.JAVA_LONG, (long) EVENT_BYTES * k + 16);
+                        ReadBatch batch = completed[k];
+                        completed[k] = null;
+                        BlockDevice.Read read = batch.reads.get((int) (data >>> 32));
+                        if (result != read.target().remaining()) {
+                            batch.fail(new IOException(path + ": read of " + read.target().remaining()
+                                    + " bytes at offset " + read.position() + (result < 0
+                                            ? " failed (errno " + -result + ")" : " returned only " + result)));
+                        }
+                        if (batch.remaining.decrementAndGet() == 0) {
+                            finished[finishedCount++] = batch;
+                        }
+                    }
+                    // What the callbacks send or submit goes out once for all of them (Batching); they
+                    // must not block this thread, which every read of the device waits for.
+                    int count = finishedCount;
+                    Batching.runNonBlocking(() -> {
+                        for (int k = 0; k < count; k++) {
+                            finish(finished[k]);
+                            finished[k] = null;
+                        }
+                    });
+                }
+            } catch (Throwable t) {
+                LOG.error("{}: the reaper of asynchronous reads failed; reads in flight never finish", path, t);
+            } finally {
+                arena.close();
+            }
+        }
+
+        @SuppressWarnings("checkstyle:IllegalCatch") // a callback's bug must not stop the reaper
+        private void finish(final ReadBatch batch) {
+            try {
+                batch.done.accept(batch.failure);
+            } catch (RuntimeException | Error e) {
+                LOG.error("{}: a read's completion failed", path, e);
+            } finally {
+                calls.decrementAndGet();
+            }
+        }
+
+        /** Once nothing is in flight: destroys the context, lets the reaper end, then frees the ring's memory. */
+        void tearDown() {
+            ring.destroyContext(path);
+            try {
+                reaper.join(2 * REAPER_WAKE_NANOS / 1_000_000L);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (reaper.isAlive()) {
+                LOG.warn("{}: the read reaper did not end; its ring's memory is left allocated", path);
+                return;
+            }
+            ring.arena.close();
+        }
+    }
+
     /** {@code syscall(number, a..e)}, again while a signal interrupts it (EINTR). */
     private static long retryingCall(final MemorySegment state, final long number, final long a, final long b,
             final long c, final long d, final long e) throws Throwable {
@@ -403,7 +732,10 @@ final class LinuxAio implements AutoCloseable {
         }
     }
 
-    /** Closes the descriptor once no {@link #writeAll} is running (idempotent); later ones fail. */
+    /**
+     * Closes the descriptor once no {@link #writeAll} is running and no read is in flight
+     * (idempotent); later ones fail.
+     */
     @Override
     @SuppressWarnings("checkstyle:IllegalCatch") // MethodHandle.invokeExact declares Throwable
     public void close() throws IOException {
@@ -415,6 +747,12 @@ final class LinuxAio implements AutoCloseable {
         }
         for (Ring ring; (ring = idleRings.poll()) != null;) {
             ring.tearDown(path);
+        }
+        synchronized (readsSetUp) {
+            if (reads != null) {
+                reads.tearDown();
+                reads = null;
+            }
         }
         try {
             int result = (int) CLOSE.invokeExact(fd);

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -228,6 +229,14 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
             noteClientIo();
         }
         owner(extentId).read(extentId, offset, target);
+    }
+
+    @Override
+    public boolean startRead(final long extentId, final long offset, final ByteBuffer target,
+            final Consumer<IOException> done) throws IOException {
+        checkRange(offset, target.remaining());
+        noteClientIo();
+        return owner(extentId).startRead(extentId, offset, target, done);
     }
 
     @Override

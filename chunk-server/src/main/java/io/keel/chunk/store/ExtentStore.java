@@ -3,6 +3,7 @@ package io.keel.chunk.store;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * What a chunk server offers the access server and replication: extents of fixed size made of
@@ -35,6 +36,18 @@ public interface ExtentStore {
 
     /** Fills the remaining bytes of {@code target} from {@code offset}; never-written sectors read as zeros. */
     void read(long extentId, long offset, ByteBuffer target) throws IOException;
+
+    /**
+     * Starts a {@link #read} into {@code target} (a direct buffer at an aligned address) without
+     * waiting for the device and returns true; {@code done} then runs once, with null or the
+     * failure, on a thread of the store's or this one (it must be quick and must not block).
+     * False, having started nothing, when this store cannot read so right now: call {@link #read}.
+     * {@code target}'s position stays put.
+     */
+    default boolean startRead(long extentId, long offset, ByteBuffer target, Consumer<IOException> done)
+            throws IOException {
+        return false;
+    }
 
     /** Releases {@code [offset, offset + length)}: those sectors read as zeros afterwards. Returns the new version. */
     long unmap(long extentId, long epoch, long offset, long length) throws IOException;

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -563,11 +564,97 @@ final class StoreWorker implements AutoCloseable {
         return new ReadPlan(blocks, crcs, dirty);
     }
 
+    /**
+     * Starts reading {@code target.remaining()} bytes of the extent from {@code offset} into
+     * {@code target} (direct and aligned) and returns true; {@code done} then runs once with null
+     * or the failure, on the device's completion thread, or on this one when no sector had to come
+     * from the device. False, having started nothing, when the device cannot read this way now.
+     * {@code target}'s position stays put.
+     */
+    boolean startRead(final long extentId, final long offset, final ByteBuffer target,
+            final Consumer<IOException> done) throws IOException {
+        if (!AlignedBuffers.isAligned(target)) {
+            return false;
+        }
+        long started = options.clock().nanoTime();
+        int length = target.remaining();
+        ReadPlan plan = onWorker(() -> planRead(extentId, offset, length));
+        List<DiskRun> runs = placeFromMemory(offset, plan, target, true);
+        if (runs.isEmpty()) {
+            metrics.read(length, options.clock().nanoTime() - started);
+            done.accept(null);
+            return true;
+        }
+        List<BlockDevice.Read> reads = new ArrayList<>(runs.size());
+        for (DiskRun run : runs) {
+            reads.add(new BlockDevice.Read(run.position(),
+                    target.slice(target.position() + run.first() * sectorSize, run.count() * sectorSize)));
+        }
+        return device.startReads(reads, failure -> {
+            IOException outcome = failure;
+            try {
+                for (int i = 0; outcome == null && i < runs.size(); i++) {
+                    verify(runs.get(i), reads.get(i).target(), plan, extentId, offset);
+                }
+            } catch (ChecksumMismatchException e) {
+                outcome = e;
+            }
+            if (outcome instanceof ChecksumMismatchException) {
+                // A block freed and reused while it was read shows as a mismatch: read() resolves it
+                // again (and reports it if it stays), blocking, so not on the device's thread.
+                Thread.ofVirtual().name(name + "-reread").start(() -> {
+                    try {
+                        read(extentId, offset, target.duplicate());
+                        done.accept(null);
+                    } catch (IOException e) {
+                        done.accept(e);
+                    }
+                });
+                return;
+            }
+            if (outcome == null) {
+                metrics.read(length, options.clock().nanoTime() - started);
+            }
+            done.accept(outcome);
+        });
+    }
+
     /** Off the worker: zeros, dirty sectors from memory, and runs of on-disk sectors with one read each. */
     private void fill(final long extentId, final long offset, final ReadPlan plan, final ByteBuffer target)
             throws IOException {
+        // Into the caller's aligned direct buffer a run may span blocks that lie next to each other on the
+        // device (one pread for a sequentially written range); through a pooled buffer it is at most one block.
+        boolean inPlace = AlignedBuffers.isAligned(target);
+        for (DiskRun run : placeFromMemory(offset, plan, target, inPlace)) {
+            int at = target.position() + run.first() * sectorSize;
+            int bytes = run.count() * sectorSize;
+            if (inPlace) {
+                readChecked(run, target.slice(at, bytes), plan, extentId, offset);
+                continue;
+            }
+            ByteBuffer buffer = take(buffers);
+            try {
+                readChecked(run, buffer.clear().limit(bytes), plan, extentId, offset);
+                target.put(at, buffer, 0, bytes);
+            } finally {
+                buffers.release(buffer);
+            }
+        }
+    }
+
+    /** {@code count} on-disk sectors of a read from its sector {@code first} on, at device offset {@code position}. */
+    private record DiskRun(int first, int count, long position) {
+    }
+
+    /**
+     * Puts the plan's zero and dirty sectors into {@code target} and returns its on-disk sectors as
+     * runs that lie next to each other on the device, each within one block unless {@code spanBlocks}.
+     */
+    private List<DiskRun> placeFromMemory(final long offset, final ReadPlan plan, final ByteBuffer target,
+            final boolean spanBlocks) {
         int sectors = plan.blocks().length;
         int base = target.position();
+        List<DiskRun> runs = new ArrayList<>(1);
         for (int i = 0; i < sectors;) {
             int at = base + i * sectorSize;
             if (plan.blocks()[i] == ExtentState.UNMAPPED) {
@@ -577,11 +664,7 @@ final class StoreWorker implements AutoCloseable {
                 target.put(at, plan.dirty()[i]);
                 i++;
             } else {
-                // Into the caller's aligned direct buffer a run may span blocks that lie next to each
-                // other on the device (one pread for a sequentially written range); through a pooled
-                // buffer it is at most one block.
-                boolean inPlace = target.isDirect() && AlignedBuffers.isAligned(target.slice(at, sectorSize));
-                int maxRun = inPlace ? sectors - i : blockSize / sectorSize;
+                int maxRun = spanBlocks ? sectors - i : blockSize / sectorSize;
                 int run = 1;
                 long first = sectorOffset(offset, i, plan.blocks()[i]);
                 while (i + run < sectors && plan.blocks()[i + run] != ExtentState.UNMAPPED
@@ -590,35 +673,29 @@ final class StoreWorker implements AutoCloseable {
                         && run < maxRun) {
                     run++;
                 }
-                if (inPlace) {
-                    readChecked(first, target.slice(at, run * sectorSize), run, plan, i, extentId, offset);
-                    i += run;
-                    continue;
-                }
-                ByteBuffer buffer = take(buffers);
-                try {
-                    readChecked(first, buffer.clear().limit(run * sectorSize), run, plan, i, extentId, offset);
-                    target.put(at, buffer, 0, run * sectorSize);
-                } finally {
-                    buffers.release(buffer);
-                }
+                runs.add(new DiskRun(i, run, first));
                 i += run;
             }
         }
+        return runs;
     }
 
-    /**
-     * Reads {@code run} on-disk sectors at device offset {@code first} into {@code into} (from its
-     * index 0) and checks each against the plan's checksum for sector {@code i} onwards.
-     */
-    private void readChecked(final long first, final ByteBuffer into, final int run, final ReadPlan plan, final int i,
-            final long extentId, final long offset) throws IOException {
-        device.read(first, into.duplicate());
-        for (int s = 0; s < run; s++) {
-            int actual = crc(into.slice(s * sectorSize, sectorSize));
-            if (actual != plan.crcs()[i + s]) {
-                throw new ChecksumMismatchException(device.path(), first + (long) s * sectorSize, extentId,
-                        offset + (long) (i + s) * sectorSize, plan.crcs()[i + s], actual);
+    /** Reads {@code run} into {@code into} (from its index 0) and checks each sector against the plan. */
+    private void readChecked(final DiskRun run, final ByteBuffer into, final ReadPlan plan, final long extentId,
+            final long offset) throws IOException {
+        device.read(run.position(), into.duplicate());
+        verify(run, into, plan, extentId, offset);
+    }
+
+    /** Checks each sector of {@code run}, read into {@code data} from its index 0, against the plan's checksum. */
+    private void verify(final DiskRun run, final ByteBuffer data, final ReadPlan plan, final long extentId,
+            final long offset) throws ChecksumMismatchException {
+        for (int s = 0; s < run.count(); s++) {
+            int actual = crc(data.slice(s * sectorSize, sectorSize));
+            int expected = plan.crcs()[run.first() + s];
+            if (actual != expected) {
+                throw new ChecksumMismatchException(device.path(), run.position() + (long) s * sectorSize, extentId,
+                        offset + (long) (run.first() + s) * sectorSize, expected, actual);
             }
         }
     }

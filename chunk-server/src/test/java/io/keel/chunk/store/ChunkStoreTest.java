@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Histogram;
 import com.codahale.metrics.MetricRegistry;
+import io.keel.chunk.device.AlignedBuffers;
 import io.keel.chunk.device.DeviceRefusedException;
 import io.keel.chunk.device.DirectFileDevice;
 import java.io.IOException;
@@ -17,6 +18,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,6 +47,43 @@ class ChunkStoreTest {
         ByteBuffer target = ByteBuffer.allocate(bytes);
         store.read(extent, offset, target);
         return target.flip();
+    }
+
+    /** A read through {@link ExtentStore#startRead} into an aligned buffer, waited for; its failure is thrown. */
+    private static ByteBuffer startedRead(final ExtentStore store, final long extent, final long offset,
+            final int bytes) throws Exception {
+        ByteBuffer target = AlignedBuffers.allocate(bytes);
+        CompletableFuture<IOException> done = new CompletableFuture<>();
+        assertThat(store.startRead(extent, offset, target, done::complete)).isTrue();
+        IOException failure = done.get(10, TimeUnit.SECONDS);
+        if (failure != null) {
+            throw failure;
+        }
+        assertThat(target.position()).isZero();
+        return target;
+    }
+
+    @Test
+    void startedReadsReturnWhatBlockingReadsDo() throws Exception {
+        StoreFixture fixture = fixture(2L << 20);
+        Random random = new Random(11);
+        try (ChunkStore store = fixture.open()) {
+            store.create(3, 1);
+            store.write(3, 1, 5 * SECTOR, random(random, 3 * SECTOR));
+            store.write(3, 1, 2 * BLOCK, random(random, 3 * BLOCK));
+            store.write(3, 1, 3 * BLOCK + 4 * SECTOR, random(random, SECTOR));
+            // Zeros, dirty or applied sectors, runs within a block and across blocks, unwritten blocks.
+            long[][] ranges = {{0, SECTOR}, {4 * SECTOR, 6 * SECTOR}, {2 * BLOCK, 3 * BLOCK},
+                {2 * BLOCK - SECTOR, BLOCK + 2 * SECTOR}, {3 * BLOCK, BLOCK}, {6 * BLOCK, 2 * BLOCK}};
+            for (long[] range : ranges) {
+                assertThat(startedRead(store, 3, range[0], (int) range[1])).as("range at %d", range[0])
+                        .isEqualTo(read(store, 3, range[0], (int) range[1]));
+            }
+            assertThat(store.startRead(3, 0, ByteBuffer.allocate(SECTOR), f -> { }))
+                    .as("a heap buffer is for read()").isFalse();
+            assertThatThrownBy(() -> store.startRead(99, 0, AlignedBuffers.allocate(SECTOR), f -> { }))
+                    .isInstanceOf(ExtentNotFoundException.class);
+        }
     }
 
     @Test
@@ -204,7 +244,7 @@ class ChunkStoreTest {
     }
 
     @Test
-    void damagedSectorsAreReportedWithDeviceExtentAndOffset() throws IOException {
+    void damagedSectorsAreReportedWithDeviceExtentAndOffset() throws Exception {
         StoreFixture fixture = fixture(2L << 20);
         long deviceOffset;
         try (ChunkStore store = fixture.open()) {
@@ -241,6 +281,9 @@ class ChunkStoreTest {
                     .hasMessageContaining("device offset " + damaged).hasMessageContaining("extent 1 offset "
                             + (BLOCK + 2 * SECTOR));
             assertThat(read(store, 1, BLOCK, 2 * SECTOR).remaining()).isEqualTo(2 * SECTOR);
+            // A started read that finds the damage reads once more the blocking way and reports the same.
+            assertThatThrownBy(() -> startedRead(store, 1, BLOCK, BLOCK)).isInstanceOf(ChecksumMismatchException.class)
+                    .hasMessageContaining("device offset " + damaged);
             assertThat(store.scrubber().scrubOnce()).isEqualTo(1);
             assertThat(store.scrubber().findings()).singleElement()
                     .extracting(ChecksumMismatchException::extentOffset).isEqualTo((long) BLOCK + 2 * SECTOR);

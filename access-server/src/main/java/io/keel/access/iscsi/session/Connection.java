@@ -6,6 +6,7 @@ import io.keel.access.iscsi.pdu.Pdu;
 import io.keel.access.iscsi.pdu.PduCodec;
 import io.keel.access.iscsi.pdu.PduException;
 import io.keel.access.iscsi.pdu.PduWriter;
+import io.keel.runtime.context.Batching;
 import io.keel.runtime.time.Timer;
 import java.io.BufferedInputStream;
 import java.io.EOFException;
@@ -42,11 +43,12 @@ public final class Connection {
 
     final PortalContext context;
     private final SocketChannel channel;
-    private final InputStream in;
+    private final SocketInput in;
     /** Encodes and writes PDUs; used by whoever holds {@link #writeLock}. */
     private final PduWriter out;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ConcurrentLinkedQueue<Outgoing> outbox = new ConcurrentLinkedQueue<>();
+    private final Runnable writeElsewhere = this::writeOffThread;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicInteger tttCounter = new AtomicInteger(1);
     final SessionParams params = new SessionParams();
@@ -70,7 +72,7 @@ public final class Connection {
         this.channel = channel;
         this.ended = ended;
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-        this.in = new BufferedInputStream(channel.socket().getInputStream(), 64 * 1024);
+        this.in = new SocketInput(channel.socket().getInputStream(), 64 * 1024);
         this.out = new PduWriter(channel, WRITE_STAGING);
         this.login = new LoginHandler(this);
     }
@@ -130,47 +132,74 @@ public final class Connection {
         }
     }
 
-    /** Reads and dispatches PDUs; true once reading went on on another thread. */
+    /**
+     * Reads and dispatches PDUs; true once reading went on on another thread. What the PDUs of one
+     * socket read defer (reads to submit, PDUs to send: see {@link Batching}) goes out before the
+     * loop waits for the next.
+     */
     private boolean readLoop() throws IOException {
-        while (!closed.get()) {
-            FullFeature ffp = fullFeature;
-            try {
-                Pdu pdu = ffp == null ? PduCodec.read(in, false, false, LOGIN_SEGMENT)
-                        : PduCodec.read(in, params.headerDigest, params.dataDigest, params.recvDataSegmentLength);
-                if (pdu == null) {
-                    close("connection closed by the initiator");
-                    return false;
+        Task claimed = null;
+        try (Batching.Group batch = Batching.open()) {
+            while (!closed.get()) {
+                if (!in.hasBuffered()) {
+                    batch.flush();
                 }
-                lastReceived = context.clock().nanoTime();
-                if (ffp == null) {
-                    login.handle(pdu);
-                    continue;
-                }
-                ffp.dispatch(pdu);
-                Task claimed = ffp.takeClaimed();
-                if (claimed != null) {
-                    // The command runs here at once, without waiting for a thread to wake up for it, while
-                    // another reader thread goes on reading (a task management request must get through).
-                    try {
-                        context.readers().execute(this::readOn);
-                    } catch (RejectedExecutionException e) {
-                        close("portal shutting down");
-                        session.tasks().done(claimed);
+                FullFeature ffp = fullFeature;
+                try {
+                    Pdu pdu = ffp == null ? PduCodec.read(in, false, false, LOGIN_SEGMENT)
+                            : PduCodec.read(in, params.headerDigest, params.dataDigest, params.recvDataSegmentLength);
+                    if (pdu == null) {
+                        close("connection closed by the initiator");
                         return false;
                     }
-                    execute(claimed);
-                    return true;
+                    lastReceived = context.clock().nanoTime();
+                    if (ffp == null) {
+                        login.handle(pdu);
+                        continue;
+                    }
+                    ffp.dispatch(pdu);
+                    // A command alone in its session runs here, READs too: that is quicker than a completion
+                    // thread handing the answer to a writer (the QD1 latency path).
+                    claimed = ffp.takeClaimed();
+                    if (claimed != null) {
+                        break;
+                    }
+                } catch (PduException e) {
+                    if (e.fatal() || ffp == null) {
+                        LOG.warn("closing connection from {}: {}", who(), e.getMessage());
+                        close(e.getMessage());
+                        return false;
+                    }
+                    reject(e.rejectReason(), e.pdu(), e.getMessage());
                 }
-            } catch (PduException e) {
-                if (e.fatal() || ffp == null) {
-                    LOG.warn("closing connection from {}: {}", who(), e.getMessage());
-                    close(e.getMessage());
-                    return false;
-                }
-                reject(e.rejectReason(), e.pdu(), e.getMessage());
             }
         }
-        return false;
+        if (claimed == null) {
+            return false;
+        }
+        // The command runs here at once, without waiting for a thread to wake up for it, while another
+        // reader thread goes on reading (a task management request must get through).
+        try {
+            context.readers().execute(this::readOn);
+        } catch (RejectedExecutionException e) {
+            close("portal shutting down");
+            session.tasks().done(claimed);
+            return false;
+        }
+        execute(claimed);
+        return true;
+    }
+
+    /** The socket's input, buffered; says whether bytes are buffered, which costs no system call. */
+    private static final class SocketInput extends BufferedInputStream {
+        SocketInput(final InputStream socket, final int size) {
+            super(socket, size);
+        }
+
+        /** Reader thread only. */
+        boolean hasBuffered() {
+            return count > pos;
+        }
     }
 
     /** Whether no byte of a next PDU has arrived yet (reader thread only). */
@@ -201,6 +230,12 @@ public final class Connection {
         if (!newSession.discovery() && !interval.isZero()) {
             scheduleKeepAlive();
         }
+    }
+
+    /** Starts {@code task} without a thread of its own when it can go so (see {@link FullFeature#start}). */
+    boolean start(final Task task) {
+        FullFeature ffp = fullFeature;
+        return ffp != null && ffp.start(task);
     }
 
     /** Runs {@code task}'s command on the calling (task) thread and answers it. */
@@ -247,6 +282,26 @@ public final class Connection {
             return false;
         }
         outbox.add(new Outgoing(pdus, advance, sent));
+        // In a group (Batching), one write at the group's end takes every PDU of it. A thread that must not
+        // block (a device's completion thread) leaves the write to a thread of its own: the initiator may
+        // not be reading.
+        if (!Batching.mayBlock()) {
+            Batching.deferOnce(writeElsewhere, writeElsewhere);
+        } else if (!Batching.deferOnce(this, this::writeQueued)) {
+            writeQueued();
+        }
+        return !closed.get();
+    }
+
+    /** Writes the outbox on a new virtual thread, unless a writer is at it already (it looks again when done). */
+    private void writeOffThread() {
+        if (!writeLock.isLocked()) {
+            Thread.ofVirtual().name("iscsi-send").start(this::writeQueued);
+        }
+    }
+
+    /** Writes the outbox unless another thread is at it. */
+    private void writeQueued() {
         // Whoever unlocks checks the outbox again afterwards, so PDUs queued while it wrote are never left behind.
         while (!outbox.isEmpty() && writeLock.tryLock()) {
             try {
@@ -255,7 +310,6 @@ public final class Connection {
                 writeLock.unlock();
             }
         }
-        return !closed.get();
     }
 
     /** Sends one PDU; {@code advance} says whether it carries a new StatSN. */

@@ -354,15 +354,47 @@ final class FullFeature {
         TargetEntry target = session.target();
         ByteBuffer dataOut = task.write ? ByteBuffer.wrap(task.buffer, 0, task.received) : null;
         task.buffer = null;
-        ScsiCommand command = new ScsiCommand(session.nexus(), task.lun, task.cdb, task.attribute,
-                task.itt & 0xffffffffL, task.expectedLength, dataOut);
         ScsiResult result;
         try {
-            result = target.scsi().execute(command);
+            result = target.scsi().execute(command(task, dataOut));
         } catch (RuntimeException e) {
             LOG.warn("{} failed in the SCSI target for {}", task, connection.who(), e);
             result = ScsiResult.checkCondition(Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
         }
+        finish(task, result);
+    }
+
+    /**
+     * Starts {@code task} without a thread of its own when it is a READ the SCSI target can start
+     * so (see {@link io.keel.access.scsi.ScsiTarget#start}): its Data-In and status then go out
+     * from the thread that completes it. False, having started nothing, otherwise.
+     */
+    boolean start(final Task task) {
+        if (!task.read || task.write) {
+            return false;
+        }
+        try {
+            return session.target().scsi().start(command(task, null), result -> {
+                if (result == null) {
+                    Thread.ofVirtual().name("iscsi-task").start(() -> execute(task));
+                } else {
+                    finish(task, result);
+                }
+            });
+        } catch (RuntimeException e) {
+            LOG.warn("{} could not start in the SCSI target for {}; executing it", task, connection.who(), e);
+            return false;
+        }
+    }
+
+    private ScsiCommand command(final Task task, final ByteBuffer dataOut) {
+        return new ScsiCommand(session.nexus(), task.lun, task.cdb, task.attribute, task.itt & 0xffffffffL,
+                task.expectedLength, dataOut);
+    }
+
+    /** Counts {@code task} as done with {@code result} and sends its Data-In and status (unless aborted). */
+    private void finish(final Task task, final ScsiResult executed) {
+        ScsiResult result = executed;
         if (result == null) {
             result = ScsiResult.checkCondition(Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
         }

@@ -47,8 +47,15 @@ public final class Session {
         this.connection = connection;
         this.expCmdSn = firstCmdSn;
         this.queueDepth = context.config().queueDepth();
-        this.tasks = new TaskSet(task -> Thread.ofVirtual().name("iscsi-task").start(() -> connectionRun(task)),
-                this::release);
+        this.tasks = new TaskSet(this::startTask, this::release);
+    }
+
+    /** Starts a task that may run now: without a thread when its connection can (a READ), else on a new one. */
+    private void startTask(final Task task) {
+        Connection c = connection;
+        if (c == null || !c.start(task)) {
+            Thread.ofVirtual().name("iscsi-task").start(() -> connectionRun(task));
+        }
     }
 
     private void connectionRun(final Task task) {

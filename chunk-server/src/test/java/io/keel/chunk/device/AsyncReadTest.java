@@ -1,0 +1,176 @@
+package io.keel.chunk.device;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.keel.runtime.context.Batching;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link BlockDevice#startReads} on a file through Linux AIO: callbacks, batching, bounds and close. */
+class AsyncReadTest {
+
+    private static final int MIB = 1 << 20;
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void linuxAioOnly() {
+        String arch = System.getProperty("os.arch", "");
+        assumeTrue(System.getProperty("os.name", "").startsWith("Linux")
+                && (arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64")),
+                "Linux AIO exists only on Linux x86-64 and AArch64");
+    }
+
+    /** A device of {@code mib} MiB whose every 4 KiB block holds the pattern of its index. */
+    private DirectFileDevice patterned(final int mib) throws IOException {
+        DirectFileDevice device = DirectFileDevice.create(dir.resolve("dev"), (long) mib * MIB);
+        List<BlockDevice.Write> blocks = new ArrayList<>();
+        for (int block = 0; block < mib * 256; block++) {
+            blocks.add(new BlockDevice.Write((long) block * 4096, TestData.pattern(4096, block)));
+        }
+        device.writeAll(blocks);
+        return device;
+    }
+
+    private static CompletableFuture<IOException> start(final BlockDevice device, final List<BlockDevice.Read> reads)
+            throws IOException {
+        CompletableFuture<IOException> done = new CompletableFuture<>();
+        AtomicInteger calls = new AtomicInteger();
+        boolean started = device.startReads(reads, failure -> {
+            assertThat(calls.incrementAndGet()).as("callbacks of one batch").isOne();
+            done.complete(failure);
+        });
+        assertThat(started).isTrue();
+        return done;
+    }
+
+    @Test
+    void manyConcurrentBatchesEachCompleteOnceWithTheRightBytes() throws Exception {
+        try (DirectFileDevice device = patterned(8)) {
+            List<Thread> threads = new ArrayList<>();
+            List<Throwable> failures = new CopyOnWriteArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                long seed = t;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        Random random = new Random(seed);
+                        for (int round = 0; round < 200; round++) {
+                            // One to three reads of 1..4 blocks each, anywhere on the device.
+                            List<BlockDevice.Read> reads = new ArrayList<>();
+                            List<Integer> firsts = new ArrayList<>();
+                            for (int k = 1 + random.nextInt(3); k > 0; k--) {
+                                int first = random.nextInt(8 * 256 - 4);
+                                firsts.add(first);
+                                reads.add(new BlockDevice.Read((long) first * 4096,
+                                        AlignedBuffers.allocate(4096 * (1 + random.nextInt(4)))));
+                            }
+                            assertThat(start(device, reads).get(10, TimeUnit.SECONDS)).isNull();
+                            for (int k = 0; k < reads.size(); k++) {
+                                ByteBuffer target = reads.get(k).target();
+                                assertThat(target.position()).isZero();
+                                for (int b = 0; b < target.remaining() / 4096; b++) {
+                                    assertThat(target.slice(b * 4096, 4096))
+                                            .isEqualTo(TestData.pattern(4096, firsts.get(k) + b));
+                                }
+                            }
+                        }
+                    } catch (Exception | AssertionError e) {
+                        failures.add(e);
+                    }
+                }));
+            }
+            for (Thread thread : threads) {
+                thread.join();
+            }
+            assertThat(failures).isEmpty();
+        }
+    }
+
+    @Test
+    void insideABatchingGroupReadsAreSubmittedTogetherAtItsEnd() throws Exception {
+        try (DirectFileDevice device = patterned(1)) {
+            List<CompletableFuture<IOException>> done = new ArrayList<>();
+            List<ByteBuffer> targets = new ArrayList<>();
+            try (Batching.Group group = Batching.open()) {
+                for (int block = 0; block < 20; block++) {
+                    ByteBuffer target = AlignedBuffers.allocate(4096);
+                    targets.add(target);
+                    done.add(start(device, List.of(new BlockDevice.Read((long) block * 4096, target))));
+                }
+                // Nothing went to the kernel yet, so nothing can have completed.
+                assertThat(done).noneMatch(CompletableFuture::isDone);
+            }
+            for (int block = 0; block < 20; block++) {
+                assertThat(done.get(block).get(10, TimeUnit.SECONDS)).isNull();
+                assertThat(targets.get(block)).isEqualTo(TestData.pattern(4096, block));
+            }
+        }
+    }
+
+    @Test
+    void readsAreCheckedBeforeAnyStartsAndTooBigABatchIsDeclined() throws IOException {
+        try (DirectFileDevice device = patterned(1)) {
+            BlockDevice.Read good = new BlockDevice.Read(0, AlignedBuffers.allocate(4096));
+            BlockDevice.Read pastTheEnd = new BlockDevice.Read(MIB, AlignedBuffers.allocate(4096));
+            assertThatThrownBy(() -> device.startReads(List.of(good, pastTheEnd), f -> { }))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("goes past the end");
+            BlockDevice.Read heap = new BlockDevice.Read(0, ByteBuffer.allocate(4096));
+            assertThatThrownBy(() -> device.startReads(List.of(heap), f -> { }))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("direct buffer");
+            List<BlockDevice.Read> tooMany = new ArrayList<>();
+            for (int k = 0; k <= LinuxAio.READ_WINDOW; k++) {
+                tooMany.add(new BlockDevice.Read(0, AlignedBuffers.allocate(4096)));
+            }
+            assertThat(device.startReads(tooMany, f -> { })).isFalse();
+            assertThat(device.startReads(List.of(), f -> { })).isFalse();
+        }
+    }
+
+    @Test
+    void aReadThatComesBackShortFailsItsBatchWithTheOffset() throws Exception {
+        Path file = dir.resolve("short");
+        try (DirectFileDevice device = DirectFileDevice.create(file, 2 * MIB)) {
+            // The file shrinks under the device: a read past its new end returns nothing.
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                channel.truncate(MIB);
+            }
+            CompletableFuture<IOException> done = start(device,
+                    List.of(new BlockDevice.Read(0, AlignedBuffers.allocate(4096)),
+                            new BlockDevice.Read(MIB + 4096, AlignedBuffers.allocate(4096))));
+            assertThat(done.get(10, TimeUnit.SECONDS)).isNotNull()
+                    .hasMessageContaining("at offset " + (MIB + 4096)).hasMessageContaining("returned only 0");
+        }
+    }
+
+    @Test
+    void closeWaitsForReadsInFlightAndLaterOnesAreRefused() throws Exception {
+        DirectFileDevice device = patterned(4);
+        CountDownLatch finished = new CountDownLatch(64);
+        for (int k = 0; k < 64; k++) {
+            device.startReads(List.of(new BlockDevice.Read((long) k * 4096 * 16, AlignedBuffers.allocate(64 * 1024))),
+                    failure -> finished.countDown());
+        }
+        device.close();
+        assertThat(finished.getCount()).as("reads still in flight after close").isZero();
+        assertThatThrownBy(() -> device.startReads(List.of(new BlockDevice.Read(0, AlignedBuffers.allocate(4096))),
+                f -> { })).isInstanceOf(ClosedChannelException.class);
+    }
+}
