@@ -11,7 +11,7 @@ import java.util.Map;
  * is made once for the group. The thread that owns the group opens it ({@link #open}, or
  * {@link #run}); code inside calls {@link #deferOnce} and acts at once itself when that returns
  * false. A thread that must never block (a device's completion thread, which would stall every
- * request of the device behind one slow peer) opens its groups with {@link #runNonBlocking}, and
+ * request of the device behind one slow peer) opens its groups with {@link #openNonBlocking}, and
  * code that would block there asks {@link #mayBlock} and hands that part to another thread.
  */
 public final class Batching {
@@ -30,11 +30,9 @@ public final class Batching {
         }
     }
 
-    /** As {@link #run}, on a thread that must not block: {@link #mayBlock} is false meanwhile. */
-    public static void runNonBlocking(final Runnable group) {
-        try (Group open = open(false)) {
-            group.run();
-        }
+    /** As {@link #open}, on a thread that must not block: {@link #mayBlock} is false until it closes. */
+    public static Group openNonBlocking() {
+        return open(false);
     }
 
     /**
@@ -54,7 +52,7 @@ public final class Batching {
         return group;
     }
 
-    /** False inside a group of {@link #runNonBlocking}: nothing may block this thread (hand it on). */
+    /** False inside a group of {@link #openNonBlocking}: nothing may block this thread (hand it on). */
     public static boolean mayBlock() {
         Group group = CURRENT.get();
         return group == null || group.mayBlock;

@@ -68,11 +68,11 @@ class BatchingTest {
         assertThat(Batching.mayBlock()).isTrue();
         Batching.run(() -> assertThat(Batching.mayBlock()).isTrue());
         List<Boolean> seen = new ArrayList<>();
-        Batching.runNonBlocking(() -> {
+        try (Batching.Group group = Batching.openNonBlocking()) {
             seen.add(Batching.mayBlock());
             Batching.run(() -> seen.add(Batching.mayBlock()));
             Batching.deferOnce("a", () -> seen.add(Batching.mayBlock()));
-        });
+        }
         assertThat(seen).as("inside, nested, and in its deferred actions").containsExactly(false, false, false);
         assertThat(Batching.mayBlock()).isTrue();
     }

@@ -21,8 +21,9 @@ import java.util.Map;
  * @param threads concurrent requests (load threads)
  * @param duration measured time (ignored by fill, which covers every extent once)
  * @param ramp time before measuring starts
- * @param threading jdk (plain virtual threads), keel (virtual threads in a Keel pool context) or platform
- *     (platform threads, as the iSCSI target's reader threads call the store)
+ * @param threading jdk (plain virtual threads), keel (virtual threads in a Keel pool context), platform
+ *     (platform threads, as the iSCSI target's reader threads call the store), or started (reads only:
+ *     one thread keeps {@code threads} reads in flight through the store's non-blocking reads)
  * @param carriers threads of the Keel pool context
  * @param label a free-form name echoed in the result
  */
@@ -34,7 +35,7 @@ public record BenchOptions(Path file, long formatBytes, int workers, int extents
             usage: StoreBench --file PATH [--format BYTES --workers W --extents K --extent-size BYTES
                               --journal-per-worker BYTES]
                               [--workload fill|randwrite|randread|seqwrite --bs BYTES --threads N
-                               --duration SECONDS --ramp SECONDS --threading jdk|keel|platform --carriers C
+                               --duration SECONDS --ramp SECONDS --threading jdk|keel|platform|started --carriers C
                                --label NAME]
             Sizes take a K, M or G suffix (powers of 1024).""";
 
@@ -67,8 +68,12 @@ public record BenchOptions(Path file, long formatBytes, int workers, int extents
         if (!values.isEmpty()) {
             throw new IllegalArgumentException("unknown options " + values.keySet() + "\n" + USAGE);
         }
-        if (!List.of("jdk", "keel", "platform").contains(options.threading)) {
-            throw new IllegalArgumentException("--threading is jdk, keel or platform, not " + options.threading);
+        if (!List.of("jdk", "keel", "platform", "started").contains(options.threading)) {
+            throw new IllegalArgumentException("--threading is jdk, keel, platform or started, not "
+                    + options.threading);
+        }
+        if (options.threading.equals("started") && !"randread".equals(options.workload)) {
+            throw new IllegalArgumentException("--threading started is for --workload randread");
         }
         return options;
     }

@@ -3,9 +3,11 @@ package io.keel.bench.store;
 import io.keel.chunk.device.AlignedBuffers;
 import io.keel.chunk.store.ChunkStore;
 import io.keel.chunk.store.StoreStats;
+import io.keel.runtime.context.Batching;
 import io.keel.runtime.context.ThreadContext;
 import io.keel.runtime.time.SystemClock;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -20,10 +22,13 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * One workload against an open store: N load threads (plain virtual threads, or virtual threads
- * of a Keel pool context) each keep one request in flight. Random workloads pick an extent and an
- * aligned offset uniformly; sequential ones share one cursor over all extents, like one fio job
- * with iodepth N. Latency is measured around each store call, from the end of the ramp on.
+ * One workload against an open store: N load threads (plain virtual threads, virtual threads of a
+ * Keel pool context, or platform threads) each keep one request in flight; or, for reads
+ * ({@code --threading started}), one platform thread keeps N reads in flight through
+ * {@link ChunkStore#startRead}, as the iSCSI target's readers do (and fio's libaio engine). Random
+ * workloads pick an extent and an aligned offset uniformly; sequential ones share one cursor over
+ * all extents, like one fio job with iodepth N. Latency is measured around each request, from the
+ * end of the ramp on.
  */
 final class LoadRun {
 
@@ -113,7 +118,8 @@ final class LoadRun {
     }
 
     Result run() throws Exception {
-        int threads = options.threads();
+        boolean started = options.threading().equals("started");
+        int threads = started ? 1 : options.threads();
         LatencyHistogram[] histograms = new LatencyHistogram[threads];
         CountDownLatch done = new CountDownLatch(threads);
         long start = CLOCK.nanoTime();
@@ -127,7 +133,11 @@ final class LoadRun {
                 histograms[i] = histogram;
                 Runnable body = () -> {
                     try {
-                        loop(histogram);
+                        if (started) {
+                            startedLoop(histogram);
+                        } else {
+                            loop(histogram);
+                        }
                     } catch (IOException | RuntimeException e) {
                         failure.compareAndSet(null, e);
                         stop = true;
@@ -140,7 +150,7 @@ final class LoadRun {
                         body.run();
                         return null;
                     });
-                } else if (options.threading().equals("platform")) {
+                } else if (started || options.threading().equals("platform")) {
                     Thread.ofPlatform().name("load-" + i).start(body);
                 } else {
                     Thread.ofVirtual().name("load-" + i).start(body);
@@ -200,6 +210,83 @@ final class LoadRun {
             cpuUse = CpuUse.between(cpuFrom, opsFrom, atFrom, processCpuNanos(), completed.sum(), CLOCK.nanoTime());
         }
         return perSecond;
+    }
+
+    /** One read kept in flight by {@link #startedLoop}: its buffer and when it started. */
+    private static final class InFlightRead {
+        final ByteBuffer buffer;
+        long began;
+
+        InFlightRead(final int bytes) {
+            this.buffer = AlignedBuffers.allocate(bytes);
+        }
+    }
+
+    /**
+     * Keeps {@code threads} random reads in flight: this thread starts them, and each completion
+     * starts the next read on the device's completion thread (which submits all it starts in one
+     * call), as fio's libaio engine reaps and submits on one thread. Returns once all have ended.
+     */
+    private void startedLoop(final LatencyHistogram histogram) throws IOException {
+        CountDownLatch ended = new CountDownLatch(options.threads());
+        Batching.run(() -> {
+            for (int i = 0; i < options.threads(); i++) {
+                startNext(new InFlightRead(options.blockBytes()), histogram, ended);
+            }
+        });
+        try {
+            ended.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted with reads in flight");
+        }
+    }
+
+    /** Starts {@code read} at a random place unless the run is over (the blocking way while the store declines). */
+    private void startNext(final InFlightRead read, final LatencyHistogram histogram, final CountDownLatch ended) {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        long extentSize = store.extentSize();
+        try {
+            while (!stop && CLOCK.nanoTime() < measureUntil) {
+                long position = random.nextLong(extents.length) * extentSize
+                        + random.nextLong(extentSize / options.blockBytes()) * options.blockBytes();
+                long extent = extents[(int) (position / extentSize)];
+                long offset = position % extentSize;
+                read.began = CLOCK.nanoTime();
+                if (store.startRead(extent, offset, read.buffer.clear(), failure -> {
+                    if (failure != null) {
+                        fail(failure, ended);
+                    } else {
+                        record(read, histogram);
+                        startNext(read, histogram, ended);
+                    }
+                })) {
+                    return;
+                }
+                store.read(extent, offset, read.buffer.clear());
+                record(read, histogram);
+            }
+        } catch (IOException | RuntimeException e) {
+            fail(e, ended);
+            return;
+        }
+        ended.countDown();
+    }
+
+    private void record(final InFlightRead read, final LatencyHistogram histogram) {
+        long now = CLOCK.nanoTime();
+        completed.increment();
+        if (read.began >= measureFrom) {
+            synchronized (histogram) {
+                histogram.record(now - read.began);
+            }
+        }
+    }
+
+    private void fail(final Exception e, final CountDownLatch ended) {
+        failure.compareAndSet(null, e);
+        stop = true;
+        ended.countDown();
     }
 
     private void loop(final LatencyHistogram histogram) throws IOException {
