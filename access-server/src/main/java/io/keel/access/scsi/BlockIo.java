@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -206,12 +207,12 @@ final class BlockIo {
     }
 
     /**
-     * Starts a READ without blocking: true when started, and {@code done} then gets its result,
-     * or null when it is to be run again through {@link #read} (the backend could not finish it
-     * so; the blocking path reports any error). False, having started nothing, when this READ
-     * does not go that way (a CDB error, nothing to read, no lendable buffer, or the backend).
+     * Starts a READ without blocking: true when started, and {@code done} then gets its result
+     * (a failed read as {@code failed} words its MEDIUM ERROR). False, having started nothing, when
+     * this READ does not go that way (a CDB error, nothing to read, no lendable buffer, or the
+     * backend): {@link #read} answers it.
      */
-    boolean startRead(final byte[] cdb, final Consumer<ScsiResult> done) {
+    boolean startRead(final byte[] cdb, final Consumer<ScsiResult> done, final Function<Sense, ScsiResult> failed) {
         long lba = lba(cdb);
         long blocks;
         try {
@@ -229,7 +230,7 @@ final class BlockIo {
                 done.accept(ScsiResult.good(data, lease::release));
             } else {
                 lease.release();
-                done.accept(null);
+                done.accept(failed.apply(readError(lba, failure).sense()));
             }
         });
         if (!started) {

@@ -121,7 +121,7 @@ public final class LogicalUnit {
      * Starts {@code c} without blocking when it is a READ that nothing stands in the way of (no
      * unit attention, reservation conflict, sanitize, capacity change or CDB error, whose answers
      * {@link #execute} gives) and the volume can read so: true, and {@code done} then gets its
-     * result, or null when it is to be executed after all. False, having started nothing, otherwise.
+     * result. False, having started nothing, otherwise.
      */
     boolean startRead(final ScsiCommand c, final Consumer<ScsiResult> done) {
         byte[] cdb = padded(c.cdb());
@@ -148,7 +148,7 @@ public final class LogicalUnit {
             started = io.startRead(cdb, result -> {
                 inFlight.decrementAndGet();
                 done.accept(result);
-            });
+            }, this::fail);
             return started;
         } finally {
             if (!started) {

@@ -16,8 +16,8 @@ public interface ScsiTarget {
     /**
      * Starts {@code command} without blocking the caller when it can (a READ whose data the
      * volume can fetch so): true, and {@code done} then gets its result, on a thread of the
-     * storage's or this one, or null when it is to be {@link #execute executed} after all. False,
-     * having started nothing, when it is to be executed. {@code done} must be quick.
+     * storage's or this one; it must be quick and must not block. False, having started nothing,
+     * when it is to be {@link #execute executed}.
      */
     default boolean start(ScsiCommand command, Consumer<ScsiResult> done) {
         return false;

@@ -32,8 +32,6 @@ final class MemoryScsiTarget implements ScsiTarget {
 
     /** When set, READs start (see {@link ScsiTarget#start}) and answer from a virtual thread of their own. */
     volatile boolean startReads;
-    /** When set with {@link #startReads}, started READs are handed back (answered null) to be executed. */
-    volatile boolean handBackReads;
     final AtomicInteger started = new AtomicInteger();
 
     MemoryScsiTarget(final int blocks) {
@@ -46,7 +44,7 @@ final class MemoryScsiTarget implements ScsiTarget {
             return false;
         }
         started.incrementAndGet();
-        Thread.ofVirtual().start(() -> done.accept(handBackReads ? null : execute(command)));
+        Thread.ofVirtual().start(() -> done.accept(execute(command)));
         return true;
     }
 

@@ -437,7 +437,7 @@ class ProtocolTest {
     }
 
     @Test
-    void startedReadsAnswerInAnyOrderCanBeAbortedAndHandedBack() throws Exception {
+    void startedReadsAnswerInAnyOrderAndCanBeAborted() throws Exception {
         targets.open.startReads = true;
         byte[] payload = new byte[8 * 512];
         new java.util.Random(3).nextBytes(payload);
@@ -466,7 +466,7 @@ class ProtocolTest {
             assertThat(targets.open.started.get()).isPositive();
 
             // A started read still in flight is aborted: the abort is answered, the read never is. A first
-            // read, held on the reader, keeps the second from being alone.
+            // read, held at the gate, keeps the second from being alone (so it starts).
             targets.open.blockOpcode = 0x28;
             targets.open.gate = new CountDownLatch(1);
             int startedBefore = targets.open.started.get();
@@ -476,7 +476,7 @@ class ProtocolTest {
             initiator.send(held);
             waitFor(() -> targets.open.commands.size() == executedBefore + 1);
             initiator.send(read);
-            waitFor(() -> targets.open.started.get() == startedBefore + 1
+            waitFor(() -> targets.open.started.get() > startedBefore
                     && targets.open.commands.size() == executedBefore + 2);
             initiator.send(Pdu.of(Opcode.TASK_MGMT_REQUEST).immediate(true).flags(0x81).itt(600)
                     .putInt32(20, read.itt()).putInt32(24, initiator.cmdSn).putInt32(32, read.int32(24)));
@@ -495,24 +495,6 @@ class ProtocolTest {
             targets.open.gate = null;
             assertThat(initiator.exchange(initiator.nop(new byte[0])).opcode()).isEqualTo(Opcode.NOP_IN);
 
-            // A read the target hands back is executed the blocking way and answered all the same. A READ(16)
-            // held at the gate keeps the READ(10) from being alone (and so from running on the reader).
-            targets.open.handBackReads = true;
-            targets.open.blockOpcode = 0x88;
-            targets.open.gate = new CountDownLatch(1);
-            int startedBeforeHandBack = targets.open.started.get();
-            byte[] read16Cdb = {(byte) 0x88, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0};
-            Pdu read16 = initiator.command(0xc1, 0, read16Cdb, 512, null);
-            initiator.send(read16);
-            waitFor(() -> targets.open.commands.stream().anyMatch(c -> c.opcode() == 0x88));
-            Pdu handedBack = initiator.command(0xc1, 0, RawInitiator.read10(2, 1), 512, null);
-            Pdu in = initiator.exchange(handedBack);
-            assertThat(in.itt()).isEqualTo(handedBack.itt());
-            assertThat(in.data()).isEqualTo(Arrays.copyOfRange(payload, 1024, 1536));
-            assertThat(targets.open.started.get()).isEqualTo(startedBeforeHandBack + 1);
-            targets.open.gate.countDown();
-            assertThat(initiator.read().itt()).isEqualTo(read16.itt());
-            targets.open.gate = null;
             waitFor(() -> metrics.counter("iscsi.commands.in-flight").getCount() == 0);
         }
     }

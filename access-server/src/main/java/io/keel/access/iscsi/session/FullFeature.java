@@ -374,13 +374,7 @@ final class FullFeature {
             return false;
         }
         try {
-            return session.target().scsi().start(command(task, null), result -> {
-                if (result == null) {
-                    Thread.ofVirtual().name("iscsi-task").start(() -> execute(task));
-                } else {
-                    finish(task, result);
-                }
-            });
+            return session.target().scsi().start(command(task, null), result -> finish(task, result));
         } catch (RuntimeException e) {
             LOG.warn("{} could not start in the SCSI target for {}; executing it", task, connection.who(), e);
             return false;
