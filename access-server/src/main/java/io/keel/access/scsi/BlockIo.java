@@ -220,12 +220,21 @@ final class BlockIo {
         } catch (SenseException e) {
             return false;
         }
-        TransferBuffers.Lease lease = blocks == 0 ? null : TransferBuffers.shared().tryLend((int) (blocks * BLOCK));
+        // The backend reads whole physical blocks: a READ that starts or ends inside one reads the
+        // blocks around it, and its data-in is the part it asked for.
+        long offset = lba * BLOCK;
+        long length = blocks * BLOCK;
+        int unit = backend.physicalBlockSize();
+        long start = offset - offset % unit;
+        long end = (offset + length + unit - 1) / unit * unit;
+        TransferBuffers.Lease lease = blocks == 0 || end - start > TransferBuffers.LARGEST ? null
+                : TransferBuffers.shared().tryLend((int) (end - start));
         if (lease == null) {
             return false;
         }
-        ByteBuffer data = lease.buffer();
-        boolean started = backend.startRead(lba * BLOCK, data.duplicate(), failure -> {
+        ByteBuffer covering = lease.buffer();
+        ByteBuffer data = covering.slice((int) (offset - start), (int) length);
+        boolean started = backend.startRead(start, covering, failure -> {
             if (failure == null) {
                 done.accept(ScsiResult.good(data, lease::release));
             } else {

@@ -30,12 +30,13 @@ class StartedReadTest extends ScsiFixture {
         return result;
     }
 
+    /** Writes 16 blocks of a pattern from LBA 0, so that every block reads back different. */
     private void writeSomething(final int lun) {
-        byte[] block = new byte[512];
-        for (int i = 0; i < block.length; i++) {
-            block[i] = (byte) (i * 7 + 1);
+        byte[] blocks = new byte[16 * 512];
+        for (int i = 0; i < blocks.length; i++) {
+            blocks[i] = (byte) (i * 7 + i / 512);
         }
-        good(run(A, lun, WRITE_10, block));
+        good(run(A, lun, cdb(0x2a, 0, 0, 0, 0, 0, 0, 0, 16, 0), blocks));
     }
 
     @Test
@@ -45,6 +46,18 @@ class StartedReadTest extends ScsiFixture {
         ScsiResult result = started(A, FULL, READ_10);
         assertThat(data(result)).isEqualTo(data(run(A, FULL, READ_10, null)));
         assertThat(full.startedReads).hasValue(1);
+        result.release();
+    }
+
+    @Test
+    void aReadThatIsNotWholePhysicalBlocksStartsAndAnswersJustItsBlocks() throws Exception {
+        settle(A, FULL);
+        writeSomething(FULL);
+        // LBA 5, 9 blocks: from inside one 4 KiB block to inside the next but one.
+        byte[] unaligned = cdb(0x28, 0, 0, 0, 0, 5, 0, 0, 9, 0);
+        ScsiResult result = started(A, FULL, unaligned);
+        assertThat(result.dataIn().remaining()).isEqualTo(9 * 512);
+        assertThat(data(result)).isEqualTo(data(run(A, FULL, unaligned, null)));
         result.release();
     }
 
