@@ -62,6 +62,11 @@ public interface BlockDevice extends AutoCloseable {
         return false;
     }
 
+    /** Reads started by {@link #startReads} and not yet finished (a gauge). */
+    default int readsInFlight() {
+        return 0;
+    }
+
     /** Makes every write that completed before this call durable (fdatasync). */
     void flush() throws IOException;
 

@@ -294,6 +294,11 @@ public final class DirectFileDevice implements BlockDevice {
         return aio.startReads(batch, done);
     }
 
+    @Override
+    public int readsInFlight() {
+        return aio == null ? 0 : aio.readsInFlight();
+    }
+
     /** Whether {@link #writeAll} uses Linux AIO here. */
     boolean writesAsynchronously() {
         return aio != null;

@@ -467,6 +467,17 @@ final class LinuxAio implements AutoCloseable {
         }
     }
 
+    /** Reads started and not yet finished (their control blocks are taken). */
+    int readsInFlight() {
+        Reads current = reads;
+        if (current == null) {
+            return 0;
+        }
+        synchronized (current) {
+            return READ_WINDOW - current.freeCount;
+        }
+    }
+
     /** The read ring and its reaper, set up by the first read; null while the kernel has no context to spare. */
     private Reads reads() throws Throwable {
         Reads current = reads;

@@ -130,6 +130,7 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
         String prefix = "keel." + name;
         options.metrics().register(prefix + ".free_bytes", (Gauge<Long>) () -> stats().freeBytes());
         options.metrics().register(prefix + ".dirty_sectors", (Gauge<Long>) () -> stats().dirtySectors());
+        options.metrics().register(prefix + ".device_reads_in_flight", (Gauge<Integer>) device::readsInFlight);
     }
 
     @Override

@@ -117,11 +117,14 @@ class AsyncReadTest {
                 }
                 // Nothing went to the kernel yet, so nothing can have completed.
                 assertThat(done).noneMatch(CompletableFuture::isDone);
+                assertThat(device.readsInFlight()).isEqualTo(20);
             }
             for (int block = 0; block < 20; block++) {
                 assertThat(done.get(block).get(10, TimeUnit.SECONDS)).isNull();
                 assertThat(targets.get(block)).isEqualTo(TestData.pattern(4096, block));
             }
+            // Control blocks are free before the callbacks run.
+            assertThat(device.readsInFlight()).isZero();
         }
     }
 
