@@ -512,19 +512,21 @@ value() {
 }
 # row LABEL WORKLOAD KIND GOAL(min ratio, or "max:R" for an upper bound; "-" for none)
 row() {
-    local k tg ratio met target
+    local k tg ratio exact met target
     k="$(value "$2" keel "$3")"; tg="$(value "$2" tgtd "$3")"
     if [[ "$k" == failed || "$tg" == failed ]]; then
         ratio="—"; met="no (run failed)"
     else
-        ratio="$(awk -v a="$k" -v b="$tg" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
+        # The verdict compares the exact ratio: a rounded 1.00 may be 0.996 (sequential reads) or 1.004 (latency).
+        exact="$(awk -v a="$k" -v b="$tg" 'BEGIN {printf "%.6f", (b > 0 ? a / b : 0)}')"
+        ratio="$(awk -v r="$exact" 'BEGIN {printf "%.3f", r}')"
     fi
     case "$4" in
         -) target="—"; met="${met:-—}" ;;
         max:*) target="≤ ${4#max:}×"
-               [[ -n "${met:-}" ]] || met="$(awk -v r="$ratio" -v g="${4#max:}" 'BEGIN {print (r <= g ? "yes" : "no")}')" ;;
+               [[ -n "${met:-}" ]] || met="$(awk -v r="$exact" -v g="${4#max:}" 'BEGIN {print (r <= g ? "yes" : "no")}')" ;;
         *) target="≥ $4×"
-           [[ -n "${met:-}" ]] || met="$(awk -v r="$ratio" -v g="$4" 'BEGIN {print (r >= g ? "yes" : "no")}')" ;;
+           [[ -n "${met:-}" ]] || met="$(awk -v r="$exact" -v g="$4" 'BEGIN {print (r >= g ? "yes" : "no")}')" ;;
     esac
     echo "| $1 | $k | $tg | $ratio | $target | $met |"
 }
