@@ -8,6 +8,7 @@ import com.codahale.metrics.MetricRegistry;
 import io.keel.access.iscsi.login.LoginStatus;
 import io.keel.access.iscsi.pdu.Opcode;
 import io.keel.access.iscsi.pdu.Pdu;
+import io.keel.access.iscsi.pdu.PduCodec;
 import io.keel.access.iscsi.session.Connection;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
@@ -496,6 +497,35 @@ class ProtocolTest {
             assertThat(initiator.exchange(initiator.nop(new byte[0])).opcode()).isEqualTo(Opcode.NOP_IN);
 
             waitFor(() -> metrics.counter("iscsi.commands.in-flight").getCount() == 0);
+        }
+    }
+
+    @Test
+    void whatTheReaderDefersGoesOutBeforeItWaitsForTheRestOfAPdu() throws Exception {
+        try (RawInitiator initiator = loggedIn(Map.of())) {
+            // A WRITE, whose R2T the reader defers to the end of what it read, and the first bytes of a
+            // NOP-Out in one socket write: the R2T must come while the reader waits for the rest.
+            Pdu write = initiator.command(0xa1, 0, RawInitiator.write10(0, 1), 512, null).putInt32(28,
+                    initiator.expStatSn);
+            Pdu nop = initiator.nop(new byte[0]).putInt32(28, initiator.expStatSn);
+            ByteArrayOutputStream first = new ByteArrayOutputStream();
+            PduCodec.write(first, write, false, false);
+            ByteArrayOutputStream second = new ByteArrayOutputStream();
+            PduCodec.write(second, nop, false, false);
+            byte[] nopBytes = second.toByteArray();
+            first.write(nopBytes, 0, 10);
+            initiator.out.write(first.toByteArray());
+            initiator.out.flush();
+            Pdu r2t = initiator.read();
+            assertThat(r2t.opcode()).isEqualTo(Opcode.R2T);
+            initiator.out.write(nopBytes, 10, nopBytes.length - 10);
+            initiator.out.flush();
+            assertThat(initiator.read().opcode()).isEqualTo(Opcode.NOP_IN);
+            initiator.send(Pdu.of(Opcode.DATA_OUT).flags(0x80).itt(write.itt()).putInt32(20, r2t.int32(20))
+                    .putInt32(36, 0).putInt32(40, 0).data(new byte[512]));
+            Pdu status = initiator.read();
+            assertThat(status.opcode()).isEqualTo(Opcode.SCSI_RESPONSE);
+            assertThat(status.byteAt(3)).as("GOOD").isZero();
         }
     }
 

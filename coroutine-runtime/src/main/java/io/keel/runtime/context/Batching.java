@@ -59,6 +59,17 @@ public final class Batching {
     }
 
     /**
+     * Flushes this thread's open group, if it has one: for a thread about to wait (a reader about
+     * to block on its socket), so that nothing it deferred waits with it.
+     */
+    public static void flushCurrent() {
+        Group group = CURRENT.get();
+        if (group != null) {
+            group.flush();
+        }
+    }
+
+    /**
      * Inside a group: keeps {@code action} to run when the group flushes, unless an action is
      * already kept for an equal {@code key}, and returns true. Elsewhere false: the caller acts now.
      */

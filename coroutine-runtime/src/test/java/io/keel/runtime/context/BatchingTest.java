@@ -41,6 +41,18 @@ class BatchingTest {
     }
 
     @Test
+    void flushCurrentFlushesThisThreadsGroupAndIsHarmlessWithoutOne() {
+        Batching.flushCurrent();
+        List<String> ran = new ArrayList<>();
+        try (Batching.Group group = Batching.open()) {
+            Batching.deferOnce("a", () -> ran.add("a"));
+            Batching.flushCurrent();
+            assertThat(ran).containsExactly("a");
+        }
+        assertThat(ran).containsExactly("a");
+    }
+
+    @Test
     void actionsDeferredByActionsRunInTheSameFlush() {
         List<String> ran = new ArrayList<>();
         Batching.run(() -> Batching.deferOnce("outer", () -> {

@@ -10,6 +10,7 @@ import io.keel.runtime.context.Batching;
 import io.keel.runtime.time.Timer;
 import java.io.BufferedInputStream;
 import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -43,7 +44,7 @@ public final class Connection {
 
     final PortalContext context;
     private final SocketChannel channel;
-    private final SocketInput in;
+    private final InputStream in;
     /** Encodes and writes PDUs; used by whoever holds {@link #writeLock}. */
     private final PduWriter out;
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -72,7 +73,7 @@ public final class Connection {
         this.channel = channel;
         this.ended = ended;
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-        this.in = new SocketInput(channel.socket().getInputStream(), 64 * 1024);
+        this.in = new BufferedInputStream(new FlushingInput(channel.socket().getInputStream()), 64 * 1024);
         this.out = new PduWriter(channel, WRITE_STAGING);
         this.login = new LoginHandler(this);
     }
@@ -135,15 +136,12 @@ public final class Connection {
     /**
      * Reads and dispatches PDUs; true once reading went on on another thread. What the PDUs of one
      * socket read defer (reads to submit, PDUs to send: see {@link Batching}) goes out before the
-     * loop waits for the next.
+     * next read of the socket ({@link FlushingInput}).
      */
     private boolean readLoop() throws IOException {
         Task claimed = null;
         try (Batching.Group batch = Batching.open()) {
             while (!closed.get()) {
-                if (!in.hasBuffered()) {
-                    batch.flush();
-                }
                 FullFeature ffp = fullFeature;
                 try {
                     Pdu pdu = ffp == null ? PduCodec.read(in, false, false, LOGIN_SEGMENT)
@@ -190,15 +188,26 @@ public final class Connection {
         return true;
     }
 
-    /** The socket's input, buffered; says whether bytes are buffered, which costs no system call. */
-    private static final class SocketInput extends BufferedInputStream {
-        SocketInput(final InputStream socket, final int size) {
-            super(socket, size);
+    /**
+     * The socket's input under the reader's buffer: before each read of the socket, which may wait,
+     * the reader's group of deferred work (Batching) goes out, also when the buffer holds part of
+     * the next PDU and the reader waits for the rest.
+     */
+    private static final class FlushingInput extends FilterInputStream {
+        FlushingInput(final InputStream socket) {
+            super(socket);
         }
 
-        /** Reader thread only. */
-        boolean hasBuffered() {
-            return count > pos;
+        @Override
+        public int read() throws IOException {
+            Batching.flushCurrent();
+            return super.read();
+        }
+
+        @Override
+        public int read(final byte[] b, final int off, final int len) throws IOException {
+            Batching.flushCurrent();
+            return super.read(b, off, len);
         }
     }
 
