@@ -1,5 +1,6 @@
 package io.keel.journal;
 
+import io.keel.runtime.context.Batching;
 import io.keel.runtime.time.Clock;
 import io.keel.runtime.time.RandomSource;
 import java.io.Flushable;
@@ -31,8 +32,10 @@ import org.slf4j.LoggerFactory;
  * writes and flushes it itself; records appended meanwhile wait for the next commit, whose leader
  * is one of their waiters (the finishing leader wakes one). A lone writer thus pays one write and
  * one flush and no thread hand-off. At most one commit runs at a time, so batches become durable
- * in order. A committer thread remains as a backstop: it commits records that nobody waits for
- * once they were left pending for a whole tick, and drains everything at close.
+ * in order. A committer thread commits what {@link #requestCommit} asks for (records whose
+ * appenders go on in {@link JournalAppend#whenDurable} instead of waiting) as soon as no other
+ * commit is in flight; as a backstop it also commits records that nobody waits for once they were
+ * left pending for a whole tick, and drains everything at close.
  */
 public final class Journal implements AutoCloseable {
 
@@ -106,6 +109,8 @@ public final class Journal implements AutoCloseable {
     private boolean committing;
     /** The committer sleeps until an append signals it (nothing was appended for a while). */
     private boolean committerAsleep;
+    /** {@link #requestCommit} asked for the pending records to be committed without waiting for a tick. */
+    private boolean commitRequested;
     private boolean delayingBatch;
     private long appends;
     private long appendedBytes;
@@ -542,6 +547,19 @@ public final class Journal implements AutoCloseable {
             long seenAppended = lastSequence;
             int quiet = 0;
             while (true) {
+                if (commitRequested && failure == null) {
+                    if (takePending(work)) {
+                        commitRequested = false;
+                        return true;
+                    }
+                    if (!pending()) {
+                        commitRequested = false;
+                    } else if (committing) {
+                        // Whoever commits now signals when done if commitRequested still stands.
+                        workAvailable.awaitUninterruptibly();
+                        continue;
+                    }
+                }
                 if (closing || failure != null) {
                     if (takePending(work)) {
                         return true;
@@ -554,7 +572,7 @@ public final class Journal implements AutoCloseable {
                 }
                 if (quiet >= QUIET_TICKS) {
                     committerAsleep = true;
-                    while (committerAsleep && !closing && failure == null) {
+                    while (committerAsleep && !closing && failure == null && !commitRequested) {
                         workAvailable.awaitUninterruptibly();
                     }
                     committerAsleep = false;
@@ -715,6 +733,8 @@ public final class Journal implements AutoCloseable {
             }
             if (leader != null && pending() && !again) {
                 wake.add(leader);
+            } else if (commitRequested && !again) {
+                workAvailable.signalAll(); // the committer takes what was asked for
             }
             if (closing || failed) {
                 workAvailable.signalAll();
@@ -769,10 +789,17 @@ public final class Journal implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs the {@link JournalAppend#whenDurable} actions of every record of {@code work} in a
+     * non-blocking group ({@link Batching}): what they would block on (answering a client whose
+     * socket is full) goes to another thread and never holds up the next commit.
+     */
     private static void settle(final List<Batch> work) {
-        for (Batch batch : work) {
-            for (AppendHandle handle : batch.handles) {
-                handle.settle();
+        try (Batching.Group group = Batching.openNonBlocking()) {
+            for (Batch batch : work) {
+                for (AppendHandle handle : batch.handles) {
+                    handle.settle();
+                }
             }
         }
     }
@@ -939,6 +966,28 @@ public final class Journal implements AutoCloseable {
      */
     public void awaitDurable(final long sequence) throws IOException {
         awaitDurableSequence(sequence);
+    }
+
+    /**
+     * Asks for the records appended so far to be committed without a thread waiting for them: for
+     * appenders that go on in {@link JournalAppend#whenDurable}. The committer thread writes and
+     * flushes them at once, or as soon as the commit in flight ends (whose records it then follows
+     * up); records appended meanwhile join that batch. Does no I/O and never blocks for long.
+     */
+    public void requestCommit() {
+        lock.lock();
+        try {
+            if (failure != null || closing || !pending()) {
+                return;
+            }
+            commitRequested = true;
+            committerAsleep = false;
+            if (!committing) {
+                workAvailable.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**

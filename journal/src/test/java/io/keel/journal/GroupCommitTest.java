@@ -3,6 +3,7 @@ package io.keel.journal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.keel.runtime.context.Batching;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -62,6 +63,44 @@ class GroupCommitTest {
             assertThat(stats.batches()).isEqualTo(2);
             assertThat(stats.lastBatchRecords()).isEqualTo(appenders);
             assertThat(journal.durableSequence()).isEqualTo(1 + appenders);
+        }
+    }
+
+    @Test
+    void recordsNobodyWaitsForAreCommittedOnRequestInOneBatchAfterTheCommitInFlight() throws Exception {
+        CrashingDevice device = TestJournals.formatted(256 * 1024, 512);
+        CountDownLatch gate = new CountDownLatch(1);
+        CountDownLatch entered = new CountDownLatch(1);
+        int records = 5;
+        try (Journal journal = TestJournals.open(device, TestJournals.config(), new ArrayList<>())) {
+            device.gateFlushes(gate, entered);
+            JournalAppend first = journal.append((short) 1, ByteBuffer.allocate(10));
+            journal.requestCommit();
+            assertThat(entered.await(10, TimeUnit.SECONDS)).as("the committer writes it").isTrue();
+
+            CountDownLatch actions = new CountDownLatch(records);
+            List<String> seen = new CopyOnWriteArrayList<>();
+            for (int i = 0; i < records; i++) {
+                JournalAppend append = journal.append((short) 2, ByteBuffer.allocate(100));
+                append.whenDurable(() -> {
+                    seen.add(append.isDurable() + " " + first.isDurable() + " " + Batching.mayBlock());
+                    actions.countDown();
+                });
+                journal.requestCommit();
+            }
+            assertThat(seen).as("nothing is durable while the first flush hangs").isEmpty();
+            assertThat(first.isDurable()).isFalse();
+
+            gate.countDown();
+            assertThat(actions.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(seen).as("durable, after the record before them, on a thread that must not block")
+                    .containsOnly("true true false").hasSize(records);
+            JournalStats stats = journal.stats();
+            assertThat(stats.batches()).as("the requests made while a commit was in flight share one batch")
+                    .isEqualTo(2);
+            assertThat(stats.lastBatchRecords()).isEqualTo(records);
+            journal.requestCommit(); // nothing pending: nothing happens
+            assertThat(journal.stats().batches()).isEqualTo(2);
         }
     }
 

@@ -45,6 +45,17 @@ public interface BlockBackend {
     void write(long offset, ByteBuffer data) throws IOException;
 
     /**
+     * Starts writing the remaining bytes of {@code data} at {@code offset} without blocking and
+     * returns true; {@code done} then runs once, with null when the write is durable or with the
+     * failure, on a thread of the store's or this one (it must be quick and must not block).
+     * {@code data} may be reused once this returns. False, having written nothing, when this
+     * write cannot go so: call {@link #write}.
+     */
+    default boolean startWrite(long offset, ByteBuffer data, Consumer<IOException> done) {
+        return false;
+    }
+
+    /**
      * Atomically (with respect to every other write through this backend) compares the bytes at
      * {@code offset} with {@code expected} and, when equal, writes {@code data} (same length).
      * Returns -1 when written, else the byte offset of the first difference from {@code offset}

@@ -248,6 +248,30 @@ final class BlockIo {
         return started;
     }
 
+    /**
+     * Starts a WRITE without blocking: true when started, and {@code done} then gets its result
+     * once the data is durable (a failed write as {@code failed} words its MEDIUM ERROR). False,
+     * having written nothing, when this WRITE does not go that way (a CDB error, nothing to write,
+     * less data-out than the CDB asks for, or the backend): {@link #write} answers it.
+     */
+    boolean startWrite(final ScsiCommand c, final byte[] cdb, final Consumer<ScsiResult> done,
+            final Function<Sense, ScsiResult> failed) {
+        long lba = lba(cdb);
+        long blocks;
+        try {
+            blocks = checkedBlocks(cdb, lba);
+        } catch (SenseException e) {
+            return false;
+        }
+        ByteBuffer d = c.dataOut();
+        long needed = blocks * BLOCK;
+        if (blocks == 0 || d == null || d.remaining() < needed) {
+            return false;
+        }
+        return backend.startWrite(lba * BLOCK, dataOut(c, needed), failure -> done.accept(
+                failure == null ? ScsiResult.good() : failed.apply(writeError(lba, failure).sense())));
+    }
+
     ScsiResult write(final ScsiCommand c, final byte[] cdb) {
         long lba = lba(cdb);
         long blocks = checkedBlocks(cdb, lba);

@@ -61,7 +61,7 @@ public final class BlockTarget implements ScsiTarget {
     @Override
     public boolean start(final ScsiCommand command, final Consumer<ScsiResult> done) {
         LogicalUnit unit = units.get(command.lun());
-        return unit != null && unit.startRead(command, done);
+        return unit != null && unit.start(command, done);
     }
 
     private ScsiResult route(final ScsiCommand command, final byte[] cdb) {

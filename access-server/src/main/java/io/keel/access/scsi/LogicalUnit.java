@@ -118,20 +118,22 @@ public final class LogicalUnit {
     }
 
     /**
-     * Starts {@code c} without blocking when it is a READ that nothing stands in the way of (no
-     * unit attention, reservation conflict, sanitize, capacity change or CDB error, whose answers
-     * {@link #execute} gives) and the volume can read so: true, and {@code done} then gets its
-     * result. False, having started nothing, otherwise.
+     * Starts {@code c} without blocking when it is a READ or WRITE (6/10/12/16) that nothing stands
+     * in the way of (no unit attention, reservation conflict, sanitize, capacity change, write
+     * protection or CDB error, whose answers {@link #execute} gives) and the volume can read or
+     * write so: true, and {@code done} then gets its result. False, having started nothing, otherwise.
      */
-    boolean startRead(final ScsiCommand c, final Consumer<ScsiResult> done) {
+    boolean start(final ScsiCommand c, final Consumer<ScsiResult> done) {
         byte[] cdb = padded(c.cdb());
         int opcode = Bytes.u8(cdb, 0);
-        if (opcode != 0x08 && opcode != 0x28 && opcode != 0xa8 && opcode != 0x88) {
+        boolean read = opcode == 0x08 || opcode == 0x28 || opcode == 0xa8 || opcode == 0x88;
+        boolean write = opcode == 0x0a || opcode == 0x2a || opcode == 0xaa || opcode == 0x8a;
+        if (!read && !write) {
             return false;
         }
         ItNexus nexus = c.nexus();
         if (!attentions.quiet(nexus) || sanitize.inProgress() || io.capacity() != knownCapacity.get()
-                || reservations.conflicts(nexus, cdb)) {
+                || reservations.conflicts(nexus, cdb) || write && modes.softwareWriteProtect()) {
             return false;
         }
         try {
@@ -143,12 +145,13 @@ public final class LogicalUnit {
             inFlight.decrementAndGet();
             return false;
         }
+        Consumer<ScsiResult> finished = result -> {
+            inFlight.decrementAndGet();
+            done.accept(result);
+        };
         boolean started = false;
         try {
-            started = io.startRead(cdb, result -> {
-                inFlight.decrementAndGet();
-                done.accept(result);
-            }, this::fail);
+            started = read ? io.startRead(cdb, finished, this::fail) : io.startWrite(c, cdb, finished, this::fail);
             return started;
         } finally {
             if (!started) {

@@ -15,9 +15,9 @@ public interface ScsiTarget {
 
     /**
      * Starts {@code command} without blocking the caller when it can (a READ whose data the
-     * volume can fetch so): true, and {@code done} then gets its result, on a thread of the
-     * storage's or this one; it must be quick and must not block. False, having started nothing,
-     * when it is to be {@link #execute executed}.
+     * volume can fetch so, a WRITE the volume can take so): true, and {@code done} then gets its
+     * result, on a thread of the storage's or this one; it must be quick and must not block.
+     * False, having started nothing, when it is to be {@link #execute executed}.
      */
     default boolean start(ScsiCommand command, Consumer<ScsiResult> done) {
         return false;

@@ -69,6 +69,21 @@ final class RangeLock {
         }
     }
 
+    /** Holds {@code [start, end)} shared if no exclusive holder is in the way; null (holding nothing) otherwise. */
+    Held tryAcquireShared(final long start, final long end) {
+        mutex.lock();
+        try {
+            if (conflicts(start, end, false)) {
+                return null;
+            }
+            Held range = new Held(start, end, false);
+            held.add(range);
+            return range;
+        } finally {
+            mutex.unlock();
+        }
+    }
+
     private boolean conflicts(final long start, final long end, final boolean exclusive) {
         for (Held range : held) {
             if (range.conflictsWith(start, end, exclusive)) {

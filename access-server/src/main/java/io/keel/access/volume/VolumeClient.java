@@ -132,6 +132,45 @@ public final class VolumeClient implements BlockBackend {
         }
     }
 
+    /**
+     * Starts a write of whole sectors inside one extent this client already resolved, if its store
+     * takes it without blocking (see {@link io.keel.chunk.store.ExtentStore#startWrite}); the
+     * sectors stay held shared until it is done, as for a blocking write. Anything else, or an
+     * extent to create or refresh first, goes the blocking way: false.
+     */
+    @Override
+    public boolean startWrite(final long offset, final ByteBuffer data, final Consumer<IOException> done) {
+        int length = data.remaining();
+        VolumeLayout volume = layout;
+        if (length == 0 || offset % SECTOR != 0 || length % SECTOR != 0 || offset < 0
+                || offset > volume.sizeBytes() - length) {
+            return false;
+        }
+        long index = volume.extentIndex(offset);
+        long within = offset - index * volume.extentSize();
+        ResolvedExtent extent = extents.get(index);
+        if (extent == null || within + length > volume.extentSize()) {
+            return false;
+        }
+        RangeLock.Held held = ranges.tryAcquireShared(offset, offset + length);
+        if (held == null) {
+            return false;
+        }
+        try {
+            if (extent.store().startWrite(extent.extentId(), extent.epoch(), within, data.duplicate(), failure -> {
+                held.close();
+                done.accept(failure);
+            })) {
+                return true;
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("volume {} extent {}: not starting a write ({}); writing the blocking way", volume.volumeId(),
+                    index, e.toString());
+        }
+        held.close();
+        return false;
+    }
+
     @Override
     public void write(final long offset, final ByteBuffer data) throws IOException {
         int length = data.remaining();

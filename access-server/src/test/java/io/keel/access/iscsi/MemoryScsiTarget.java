@@ -32,6 +32,8 @@ final class MemoryScsiTarget implements ScsiTarget {
 
     /** When set, READs start (see {@link ScsiTarget#start}) and answer from a virtual thread of their own. */
     volatile boolean startReads;
+    /** When set, WRITE(10/16)s start likewise. */
+    volatile boolean startWrites;
     final AtomicInteger started = new AtomicInteger();
 
     MemoryScsiTarget(final int blocks) {
@@ -40,7 +42,9 @@ final class MemoryScsiTarget implements ScsiTarget {
 
     @Override
     public boolean start(final ScsiCommand command, final java.util.function.Consumer<ScsiResult> done) {
-        if (!startReads || command.lun() != 0 || (command.opcode() != 0x28 && command.opcode() != 0x88)) {
+        boolean read = command.opcode() == 0x28 || command.opcode() == 0x88;
+        boolean write = command.opcode() == 0x2a || command.opcode() == 0x8a;
+        if (command.lun() != 0 || !(read && startReads || write && startWrites)) {
             return false;
         }
         started.incrementAndGet();

@@ -501,6 +501,35 @@ class ProtocolTest {
     }
 
     @Test
+    void startedWritesWithImmediateDataAnswerInAnyOrderAndLandWhereTheyWereSent() throws Exception {
+        targets.open.startWrites = true;
+        byte[] payload = new byte[8 * 512];
+        new java.util.Random(4).nextBytes(payload);
+        try (RawInitiator initiator = loggedIn(Map.of("ImmediateData", "Yes"))) {
+            List<Pdu> writes = new java.util.ArrayList<>();
+            for (int block = 0; block < 8; block++) {
+                writes.add(initiator.command(0xa1, 0, RawInitiator.write10(block, 1), 512,
+                        Arrays.copyOfRange(payload, block * 512, (block + 1) * 512)));
+            }
+            for (Pdu write : writes) {
+                initiator.send(write);
+            }
+            Map<Integer, Integer> statuses = new java.util.HashMap<>();
+            for (int k = 0; k < 8; k++) {
+                Pdu in = initiator.read();
+                assertThat(in.opcode()).isEqualTo(Opcode.SCSI_RESPONSE);
+                statuses.put(in.itt(), in.byteAt(2) << 8 | in.byteAt(3)); // response and SCSI status
+            }
+            assertThat(statuses).hasSize(8).containsOnlyKeys(writes.stream().map(Pdu::itt).toList())
+                    .allSatisfy((itt, status) -> assertThat(status).isZero());
+            assertThat(Arrays.copyOf(targets.open.disk, payload.length)).isEqualTo(payload);
+            // One that finds the session otherwise idle runs on the reader; the others started.
+            assertThat(targets.open.started.get()).isPositive();
+            waitFor(() -> metrics.counter("iscsi.commands.in-flight").getCount() == 0);
+        }
+    }
+
+    @Test
     void whatTheReaderDefersGoesOutBeforeItWaitsForTheRestOfAPdu() throws Exception {
         try (RawInitiator initiator = loggedIn(Map.of())) {
             // A WRITE, whose R2T the reader defers to the end of what it read, and the first bytes of a

@@ -24,6 +24,9 @@ final class MemoryBackend implements BlockBackend {
     volatile boolean startReads = true;
     final AtomicInteger startedReads = new AtomicInteger();
     volatile boolean failWrites;
+    /** Whether {@link #startWrite} starts writes (else it declines them), and how many it started. */
+    volatile boolean startWrites = true;
+    final AtomicInteger startedWrites = new AtomicInteger();
     volatile int flushes;
     /** When set, reads wait for it (to hold commands in flight). */
     volatile java.util.concurrent.CountDownLatch readGate;
@@ -136,6 +139,26 @@ final class MemoryBackend implements BlockBackend {
         Thread.ofVirtual().start(() -> {
             try {
                 read(offset, target.duplicate());
+                done.accept(null);
+            } catch (IOException e) {
+                done.accept(e);
+            }
+        });
+        return true;
+    }
+
+    /** Copies the data at once, then writes it and calls back on a new virtual thread, as a store's committer would. */
+    @Override
+    public boolean startWrite(final long offset, final ByteBuffer source, final Consumer<IOException> done) {
+        if (!startWrites) {
+            return false;
+        }
+        check(offset, source.remaining());
+        ByteBuffer copy = ByteBuffer.allocate(source.remaining()).put(source.duplicate()).flip();
+        startedWrites.incrementAndGet();
+        Thread.ofVirtual().start(() -> {
+            try {
+                write(offset, copy);
                 done.accept(null);
             } catch (IOException e) {
                 done.accept(e);

@@ -78,7 +78,7 @@ class StartedReadTest extends ScsiFixture {
         assertThat(started(A, THIN, pastTheEnd)).as("LBA out of range").isNull();
         check(run(A, THIN, pastTheEnd, null), Sense.ILLEGAL_REQUEST, 0x21, 0x00);
         assertThat(started(A, THIN, cdb(0x28, 0, 0, 0, 0, 0, 0, 0, 0, 0))).as("nothing to read").isNull();
-        assertThat(started(A, THIN, WRITE_10)).as("not a read").isNull();
+        assertThat(started(A, THIN, WRITE_10)).as("a write without its data").isNull();
         assertThat(started(A, 77, READ_10)).as("no such LUN").isNull();
         assertThat(thin.startedReads).hasValue(0);
     }

@@ -16,8 +16,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -97,6 +99,45 @@ class VolumeClientTest {
             client.read(offset, part);
             assertThat(part.array()).isEqualTo(java.util.Arrays.copyOfRange(model, offset, offset + length));
         }
+    }
+
+    @Test
+    void startedWritesGoOnlyToResolvedExtentsInWholeSectorsAndAreReadBackOnceDone() throws Exception {
+        byte[] data = filled(2 * 4096, (byte) 9);
+        CompletableFuture<IOException> done = new CompletableFuture<>();
+        assertThat(client.startWrite(4096, ByteBuffer.wrap(data), done::complete)).as("extent not created yet")
+                .isFalse();
+        client.write(0, ByteBuffer.wrap(filled(4096, (byte) 1)));
+        assertThat(client.startWrite(4096, ByteBuffer.wrap(data), done::complete)).isTrue();
+        assertThat(done.get(10, TimeUnit.SECONDS)).isNull();
+        ByteBuffer back = ByteBuffer.allocate(3 * 4096);
+        client.read(0, back);
+        assertThat(back.array()).isEqualTo(concat(filled(4096, (byte) 1), data));
+
+        CompletableFuture<IOException> never = new CompletableFuture<>();
+        assertThat(client.startWrite(512, ByteBuffer.wrap(data), never::complete)).as("not sector aligned").isFalse();
+        client.write(EXTENT, ByteBuffer.wrap(filled(4096, (byte) 2)));
+        assertThat(client.startWrite(EXTENT - 4096, ByteBuffer.wrap(data), never::complete)).as("across extents")
+                .isFalse();
+        store.advanceEpoch(1000, 5);
+        assertThat(client.startWrite(4096, ByteBuffer.wrap(data), never::complete)).as("a stale epoch").isFalse();
+        assertThat(never).isNotDone();
+        epoch.set(5);
+        client.write(4096, ByteBuffer.wrap(filled(4096, (byte) 3))); // refreshes the extent
+        CompletableFuture<IOException> again = new CompletableFuture<>();
+        assertThat(client.startWrite(8192, ByteBuffer.wrap(filled(4096, (byte) 4)), again::complete)).isTrue();
+        assertThat(again.get(10, TimeUnit.SECONDS)).isNull();
+        client.read(0, back.clear());
+        assertThat(back.array()).isEqualTo(concat(filled(4096, (byte) 1), filled(4096, (byte) 3),
+                filled(4096, (byte) 4)));
+    }
+
+    private static byte[] concat(final byte[]... parts) {
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            all.writeBytes(part);
+        }
+        return all.toByteArray();
     }
 
     @Test

@@ -224,6 +224,14 @@ public final class ChunkStore implements ExtentStore, AutoCloseable {
     }
 
     @Override
+    public boolean startWrite(final long extentId, final long epoch, final long offset, final ByteBuffer data,
+            final Consumer<IOException> done) throws IOException {
+        checkRange(offset, data.remaining());
+        noteClientIo();
+        return owner(extentId).startWrite(extentId, epoch, offset, data, done);
+    }
+
+    @Override
     public void read(final long extentId, final long offset, final ByteBuffer target) throws IOException {
         checkRange(offset, target.remaining());
         if (!scrubber.isScrubberThread()) {

@@ -34,6 +34,19 @@ public interface ExtentStore {
     /** Writes the remaining bytes of {@code data} at {@code offset}; returns once durable. Returns the new version. */
     long write(long extentId, long epoch, long offset, ByteBuffer data) throws IOException;
 
+    /**
+     * Starts a {@link #write} of the remaining bytes of {@code data} without waiting for it to
+     * become durable and returns true; {@code done} then runs once, with null once the write is
+     * durable or with the failure, on a thread of the store's or this one (it must be quick and must
+     * not block). {@code data} may be reused once this returns. False, having changed nothing, when
+     * this store cannot write so right now: call {@link #write}. Throws what {@link #write} would
+     * throw before it changes anything (an unknown extent, a stale epoch).
+     */
+    default boolean startWrite(long extentId, long epoch, long offset, ByteBuffer data, Consumer<IOException> done)
+            throws IOException {
+        return false;
+    }
+
     /** Fills the remaining bytes of {@code target} from {@code offset}; never-written sectors read as zeros. */
     void read(long extentId, long offset, ByteBuffer target) throws IOException;
 

@@ -14,6 +14,7 @@ import io.keel.journal.JournalCorruptException;
 import io.keel.journal.JournalFailedException;
 import io.keel.journal.JournalFormatException;
 import io.keel.journal.RecordHandler;
+import io.keel.runtime.context.Batching;
 import io.keel.runtime.context.ThreadContext;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -261,7 +262,7 @@ final class StoreWorker implements AutoCloseable {
     long write(final long extentId, final long epoch, final long offset, final ByteBuffer data) throws IOException {
         long started = options.clock().nanoTime();
         while (true) {
-            WritePlan plan = onWorker(() -> planWrite(extentId, epoch, offset, data));
+            WritePlan plan = onWorker(() -> planWrite(extentId, epoch, offset, data, false));
             if (plan.waitFor() != null) {
                 await(plan.waitFor());
                 continue;
@@ -277,16 +278,57 @@ final class StoreWorker implements AutoCloseable {
         }
     }
 
-    /** On the worker: journal what can be journaled, reserve blocks for what must be written directly. */
-    private WritePlan planWrite(final long extentId, final long epoch, final long offset, final ByteBuffer data)
-            throws IOException {
+    /**
+     * A {@link #write} that is journaled as it is (every piece a part of a block this extent alone
+     * owns, nothing to wait for first) is appended on the worker and returns at once; {@code done}
+     * runs once the journal made it durable, or failed. False, having changed nothing, for any
+     * other write: the caller then writes the blocking way.
+     */
+    boolean startWrite(final long extentId, final long epoch, final long offset, final ByteBuffer data,
+            final Consumer<IOException> done) throws IOException {
+        long started = options.clock().nanoTime();
+        int bytes = data.remaining();
+        WritePlan plan = onWorker(() -> planWrite(extentId, epoch, offset, data, true));
+        if (plan == null) {
+            return false;
+        }
+        // Records become durable in sequence order: the last one's durability covers the others.
+        JournalAppend last = plan.appends().get(plan.appends().size() - 1);
+        last.whenDurable(() -> {
+            try {
+                last.awaitDurable(); // returns at once, or throws the journal's failure
+            } catch (IOException e) {
+                fail(e);
+                done.accept(e);
+                return;
+            }
+            metrics.wrote(bytes, options.clock().nanoTime() - started);
+            done.accept(null);
+        });
+        Journal commits = journal;
+        if (!Batching.deferOnce(commits, commits::requestCommit)) {
+            commits.requestCommit();
+        }
+        return true;
+    }
+
+    /**
+     * On the worker: journal what can be journaled, reserve blocks for what must be written directly.
+     * With {@code journaledOnly}, null (having changed nothing) unless the whole write is journaled
+     * at once.
+     */
+    private WritePlan planWrite(final long extentId, final long epoch, final long offset, final ByteBuffer data,
+            final boolean journaledOnly) throws IOException {
         checkUsable();
         ExtentState extent = state.extent(extentId);
         checkEpoch(extent, epoch);
         int length = data.remaining();
         CompletableFuture<Void> wait = waitForBusyOrSpace(extentId, offset, length, length);
         if (wait != null) {
-            return WritePlan.waiting(wait);
+            return journaledOnly ? null : WritePlan.waiting(wait);
+        }
+        if (journaledOnly && !journaledAsItIs(extent, offset, length)) {
+            return null;
         }
         AccessPattern pattern = sequential.observe(extentId, offset, length, options.clock().nanoTime());
         long version = extent.version() + 1;
@@ -340,6 +382,25 @@ final class StoreWorker implements AutoCloseable {
             }
             position += (long) sectors * sectorSize;
         }
+    }
+
+    /**
+     * Whether {@link #planPieces} journals every piece of the write whatever its access pattern:
+     * no piece covers a whole block and none falls in a block shared with a snapshot.
+     */
+    private boolean journaledAsItIs(final ExtentState extent, final long offset, final int length) {
+        BlockGroup group = state.group();
+        for (long position = offset; position < offset + length;) {
+            int blockIndex = (int) (position / blockSize);
+            long blockEnd = (long) (blockIndex + 1) * blockSize;
+            int current = extent.block(blockIndex);
+            boolean wholeBlock = position % blockSize == 0 && offset + length >= blockEnd;
+            if (wholeBlock || current != ExtentState.UNMAPPED && group.references(current) > 1) {
+                return false;
+            }
+            position = blockEnd;
+        }
+        return true;
     }
 
     /** Gives back the blocks and busy marks of direct pieces that will not be written. */

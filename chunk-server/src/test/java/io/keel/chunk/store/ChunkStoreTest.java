@@ -86,6 +86,62 @@ class ChunkStoreTest {
         }
     }
 
+    /** Starts a write; null when the store declined it, else the future of its outcome (null once durable). */
+    private static CompletableFuture<IOException> startWrite(final ExtentStore store, final long extent,
+            final long offset, final ByteBuffer data) throws IOException {
+        CompletableFuture<IOException> done = new CompletableFuture<>();
+        return store.startWrite(extent, 1, offset, data, done::complete) ? done : null;
+    }
+
+    @Test
+    void startedWritesOfPartsOfUnsharedBlocksAreDurableWhenDoneAndTheRestIsDeclined() throws Exception {
+        StoreFixture fixture = fixture(2L << 20);
+        Random random = new Random(12);
+        byte[] model = new byte[16 * BLOCK];
+        List<CompletableFuture<IOException>> started = new ArrayList<>();
+        try (ChunkStore store = fixture.open()) {
+            store.create(4, 1);
+            store.create(5, 1);
+            store.write(5, 1, 0, random(random, BLOCK));
+            store.snapshot(5, 6, 1);
+            // Nobody waits on a thread: each write's durability comes from the commit the store asked for.
+            for (int i = 0; i < 200; i++) {
+                int sectors = 1 + random.nextInt(6);
+                int offset = random.nextInt(model.length / SECTOR - sectors) * SECTOR;
+                ByteBuffer data = random(random, sectors * SECTOR);
+                CompletableFuture<IOException> done = startWrite(store, 4, offset, data.duplicate());
+                if (done == null) { // declined while a checkpoint makes room in the journal
+                    store.write(4, 1, offset, data.duplicate());
+                } else {
+                    started.add(done);
+                }
+                data.get(0, model, offset, sectors * SECTOR);
+            }
+            assertThat(started).as("started, not declined").hasSizeGreaterThan(150);
+            for (CompletableFuture<IOException> done : started) {
+                assertThat(done.get(10, TimeUnit.SECONDS)).isNull();
+            }
+            assertThat(read(store, 4, 0, model.length)).isEqualTo(ByteBuffer.wrap(model));
+            assertThat(startWrite(store, 4, 2 * BLOCK, random(random, BLOCK))).as("a whole block").isNull();
+            assertThat(startWrite(store, 4, BLOCK - SECTOR, random(random, BLOCK + 2 * SECTOR)))
+                    .as("a write covering a whole block").isNull();
+            assertThat(startWrite(store, 6, SECTOR, random(random, SECTOR))).as("a block shared with a snapshot")
+                    .isNull();
+            assertThatThrownBy(() -> startWrite(store, 4, 0, ByteBuffer.allocate(0)))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> startWrite(store, 99, 0, random(random, SECTOR)))
+                    .isInstanceOf(ExtentNotFoundException.class);
+            assertThatThrownBy(() -> store.startWrite(4, 0, 0, random(random, SECTOR), f -> { }))
+                    .isInstanceOf(StaleEpochException.class);
+            assertThat(read(store, 4, 0, model.length)).as("declined writes changed nothing")
+                    .isEqualTo(ByteBuffer.wrap(model));
+        }
+        try (ChunkStore store = fixture.open()) {
+            assertThat(read(store, 4, 0, model.length)).isEqualTo(ByteBuffer.wrap(model));
+            assertThat(store.info(4).version()).isEqualTo(200);
+        }
+    }
+
     @Test
     void writesReadBackAndSurviveReopen() throws IOException {
         StoreFixture fixture = fixture(2L << 20);

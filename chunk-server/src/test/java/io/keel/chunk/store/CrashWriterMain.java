@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -93,9 +94,27 @@ public final class CrashWriterMain {
             long offset = start % perExtent * CrashPattern.SECTOR;
             long id = writeIds.getAndIncrement();
             log(log, "S " + id + " " + extent + " " + offset + " " + count + "\n");
-            store.write(extent, 1, offset, CrashPattern.data(extent, id, offset, count));
+            ByteBuffer data = CrashPattern.data(extent, id, offset, count);
+            // Half the small random writes are started (acknowledged from the journal's commit) if taken.
+            if (kind != 3 || !startedWrite(store, extent, offset, data)) {
+                store.write(extent, 1, offset, data);
+            }
             log(log, "A " + id + "\n");
         }
+    }
+
+    /** A write through {@link ExtentStore#startWrite}, waited for; false when the store declined it. */
+    private static boolean startedWrite(final ExtentStore store, final long extent, final long offset,
+            final ByteBuffer data) throws IOException {
+        CompletableFuture<IOException> done = new CompletableFuture<>();
+        if (!store.startWrite(extent, 1, offset, data, done::complete)) {
+            return false;
+        }
+        IOException failure = done.join();
+        if (failure != null) {
+            throw failure;
+        }
+        return true;
     }
 
     private static void log(final FileChannel log, final String line) throws IOException {

@@ -30,7 +30,11 @@ public final class Batching {
         }
     }
 
-    /** As {@link #open}, on a thread that must not block: {@link #mayBlock} is false until it closes. */
+    /**
+     * As {@link #open}, on a thread that must not block: {@link #mayBlock} is false until it closes.
+     * Inside a group of this thread that may block, {@link #mayBlock} is false until this one
+     * closes, and what is deferred meanwhile still runs when the outer group flushes.
+     */
     public static Group openNonBlocking() {
         return open(false);
     }
@@ -44,7 +48,12 @@ public final class Batching {
     }
 
     private static Group open(final boolean mayBlock) {
-        if (CURRENT.get() != null) {
+        Group current = CURRENT.get();
+        if (current != null) {
+            if (!mayBlock && current.mayBlock) {
+                current.mayBlock = false;
+                return new Group(current);
+            }
             return NESTED;
         }
         Group group = new Group(new LinkedHashMap<>(), mayBlock);
@@ -85,11 +94,20 @@ public final class Batching {
     /** One open group of a thread and the actions deferred to its end. */
     public static final class Group implements AutoCloseable {
         private final Map<Object, Runnable> deferred;
-        private final boolean mayBlock;
+        /** For the non-blocking part of a group that may block: that group, which may block again once it closes. */
+        private final Group outer;
+        private boolean mayBlock;
 
         private Group(final Map<Object, Runnable> deferred, final boolean mayBlock) {
             this.deferred = deferred;
+            this.outer = null;
             this.mayBlock = mayBlock;
+        }
+
+        private Group(final Group outer) {
+            this.deferred = null;
+            this.outer = outer;
+            this.mayBlock = false;
         }
 
         /**
@@ -124,6 +142,9 @@ public final class Batching {
         @Override
         public void close() {
             if (deferred == null) {
+                if (outer != null) {
+                    outer.mayBlock = true;
+                }
                 return;
             }
             try {

@@ -90,6 +90,26 @@ class BatchingTest {
     }
 
     @Test
+    void aNonBlockingPartOfAGroupThatMayBlockEndsWithItsCloseAndItsActionsRunWithTheOuterFlush() {
+        List<String> ran = new ArrayList<>();
+        try (Batching.Group outer = Batching.open()) {
+            try (Batching.Group part = Batching.openNonBlocking()) {
+                assertThat(Batching.mayBlock()).isFalse();
+                Batching.deferOnce("a", () -> ran.add("a"));
+                part.flush();
+                try (Batching.Group nested = Batching.openNonBlocking()) {
+                    assertThat(Batching.mayBlock()).isFalse();
+                }
+                assertThat(Batching.mayBlock()).as("a part inside the part changes nothing").isFalse();
+            }
+            assertThat(Batching.mayBlock()).isTrue();
+            assertThat(ran).as("only the outer group flushes").isEmpty();
+        }
+        assertThat(ran).containsExactly("a");
+        assertThat(Batching.mayBlock()).isTrue();
+    }
+
+    @Test
     void everyActionRunsWhenEarlierOnesOrTheGroupThrowAndTheFirstFailureComesOut() {
         List<String> ran = new ArrayList<>();
         assertThatThrownBy(() -> Batching.run(() -> {

@@ -365,16 +365,22 @@ final class FullFeature {
     }
 
     /**
-     * Starts {@code task} without a thread of its own when it is a READ the SCSI target can start
-     * so (see {@link io.keel.access.scsi.ScsiTarget#start}): its Data-In and status then go out
-     * from the thread that completes it. False, having started nothing, otherwise.
+     * Starts {@code task} without a thread of its own when it is a READ, or a WRITE with all its
+     * data in, that the SCSI target can start so (see {@link io.keel.access.scsi.ScsiTarget#start}):
+     * its Data-In and status then go out from the thread that completes it. False, having started
+     * nothing, otherwise.
      */
     boolean start(final Task task) {
-        if (!task.read || task.write) {
+        if (task.read == task.write) {
             return false;
         }
+        ByteBuffer dataOut = task.write ? ByteBuffer.wrap(task.buffer, 0, task.received) : null;
         try {
-            return session.target().scsi().start(command(task, null), result -> finish(task, result));
+            if (session.target().scsi().start(command(task, dataOut), result -> finish(task, result))) {
+                task.buffer = null; // the store copied what it keeps
+                return true;
+            }
+            return false;
         } catch (RuntimeException e) {
             LOG.warn("{} could not start in the SCSI target for {}; executing it", task, connection.who(), e);
             return false;
