@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Reads a run.sh result directory (fio-*.json, keel-*.json) and prints the markdown table of
 docs/benchmarks.md: fio's value, the store's (from JDK virtual threads, from Keel virtual threads,
-from platform threads, and for reads started without blocking from one thread, the way the iSCSI
-target's readers start READs), the ratio of the best one to fio, and whether each target is met."""
+from platform threads, and for random reads and writes started without blocking from one thread,
+the way the iSCSI target's readers start READs and WRITEs), the ratio of the best one to fio, and
+whether each target is met."""
 import json
 import os
 import sys
@@ -92,7 +93,7 @@ def fmt(v, higher_is_better, d):
 
 def main(out):
     print("| # | target | fio | Keel, JDK virtual threads | Keel, Keel virtual threads | Keel, platform threads"
-          " | Keel, started reads | ratio (JDK / Keel vthreads / platform / started) | verdict |")
+          " | Keel, started requests | ratio (JDK / Keel vthreads / platform / started) | verdict |")
     print("|---|---|---|---|---|---|---|---|---|")
     f = fio(out, "qd1sync")
     if f:

@@ -12,9 +12,9 @@
 # fio and the store each get a file of the same size in DIR (real disk, O_DIRECT) and I/O over the
 # same span (the store's extents). Each store workload runs three times: from plain JDK virtual threads,
 # from virtual threads of a Keel pool context, and from platform threads (as the iSCSI target's reader
-# threads call the store); random reads a fourth time, started without blocking from one thread (as
-# the iSCSI target starts READs, and as fio's libaio engine submits). Targets 1 and 2 are then
-# profiled with JFR.
+# threads call the store); random reads and the 32 random writers a fourth time, started without
+# blocking from one thread (as the iSCSI target starts READs and WRITEs, and as fio's libaio engine
+# submits). Targets 1 and 2 are then profiled with JFR.
 # Every step is bounded in time; DIR's files are deleted at the end unless --keep.
 set -euo pipefail
 
@@ -132,7 +132,7 @@ done
 # --- target 2: 4 KiB random write, 32 concurrent writers, sustained
 fio_ qd32write "$TS" --rw=randwrite --bs=4k --ioengine=libaio --iodepth=32 --time_based --runtime="$SUSTAINED" \
     --ramp_time="$RAMP" --size="$SPAN"
-for th in jdk keel platform; do
+for th in jdk keel platform started; do
     keel "qd32-$th" "$TS" --workload randwrite --bs 4K --threads 32 --duration "$SUSTAINED" --ramp "$RAMP" \
         --threading "$th"
 done

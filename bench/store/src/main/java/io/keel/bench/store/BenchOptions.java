@@ -22,8 +22,9 @@ import java.util.Map;
  * @param duration measured time (ignored by fill, which covers every extent once)
  * @param ramp time before measuring starts
  * @param threading jdk (plain virtual threads), keel (virtual threads in a Keel pool context), platform
- *     (platform threads, as the iSCSI target's reader threads call the store), or started (reads only:
- *     one thread keeps {@code threads} reads in flight through the store's non-blocking reads)
+ *     (platform threads, as the iSCSI target's reader threads call the store), or started (random reads
+ *     and writes only: one thread keeps {@code threads} requests in flight through the store's
+ *     non-blocking reads and writes)
  * @param carriers threads of the Keel pool context
  * @param label a free-form name echoed in the result
  */
@@ -72,8 +73,8 @@ public record BenchOptions(Path file, long formatBytes, int workers, int extents
             throw new IllegalArgumentException("--threading is jdk, keel, platform or started, not "
                     + options.threading);
         }
-        if (options.threading.equals("started") && !"randread".equals(options.workload)) {
-            throw new IllegalArgumentException("--threading started is for --workload randread");
+        if (options.threading.equals("started") && !List.of("randread", "randwrite").contains(options.workload)) {
+            throw new IllegalArgumentException("--threading started is for --workload randread or randwrite");
         }
         return options;
     }

@@ -20,12 +20,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 /**
  * One workload against an open store: N load threads (plain virtual threads, virtual threads of a
- * Keel pool context, or platform threads) each keep one request in flight; or, for reads
- * ({@code --threading started}), one platform thread keeps N reads in flight through
- * {@link ChunkStore#startRead}, as the iSCSI target's readers do (and fio's libaio engine). Random
+ * Keel pool context, or platform threads) each keep one request in flight; or, for random reads
+ * and writes ({@code --threading started}), one platform thread keeps N requests in flight through
+ * {@link ChunkStore#startRead} and {@link ChunkStore#startWrite}, as the iSCSI target's readers do
+ * (and fio's libaio engine). Random
  * workloads pick an extent and an aligned offset uniformly; sequential ones share one cursor over
  * all extents, like one fio job with iodepth N. Latency is measured around each request, from the
  * end of the ramp on.
@@ -212,26 +214,33 @@ final class LoadRun {
         return perSecond;
     }
 
-    /** One read kept in flight by {@link #startedLoop}: its buffer and when it started. */
-    private static final class InFlightRead {
+    /** One request kept in flight by {@link #startedLoop}: its buffer and when it started. */
+    private static final class InFlight {
         final ByteBuffer buffer;
         long began;
+        long sequence;
 
-        InFlightRead(final int bytes) {
+        InFlight(final int bytes) {
             this.buffer = AlignedBuffers.allocate(bytes);
+            byte[] noise = new byte[bytes];
+            ThreadLocalRandom.current().nextBytes(noise);
+            buffer.put(0, noise);
+            sequence = ThreadLocalRandom.current().nextLong();
         }
     }
 
     /**
-     * Keeps {@code threads} random reads in flight: this thread starts them, and each completion
-     * starts the next read on the device's completion thread (which submits all it starts in one
-     * call), as fio's libaio engine reaps and submits on one thread. Returns once all have ended.
+     * Keeps {@code threads} random requests in flight: this thread starts them, and each
+     * completion starts the next one on the thread that completed it (a device's completion thread
+     * for reads, which submits all it starts in one call; the journal's committer for writes, which
+     * commits all it starts in one batch), as fio's libaio engine reaps and submits on one thread.
+     * Returns once all have ended.
      */
     private void startedLoop(final LatencyHistogram histogram) throws IOException {
         CountDownLatch ended = new CountDownLatch(options.threads());
         Batching.run(() -> {
             for (int i = 0; i < options.threads(); i++) {
-                startNext(new InFlightRead(options.blockBytes()), histogram, ended);
+                startNext(new InFlight(options.blockBytes()), histogram, ended);
             }
         });
         try {
@@ -242,43 +251,65 @@ final class LoadRun {
         }
     }
 
-    /** Starts {@code read} at a random place unless the run is over (the blocking way while the store declines). */
-    private void startNext(final InFlightRead read, final LatencyHistogram histogram, final CountDownLatch ended) {
+    /**
+     * Starts {@code request} at a random place unless the run is over; while the store declines
+     * (a write while a checkpoint makes room in the journal), a virtual thread does it the blocking
+     * way and goes on from there, so that no completion thread ever blocks.
+     */
+    private void startNext(final InFlight request, final LatencyHistogram histogram, final CountDownLatch ended) {
+        if (stop || CLOCK.nanoTime() >= measureUntil) {
+            ended.countDown();
+            return;
+        }
         ThreadLocalRandom random = ThreadLocalRandom.current();
         long extentSize = store.extentSize();
+        long position = random.nextLong(extents.length) * extentSize
+                + random.nextLong(extentSize / options.blockBytes()) * options.blockBytes();
+        long extent = extents[(int) (position / extentSize)];
+        long offset = position % extentSize;
+        request.began = CLOCK.nanoTime();
+        ByteBuffer buffer = request.buffer.clear();
+        Consumer<IOException> done = failure -> {
+            if (failure != null) {
+                fail(failure, ended);
+            } else {
+                record(request, histogram);
+                startNext(request, histogram, ended);
+            }
+        };
         try {
-            while (!stop && CLOCK.nanoTime() < measureUntil) {
-                long position = random.nextLong(extents.length) * extentSize
-                        + random.nextLong(extentSize / options.blockBytes()) * options.blockBytes();
-                long extent = extents[(int) (position / extentSize)];
-                long offset = position % extentSize;
-                read.began = CLOCK.nanoTime();
-                if (store.startRead(extent, offset, read.buffer.clear(), failure -> {
-                    if (failure != null) {
-                        fail(failure, ended);
-                    } else {
-                        record(read, histogram);
-                        startNext(read, histogram, ended);
-                    }
-                })) {
-                    return;
-                }
-                store.read(extent, offset, read.buffer.clear());
-                record(read, histogram);
+            if (write) {
+                buffer.putLong(0, request.sequence++);
+            }
+            if (write ? store.startWrite(extent, StoreBench.EPOCH, offset, buffer, done)
+                    : store.startRead(extent, offset, buffer, done)) {
+                return;
             }
         } catch (IOException | RuntimeException e) {
             fail(e, ended);
             return;
         }
-        ended.countDown();
+        Thread.ofVirtual().start(() -> {
+            try {
+                if (write) {
+                    store.write(extent, StoreBench.EPOCH, offset, buffer);
+                } else {
+                    store.read(extent, offset, buffer);
+                }
+            } catch (IOException | RuntimeException e) {
+                fail(e, ended);
+                return;
+            }
+            done.accept(null);
+        });
     }
 
-    private void record(final InFlightRead read, final LatencyHistogram histogram) {
+    private void record(final InFlight request, final LatencyHistogram histogram) {
         long now = CLOCK.nanoTime();
         completed.increment();
-        if (read.began >= measureFrom) {
+        if (request.began >= measureFrom) {
             synchronized (histogram) {
-                histogram.record(now - read.began);
+                histogram.record(now - request.began);
             }
         }
     }

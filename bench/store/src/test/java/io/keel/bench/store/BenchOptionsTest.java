@@ -13,15 +13,17 @@ class BenchOptionsTest {
     }
 
     @Test
-    void everyLoadModeParsesAndStartedReadsAreForRandomReads() {
+    void everyLoadModeParsesAndStartedRequestsAreForRandomReadsAndWrites() {
         for (String threading : new String[] {"jdk", "keel", "platform"}) {
             assertThat(parse("--file", "f", "--workload", "randwrite", "--threading", threading).threading())
                     .isEqualTo(threading);
         }
         assertThat(parse("--file", "f", "--workload", "randread", "--threading", "STARTED").threading())
                 .isEqualTo("started");
-        assertThatThrownBy(() -> parse("--file", "f", "--workload", "randwrite", "--threading", "started"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--workload randread");
+        assertThat(parse("--file", "f", "--workload", "randwrite", "--threading", "started").threading())
+                .isEqualTo("started");
+        assertThatThrownBy(() -> parse("--file", "f", "--workload", "seqwrite", "--threading", "started"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--workload randread or randwrite");
         assertThatThrownBy(() -> parse("--file", "f", "--workload", "randread", "--threading", "fibers"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not fibers");
     }
