@@ -67,6 +67,16 @@ public interface BlockDevice extends AutoCloseable {
         return 0;
     }
 
+    /**
+     * Whether the first write to a place may have to allocate it (a plain file standing in for a
+     * device, which may be sparse): such a write costs more, and a durable one also waits for the
+     * allocation's metadata to be durable. Regions written over and over (journals) are worth
+     * writing once in full at format.
+     */
+    default boolean allocatesOnFirstWrite() {
+        return false;
+    }
+
     /** Makes every write that completed before this call durable (fdatasync). */
     void flush() throws IOException;
 

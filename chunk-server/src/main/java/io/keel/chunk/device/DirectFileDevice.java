@@ -231,6 +231,12 @@ public final class DirectFileDevice implements BlockDevice {
         return ALIGNMENT;
     }
 
+    /** True for a regular file (created sparse by {@link #create}), false for a block device. */
+    @Override
+    public boolean allocatesOnFirstWrite() {
+        return Files.isRegularFile(path);
+    }
+
     @Override
     public void read(long position, ByteBuffer target) throws IOException {
         check(position, target, size, 0, path, "read");

@@ -107,10 +107,22 @@ final class StoreWorker implements AutoCloseable {
     /** Writes an empty journal and checkpoint slots for worker {@code index}. */
     static void format(final int index, final BlockDevice device, final DeviceLayout layout,
             final java.util.UUID journalId) throws IOException {
+        if (device.allocatesOnFirstWrite()) {
+            // Allocated now, so that no durable journal write of the first lap also waits for the file
+            // system to allocate its blocks and commit that (p50 206 µs against 120 µs on the test machine).
+            writeZeros(device, layout.journalOffset(index), layout.journalBytes());
+        }
         Journal.format(device.region(layout.journalOffset(index), layout.journalBytes()), journalId);
         ByteBuffer zeros = alignedBuffer(device.alignment(), CheckpointCodec.HEADER_BYTES);
         for (int slot = 0; slot < 2; slot++) {
             device.write(layout.checkpointSlotOffset(index, slot), zeros.duplicate());
+        }
+    }
+
+    private static void writeZeros(final BlockDevice device, final long offset, final long bytes) throws IOException {
+        ByteBuffer zeros = alignedBuffer(device.alignment(), (int) Math.min(bytes, 1 << 20));
+        for (long at = offset; at < offset + bytes; at += zeros.capacity()) {
+            device.write(at, zeros.clear().limit((int) Math.min(zeros.capacity(), offset + bytes - at)));
         }
     }
 

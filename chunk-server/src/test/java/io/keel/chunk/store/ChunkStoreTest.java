@@ -143,6 +143,22 @@ class ChunkStoreTest {
     }
 
     @Test
+    void formattingAFileWritesItsJournalsInFullSoThatNoJournalWriteAllocates() throws Exception {
+        Path path = dir.resolve("device");
+        long journal = 8L << 20;
+        StoreFixture.format(path, 128L << 20, EXTENT, 2, journal);
+        // A sparse file holds only what was written: here both journals in full, and little else.
+        Process stat = new ProcessBuilder("stat", "-c", "%b %B", path.toString()).redirectErrorStream(true).start();
+        String[] blocks = new String(stat.getInputStream().readAllBytes()).trim().split(" ");
+        assertThat(stat.waitFor()).isZero();
+        long allocated = Long.parseLong(blocks[0]) * Long.parseLong(blocks[1]);
+        assertThat(allocated).isBetween(2 * journal, 2 * journal + (4L << 20));
+        try (DirectFileDevice device = DirectFileDevice.open(path)) {
+            assertThat(device.allocatesOnFirstWrite()).isTrue();
+        }
+    }
+
+    @Test
     void writesReadBackAndSurviveReopen() throws IOException {
         StoreFixture fixture = fixture(2L << 20);
         Random random = new Random(1);
