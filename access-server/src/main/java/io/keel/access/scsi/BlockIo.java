@@ -214,12 +214,7 @@ final class BlockIo {
      */
     boolean startRead(final byte[] cdb, final Consumer<ScsiResult> done, final Function<Sense, ScsiResult> failed) {
         long lba = lba(cdb);
-        long blocks;
-        try {
-            blocks = checkedBlocks(cdb, lba);
-        } catch (SenseException e) {
-            return false;
-        }
+        long blocks = blocksOrZero(cdb, lba);
         // The backend reads whole physical blocks: a READ that starts or ends inside one reads the
         // blocks around it, and its data-in is the part it asked for.
         long offset = lba * BLOCK;
@@ -257,12 +252,7 @@ final class BlockIo {
     boolean startWrite(final ScsiCommand c, final byte[] cdb, final Consumer<ScsiResult> done,
             final Function<Sense, ScsiResult> failed) {
         long lba = lba(cdb);
-        long blocks;
-        try {
-            blocks = checkedBlocks(cdb, lba);
-        } catch (SenseException e) {
-            return false;
-        }
+        long blocks = blocksOrZero(cdb, lba);
         ByteBuffer d = c.dataOut();
         long needed = blocks * BLOCK;
         if (blocks == 0 || d == null || d.remaining() < needed) {
@@ -270,6 +260,15 @@ final class BlockIo {
         }
         return backend.startWrite(lba * BLOCK, dataOut(c, needed), failure -> done.accept(
                 failure == null ? ScsiResult.good() : failed.apply(writeError(lba, failure).sense())));
+    }
+
+    /** The CDB's checked transfer length, or 0 (nothing to start) for a CDB in error, which executing it answers. */
+    private long blocksOrZero(final byte[] cdb, final long lba) {
+        try {
+            return checkedBlocks(cdb, lba);
+        } catch (SenseException e) {
+            return 0;
+        }
     }
 
     ScsiResult write(final ScsiCommand c, final byte[] cdb) {

@@ -61,9 +61,7 @@ final class RangeLock {
                     throw interrupted;
                 }
             }
-            Held range = new Held(start, end, exclusive);
-            held.add(range);
-            return range;
+            return hold(start, end, exclusive);
         } finally {
             mutex.unlock();
         }
@@ -73,15 +71,17 @@ final class RangeLock {
     Held tryAcquireShared(final long start, final long end) {
         mutex.lock();
         try {
-            if (conflicts(start, end, false)) {
-                return null;
-            }
-            Held range = new Held(start, end, false);
-            held.add(range);
-            return range;
+            return conflicts(start, end, false) ? null : hold(start, end, false);
         } finally {
             mutex.unlock();
         }
+    }
+
+    /** Mutex held, no conflict. */
+    private Held hold(final long start, final long end, final boolean exclusive) {
+        Held range = new Held(start, end, exclusive);
+        held.add(range);
+        return range;
     }
 
     private boolean conflicts(final long start, final long end, final boolean exclusive) {

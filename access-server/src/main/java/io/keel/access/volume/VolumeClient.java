@@ -112,20 +112,13 @@ public final class VolumeClient implements BlockBackend {
      */
     @Override
     public boolean startRead(final long offset, final ByteBuffer target, final Consumer<IOException> done) {
-        int length = target.remaining();
-        VolumeLayout volume = layout;
-        if (length == 0 || offset % SECTOR != 0 || length % SECTOR != 0 || offset < 0
-                || offset > volume.sizeBytes() - length) {
+        KnownPlace place = knownPlace(offset, target.remaining());
+        if (place == null) {
             return false;
         }
-        long index = volume.extentIndex(offset);
-        long within = offset - index * volume.extentSize();
-        ResolvedExtent extent = extents.get(index);
-        if (extent == null || within + length > volume.extentSize()) {
-            return false;
-        }
+        ResolvedExtent extent = place.extent();
         try {
-            return extent.store().startRead(extent.extentId(), within, target, done);
+            return extent.store().startRead(extent.extentId(), place.within(), target, done);
         } catch (IOException | RuntimeException e) {
             // Not started: the blocking read finds out again and answers for it (zeros for an extent never written).
             return false;
@@ -141,34 +134,43 @@ public final class VolumeClient implements BlockBackend {
     @Override
     public boolean startWrite(final long offset, final ByteBuffer data, final Consumer<IOException> done) {
         int length = data.remaining();
+        KnownPlace place = knownPlace(offset, length);
+        RangeLock.Held held = place == null ? null : ranges.tryAcquireShared(offset, offset + length);
+        if (held == null) {
+            return false;
+        }
+        ResolvedExtent extent = place.extent();
+        try {
+            if (extent.store().startWrite(extent.extentId(), extent.epoch(), place.within(), data.duplicate(),
+                    failure -> {
+                        held.close();
+                        done.accept(failure);
+                    })) {
+                return true;
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("volume {}: not starting a write to extent {} ({}); writing the blocking way",
+                    layout.volumeId(), extent.extentId(), e.toString());
+        }
+        held.close();
+        return false;
+    }
+
+    /** Where a started read or write of whole sectors inside one extent goes: the extent, if already resolved. */
+    private record KnownPlace(ResolvedExtent extent, long within) {
+    }
+
+    /** The place of {@code [offset, offset + length)}: null unless it is whole sectors of one extent resolved here. */
+    private KnownPlace knownPlace(final long offset, final int length) {
         VolumeLayout volume = layout;
         if (length == 0 || offset % SECTOR != 0 || length % SECTOR != 0 || offset < 0
                 || offset > volume.sizeBytes() - length) {
-            return false;
+            return null;
         }
         long index = volume.extentIndex(offset);
         long within = offset - index * volume.extentSize();
         ResolvedExtent extent = extents.get(index);
-        if (extent == null || within + length > volume.extentSize()) {
-            return false;
-        }
-        RangeLock.Held held = ranges.tryAcquireShared(offset, offset + length);
-        if (held == null) {
-            return false;
-        }
-        try {
-            if (extent.store().startWrite(extent.extentId(), extent.epoch(), within, data.duplicate(), failure -> {
-                held.close();
-                done.accept(failure);
-            })) {
-                return true;
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("volume {} extent {}: not starting a write ({}); writing the blocking way", volume.volumeId(),
-                    index, e.toString());
-        }
-        held.close();
-        return false;
+        return extent == null || within + length > volume.extentSize() ? null : new KnownPlace(extent, within);
     }
 
     @Override
