@@ -530,6 +530,24 @@ class ProtocolTest {
     }
 
     @Test
+    void commandsSentOneAtATimeAllRunOnTheReaderNoneStarted() throws Exception {
+        // Each status is written only once its task left the set, so the next command always finds the
+        // session idle; before, a reader could read it while the previous task was still in the set.
+        targets.open.startWrites = true;
+        targets.open.startReads = true;
+        try (RawInitiator initiator = loggedIn(Map.of("ImmediateData", "Yes"))) {
+            for (int i = 0; i < 200; i++) {
+                byte[] cdb = i % 2 == 0 ? RawInitiator.write10(i % 16, 1) : RawInitiator.read10(i % 16, 1);
+                Pdu command = initiator.command(i % 2 == 0 ? 0xa1 : 0xc1, 0, cdb, 512,
+                        i % 2 == 0 ? new byte[512] : null);
+                Pdu answer = initiator.exchange(command);
+                assertThat(answer.opcode()).isIn(Opcode.SCSI_RESPONSE, Opcode.DATA_IN);
+            }
+            assertThat(targets.open.started.get()).as("commands that missed the idle session").isZero();
+        }
+    }
+
+    @Test
     void whatTheReaderDefersGoesOutBeforeItWaitsForTheRestOfAPdu() throws Exception {
         try (RawInitiator initiator = loggedIn(Map.of())) {
             // A WRITE, whose R2T the reader defers to the end of what it read, and the first bytes of a

@@ -184,7 +184,11 @@ public final class Connection {
             session.tasks().done(claimed);
             return false;
         }
-        execute(claimed);
+        // In a group, so that its status is written only once the task has left the set: the initiator's
+        // next command, which the other reader may read at once, then finds the session idle and runs on a
+        // reader too, instead of racing this thread's bookkeeping and going to another thread.
+        Task running = claimed;
+        Batching.run(() -> execute(running));
         return true;
     }
 
