@@ -21,6 +21,8 @@ public final class IscsiMetrics {
     public final Counter connections;
     /** SCSI commands received and not yet answered. */
     public final Counter commandsInFlight;
+    /** Commands started without a thread of their own (READs and WRITEs the volume took without blocking). */
+    public final Meter commandsStarted;
     /** Read commands. */
     public final Meter readOps;
     /** Bytes sent as Data-In. */
@@ -40,6 +42,7 @@ public final class IscsiMetrics {
         sessions = registry.counter("iscsi.sessions");
         connections = registry.counter("iscsi.connections");
         commandsInFlight = registry.counter("iscsi.commands.in-flight");
+        commandsStarted = registry.meter("iscsi.commands.started");
         readOps = registry.meter("iscsi.read.ops");
         readBytes = registry.meter("iscsi.read.bytes");
         writeOps = registry.meter("iscsi.write.ops");

@@ -2,6 +2,7 @@ package io.keel.tests.iscsi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.keel.tests.harness.Rest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,12 +19,13 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Kills the node with SIGKILL while QEMU writes to a LUN, restarts it and checks every block: a
  * write QEMU saw acknowledged reads back exactly, and every other block holds its old data (zeros)
- * or its new data, never anything else.
+ * or its new data, never anything else. Once with whole 64 KiB blocks one at a time (written to new
+ * blocks), once with 4 KiB writes many at a time (journaled, and acknowledged from the journal's
+ * commit: the started path).
  */
 class IscsiCrashTest {
 
     private static final long LUN_BYTES = 128L << 20;
-    private static final int CHUNK = 64 << 10;
     private static final int WRITES = 1500;
     private static final String IQN = "iqn.2026-12.io.keel.test:crash";
     private static final Pattern WROTE = Pattern.compile("wrote (\\d+)/(\\d+) bytes at offset (\\d+)");
@@ -33,15 +35,28 @@ class IscsiCrashTest {
 
     @Test
     void everyAcknowledgedWriteSurvivesAKillDuringQemuWrites() throws Exception {
+        killDuringWrites(new Random(11), 64 << 10, "write", false);
+    }
+
+    @Test
+    void everyAcknowledgedSmallWriteSurvivesAKillWithManyInFlight() throws Exception {
+        killDuringWrites(new Random(12), 4 << 10, "aio_write", true);
+    }
+
+    /**
+     * {@code writeCommand} is qemu-io's {@code write} (one at a time) or {@code aio_write} (all at
+     * once); with {@code started}, the test also checks that commands went the started way.
+     */
+    private void killDuringWrites(final Random random, final int chunkBytes, final String writeCommand,
+            final boolean started) throws Exception {
         IscsiNode.assumeInstalled("qemu-io", "qemu-img", "stdbuf");
-        Random random = new Random(11);
         try (IscsiNode keel = IscsiNode.start("crash", dir.resolve("node"), 1L << 30)) {
             keel.createVolume("crash", LUN_BYTES, true);
             keel.createTarget(IQN, "crash", "\"anyInitiator\": true");
             String lun = keel.url(IQN, 0, null, null);
 
             // Each write goes to its own chunk with its own pattern, so the verifier knows what each chunk may hold.
-            int chunks = (int) (LUN_BYTES / CHUNK);
+            int chunks = (int) (LUN_BYTES / chunkBytes);
             List<Integer> order = new ArrayList<>();
             for (int i = 0; i < chunks; i++) {
                 order.add(i);
@@ -51,7 +66,8 @@ class IscsiCrashTest {
             List<String> command = new ArrayList<>(List.of("stdbuf", "-oL", "qemu-io", "-f", "raw"));
             for (int i = 0; i < WRITES; i++) {
                 int chunk = order.get(i);
-                command.addAll(List.of("-c", "write -P " + pattern(chunk) + " " + (long) chunk * CHUNK + " " + CHUNK));
+                command.addAll(List.of("-c",
+                        writeCommand + " -P " + pattern(chunk) + " " + (long) chunk * chunkBytes + " " + chunkBytes));
             }
             command.add(lun);
             Path log = dir.resolve("qemu-io.log");
@@ -62,6 +78,11 @@ class IscsiCrashTest {
             while (acknowledged(log).size() < acknowledgedBeforeKill && writer.isAlive()
                     && System.currentTimeMillis() < deadline) {
                 Thread.sleep(5);
+            }
+            if (started) {
+                Rest.Reply metrics = new Rest(keel.node.adminPort, "admin", null).get("/metrics");
+                assertThat(metrics.body().at("/meters/iscsi.commands.started/count").asLong())
+                        .as("WRITEs acknowledged from the journal's commit before the kill").isPositive();
             }
             keel.node.kill();
             if (!writer.waitFor(20, TimeUnit.SECONDS)) {
@@ -79,9 +100,9 @@ class IscsiCrashTest {
             byte[] data = Files.readAllBytes(image);
             assertThat(data).hasSize((int) LUN_BYTES);
             for (int chunk = 0; chunk < chunks; chunk++) {
-                long offset = (long) chunk * CHUNK;
+                long offset = (long) chunk * chunkBytes;
                 byte expected = (byte) pattern(chunk);
-                for (int block = 0; block < CHUNK / 512; block++) {
+                for (int block = 0; block < chunkBytes / 512; block++) {
                     int at = (int) offset + block * 512;
                     byte first = data[at];
                     boolean acknowledged = acked.contains(offset);

@@ -378,6 +378,7 @@ final class FullFeature {
         try {
             if (session.target().scsi().start(command(task, dataOut), result -> finish(task, result))) {
                 task.buffer = null; // the store copied what it keeps
+                connection.context.metrics().commandsStarted.mark();
                 return true;
             }
             return false;
