@@ -18,7 +18,7 @@ public final class Batching {
 
     private static final ThreadLocal<Group> CURRENT = new ThreadLocal<>();
     /** What {@link #open} returns inside a group that is open already: the outer one flushes. */
-    private static final Group NESTED = new Group(null, true);
+    private static final Group NESTED = new Group(null, true, null);
 
     private Batching() {
     }
@@ -32,8 +32,9 @@ public final class Batching {
 
     /**
      * As {@link #open}, on a thread that must not block: {@link #mayBlock} is false until it closes.
-     * Inside a group of this thread that may block, {@link #mayBlock} is false until this one
-     * closes, and what is deferred meanwhile still runs when the outer group flushes.
+     * Inside a group of this thread that may block, it is a group of its own all the same (what it
+     * deferred runs when it closes, not when the outer one does), and the outer one may block again
+     * once it closed.
      */
     public static Group openNonBlocking() {
         return open(false);
@@ -49,14 +50,10 @@ public final class Batching {
 
     private static Group open(final boolean mayBlock) {
         Group current = CURRENT.get();
-        if (current != null) {
-            if (!mayBlock && current.mayBlock) {
-                current.mayBlock = false;
-                return new Group(current);
-            }
+        if (current != null && (mayBlock || !current.mayBlock)) {
             return NESTED;
         }
-        Group group = new Group(new LinkedHashMap<>(), mayBlock);
+        Group group = new Group(new LinkedHashMap<>(), mayBlock, current);
         CURRENT.set(group);
         return group;
     }
@@ -94,20 +91,14 @@ public final class Batching {
     /** One open group of a thread and the actions deferred to its end. */
     public static final class Group implements AutoCloseable {
         private final Map<Object, Runnable> deferred;
-        /** For the non-blocking part of a group that may block: that group, which may block again once it closes. */
+        private final boolean mayBlock;
+        /** The group that may block this non-blocking one opened inside, current again once this closes. */
         private final Group outer;
-        private boolean mayBlock;
 
-        private Group(final Map<Object, Runnable> deferred, final boolean mayBlock) {
+        private Group(final Map<Object, Runnable> deferred, final boolean mayBlock, final Group outer) {
             this.deferred = deferred;
-            this.outer = null;
             this.mayBlock = mayBlock;
-        }
-
-        private Group(final Group outer) {
-            this.deferred = null;
             this.outer = outer;
-            this.mayBlock = false;
         }
 
         /**
@@ -142,15 +133,16 @@ public final class Batching {
         @Override
         public void close() {
             if (deferred == null) {
-                if (outer != null) {
-                    outer.mayBlock = true;
-                }
                 return;
             }
             try {
                 flush();
             } finally {
-                CURRENT.remove();
+                if (outer == null) {
+                    CURRENT.remove();
+                } else {
+                    CURRENT.set(outer);
+                }
             }
         }
     }

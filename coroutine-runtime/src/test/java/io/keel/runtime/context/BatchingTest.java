@@ -90,23 +90,26 @@ class BatchingTest {
     }
 
     @Test
-    void aNonBlockingPartOfAGroupThatMayBlockEndsWithItsCloseAndItsActionsRunWithTheOuterFlush() {
+    void aNonBlockingGroupInsideOneThatMayBlockIsAGroupOfItsOwn() {
         List<String> ran = new ArrayList<>();
         try (Batching.Group outer = Batching.open()) {
-            try (Batching.Group part = Batching.openNonBlocking()) {
+            Batching.deferOnce("outer", () -> ran.add("outer"));
+            try (Batching.Group inner = Batching.openNonBlocking()) {
                 assertThat(Batching.mayBlock()).isFalse();
-                Batching.deferOnce("a", () -> ran.add("a"));
-                part.flush();
+                Batching.deferOnce("inner", () -> ran.add("inner " + Batching.mayBlock()));
                 try (Batching.Group nested = Batching.openNonBlocking()) {
-                    assertThat(Batching.mayBlock()).isFalse();
+                    Batching.deferOnce("nested", () -> ran.add("nested"));
                 }
-                assertThat(Batching.mayBlock()).as("a part inside the part changes nothing").isFalse();
+                assertThat(ran).as("a group inside the non-blocking one is part of it").isEmpty();
             }
+            assertThat(ran).as("it ran what it deferred when it closed, still unable to block")
+                    .containsExactly("inner false", "nested");
             assertThat(Batching.mayBlock()).isTrue();
-            assertThat(ran).as("only the outer group flushes").isEmpty();
+            Batching.deferOnce("after", () -> ran.add("after"));
         }
-        assertThat(ran).containsExactly("a");
+        assertThat(ran).containsExactly("inner false", "nested", "outer", "after");
         assertThat(Batching.mayBlock()).isTrue();
+        assertThat(Batching.deferOnce("late", () -> { })).as("no group is left open").isFalse();
     }
 
     @Test
