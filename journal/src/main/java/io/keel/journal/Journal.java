@@ -555,8 +555,9 @@ public final class Journal implements AutoCloseable {
                     if (!pending()) {
                         commitRequested = false;
                     } else if (committing) {
-                        // Whoever commits now signals when done if commitRequested still stands.
-                        workAvailable.awaitUninterruptibly();
+                        // Whoever commits now signals when done while commitRequested stands; the tick is
+                        // the backstop for a leader that left without committing (interrupted).
+                        awaitTick();
                         continue;
                     }
                 }
@@ -580,11 +581,7 @@ public final class Journal implements AutoCloseable {
                     seenAppended = lastSequence;
                     continue;
                 }
-                try {
-                    workAvailable.awaitNanos(BACKSTOP_TICK_NANOS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt(); // nobody interrupts the committer
-                }
+                awaitTick();
                 if (closing || failure != null) {
                     continue;
                 }
@@ -597,6 +594,15 @@ public final class Journal implements AutoCloseable {
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** The committer waits for a signal or one backstop tick. Lock held. */
+    private void awaitTick() {
+        try {
+            workAvailable.awaitNanos(BACKSTOP_TICK_NANOS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // nobody interrupts the committer
         }
     }
 
@@ -981,8 +987,10 @@ public final class Journal implements AutoCloseable {
                 return;
             }
             commitRequested = true;
-            committerAsleep = false;
-            if (!committing) {
+            // A commit in flight signals the committer when it ends; an asleep committer is woken now, so
+            // that it waits with its backstop tick from here on.
+            if (!committing || committerAsleep) {
+                committerAsleep = false;
                 workAvailable.signalAll();
             }
         } finally {
