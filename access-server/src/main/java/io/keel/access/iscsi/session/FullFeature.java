@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * The full feature phase of one connection (RFC 7143 §4.2): CmdSN checks, SCSI commands with
  * their write data (immediate, unsolicited, R2T-solicited) and Data-In, NOP, Text (SendTargets),
  * task management and logout. Runs on the connection's reader thread except {@link #execute},
- * which runs on a task's virtual thread, or on the reader when the session had nothing else to do.
+ * which runs on a task's virtual thread, or on the reader when the session had nothing else to do,
+ * and the answers of {@link #start started} tasks, which go out from the thread that completes them.
  */
 final class FullFeature {
 

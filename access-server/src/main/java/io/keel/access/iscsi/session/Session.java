@@ -50,7 +50,7 @@ public final class Session {
         this.tasks = new TaskSet(this::startTask, this::release);
     }
 
-    /** Starts a task that may run now: without a thread when its connection can (a READ), else on a new one. */
+    /** Starts a task that may run now: without a thread when its connection can (a READ or WRITE), else on one. */
     private void startTask(final Task task) {
         Connection c = connection;
         if (c == null || !c.start(task)) {
