@@ -305,6 +305,11 @@ public final class DirectFileDevice implements BlockDevice {
         return aio == null ? 0 : aio.readsInFlight();
     }
 
+    /** Large reads started and waiting for earlier ones to finish (see {@link LinuxAio#LARGE_READ_BUDGET}). */
+    int largeReadsWaiting() {
+        return aio == null ? 0 : aio.largeReadsWaiting();
+    }
+
     /** Whether {@link #writeAll} uses Linux AIO here. */
     boolean writesAsynchronously() {
         return aio != null;

@@ -164,6 +164,63 @@ class AsyncReadTest {
     }
 
     @Test
+    void largeReadsGoToTheDeviceABudgetAtATimeInArrivalOrder() throws Exception {
+        int large = 6;
+        int perRead = (int) (LinuxAio.LARGE_READ_BYTES * 4);
+        long budgetReads = LinuxAio.LARGE_READ_BUDGET / perRead;
+        try (DirectFileDevice device = patterned(large * perRead / MIB + 1)) {
+            List<Integer> order = new CopyOnWriteArrayList<>();
+            List<ByteBuffer> targets = new ArrayList<>();
+            List<CompletableFuture<IOException>> done = new ArrayList<>();
+            CompletableFuture<IOException> small;
+            try (Batching.Group group = Batching.open()) {
+                for (int k = 0; k < large; k++) {
+                    int index = k;
+                    ByteBuffer target = AlignedBuffers.allocate(perRead);
+                    targets.add(target);
+                    CompletableFuture<IOException> finished = new CompletableFuture<>();
+                    done.add(finished);
+                    assertThat(device.startReads(List.of(new BlockDevice.Read((long) k * perRead, target)), failure -> {
+                        order.add(index);
+                        finished.complete(failure);
+                    })).isTrue();
+                }
+                // Small reads never wait for large ones.
+                small = start(device, List.of(new BlockDevice.Read(0, AlignedBuffers.allocate(4096))));
+                assertThat(device.largeReadsWaiting()).isEqualTo(large - (int) Math.max(1, budgetReads));
+            }
+            assertThat(small.get(10, TimeUnit.SECONDS)).isNull();
+            for (int k = 0; k < large; k++) {
+                assertThat(done.get(k).get(10, TimeUnit.SECONDS)).isNull();
+                for (int b = 0; b < perRead / 4096; b++) {
+                    assertThat(targets.get(k).slice(b * 4096, 4096))
+                            .isEqualTo(TestData.pattern(4096, k * perRead / 4096 + b));
+                }
+            }
+            // A large read starts only once all but a budget's worth of the earlier ones finished.
+            for (int position = 0; position < large; position++) {
+                int read = order.get(position);
+                long earlierFinished = order.subList(0, position).stream().filter(k -> k < read).count();
+                assertThat(earlierFinished).as("large reads finished before read %d's callback (order %s)", read, order)
+                        .isGreaterThanOrEqualTo(read - Math.max(1, budgetReads) + 1);
+            }
+            assertThat(device.largeReadsWaiting()).isZero();
+        }
+    }
+
+    @Test
+    void closeWaitsForLargeReadsStillWaitingForTheBudget() throws Exception {
+        DirectFileDevice device = patterned(8);
+        CountDownLatch finished = new CountDownLatch(8);
+        for (int k = 0; k < 8; k++) {
+            assertThat(device.startReads(List.of(new BlockDevice.Read((long) k * MIB, AlignedBuffers.allocate(MIB))),
+                    failure -> finished.countDown())).isTrue();
+        }
+        device.close();
+        assertThat(finished.getCount()).as("large reads unfinished after close").isZero();
+    }
+
+    @Test
     void closeWaitsForReadsInFlightAndLaterOnesAreRefused() throws Exception {
         DirectFileDevice device = patterned(4);
         CountDownLatch finished = new CountDownLatch(64);
