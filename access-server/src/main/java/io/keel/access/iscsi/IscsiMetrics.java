@@ -23,6 +23,12 @@ public final class IscsiMetrics {
     public final Counter commandsInFlight;
     /** Commands started without a thread of their own (READs and WRITEs the volume took without blocking). */
     public final Meter commandsStarted;
+    /**
+     * Commands run on the thread that read them (alone in their session: the QD1 path), and how often
+     * bytes arriving meanwhile moved reading to another thread.
+     */
+    public final Meter commandsOnReader;
+    public final Meter readerHandOffs;
     /** Read commands. */
     public final Meter readOps;
     /** Bytes sent as Data-In. */
@@ -43,6 +49,8 @@ public final class IscsiMetrics {
         connections = registry.counter("iscsi.connections");
         commandsInFlight = registry.counter("iscsi.commands.in-flight");
         commandsStarted = registry.meter("iscsi.commands.started");
+        commandsOnReader = registry.meter("iscsi.commands.on-reader");
+        readerHandOffs = registry.meter("iscsi.reader.hand-offs");
         readOps = registry.meter("iscsi.read.ops");
         readBytes = registry.meter("iscsi.read.bytes");
         writeOps = registry.meter("iscsi.write.ops");

@@ -1,6 +1,7 @@
 package io.keel.access.iscsi;
 
 import com.codahale.metrics.MetricRegistry;
+import io.keel.access.iscsi.session.BusyReaderWatch;
 import io.keel.access.iscsi.session.Connection;
 import io.keel.access.iscsi.session.PortalContext;
 import io.keel.access.iscsi.session.Session;
@@ -65,8 +66,8 @@ public final class IscsiPortal implements AutoCloseable {
                 Thread.ofPlatform().daemon().name("iscsi-reader-", 0).factory());
         PortalContext context = new PortalContext(config, directory, new IscsiMetrics(metrics), clock,
                 new SessionRegistry(), new SecureRandom(), WriteBudget.ofHeap(), readers,
-                new RateLimitedLog(LoggerFactory.getLogger(Connection.class), clock, REFUSALS_LOGGED,
-                        REFUSAL_LOG_WINDOW));
+                BusyReaderWatch.open(readers), new RateLimitedLog(LoggerFactory.getLogger(Connection.class), clock,
+                        REFUSALS_LOGGED, REFUSAL_LOG_WINDOW));
         IscsiPortal portal = new IscsiPortal(context, readers);
         try {
             for (InetSocketAddress address : config.listenAddresses()) {
@@ -151,6 +152,9 @@ public final class IscsiPortal implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException e) {
             LOG.warn("sessions still ending after {} s", CLOSE_WAIT_SECONDS);
+        }
+        if (context.busyReaders() != null) {
+            context.busyReaders().close();
         }
         readers.shutdown();
         LOG.info("iSCSI portal closed");

@@ -413,6 +413,8 @@ class ProtocolTest {
             Pdu abort = Pdu.of(Opcode.TASK_MGMT_REQUEST).immediate(true).flags(0x81).itt(500)
                     .putInt32(20, read.itt()).putInt32(24, initiator.cmdSn).putInt32(32, read.int32(24));
             initiator.send(abort);
+            // The abort reached the target while the READ blocked the thread that read it.
+            waitFor(() -> metrics.meter("iscsi.reader.hand-offs").getCount() == 1);
             Thread.sleep(100);
             targets.open.gate.countDown();
             Pdu response = initiator.read();
@@ -544,6 +546,9 @@ class ProtocolTest {
                 assertThat(answer.opcode()).isIn(Opcode.SCSI_RESPONSE, Opcode.DATA_IN);
             }
             assertThat(targets.open.started.get()).as("commands that missed the idle session").isZero();
+            assertThat(metrics.meter("iscsi.commands.on-reader").getCount()).isEqualTo(200);
+            // Nothing arrived while a command ran, so no other thread was woken to read.
+            assertThat(metrics.meter("iscsi.reader.hand-offs").getCount()).isZero();
         }
     }
 

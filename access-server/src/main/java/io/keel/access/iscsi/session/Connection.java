@@ -55,6 +55,8 @@ public final class Connection {
     final SessionParams params = new SessionParams();
     private final LoginHandler login;
     private final Consumer<Connection> ended;
+    /** Hands reading on when bytes arrive while the reader runs a command; null where not available. */
+    private final BusyReaderWatch.Watch busyWatch;
     private volatile FullFeature fullFeature;
     private volatile Session session;
     private volatile boolean digests;
@@ -76,6 +78,8 @@ public final class Connection {
         this.in = new BufferedInputStream(new FlushingInput(channel.socket().getInputStream()), 64 * 1024);
         this.out = new PduWriter(channel, WRITE_STAGING);
         this.login = new LoginHandler(this);
+        BusyReaderWatch busyReaders = context.busyReaders();
+        this.busyWatch = busyReaders == null ? null : busyReaders.register(channel, this::takeOverReading);
     }
 
     /** The peer's address for logs. */
@@ -134,12 +138,80 @@ public final class Connection {
     }
 
     /**
-     * Reads and dispatches PDUs; true once reading went on on another thread. What the PDUs of one
-     * socket read defer (reads to submit, PDUs to send: see {@link Batching}) goes out before the
-     * next read of the socket ({@link FlushingInput}).
+     * Reads and dispatches PDUs, running each command that is alone in its session here (the QD1
+     * path); true once reading went on on another thread. While such a command runs, a byte arriving
+     * on the socket hands reading to another thread at once (see {@link BusyReaderWatch}), so a task
+     * management request or the next command never waits for it.
      */
     private boolean readLoop() throws IOException {
-        Task claimed = null;
+        while (true) {
+            Task claimed = readUntilClaimed();
+            if (claimed == null) {
+                return false;
+            }
+            context.metrics().commandsOnReader.mark();
+            long token = busyWatch == null ? -1 : busyWatch.arm();
+            if (token < 0) {
+                // No watch: another reader thread goes on reading before the command runs here.
+                try {
+                    context.readers().execute(this::takeOverReading);
+                } catch (RejectedExecutionException e) {
+                    close("portal shutting down");
+                    session.tasks().done(claimed);
+                    return false;
+                }
+            }
+            if (!runHere(claimed, token)) {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Runs a claimed command on this reader thread; true if this thread still owns reading after it
+     * ({@code token} from arming the watch, or -1 when reading was already handed on).
+     */
+    private boolean runHere(final Task claimed, final long token) {
+        boolean[] stillReading = new boolean[1];
+        RuntimeException failure = null;
+        try {
+            // In a group, so that its status is written only once the task has left the set: the initiator's
+            // next command, which another reader may read at once, then finds the session idle and runs on a
+            // reader too, instead of racing this thread's bookkeeping and going to another thread.
+            Batching.run(() -> {
+                try {
+                    execute(claimed);
+                } finally {
+                    // Disarmed before the status goes out at the group's end: the next command, which may
+                    // follow the status at once, is this thread's to read, not a reason to wake another.
+                    stillReading[0] = token >= 0 && busyWatch.disarm(token);
+                }
+            });
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        if (failure != null && stillReading[0]) {
+            throw failure;
+        }
+        if (failure != null) {
+            // Another thread reads (and will end the connection): this one only reports.
+            LOG.error("connection {}: running a command failed", peer(), failure);
+        }
+        return stillReading[0];
+    }
+
+    /** Reading on this thread, while the one that read until now runs a command. */
+    private void takeOverReading() {
+        context.metrics().readerHandOffs.mark();
+        readOn();
+    }
+
+    /**
+     * Reads and dispatches PDUs until one claims its command for this thread to run (returned) or the
+     * connection ends (null). What the PDUs of one socket read defer (reads to submit, PDUs to send:
+     * see {@link Batching}) goes out before the next read of the socket ({@link FlushingInput}).
+     */
+    private Task readUntilClaimed() throws IOException {
         try (Batching.Group batch = Batching.open()) {
             while (!closed.get()) {
                 FullFeature ffp = fullFeature;
@@ -148,7 +220,7 @@ public final class Connection {
                             : PduCodec.read(in, params.headerDigest, params.dataDigest, params.recvDataSegmentLength);
                     if (pdu == null) {
                         close("connection closed by the initiator");
-                        return false;
+                        return null;
                     }
                     lastReceived = context.clock().nanoTime();
                     if (ffp == null) {
@@ -156,40 +228,23 @@ public final class Connection {
                         continue;
                     }
                     ffp.dispatch(pdu);
-                    // A command alone in its session runs here, READs too: that is quicker than a completion
-                    // thread handing the answer to a writer (the QD1 latency path).
-                    claimed = ffp.takeClaimed();
+                    // A command alone in its session runs on this thread, READs too: that is quicker than a
+                    // completion thread handing the answer to a writer (the QD1 latency path).
+                    Task claimed = ffp.takeClaimed();
                     if (claimed != null) {
-                        break;
+                        return claimed;
                     }
                 } catch (PduException e) {
                     if (e.fatal() || ffp == null) {
                         LOG.warn("closing connection from {}: {}", who(), e.getMessage());
                         close(e.getMessage());
-                        return false;
+                        return null;
                     }
                     reject(e.rejectReason(), e.pdu(), e.getMessage());
                 }
             }
         }
-        if (claimed == null) {
-            return false;
-        }
-        // The command runs here at once, without waiting for a thread to wake up for it, while another
-        // reader thread goes on reading (a task management request must get through).
-        try {
-            context.readers().execute(this::readOn);
-        } catch (RejectedExecutionException e) {
-            close("portal shutting down");
-            session.tasks().done(claimed);
-            return false;
-        }
-        // In a group, so that its status is written only once the task has left the set: the initiator's
-        // next command, which the other reader may read at once, then finds the session idle and runs on a
-        // reader too, instead of racing this thread's bookkeeping and going to another thread.
-        Task running = claimed;
-        Batching.run(() -> execute(running));
-        return true;
+        return null;
     }
 
     /**
@@ -408,6 +463,9 @@ public final class Connection {
         Timer t = nopTimer;
         if (t != null) {
             t.cancel();
+        }
+        if (busyWatch != null) {
+            busyWatch.unregister();
         }
         try {
             channel.close();

@@ -20,10 +20,12 @@ import java.util.concurrent.Executor;
  * @param random CHAP challenges
  * @param writeBudget the bytes of solicited write data all sessions may hold at once
  * @param readers platform threads that run connections' read loops
+ * @param busyReaders hands a connection's reading on when bytes arrive while its reader runs a command;
+ *     null where not available (readers then hand on before every command they run)
  * @param refusals where refused requests (rejects, commands refused before they run) are logged: a
  *     few lines per window for the whole portal, since any initiator can send garbage in a loop
  */
 public record PortalContext(PortalConfig config, TargetDirectory directory, IscsiMetrics metrics, Clock clock,
         SessionRegistry sessions, SecureRandom random, WriteBudget writeBudget, Executor readers,
-        RateLimitedLog refusals) {
+        BusyReaderWatch busyReaders, RateLimitedLog refusals) {
 }
