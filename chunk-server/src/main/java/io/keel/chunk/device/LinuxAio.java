@@ -54,9 +54,10 @@ final class LinuxAio implements AutoCloseable {
      */
     static final int READ_WINDOW = 128;
     /**
-     * Completion callbacks per group (Batching) on the read reaper: what they submit or send goes out
+     * Completion callbacks per group (Batching) on the read reaper: what they defer (sends) goes out
      * after every 4. Flushing once per reap (up to 32 at QD32) left the device idle while the rest ran:
-     * 53-54 K against 65-73 K reads/s with 4, store bench, started reads at QD32 (docs/benchmarks.md).
+     * 53-54 K against 65-73 K reads/s with 4, store bench, started reads at QD32 (docs/benchmarks.md);
+     * reads they start go to the device at once.
      */
     private static final int CALLBACKS_PER_FLUSH = 4;
     /**
@@ -525,7 +526,7 @@ final class LinuxAio implements AutoCloseable {
 
     /**
      * One thread's submissions to the read ring: where {@code errno} is captured, and the control
-     * blocks prepared but not yet submitted (inside a {@link Batching} group they wait for its end).
+     * blocks prepared for its next {@code io_submit}.
      */
     private static final class Submitter {
         private final MemorySegment state;
@@ -598,7 +599,7 @@ final class LinuxAio implements AutoCloseable {
             }
             ReadBatch started = new ReadBatch(batch, done, bytes >= LARGE_READ_BYTES ? bytes : 0);
             Submitter submitter = submitters.get();
-            int first = submitter.pending;
+            int first = 0;
             synchronized (this) {
                 if (freeCount < count) {
                     return false;
@@ -613,10 +614,10 @@ final class LinuxAio implements AutoCloseable {
                 }
             }
             prepare(started, submitter, submitter.slots, first);
-            if (Batching.deferOnce(submitter, () -> submitPending(submitter))) {
-                return true;
-            }
-            // Alone, a failed submission is the caller's to handle: it has started nothing.
+            // Submitted at once, not at the end of the caller's Batching group: a reader that read 32
+            // commands in one go got the first one's read to the device only after planning all 32, and
+            // the batch came back together; one io_submit per READ was faster at QD32 (docs/benchmarks.md).
+            // A failed submission is the caller's to handle: it has started nothing.
             long n = retryingCall(submitter.state, SYSCALLS.submit(), ring.context, count, submitter.pointers.address(),
                     0, 0);
             if (n == count) {
@@ -683,9 +684,7 @@ final class LinuxAio implements AutoCloseable {
                 batch.slots = null;
                 prepare(batch, submitter, slots, 0);
             }
-            if (!Batching.deferOnce(submitter, () -> submitPending(submitter))) {
-                submitPending(submitter);
-            }
+            submitPending(submitter);
         }
 
         /** Submits what {@code submitter} prepared in one call where the kernel takes it all. */
@@ -791,9 +790,9 @@ final class LinuxAio implements AutoCloseable {
                     for (int k = 0; k < finishedCount; k++) {
                         releaseLarge(finished[k]);
                     }
-                    // What the callbacks send or submit goes out once for every few of them (Batching):
-                    // fewer calls, and reads started again do not wait for the whole group. The callbacks must
-                    // not block this thread, which every read of the device waits for.
+                    // What the callbacks send goes out once for every few of them (Batching): fewer calls, and
+                    // no answer waits for the whole group. The callbacks must not block this thread, which
+                    // every read of the device waits for.
                     try (Batching.Group group = Batching.openNonBlocking()) {
                         for (int k = 0; k < finishedCount; k++) {
                             finish(finished[k]);
