@@ -279,6 +279,8 @@ public final class BusyReaderWatch implements AutoCloseable {
         private final int fd;
         private final Runnable takeOver;
         private final AtomicLong state = new AtomicLong();
+        /** Set once, before the channel closes; guarded by this. */
+        private boolean unregistered;
 
         private Watch(final long id, final int fd, final Runnable takeOver) {
             this.id = id;
@@ -291,7 +293,7 @@ public final class BusyReaderWatch implements AutoCloseable {
             long armed = state.get() | 1;
             state.set(armed);
             // Level-triggered: bytes that arrived before this call report at once.
-            if (control(EPOLL_CTL_MOD, fd, EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, id) != 0) {
+            if (modify(EPOLLIN | EPOLLRDHUP | EPOLLONESHOT) != 0) {
                 state.compareAndSet(armed, armed & ~1L);
                 return -1;
             }
@@ -303,14 +305,25 @@ public final class BusyReaderWatch implements AutoCloseable {
             if (!state.compareAndSet(token, token & ~1L)) {
                 return false;
             }
-            control(EPOLL_CTL_MOD, fd, EPOLLONESHOT, id);
+            modify(EPOLLONESHOT);
             return true;
         }
 
-        /** Forgets the socket; before its channel closes, so that its number is never watched once reused. */
-        void unregister() {
+        /**
+         * Forgets the socket; before its channel closes, so that its number is never watched once reused
+         * (by then no arming touches the number: it might be another connection's).
+         */
+        synchronized void unregister() {
+            if (unregistered) {
+                return;
+            }
+            unregistered = true;
             watches.remove(id);
             control(EPOLL_CTL_DEL, fd, 0, id);
+        }
+
+        private synchronized int modify(final int events) {
+            return unregistered ? -1 : control(EPOLL_CTL_MOD, fd, events, id);
         }
 
         private void handOn() {
