@@ -71,7 +71,8 @@ final class LinuxAio implements AutoCloseable {
      * device's bandwidth and all finish at the end, so their callers send nothing until then and the
      * device idles while they do: the four 1 MiB reads of a QD4 stream went to the device and then to
      * the network in lock-step. Two at a time they finish in turn, each sent while later ones are read:
-     * +30-40 % for 1 MiB QD4 reads over iSCSI, where 1 MiB or 4 MiB gave less (docs/benchmarks.md).
+     * 1 MiB QD4 reads over iSCSI took 1.8-2.5 s per 4 000 instead of 3.2-3.5 s; a budget of 1 MiB or 4 MiB
+     * gave less (docs/benchmarks.md).
      */
     static final long LARGE_READ_BUDGET = 2 * 1024 * 1024;
     /** How long the reaper waits for a completion before it looks whether the device closed. */
@@ -599,21 +600,20 @@ final class LinuxAio implements AutoCloseable {
             }
             ReadBatch started = new ReadBatch(batch, done, bytes >= LARGE_READ_BYTES ? bytes : 0);
             Submitter submitter = submitters.get();
-            int first = 0;
             synchronized (this) {
                 if (freeCount < count) {
                     return false;
                 }
                 for (int i = 0; i < count; i++) {
-                    submitter.slots[first + i] = freeSlots[--freeCount];
+                    submitter.slots[i] = freeSlots[--freeCount];
                 }
                 if (started.largeBytes > 0 && !admitLarge(started)) {
-                    started.slots = Arrays.copyOfRange(submitter.slots, first, first + count);
+                    started.slots = Arrays.copyOf(submitter.slots, count);
                     waitingLarge.addLast(started);
                     return true;
                 }
             }
-            prepare(started, submitter, submitter.slots, first);
+            prepare(started, submitter, submitter.slots, 0);
             // Submitted at once, not at the end of the caller's Batching group: a reader that read 32
             // commands in one go got the first one's read to the device only after planning all 32, and
             // the batch came back together; one io_submit per READ was faster at QD32 (docs/benchmarks.md).
