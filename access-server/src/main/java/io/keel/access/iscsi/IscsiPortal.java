@@ -66,7 +66,7 @@ public final class IscsiPortal implements AutoCloseable {
                 Thread.ofPlatform().daemon().name("iscsi-reader-", 0).factory());
         PortalContext context = new PortalContext(config, directory, new IscsiMetrics(metrics), clock,
                 new SessionRegistry(), new SecureRandom(), WriteBudget.ofHeap(), readers,
-                BusyReaderWatch.open(readers), new RateLimitedLog(LoggerFactory.getLogger(Connection.class), clock,
+                BusyReaderWatch.open(), new RateLimitedLog(LoggerFactory.getLogger(Connection.class), clock,
                         REFUSALS_LOGGED, REFUSAL_LOG_WINDOW));
         IscsiPortal portal = new IscsiPortal(context, readers);
         try {

@@ -15,8 +15,6 @@ import java.lang.reflect.InaccessibleObjectException;
 import java.nio.channels.SocketChannel;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -112,7 +110,6 @@ public final class BusyReaderWatch implements AutoCloseable {
 
     private final int epoll;
     private final int wakeUp;
-    private final Executor readers;
     private final Map<Long, Watch> watches = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong(WAKE_UP);
     private final ThreadLocal<MemorySegment> eventBuffers =
@@ -120,10 +117,9 @@ public final class BusyReaderWatch implements AutoCloseable {
     private final Thread watcher;
     private volatile boolean closed;
 
-    private BusyReaderWatch(final int epoll, final int wakeUp, final Executor readers) throws Throwable {
+    private BusyReaderWatch(final int epoll, final int wakeUp) throws Throwable {
         this.epoll = epoll;
         this.wakeUp = wakeUp;
-        this.readers = readers;
         if (control(EPOLL_CTL_ADD, wakeUp, EPOLLIN, WAKE_UP) != 0) {
             throw new IllegalStateException("epoll_ctl of the wake-up descriptor failed");
         }
@@ -138,11 +134,11 @@ public final class BusyReaderWatch implements AutoCloseable {
     }
 
     /**
-     * A watch whose watcher runs a reader's hand-off on {@code readers}; null where it is not
-     * available (then readers hand off at once, as without it).
+     * A new watch with its watcher thread; null where it is not available (then readers hand off at
+     * once, as without it).
      */
     @SuppressWarnings("checkstyle:IllegalCatch") // MethodHandle.invokeExact declares Throwable
-    public static BusyReaderWatch open(final Executor readers) {
+    public static BusyReaderWatch open() {
         if (EPOLL_CREATE1 == null) {
             return null;
         }
@@ -154,7 +150,7 @@ public final class BusyReaderWatch implements AutoCloseable {
             if (epoll < 0 || wakeUp < 0) {
                 throw new IllegalStateException("epoll_create1 or eventfd failed");
             }
-            return new BusyReaderWatch(epoll, wakeUp, readers);
+            return new BusyReaderWatch(epoll, wakeUp);
         } catch (Throwable t) {
             LOG.warn("busy readers hand reading on at once: no epoll instance ({})", t.toString());
             closeQuietly(wakeUp);
@@ -165,7 +161,8 @@ public final class BusyReaderWatch implements AutoCloseable {
 
     /**
      * Watches {@code channel} (disarmed); {@code takeOver} starts another reader when a byte arrives
-     * while the watch is armed. Null when the channel's descriptor cannot be watched.
+     * while the watch is armed. It runs on the watcher thread, so it only starts that reader and
+     * returns. Null when the channel's descriptor cannot be watched.
      */
     Watch register(final SocketChannel channel, final Runnable takeOver) {
         int fd;
@@ -332,10 +329,9 @@ public final class BusyReaderWatch implements AutoCloseable {
                 return;
             }
             try {
-                readers.execute(takeOver);
-            } catch (RejectedExecutionException e) {
-                // The portal is closing: a thread of its own still lets the connection end properly.
-                Thread.ofPlatform().daemon().name("iscsi-reader-closing").start(takeOver);
+                takeOver.run();
+            } catch (RuntimeException e) {
+                LOG.error("handing a busy reader's reading on failed", e);
             }
         }
     }

@@ -79,7 +79,7 @@ public final class Connection {
         this.out = new PduWriter(channel, WRITE_STAGING);
         this.login = new LoginHandler(this);
         BusyReaderWatch busyReaders = context.busyReaders();
-        this.busyWatch = busyReaders == null ? null : busyReaders.register(channel, this::takeOverReading);
+        this.busyWatch = busyReaders == null ? null : busyReaders.register(channel, this::handReadingOn);
     }
 
     /** The peer's address for logs. */
@@ -153,13 +153,7 @@ public final class Connection {
             long token = busyWatch == null ? -1 : busyWatch.arm();
             if (token < 0) {
                 // No watch: another reader thread goes on reading before the command runs here.
-                try {
-                    context.readers().execute(this::takeOverReading);
-                } catch (RejectedExecutionException e) {
-                    close("portal shutting down");
-                    session.tasks().done(claimed);
-                    return false;
-                }
+                handReadingOn();
             }
             if (!runHere(claimed, token)) {
                 return true;
@@ -198,6 +192,16 @@ public final class Connection {
             LOG.error("connection {}: running a command failed", peer(), failure);
         }
         return stillReading[0];
+    }
+
+    /** Starts another thread reading this connection, while the one that read until now runs a command. */
+    private void handReadingOn() {
+        try {
+            context.readers().execute(this::takeOverReading);
+        } catch (RejectedExecutionException e) {
+            // The portal is closing: a thread of its own still reads until the connection ends, and ends it.
+            Thread.ofPlatform().daemon().name("iscsi-reader-closing").start(this::takeOverReading);
+        }
     }
 
     /** Reading on this thread, while the one that read until now runs a command. */

@@ -8,8 +8,6 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -19,7 +17,6 @@ import org.junit.jupiter.api.Test;
 /** {@link BusyReaderWatch} on a loopback connection: hands reading on once per arming, and only when armed. */
 class BusyReaderWatchTest {
 
-    private final ExecutorService readers = Executors.newCachedThreadPool();
     private BusyReaderWatch watch;
     private ServerSocketChannel server;
     private SocketChannel initiator;
@@ -29,7 +26,7 @@ class BusyReaderWatchTest {
     @BeforeEach
     void connect() throws Exception {
         assumeTrue(System.getProperty("os.name", "").startsWith("Linux"), "epoll is Linux only");
-        watch = BusyReaderWatch.open(readers);
+        watch = BusyReaderWatch.open();
         // The test JVM runs with the opens every Keel JVM has (pom.xml keel.jvm.opens): the watch must exist.
         assertThat(watch).as("watch on Linux with --add-opens java.base/sun.nio.ch").isNotNull();
         server = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -44,7 +41,6 @@ class BusyReaderWatchTest {
                 c.close();
             }
         }
-        readers.shutdownNow();
     }
 
     private void send(final int bytes) throws Exception {
