@@ -3,15 +3,21 @@ package io.keel.access.iscsi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.keel.access.iscsi.pdu.DataPlacement;
 import io.keel.access.iscsi.pdu.Opcode;
 import io.keel.access.iscsi.pdu.Pdu;
 import io.keel.access.iscsi.pdu.PduCodec;
 import io.keel.access.iscsi.pdu.PduException;
+import io.keel.access.iscsi.pdu.PduInput;
 import io.keel.access.iscsi.session.Lun;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
@@ -29,7 +35,7 @@ class PduCodecTest {
 
     private static Pdu decode(final byte[] bytes, final boolean hd, final boolean dd, final int max)
             throws IOException, PduException {
-        return PduCodec.read(new ByteArrayInputStream(bytes), hd, dd, max);
+        return PduCodec.read(PduInput.of(new ByteArrayInputStream(bytes)), hd, dd, max);
     }
 
     @ParameterizedTest
@@ -92,12 +98,50 @@ class PduCodecTest {
                 e -> assertThat(e.rejectReason()).isEqualTo(Opcode.REJECT_DATA_DIGEST));
     }
 
+    @ParameterizedTest
+    @CsvSource({"false", "true"})
+    void aPlacedDataSegmentIsReadIntoTheCallersBufferPartlyFromReadAheadAndTheNextPduIsIntact(
+            final boolean dd) throws Exception {
+        byte[] data = new byte[1000];
+        new Random(9).nextBytes(data);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PduCodec.write(out, Pdu.of(Opcode.DATA_OUT).itt(1).data(data), false, dd);
+        PduCodec.write(out, Pdu.of(Opcode.NOP_OUT).itt(2).data(new byte[] {7, 7, 7}), false, dd);
+        // A read-ahead of 100 bytes: the header and the first bytes of data come through it, the rest straight.
+        PduInput in = new PduInput(Channels.newChannel(new ByteArrayInputStream(out.toByteArray())), () -> { }, 100);
+        ByteBuffer target = ByteBuffer.allocateDirect(1200);
+        List<String> calls = new ArrayList<>();
+        DataPlacement placement = new DataPlacement() {
+            @Override
+            public ByteBuffer destination(final Pdu header) {
+                calls.add("destination " + header.itt());
+                return header.opcode() == Opcode.DATA_OUT ? target.slice(100, header.declaredDataLength()) : null;
+            }
+
+            @Override
+            public void settled(final Pdu header) {
+                calls.add("settled " + header.itt());
+            }
+        };
+        Pdu placed = PduCodec.read(in, false, dd, 4096, placement);
+        assertThat(placed.dataPlaced()).isTrue();
+        byte[] landed = new byte[1000];
+        target.get(100, landed);
+        assertThat(landed).isEqualTo(data);
+        assertThat(placed.data()).isEqualTo(data);
+        Pdu next = PduCodec.read(in, false, dd, 4096, placement);
+        assertThat(next.dataPlaced()).isFalse();
+        assertThat(next.data()).containsExactly(7, 7, 7);
+        assertThat(calls).containsExactly("destination 1", "settled 1", "destination 2");
+        assertThat(PduCodec.read(in, false, dd, 4096, placement)).isNull();
+    }
+
     @Test
     void overlongDataSegmentIsSkippedAndRejected() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         PduCodec.write(out, Pdu.of(Opcode.NOP_OUT).itt(1).data(new byte[1001]), false, false);
         PduCodec.write(out, Pdu.of(Opcode.NOP_OUT).itt(2), false, false);
-        ByteArrayInputStream in = new ByteArrayInputStream(out.toByteArray());
+        PduInput in = PduInput.of(new ByteArrayInputStream(out.toByteArray()));
         assertThatThrownBy(() -> PduCodec.read(in, false, false, 1000)).isInstanceOfSatisfying(PduException.class,
                 e -> assertThat(e.rejectReason()).isEqualTo(Opcode.REJECT_PROTOCOL_ERROR));
         assertThat(PduCodec.read(in, false, false, 1000).itt()).isEqualTo(2);

@@ -6,9 +6,9 @@ import io.keel.access.iscsi.pdu.Opcode;
 import io.keel.access.iscsi.pdu.Pdu;
 import io.keel.access.iscsi.pdu.PduCodec;
 import io.keel.access.iscsi.pdu.PduWriter;
+import io.keel.access.iscsi.pdu.PduInput;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.GatheringByteChannel;
 import java.util.ArrayList;
@@ -92,7 +92,7 @@ class PduWriterTest {
             segments.add(data);
         }
         writer.flush();
-        InputStream wire = new ByteArrayInputStream(channel.bytes.toByteArray());
+        PduInput wire = PduInput.of(new ByteArrayInputStream(channel.bytes.toByteArray()));
         for (int i = 0; i < added.size(); i++) {
             Pdu back = PduCodec.read(wire, hd, dd, 1 << 20);
             assertThat(back.itt()).isEqualTo(i);

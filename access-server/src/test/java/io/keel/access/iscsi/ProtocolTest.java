@@ -10,6 +10,8 @@ import io.keel.access.iscsi.pdu.Opcode;
 import io.keel.access.iscsi.pdu.Pdu;
 import io.keel.access.iscsi.pdu.PduCodec;
 import io.keel.access.iscsi.session.Connection;
+import io.keel.access.scsi.ScsiCommand;
+import io.keel.access.scsi.TransferBuffers;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.Arrays;
@@ -202,6 +204,7 @@ class ProtocolTest {
             assertThat(reply.opcode()).isEqualTo(Opcode.SCSI_RESPONSE);
             assertThat(reply.byteAt(3)).isZero();
             assertThat(Arrays.copyOfRange(targets.open.disk, 8 * 512, 8 * 512 + payload.length)).isEqualTo(payload);
+            assertThat(lastWrite().dataOut().isDirect()).as("Data-Out received into a lent buffer").isTrue();
 
             initiator.send(initiator.command(0xc1, 0, RawInitiator.read10(8, 128), payload.length, null));
             ByteArrayOutputStream got = new ByteArrayOutputStream();
@@ -217,6 +220,44 @@ class ProtocolTest {
             assertThat(in.flags() & 0x80).isNotZero();
             assertThat(got.toByteArray()).isEqualTo(payload);
         }
+    }
+
+    @Test
+    void aDataOutWithADataDigestErrorIsRejectedAndItsResentDataIsWhatLands() throws Exception {
+        int lentBefore = TransferBuffers.shared().lent();
+        try (RawInitiator initiator = loggedIn(Map.of("DataDigest", "CRC32C", "InitialR2T", "Yes",
+                "MaxRecvDataSegmentLength", "8192"))) {
+            byte[] payload = new byte[8192];
+            new java.util.Random(5).nextBytes(payload);
+            Pdu command = initiator.command(0x21, 0, RawInitiator.write10(40, 16), payload.length, null);
+            initiator.send(command);
+            Pdu r2t = initiator.read();
+            assertThat(r2t.opcode()).isEqualTo(Opcode.R2T);
+            Pdu dataOut = Pdu.of(Opcode.DATA_OUT).flags(0x80).itt(command.itt()).putInt32(20, r2t.int32(20))
+                    .putInt32(36, 0).putInt32(40, 0).data(payload);
+            ByteArrayOutputStream wire = new ByteArrayOutputStream();
+            PduCodec.write(wire, dataOut, false, true);
+            byte[] damaged = wire.toByteArray();
+            damaged[Pdu.BHS_LENGTH + 100] ^= 0x5a; // a data byte: received into the task's buffer, then refused
+            initiator.out.write(damaged);
+            initiator.out.flush();
+            Pdu reject = initiator.read();
+            assertThat(reject.opcode()).isEqualTo(Opcode.REJECT);
+            assertThat(reject.byteAt(2)).isEqualTo((byte) Opcode.REJECT_DATA_DIGEST);
+
+            initiator.send(dataOut);
+            Pdu status = initiator.read();
+            assertThat(status.opcode()).isEqualTo(Opcode.SCSI_RESPONSE);
+            assertThat(status.byteAt(3)).isZero();
+            assertThat(Arrays.copyOfRange(targets.open.disk, 40 * 512, 40 * 512 + payload.length)).isEqualTo(payload);
+            assertThat(lastWrite().dataOut().isDirect()).isTrue();
+        }
+        waitFor(() -> TransferBuffers.shared().lent() == lentBefore);
+    }
+
+    private ScsiCommand lastWrite() {
+        List<ScsiCommand> writes = targets.open.commands.stream().filter(c -> c.opcode() == 0x2a).toList();
+        return writes.get(writes.size() - 1);
     }
 
     @Test
@@ -596,7 +637,7 @@ class ProtocolTest {
             initiator.send(read);
             waitFor(() -> {
                 try {
-                    return initiator.in.available() > 0;
+                    return initiator.hasInput();
                 } catch (java.io.IOException e) {
                     return false;
                 }

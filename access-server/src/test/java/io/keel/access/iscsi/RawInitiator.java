@@ -5,9 +5,8 @@ import io.keel.access.iscsi.pdu.Opcode;
 import io.keel.access.iscsi.pdu.Pdu;
 import io.keel.access.iscsi.pdu.PduCodec;
 import io.keel.access.iscsi.pdu.PduException;
-import java.io.BufferedInputStream;
+import io.keel.access.iscsi.pdu.PduInput;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -25,7 +24,7 @@ public final class RawInitiator implements AutoCloseable {
     public static final String NAME = "iqn.2026-01.io.keel:raw";
 
     final Socket socket;
-    final InputStream in;
+    final PduInput in;
     final OutputStream out;
     boolean headerDigest;
     boolean dataDigest;
@@ -37,7 +36,7 @@ public final class RawInitiator implements AutoCloseable {
     public RawInitiator(final int port) throws IOException {
         socket = new Socket("127.0.0.1", port);
         socket.setSoTimeout(10_000);
-        in = new BufferedInputStream(socket.getInputStream());
+        in = PduInput.of(socket.getInputStream());
         out = socket.getOutputStream();
     }
 
@@ -108,6 +107,11 @@ public final class RawInitiator implements AutoCloseable {
         }
         PduCodec.write(out, pdu, headerDigest, dataDigest);
         out.flush();
+    }
+
+    /** Whether bytes from the target wait to be read. */
+    boolean hasInput() throws IOException {
+        return in.buffered() > 0 || socket.getInputStream().available() > 0;
     }
 
     /** The next PDU, or {@code null} when the target closed the connection. */

@@ -23,6 +23,8 @@ public final class Pdu {
     private byte[] ahs;
     /** The data segment: the buffer's remaining bytes (an array view, or a direct buffer lent by a command). */
     private ByteBuffer data;
+    /** Whether the data segment was received into a buffer a {@link DataPlacement} chose. */
+    private boolean placed;
 
     /** A PDU over {@code bhs} (exactly 48 bytes, kept), with {@code ahs} and {@code data} (may be empty). */
     public Pdu(final byte[] bhs, final byte[] ahs, final byte[] data) {
@@ -90,6 +92,18 @@ public final class Pdu {
     public Pdu data(final ByteBuffer buffer) {
         this.data = buffer.slice();
         return this;
+    }
+
+    /** Makes {@code buffer}'s remaining bytes the data segment, received there as a {@link DataPlacement} chose. */
+    Pdu placedData(final ByteBuffer buffer) {
+        data(buffer);
+        placed = true;
+        return this;
+    }
+
+    /** Whether the data segment was received straight into the buffer a {@link DataPlacement} chose. */
+    public boolean dataPlaced() {
+        return placed;
     }
 
     /** Bytes in the data segment. */

@@ -1,9 +1,8 @@
 package io.keel.access.iscsi.pdu;
 
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.util.zip.CRC32C;
 
@@ -17,28 +16,40 @@ public final class PduCodec {
     /** Largest AHS the header can declare (255 words). */
     public static final int MAX_AHS = 255 * 4;
 
+    private static final byte[] PADDING = new byte[3];
+
     private PduCodec() {
     }
 
     /**
-     * Reads one PDU. A data segment longer than {@code maxDataLength} is read and dropped, then
-     * reported as a protocol-error reject; a data digest error as a data-digest reject; a header
-     * digest error is fatal (at ErrorRecoveryLevel 0 the framing cannot be trusted).
+     * Reads one PDU, its data segment into an array of its own. A data segment longer than
+     * {@code maxDataLength} is read and dropped, then reported as a protocol-error reject; a data
+     * digest error as a data-digest reject; a header digest error is fatal (at ErrorRecoveryLevel 0
+     * the framing cannot be trusted).
      *
      * @return the PDU, or {@code null} at a clean end of stream before any byte of a header
      */
-    public static Pdu read(final InputStream in, final boolean headerDigest, final boolean dataDigest,
+    public static Pdu read(final PduInput in, final boolean headerDigest, final boolean dataDigest,
             final int maxDataLength) throws IOException, PduException {
+        return read(in, headerDigest, dataDigest, maxDataLength, DataPlacement.OWN_ARRAY);
+    }
+
+    /**
+     * Reads one PDU as {@link #read(PduInput, boolean, boolean, int)} does, its data segment where
+     * {@code placement} says ({@link Pdu#dataPlaced} tells which).
+     */
+    public static Pdu read(final PduInput in, final boolean headerDigest, final boolean dataDigest,
+            final int maxDataLength, final DataPlacement placement) throws IOException, PduException {
         byte[] bhs = new byte[Pdu.BHS_LENGTH];
         int first = in.read();
         if (first < 0) {
             return null;
         }
         bhs[0] = (byte) first;
-        readFully(in, bhs, 1, Pdu.BHS_LENGTH - 1);
+        in.readFully(bhs, 1, Pdu.BHS_LENGTH - 1);
         Pdu pdu = new Pdu(bhs, null, null);
         byte[] ahs = new byte[pdu.declaredAhsLength()];
-        readFully(in, ahs, 0, ahs.length);
+        in.readFully(ahs, 0, ahs.length);
         pdu.ahs(ahs);
         if (headerDigest) {
             CRC32C crc = new CRC32C();
@@ -52,18 +63,29 @@ public final class PduCodec {
         int length = pdu.declaredDataLength();
         int padded = (length + 3) & ~3;
         if (length > maxDataLength) {
-            skipFully(in, padded + (dataDigest && length > 0 ? 4 : 0));
+            in.skipFully(padded + (dataDigest && length > 0 ? 4 : 0));
             throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu,
                     "data segment of " + length + " bytes exceeds MaxRecvDataSegmentLength " + maxDataLength);
         }
-        byte[] data = new byte[length];
-        readFully(in, data, 0, length);
-        skipFully(in, padded - length);
-        pdu.data(data);
+        ByteBuffer data = length == 0 ? null : placement.destination(pdu);
+        if (data == null) {
+            byte[] own = new byte[length];
+            in.readFully(own, 0, length);
+            pdu.data(own);
+            data = ByteBuffer.wrap(own);
+        } else {
+            try {
+                in.readFully(data.duplicate());
+            } finally {
+                placement.settled(pdu);
+            }
+            pdu.placedData(data);
+        }
+        in.skipFully(padded - length);
         if (dataDigest && length > 0) {
             CRC32C crc = new CRC32C();
-            crc.update(data);
-            crc.update(new byte[padded - length]);
+            crc.update(data.duplicate());
+            crc.update(PADDING, 0, padded - length);
             int expected = readInt(in);
             if (expected != digestValue(crc)) {
                 throw PduException.reject(Opcode.REJECT_DATA_DIGEST, pdu, "data digest error");
@@ -87,33 +109,9 @@ public final class PduCodec {
         return Integer.reverseBytes((int) crc.getValue());
     }
 
-    private static int readInt(final InputStream in) throws IOException {
+    private static int readInt(final PduInput in) throws IOException {
         byte[] b = new byte[4];
-        readFully(in, b, 0, 4);
+        in.readFully(b, 0, 4);
         return (b[0] & 0xff) << 24 | (b[1] & 0xff) << 16 | (b[2] & 0xff) << 8 | b[3] & 0xff;
-    }
-
-    private static void readFully(final InputStream in, final byte[] b, final int off, final int len)
-            throws IOException {
-        int done = 0;
-        while (done < len) {
-            int n = in.read(b, off + done, len - done);
-            if (n < 0) {
-                throw new EOFException("connection closed inside a PDU");
-            }
-            done += n;
-        }
-    }
-
-    private static void skipFully(final InputStream in, final long len) throws IOException {
-        long left = len;
-        byte[] scratch = new byte[(int) Math.min(len, 65536)];
-        while (left > 0) {
-            int n = in.read(scratch, 0, (int) Math.min(left, scratch.length));
-            if (n < 0) {
-                throw new EOFException("connection closed inside a PDU");
-            }
-            left -= n;
-        }
     }
 }

@@ -5,12 +5,11 @@ import io.keel.access.iscsi.pdu.Opcode;
 import io.keel.access.iscsi.pdu.Pdu;
 import io.keel.access.iscsi.pdu.PduCodec;
 import io.keel.access.iscsi.pdu.PduException;
+import io.keel.access.iscsi.pdu.PduInput;
 import io.keel.access.iscsi.pdu.PduWriter;
 import io.keel.runtime.context.Batching;
 import io.keel.runtime.time.Timer;
-import java.io.BufferedInputStream;
 import java.io.EOFException;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -44,7 +43,9 @@ public final class Connection {
 
     final PortalContext context;
     private final SocketChannel channel;
-    private final InputStream in;
+    private final PduInput in;
+    /** The socket's stream, only to ask what arrived without reading it. */
+    private final InputStream socketInput;
     /** Encodes and writes PDUs; used by whoever holds {@link #writeLock}. */
     private final PduWriter out;
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -75,7 +76,9 @@ public final class Connection {
         this.channel = channel;
         this.ended = ended;
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-        this.in = new BufferedInputStream(new FlushingInput(channel.socket().getInputStream()), 64 * 1024);
+        // Before each read of the socket, which may wait, the reader's group of deferred work (Batching) goes out.
+        this.in = new PduInput(channel, Batching::flushCurrent, 64 * 1024);
+        this.socketInput = channel.socket().getInputStream();
         this.out = new PduWriter(channel, WRITE_STAGING);
         this.login = new LoginHandler(this);
         BusyReaderWatch busyReaders = context.busyReaders();
@@ -213,7 +216,7 @@ public final class Connection {
     /**
      * Reads and dispatches PDUs until one claims its command for this thread to run (returned) or the
      * connection ends (null). What the PDUs of one socket read defer (reads to submit, PDUs to send:
-     * see {@link Batching}) goes out before the next read of the socket ({@link FlushingInput}).
+     * see {@link Batching}) goes out before the next read of the socket ({@link PduInput}).
      */
     private Task readUntilClaimed() throws IOException {
         try (Batching.Group batch = Batching.open()) {
@@ -221,7 +224,8 @@ public final class Connection {
                 FullFeature ffp = fullFeature;
                 try {
                     Pdu pdu = ffp == null ? PduCodec.read(in, false, false, LOGIN_SEGMENT)
-                            : PduCodec.read(in, params.headerDigest, params.dataDigest, params.recvDataSegmentLength);
+                            : PduCodec.read(in, params.headerDigest, params.dataDigest, params.recvDataSegmentLength,
+                                    ffp);
                     if (pdu == null) {
                         close("connection closed by the initiator");
                         return null;
@@ -251,33 +255,10 @@ public final class Connection {
         return null;
     }
 
-    /**
-     * The socket's input under the reader's buffer: before each read of the socket, which may wait,
-     * the reader's group of deferred work (Batching) goes out, also when the buffer holds part of
-     * the next PDU and the reader waits for the rest.
-     */
-    private static final class FlushingInput extends FilterInputStream {
-        FlushingInput(final InputStream socket) {
-            super(socket);
-        }
-
-        @Override
-        public int read() throws IOException {
-            Batching.flushCurrent();
-            return super.read();
-        }
-
-        @Override
-        public int read(final byte[] b, final int off, final int len) throws IOException {
-            Batching.flushCurrent();
-            return super.read(b, off, len);
-        }
-    }
-
     /** Whether no byte of a next PDU has arrived yet (reader thread only). */
     boolean nothingMoreToRead() {
         try {
-            return in.available() == 0;
+            return in.buffered() == 0 && socketInput.available() == 0;
         } catch (IOException e) {
             return false;
         }

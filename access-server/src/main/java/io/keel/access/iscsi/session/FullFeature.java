@@ -4,6 +4,7 @@ import io.keel.access.iscsi.TargetEntry;
 import io.keel.access.iscsi.login.LoginException;
 import io.keel.access.iscsi.login.OperationalNegotiator;
 import io.keel.access.iscsi.login.TextKeys;
+import io.keel.access.iscsi.pdu.DataPlacement;
 import io.keel.access.iscsi.pdu.Opcode;
 import io.keel.access.iscsi.pdu.Pdu;
 import io.keel.access.iscsi.pdu.PduException;
@@ -13,6 +14,7 @@ import io.keel.access.scsi.ScsiStatus;
 import io.keel.access.scsi.TransferLength;
 import io.keel.access.scsi.Sense;
 import io.keel.access.scsi.TaskAttribute;
+import io.keel.access.scsi.TransferBuffers;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -33,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * which runs on a task's virtual thread, or on the reader when the session had nothing else to do,
  * and the answers of {@link #start started} tasks, which go out from the thread that completes them.
  */
-final class FullFeature {
+final class FullFeature implements DataPlacement {
 
     private static final Logger LOG = LoggerFactory.getLogger(FullFeature.class);
     private static final int RESERVED = Pdu.RESERVED_TAG;
@@ -47,6 +49,8 @@ final class FullFeature {
     private final Map<Integer, Task> r2tOwners = new ConcurrentHashMap<>();
     /** A task {@link #scsiCommand} claimed for the reader to run after this PDU; reader thread only. */
     private Task claimed;
+    /** The task whose lent buffer the reader is receiving a Data-Out into (reader thread only). */
+    private Task receivingInto;
     private volatile boolean loggingOut;
     private byte[] textRemainder;
     private int textTtt = RESERVED;
@@ -167,9 +171,16 @@ final class FullFeature {
         task.holdsSlot = numbered;
         session.tasks().add(task);
         connection.context.metrics().commandsInFlight.inc();
-        task.finished.whenComplete((v, e) -> connection.context.metrics().commandsInFlight.dec());
+        task.finished.whenComplete((v, e) -> {
+            task.releaseData();
+            connection.context.metrics().commandsInFlight.dec();
+        });
         if (task.write) {
-            task.store(0, immediate);
+            if (immediate.length < expected) {
+                // Data-Out follows: received straight into a lent buffer, which the store writes from.
+                task.lendBuffer(TransferBuffers.shared());
+            }
+            task.store(0, ByteBuffer.wrap(immediate), false);
             task.received = immediate.length;
             connection.context.metrics().writeBytes.mark(immediate.length);
             task.unsolicitedLimit = Math.min(expected, connection.params.firstBurstLength);
@@ -269,12 +280,57 @@ final class FullFeature {
         return true;
     }
 
+    /**
+     * A Data-Out's data goes straight into its task's lent buffer when it is the next range that
+     * task expects (in its unsolicited burst or its R2T); anything else is read into an array and
+     * judged by {@link #dataOut} as before.
+     */
+    @Override
+    public ByteBuffer destination(final Pdu header) {
+        if (header.opcode() != Opcode.DATA_OUT) {
+            return null;
+        }
+        int itt = header.itt();
+        int ttt = header.int32(20);
+        int offset = header.int32(40);
+        int length = header.declaredDataLength();
+        Task task = ttt == RESERVED ? session.tasks().get(itt) : r2tOwners.get(ttt);
+        if (task == null || task.itt != itt || task.aborted || offset < 0) {
+            return null;
+        }
+        ByteBuffer destination;
+        synchronized (task) {
+            boolean next;
+            if (ttt == RESERVED) {
+                next = task.write && task.unsolicitedOpen && offset == task.received
+                        && (long) offset + length <= task.unsolicitedLimit;
+            } else {
+                Task.R2tState r2t = task.r2ts.get(ttt);
+                next = r2t != null && offset == r2t.offset + r2t.received && r2t.received + length <= r2t.length;
+            }
+            destination = next ? task.placeAt(offset, length) : null;
+        }
+        if (destination != null) {
+            receivingInto = task;
+        }
+        return destination;
+    }
+
+    @Override
+    public void settled(final Pdu header) {
+        Task task = receivingInto;
+        receivingInto = null;
+        if (task != null) {
+            task.placed();
+        }
+    }
+
     private void dataOut(final Pdu pdu) throws PduException {
         int itt = pdu.itt();
         int ttt = pdu.int32(20);
         int dataSn = pdu.int32(36);
         int offset = pdu.int32(40);
-        byte[] data = pdu.data();
+        int length = pdu.dataLength();
         boolean last = pdu.finalBit();
         Task task;
         if (ttt == RESERVED) {
@@ -288,12 +344,12 @@ final class FullFeature {
                     throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu, "unsolicited data not expected");
                 }
                 if (dataSn != task.unsolicitedDataSn || offset != task.received
-                        || (long) offset + data.length > task.unsolicitedLimit) {
+                        || (long) offset + length > task.unsolicitedLimit) {
                     throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu,
                             "unsolicited Data-Out out of order or beyond FirstBurstLength");
                 }
-                task.store(offset, data);
-                task.received += data.length;
+                task.store(offset, pdu.dataBuffer(), pdu.dataPlaced());
+                task.received += length;
                 task.unsolicitedDataSn++;
                 if (last) {
                     task.unsolicitedOpen = false;
@@ -319,17 +375,17 @@ final class FullFeature {
                     throw PduException.reject(Opcode.REJECT_INVALID_FIELD, pdu, "Data-Out for a finished R2T");
                 }
                 if (dataSn != r2t.nextDataSn || offset != r2t.offset + r2t.received
-                        || r2t.received + data.length > r2t.length) {
+                        || r2t.received + length > r2t.length) {
                     throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu,
                             "Data-Out out of order or beyond the R2T");
                 }
-                if (last && r2t.received + data.length != r2t.length) {
+                if (last && r2t.received + length != r2t.length) {
                     throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu, "burst ended short of the R2T");
                 }
-                task.store(offset, data);
-                r2t.received += data.length;
+                task.store(offset, pdu.dataBuffer(), pdu.dataPlaced());
+                r2t.received += length;
                 r2t.nextDataSn++;
-                task.received += data.length;
+                task.received += length;
                 burstDone = r2t.received == r2t.length;
                 if (burstDone) {
                     task.r2ts.remove(ttt);
@@ -340,7 +396,7 @@ final class FullFeature {
                 solicit(task);
             }
         }
-        connection.context.metrics().writeBytes.mark(data.length);
+        connection.context.metrics().writeBytes.mark(length);
         boolean ready;
         synchronized (task) {
             ready = task.dataComplete() && !task.unsolicitedOpen && task.r2ts.isEmpty();
@@ -353,8 +409,7 @@ final class FullFeature {
     /** Executes {@code task} on the calling virtual thread and sends its Data-In and status. */
     void execute(final Task task) {
         TargetEntry target = session.target();
-        ByteBuffer dataOut = task.write ? ByteBuffer.wrap(task.buffer, 0, task.received) : null;
-        task.buffer = null;
+        ByteBuffer dataOut = task.write ? task.writeData() : null;
         ScsiResult result;
         try {
             result = target.scsi().execute(command(task, dataOut));
@@ -375,10 +430,9 @@ final class FullFeature {
         if (task.read == task.write) {
             return false;
         }
-        ByteBuffer dataOut = task.write ? ByteBuffer.wrap(task.buffer, 0, task.received) : null;
+        ByteBuffer dataOut = task.write ? task.writeData() : null;
         try {
             if (session.target().scsi().start(command(task, dataOut), result -> finish(task, result))) {
-                task.buffer = null; // the store copied what it keeps
                 connection.context.metrics().commandsStarted.mark();
                 return true;
             }

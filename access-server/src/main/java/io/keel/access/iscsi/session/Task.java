@@ -1,6 +1,8 @@
 package io.keel.access.iscsi.session;
 
 import io.keel.access.scsi.TaskAttribute;
+import io.keel.access.scsi.TransferBuffers;
+import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -51,8 +53,20 @@ public final class Task {
     boolean budgeted;
     /** Whether the task still holds a CmdSN window slot (guarded by the session). */
     boolean holdsSlot;
-    /** Write data so far; grown as data arrives so a header alone cannot make the target allocate EDTL bytes. */
-    byte[] buffer = new byte[0];
+    /**
+     * Write data so far, when it goes to an array: grown as data arrives so a header alone cannot
+     * make the target allocate EDTL bytes.
+     */
+    private byte[] buffer = new byte[0];
+    /**
+     * Write data so far, when it goes to a lent direct buffer of the whole transfer instead: Data-Out
+     * lands there from the socket, and the store writes whole blocks from it without a copy. Given
+     * back when the task is finished ({@link #releaseData}), or, if the reader is receiving into it
+     * just then, once that ends (guarded by this task's lock, as are the two flags).
+     */
+    private TransferBuffers.Lease lease;
+    private boolean placing;
+    private boolean releasing;
     int received;
     int unsolicitedLimit;
     boolean unsolicitedOpen;
@@ -85,21 +99,80 @@ public final class Task {
         return lun;
     }
 
-    /** Copies {@code data} to {@code offset} of the write buffer (offset + length within the EDTL, checked by the
-     * caller), growing the buffer geometrically up to the EDTL. */
-    void store(final int offset, final byte[] data) {
-        int end = offset + data.length;
-        if (offset == 0 && buffer.length == 0 && data.length == expectedLength) {
-            buffer = data; // the whole transfer in one PDU (typical small write with immediate data): no copy
+    /**
+     * Receives write data into a buffer lent from {@code buffers} when the transfer fits one and one
+     * is free (else into an array). Called before any data is stored.
+     */
+    void lendBuffer(final TransferBuffers buffers) {
+        lease = buffers.tryLend(expectedLength);
+    }
+
+    /**
+     * Stores {@code data}'s remaining bytes at {@code offset} of the write data (offset + length within the
+     * EDTL, checked by the caller); nothing to copy when they were received there ({@link #placeAt}).
+     */
+    synchronized void store(final int offset, final ByteBuffer data, final boolean receivedInPlace) {
+        if (receivedInPlace) {
             return;
         }
+        int length = data.remaining();
+        if (lease != null) {
+            lease.buffer().put(offset, data, data.position(), length);
+            return;
+        }
+        if (offset == 0 && buffer.length == 0 && length == expectedLength && data.hasArray()
+                && data.arrayOffset() == 0 && data.position() == 0 && data.array().length == length) {
+            buffer = data.array(); // the whole transfer in one PDU (typical small write with immediate data): no copy
+            return;
+        }
+        int end = offset + length;
         if (end > buffer.length) {
             // Once the write budget holds the whole transfer, allocate it at once instead of growing by copies.
             int size = budgeted ? expectedLength
                     : (int) Math.min(expectedLength, Math.max(end, Math.min((long) buffer.length * 2, 1L << 30)));
             buffer = java.util.Arrays.copyOf(buffer, size);
         }
-        System.arraycopy(data, 0, buffer, offset, data.length);
+        data.get(data.position(), buffer, offset, length);
+    }
+
+    /**
+     * Where the reader may receive the {@code length} bytes at {@code offset} straight into the lent
+     * buffer (the caller checked that they are the next bytes the task expects there), or null when
+     * the data goes to an array. Until {@link #placed}, the buffer is not given back.
+     */
+    synchronized ByteBuffer placeAt(final int offset, final int length) {
+        if (lease == null || releasing) {
+            return null;
+        }
+        placing = true;
+        return lease.buffer().slice(offset, length);
+    }
+
+    /** Receiving into the buffer {@link #placeAt} gave ended; gives it back if the task finished meanwhile. */
+    synchronized void placed() {
+        placing = false;
+        if (releasing) {
+            releaseData();
+        }
+    }
+
+    /** The write data received, from its start. */
+    synchronized ByteBuffer writeData() {
+        return lease != null ? lease.buffer().limit(received) : ByteBuffer.wrap(buffer, 0, received);
+    }
+
+    /** Gives the write data's memory back (the task is finished: nothing reads it any more). */
+    synchronized void releaseData() {
+        buffer = null;
+        if (lease == null) {
+            return;
+        }
+        if (placing) {
+            releasing = true; // the reader is still receiving into it: placed() gives it back
+            return;
+        }
+        lease.release();
+        lease = null;
     }
 
     /** Whether all write data is in. */
