@@ -20,6 +20,8 @@ final class Batch {
     long firstSequence;
     long lastSequence;
     boolean barrier;
+    /** When its first record was appended (the journal's clock). */
+    long openedNanos;
 
     Batch(final ByteBuffer buffer, final boolean pooled) {
         this.buffer = buffer;
@@ -30,7 +32,8 @@ final class Batch {
         return (int) (lastSequence - firstSequence + 1);
     }
 
-    void reset(final long startPosition, final long padding, final long nextSequence) {
+    void reset(final long startPosition, final long padding, final long nextSequence, final long nowNanos) {
+        openedNanos = nowNanos;
         position = startPosition;
         paddingPosition = padding;
         length = 0;

@@ -455,7 +455,7 @@ public final class Journal implements AutoCloseable {
         } else {
             batch = pool.isEmpty() ? new Batch(Aligned.allocate(maxBatchBytes, block), true) : pool.poll();
         }
-        batch.reset(start, padding, lastSequence + 1);
+        batch.reset(start, padding, lastSequence + 1, clock.nanoTime());
         used += needed;
         fillEnd = start + Aligned.up(recordBytes, block);
         filling = batch;
@@ -667,6 +667,7 @@ public final class Journal implements AutoCloseable {
             // saying so in each batch's first record lets replay tell damage before it from a torn
             // tail (docs/journal-format.md, "Damage or torn tail").
             long durableNow = durableSequence;
+            metrics.waited(clock.nanoTime() - work.get(0).openedNanos);
             // The usual commit is one write: it goes out as one durable write (O_DSYNC on a real device),
             // which costs the disk less than a write and a flush. Anything more is written, then flushed.
             boolean oneWrite = work.size() == 1 && work.get(0).paddingPosition < 0;

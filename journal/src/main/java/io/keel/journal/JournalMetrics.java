@@ -20,6 +20,7 @@ final class JournalMetrics {
     private final Histogram batchRecords;
     private final Histogram batchBytes;
     private final Timer flushLatency;
+    private final Timer batchWait;
 
     JournalMetrics(final MetricRegistry registry, final String name, final LongSupplier usedBytes) {
         this.registry = registry;
@@ -30,6 +31,7 @@ final class JournalMetrics {
             batchRecords = null;
             batchBytes = null;
             flushLatency = null;
+            batchWait = null;
             return;
         }
         appends = registry.meter(prefix + "appends");
@@ -40,6 +42,8 @@ final class JournalMetrics {
         batchBytes = registry.histogram(prefix + "batch_bytes",
                 () -> new Histogram(LockFreeExponentiallyDecayingReservoir.builder().build()));
         flushLatency = registry.timer(prefix + "flush_latency",
+                () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
+        batchWait = registry.timer(prefix + "batch_wait",
                 () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
         // A reopened journal of the same name replaces the gauge of the closed one.
         registry.remove(prefix + "used_bytes");
@@ -63,6 +67,13 @@ final class JournalMetrics {
     void flushed(final long nanos) {
         if (registry != null) {
             flushLatency.update(nanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** How long the first record of a batch waited for the batch's write to start. */
+    void waited(final long nanos) {
+        if (registry != null) {
+            batchWait.update(nanos, TimeUnit.NANOSECONDS);
         }
     }
 

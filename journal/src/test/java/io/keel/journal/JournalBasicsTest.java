@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
 import io.keel.journal.TestJournals.Replayed;
+import io.keel.runtime.time.ManualClock;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -213,5 +216,26 @@ class JournalBasicsTest {
             assertThat(registry.getGauges().get("keel.journal.w3.used_bytes").getValue()).isEqualTo(1024L);
         }
         assertThat(registry.getGauges()).doesNotContainKey("keel.journal.w3.used_bytes");
+    }
+
+    @Test
+    void batchWaitTimesFromTheFirstAppendUntilTheCommitStarts() throws Exception {
+        CrashingDevice device = TestJournals.formatted(64 * 1024, 512);
+        MetricRegistry registry = new MetricRegistry();
+        ManualClock clock = new ManualClock();
+        JournalConfig defaults = JournalConfig.defaults("w4");
+        JournalConfig config = new JournalConfig("w4", defaults.maxBatchBytes(), defaults.maxBatchDelay(), null, clock,
+                registry);
+        try (Journal journal = Journal.open(device, config, ID, record -> { })) {
+            JournalAppend first = journal.append((short) 1, text("abc"));
+            clock.advance(Duration.ofMillis(3));
+            JournalAppend second = journal.append((short) 1, text("def"));
+            clock.advance(Duration.ofMillis(2));
+            second.awaitDurable(); // this thread leads the commit of both, 5 ms after the first append
+            assertThat(first.isDurable()).isTrue();
+            Timer wait = registry.timer("keel.journal.w4.batch_wait");
+            assertThat(wait.getCount()).isEqualTo(1);
+            assertThat(wait.getSnapshot().getMax()).isEqualTo(Duration.ofMillis(5).toNanos());
+        }
     }
 }
