@@ -1,7 +1,11 @@
 package io.keel.access.scsi;
 
+import io.keel.chunk.store.StoreFullException;
+import io.keel.runtime.log.RateLimitedLog;
+import io.keel.runtime.time.SystemClock;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -19,6 +23,9 @@ final class BlockIo {
     static final int BLOCK = 512;
 
     private static final Logger LOG = LoggerFactory.getLogger(BlockIo.class);
+    /** A full store fails every write that needs a new block: a few lines a minute say so. */
+    private static final RateLimitedLog NO_SPACE_LOG = new RateLimitedLog(LOG, SystemClock.INSTANCE, 5,
+            Duration.ofMinutes(1));
 
     /** WRITE SAME writes its pattern in pieces of this many blocks (1 MiB). */
     private static final int CHUNK_BLOCKS = 2048;
@@ -151,9 +158,29 @@ final class BlockIo {
         return new SenseException(new Sense(Sense.MEDIUM_ERROR, 0x11, 0x00, lba, null));
     }
 
+    /**
+     * A failed write's sense: out of space (the store has no free block for it) is DATA PROTECT /
+     * SPACE ALLOCATION FAILED WRITE PROTECT (SBC-3 §4.7.3.6), which hypervisors treat as "out of
+     * space" (ESXi pauses the VM, QEMU reports ENOSPC for its werror policy) rather than as a
+     * failing disk; anything else is MEDIUM ERROR / WRITE ERROR.
+     */
     private SenseException writeError(final long lba, final IOException e) {
+        if (outOfSpace(e)) {
+            NO_SPACE_LOG.warn("volume " + backend.volumeId() + ": no space for a write at LBA " + lba + ": "
+                    + e.getMessage());
+            return new SenseException(new Sense(Sense.DATA_PROTECT, 0x27, 0x07, lba, null));
+        }
         LOG.warn("volume {}: write failed at LBA {}", backend.volumeId(), lba, e);
         return new SenseException(new Sense(Sense.MEDIUM_ERROR, 0x0c, 0x00, lba, null));
+    }
+
+    private static boolean outOfSpace(final Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof StoreFullException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static SenseException miscompare(final long offset) {

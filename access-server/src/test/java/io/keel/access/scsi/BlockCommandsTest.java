@@ -120,6 +120,16 @@ class BlockCommandsTest extends ScsiFixture {
     }
 
     @Test
+    void aWriteTheStoreHasNoSpaceForIsDataProtectSpaceAllocationFailedWithTheLba() {
+        thin.outOfSpace = true;
+        ScsiResult r = write10(70, new byte[512]);
+        check(r, Sense.DATA_PROTECT, 0x27, 0x07);
+        assertThat(information(r.sense())).isEqualTo(70);
+        thin.outOfSpace = false;
+        good(write10(70, new byte[512]));
+    }
+
+    @Test
     void aReadAnswersWithALentDirectBufferThatReleaseGivesBack() {
         byte[] d = pattern(4096, 5);
         good(write10(40, d));

@@ -1,5 +1,6 @@
 package io.keel.access.scsi;
 
+import io.keel.chunk.store.StoreFullException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -24,6 +25,8 @@ final class MemoryBackend implements BlockBackend {
     volatile boolean startReads = true;
     final AtomicInteger startedReads = new AtomicInteger();
     volatile boolean failWrites;
+    /** When set, writes fail as a store with no free block fails them. */
+    volatile boolean outOfSpace;
     /** Whether {@link #startWrite} starts writes (else it declines them), and how many it started. */
     volatile boolean startWrites = true;
     final AtomicInteger startedWrites = new AtomicInteger();
@@ -172,6 +175,9 @@ final class MemoryBackend implements BlockBackend {
         if (failWrites) {
             throw new IOException("injected write failure");
         }
+        if (outOfSpace) {
+            throw new IOException("writing failed", new StoreFullException("injected: no free block"));
+        }
         await(writeGate);
         lock.lock();
         try {
@@ -196,6 +202,9 @@ final class MemoryBackend implements BlockBackend {
         if (failWrites) {
             throw new IOException("injected write failure");
         }
+        if (outOfSpace) {
+            throw new IOException("writing failed", new StoreFullException("injected: no free block"));
+        }
         lock.lock();
         try {
             check(offset, expected.remaining());
@@ -216,6 +225,9 @@ final class MemoryBackend implements BlockBackend {
     public void unmap(final long offset, final long length) throws IOException {
         if (failWrites) {
             throw new IOException("injected write failure");
+        }
+        if (outOfSpace) {
+            throw new IOException("writing failed", new StoreFullException("injected: no free block"));
         }
         lock.lock();
         try {

@@ -87,6 +87,14 @@ class StartedWriteTest extends ScsiFixture {
     }
 
     @Test
+    void aWriteTheStoreHasNoSpaceForAnswersSpaceAllocationFailedStartedOrExecuted() throws Exception {
+        settle(A, FULL);
+        full.outOfSpace = true;
+        check(started(A, FULL, WRITE_10, pattern(4 * 512, 6)), Sense.DATA_PROTECT, 0x27, 0x07);
+        check(run(A, FULL, WRITE_10, pattern(4 * 512, 6)), Sense.DATA_PROTECT, 0x27, 0x07);
+    }
+
+    @Test
     void aBackendThatDeclinesLeavesTheWriteToExecute() throws Exception {
         settle(A, FULL);
         full.startWrites = false;
