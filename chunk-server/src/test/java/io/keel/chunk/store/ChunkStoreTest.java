@@ -460,6 +460,52 @@ class ChunkStoreTest {
     }
 
     @Test
+    void newExtentsGoToTheWorkerWithTheFewestSoOneGroupDoesNotFillWhileAnotherHasRoom() throws IOException {
+        StoreFixture fixture = StoreFixture.format(dir.resolve("two"), 24L << 20, EXTENT, 2, 1L << 20);
+        int[] placed = new int[5];
+        try (ChunkStore store = fixture.open()) {
+            long perGroup = store.stats().totalBlocks() / 2;
+            long blocksPerExtent = EXTENT / BLOCK;
+            assertThat(perGroup).as("a group has room for one whole extent, not two")
+                    .isBetween(blocksPerExtent, 2 * blocksPerExtent - 1);
+            // Ids 1 and 2 hash to the same worker: placed by the hash, the second would find that group full.
+            store.create(1, 1);
+            store.create(2, 1);
+            placed[1] = store.workerOf(1);
+            placed[2] = store.workerOf(2);
+            assertThat(placed[2]).isNotEqualTo(placed[1]);
+            fill(store, 1, EXTENT);
+            fill(store, 2, BLOCK);
+            // As many extents each: the next goes where more blocks are free; then to the one with fewer extents.
+            store.create(3, 1);
+            store.create(4, 1);
+            placed[3] = store.workerOf(3);
+            placed[4] = store.workerOf(4);
+            assertThat(placed[3]).isEqualTo(placed[2]);
+            assertThat(placed[4]).isEqualTo(placed[1]);
+            fill(store, 2, EXTENT);
+        }
+        // Owners are found again at open, wherever extents were placed.
+        try (ChunkStore store = fixture.open()) {
+            for (long extent = 1; extent <= 4; extent++) {
+                assertThat(store.workerOf(extent)).isEqualTo(placed[(int) extent]);
+            }
+            byte[] twos = new byte[SECTOR];
+            java.util.Arrays.fill(twos, (byte) 2);
+            assertThat(read(store, 2, EXTENT - SECTOR, SECTOR)).isEqualTo(ByteBuffer.wrap(twos));
+        }
+    }
+
+    /** Writes {@code bytes} from the start of {@code extent}, every byte the extent's id. */
+    private static void fill(final ChunkStore store, final long extent, final long bytes) throws IOException {
+        byte[] data = new byte[BLOCK];
+        java.util.Arrays.fill(data, (byte) extent);
+        for (long offset = 0; offset < bytes; offset += BLOCK) {
+            store.write(extent, 1, offset, ByteBuffer.wrap(data));
+        }
+    }
+
+    @Test
     void metricsCoverLatencyQueuesJournalsAndSpace() throws IOException {
         MetricRegistry registry = new MetricRegistry();
         StoreFixture fixture = fixture(2L << 20);
