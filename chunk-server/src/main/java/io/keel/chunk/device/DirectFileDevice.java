@@ -305,6 +305,13 @@ public final class DirectFileDevice implements BlockDevice {
         return aio == null ? 0 : aio.readsInFlight();
     }
 
+    /** Makes the asynchronous reads' reaper fail once it next reaps completions (tests). */
+    void injectReadReaperFailure(final Error failure) {
+        if (aio != null) {
+            aio.injectReadReaperFailure(failure);
+        }
+    }
+
     /** Large reads started and waiting for earlier ones to finish (see {@link LinuxAio#LARGE_READ_BUDGET}). */
     int largeReadsWaiting() {
         return aio == null ? 0 : aio.largeReadsWaiting();

@@ -17,12 +17,16 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -486,6 +490,14 @@ final class LinuxAio implements AutoCloseable {
         }
     }
 
+    /** Makes the read reaper throw {@code failure} once it next reaps completions (tests; reads set up). */
+    void injectReadReaperFailure(final Error failure) {
+        Reads current = reads;
+        if (current != null) {
+            current.injectReaperFailure(failure);
+        }
+    }
+
     /** Large reads started and waiting for the large-read budget ({@link #LARGE_READ_BUDGET}). */
     int largeReadsWaiting() {
         Reads current = reads;
@@ -504,7 +516,7 @@ final class LinuxAio implements AutoCloseable {
             return 0;
         }
         synchronized (current) {
-            return READ_WINDOW - current.freeCount;
+            return current.stopped != null ? 0 : READ_WINDOW - current.freeCount;
         }
     }
 
@@ -583,6 +595,13 @@ final class LinuxAio implements AutoCloseable {
         private final ArrayDeque<ReadBatch> waitingLarge = new ArrayDeque<>();
         private final Thread reaper;
         private final ThreadLocal<Submitter> submitters = ThreadLocal.withInitial(Submitter::new);
+        /** Why reads no longer go through this ring (its reaper failed), or null; guarded by this. */
+        private String stopped;
+        /** Held shared while a thread fills and submits control blocks, exclusively while a failed reaper stops. */
+        private final ReentrantReadWriteLock submitting = new ReentrantReadWriteLock();
+        private volatile boolean contextDestroyed;
+        /** A failure for the reaper to throw once it next reaps completions (tests). */
+        private volatile Error injectedFailure;
 
         Reads(final Ring ring) {
             this.ring = ring;
@@ -593,6 +612,17 @@ final class LinuxAio implements AutoCloseable {
         }
 
         boolean start(final List<BlockDevice.Read> batch, final Consumer<IOException> done) throws Throwable {
+            submitting.readLock().lock();
+            try {
+                return startSubmitting(batch, done);
+            } finally {
+                submitting.readLock().unlock();
+            }
+        }
+
+        /** {@link #start}, under the shared submission lock. */
+        private boolean startSubmitting(final List<BlockDevice.Read> batch, final Consumer<IOException> done)
+                throws Throwable {
             int count = batch.size();
             long bytes = 0;
             for (BlockDevice.Read read : batch) {
@@ -601,7 +631,7 @@ final class LinuxAio implements AutoCloseable {
             ReadBatch started = new ReadBatch(batch, done, bytes >= LARGE_READ_BYTES ? bytes : 0);
             Submitter submitter = submitters.get();
             synchronized (this) {
-                if (freeCount < count) {
+                if (stopped != null || freeCount < count) {
                     return false;
                 }
                 for (int i = 0; i < count; i++) {
@@ -754,10 +784,14 @@ final class LinuxAio implements AutoCloseable {
                             ring.events.address(), timeout.address());
                     if (n < 0 || (n == 0 && closed.get())) {
                         if (!closed.get()) {
-                            LOG.error("{}: io_getevents for reads failed (errno {}); reads stop here", path,
-                                    errno(state));
+                            stop("io_getevents failed (errno " + errno(state) + ")", null, completed, finished);
                         }
                         return;
+                    }
+                    Error injected = injectedFailure;
+                    if (n > 0 && injected != null) {
+                        injectedFailure = null;
+                        throw injected;
                     }
                     // Who waits for each completion is read before its control block is free for the next read.
                     for (int k = 0; k < n; k++) {
@@ -804,10 +838,61 @@ final class LinuxAio implements AutoCloseable {
                     }
                 }
             } catch (Throwable t) {
-                LOG.error("{}: the reaper of asynchronous reads failed; reads in flight never finish", path, t);
+                stop("the reaper failed: " + t, t, completed, finished);
             } finally {
                 arena.close();
             }
+        }
+
+        /**
+         * After the reaper failed (a bug, or io_getevents refusing): reads stop going through this
+         * ring, and every read not yet finished fails, so that nobody waits forever for one and
+         * close does not either. Later reads are declined: their callers read the blocking way.
+         * {@code completed} and {@code finished} are the reaper's batches taken off the ring and
+         * not yet finished.
+         */
+        private void stop(final String why, final Throwable cause, final ReadBatch[] completed,
+                final ReadBatch[] finished) {
+            LOG.error("{}: asynchronous reads stop ({}); reads in flight fail, later reads go the blocking way",
+                    path, why, cause);
+            Set<ReadBatch> failing = Collections.newSetFromMap(new IdentityHashMap<>());
+            submitting.writeLock().lock();
+            try {
+                synchronized (this) {
+                    stopped = why;
+                    failing.addAll(waitingLarge);
+                    waitingLarge.clear();
+                }
+                // io_destroy returns once the kernel has finished every read it holds: none lands in a buffer
+                // after its caller was told that it failed and reused the buffer.
+                ring.destroyContext(path);
+                contextDestroyed = true;
+                for (int slot = 0; slot < READ_WINDOW; slot++) {
+                    ReadBatch batch = bySlot.getAndSet(slot, null);
+                    if (batch != null) {
+                        failing.add(batch);
+                    }
+                }
+            } finally {
+                submitting.writeLock().unlock();
+            }
+            for (ReadBatch[] taken : List.of(completed, finished)) {
+                for (ReadBatch batch : taken) {
+                    if (batch != null) {
+                        failing.add(batch);
+                    }
+                }
+            }
+            IOException failure = new IOException(path + ": asynchronous reads stopped: " + why);
+            for (ReadBatch batch : failing) {
+                batch.fail(failure);
+                finish(batch);
+            }
+        }
+
+        /** Makes the reaper throw {@code failure} once it next reaps completions (tests). */
+        void injectReaperFailure(final Error failure) {
+            injectedFailure = failure;
         }
 
         @SuppressWarnings("checkstyle:IllegalCatch") // a callback's bug must not stop the reaper
@@ -823,7 +908,9 @@ final class LinuxAio implements AutoCloseable {
 
         /** Once nothing is in flight: destroys the context, lets the reaper end, then frees the ring's memory. */
         void tearDown() {
-            ring.destroyContext(path);
+            if (!contextDestroyed) {
+                ring.destroyContext(path);
+            }
             try {
                 reaper.join(2 * REAPER_WAKE_NANOS / 1_000_000L);
             } catch (InterruptedException e) {

@@ -216,6 +216,27 @@ class AsyncReadTest {
     }
 
     @Test
+    void aFailedReaperFailsTheReadsItHeldAndLaterReadsGoTheBlockingWay() throws Exception {
+        try (DirectFileDevice device = patterned(1)) {
+            ByteBuffer first = AlignedBuffers.allocate(4096);
+            assertThat(start(device, List.of(new BlockDevice.Read(0, first))).get(10, TimeUnit.SECONDS)).isNull();
+            device.injectReadReaperFailure(new AssertionError("injected reaper failure"));
+            // Its completion reaches the reaper, which then fails: the read fails instead of never finishing.
+            IOException failed = start(device, List.of(new BlockDevice.Read(4096, AlignedBuffers.allocate(4096)),
+                    new BlockDevice.Read(8192, AlignedBuffers.allocate(4096)))).get(10, TimeUnit.SECONDS);
+            assertThat(failed).hasMessageContaining("asynchronous reads stopped")
+                    .hasMessageContaining("injected reaper failure");
+            assertThat(device.readsInFlight()).isZero();
+            assertThat(device.startReads(List.of(new BlockDevice.Read(0, AlignedBuffers.allocate(4096))), f -> { }))
+                    .as("declined: the caller reads the blocking way").isFalse();
+            ByteBuffer again = AlignedBuffers.allocate(4096);
+            device.read(4096, again);
+            assertThat(again.flip()).isEqualTo(TestData.pattern(4096, 1));
+        }
+        // close() returned: nothing was left counted as in flight.
+    }
+
+    @Test
     void closeWaitsForLargeReadsStillWaitingForTheBudget() throws Exception {
         DirectFileDevice device = patterned(8);
         CountDownLatch finished = new CountDownLatch(8);
