@@ -255,6 +255,51 @@ class ProtocolTest {
         waitFor(() -> TransferBuffers.shared().lent() == lentBefore);
     }
 
+    @Test
+    void immediateDataReceivedIntoALentBufferIsGivenBackWhenItsCommandIsRefusedOrDropped() throws Exception {
+        int lentBefore = TransferBuffers.shared().lent();
+        try (RawInitiator initiator = loggedIn(Map.of("ImmediateData", "Yes", "InitialR2T", "Yes",
+                "MaxRecvDataSegmentLength", "8192"))) {
+            byte[] payload = new byte[16384];
+            new java.util.Random(8).nextBytes(payload);
+            Pdu first = initiator.command(0x21, 0, RawInitiator.write10(80, 32), payload.length,
+                    Arrays.copyOf(payload, 4096));
+            initiator.send(first);
+            Pdu r2t = initiator.read();
+            assertThat(r2t.opcode()).isEqualTo(Opcode.R2T);
+            assertThat(TransferBuffers.shared().lent()).as("the first write's buffer").isEqualTo(lentBefore + 1);
+
+            // The same ITT again, with immediate data: refused as a task in progress.
+            Pdu again = initiator.command(0x21, 0, RawInitiator.write10(200, 32), payload.length,
+                    Arrays.copyOf(payload, 4096)).itt(first.itt());
+            initiator.send(again);
+            Pdu reject = initiator.read();
+            assertThat(reject.opcode()).isEqualTo(Opcode.REJECT);
+            assertThat(reject.byteAt(2)).isEqualTo(Opcode.REJECT_TASK_IN_PROGRESS);
+            // Outside the CmdSN window: dropped without an answer.
+            Pdu stale = initiator.command(0x21, 0, RawInitiator.write10(300, 32), payload.length,
+                    Arrays.copyOf(payload, 4096));
+            stale.putInt32(24, initiator.cmdSn - 1000);
+            initiator.cmdSn--;
+            initiator.send(stale);
+            waitFor(() -> TransferBuffers.shared().lent() == lentBefore + 1);
+
+            for (int sent = 0, sn = 0; sent < r2t.int32(44); sent += 8192, sn++) {
+                int offset = r2t.int32(40) + sent;
+                int length = Math.min(8192, r2t.int32(44) - sent);
+                initiator.send(Pdu.of(Opcode.DATA_OUT).flags(sent + length >= r2t.int32(44) ? 0x80 : 0)
+                        .itt(first.itt()).putInt32(20, r2t.int32(20)).putInt32(36, sn).putInt32(40, offset)
+                        .data(Arrays.copyOfRange(payload, offset, offset + length)));
+            }
+            Pdu status = initiator.read();
+            assertThat(status.opcode()).isEqualTo(Opcode.SCSI_RESPONSE);
+            assertThat(status.byteAt(3)).isZero();
+            assertThat(Arrays.copyOfRange(targets.open.disk, 80 * 512, 80 * 512 + payload.length)).isEqualTo(payload);
+            assertThat(lastWrite().dataOut().isDirect()).as("immediate data and Data-Out in one lent buffer").isTrue();
+        }
+        waitFor(() -> TransferBuffers.shared().lent() == lentBefore);
+    }
+
     private ScsiCommand lastWrite() {
         List<ScsiCommand> writes = targets.open.commands.stream().filter(c -> c.opcode() == 0x2a).toList();
         return writes.get(writes.size() - 1);

@@ -129,6 +129,10 @@ public final class Connection {
             close("internal error: " + e);
         } finally {
             if (!handedOn) {
+                FullFeature ffp = fullFeature;
+                if (ffp != null) {
+                    ffp.readingEnded();
+                }
                 close(closeReason);
                 context.metrics().connections.dec();
                 ended.accept(this);

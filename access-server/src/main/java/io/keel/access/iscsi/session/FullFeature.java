@@ -51,6 +51,9 @@ final class FullFeature implements DataPlacement {
     private Task claimed;
     /** The task whose lent buffer the reader is receiving a Data-Out into (reader thread only). */
     private Task receivingInto;
+    /** A buffer a SCSI Command's immediate data was received into, and that command (reader threads only). */
+    private TransferBuffers.Lease immediateLease;
+    private Pdu immediateLeaseFor;
     private volatile boolean loggingOut;
     private byte[] textRemainder;
     private int textTtt = RESERVED;
@@ -62,6 +65,16 @@ final class FullFeature implements DataPlacement {
     }
 
     void dispatch(final Pdu pdu) throws PduException {
+        try {
+            dispatchReceived(pdu);
+        } finally {
+            if (immediateLeaseFor == pdu) {
+                dropImmediateLease(); // dropped, refused or rejected before it became a task
+            }
+        }
+    }
+
+    private void dispatchReceived(final Pdu pdu) throws PduException {
         int op = pdu.opcode();
         if (!Opcode.isInitiatorOpcode(op)) {
             throw PduException.reject(Opcode.REJECT_NOT_SUPPORTED, pdu, "unknown opcode " + Opcode.name(op));
@@ -131,6 +144,27 @@ final class FullFeature implements DataPlacement {
 
     /** Handles a SCSI Command PDU; returns the task it became (holding the window slot), or null. */
     private Task scsiCommand(final Pdu pdu, final boolean numbered) throws PduException {
+        TransferBuffers.Lease placed = takeImmediateLease(pdu);
+        try {
+            Task task = newTask(pdu, numbered, placed);
+            if (task != null && task.write) {
+                placed = null; // the task's now
+            }
+            return task;
+        } finally {
+            if (placed != null) {
+                placed.release();
+            }
+        }
+    }
+
+    /**
+     * Builds the task of a SCSI Command PDU, its write data in {@code placed} when its immediate data
+     * was received there (see {@link #immediateDestination}); returns the task (holding the window slot)
+     * or null.
+     */
+    private Task newTask(final Pdu pdu, final boolean numbered, final TransferBuffers.Lease placed)
+            throws PduException {
         int flags = pdu.flags();
         boolean finalBit = (flags & 0x80) != 0;
         boolean read = (flags & 0x40) != 0;
@@ -141,15 +175,15 @@ final class FullFeature implements DataPlacement {
             throw PduException.reject(Opcode.REJECT_INVALID_FIELD, pdu, "SCSI command with the reserved ITT");
         }
         byte[] cdb = cdb(pdu);
-        byte[] immediate = pdu.data();
-        if (immediate.length > 0 && !write) {
+        int immediate = pdu.dataLength();
+        if (immediate > 0 && !write) {
             throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu, "data with a command that is not a write");
         }
         if (expected < 0) {
             throw PduException.reject(Opcode.REJECT_INVALID_FIELD, pdu, "negative expected transfer length");
         }
-        if (immediate.length > 0 && (!connection.params.immediateData
-                || immediate.length > Math.min(connection.params.firstBurstLength, expected))) {
+        if (immediate > 0 && (!connection.params.immediateData
+                || immediate > Math.min(connection.params.firstBurstLength, expected))) {
             throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu, "immediate data not allowed or too long");
         }
         if (pdu.immediate() && session.tasks().size() >= connection.context.config().queueDepth()) {
@@ -176,13 +210,15 @@ final class FullFeature implements DataPlacement {
             connection.context.metrics().commandsInFlight.dec();
         });
         if (task.write) {
-            if (immediate.length < expected) {
+            if (placed != null) {
+                task.adoptBuffer(placed);
+            } else if (immediate < expected) {
                 // Data-Out follows: received straight into a lent buffer, which the store writes from.
                 task.lendBuffer(TransferBuffers.shared());
             }
-            task.store(0, ByteBuffer.wrap(immediate), false);
-            task.received = immediate.length;
-            connection.context.metrics().writeBytes.mark(immediate.length);
+            task.store(0, pdu.dataBuffer(), pdu.dataPlaced());
+            task.received = immediate;
+            connection.context.metrics().writeBytes.mark(immediate);
             task.unsolicitedLimit = Math.min(expected, connection.params.firstBurstLength);
             task.unsolicitedOpen = !finalBit && !connection.params.initialR2T && task.received < task.unsolicitedLimit;
             task.nextR2tOffset = task.received;
@@ -287,6 +323,9 @@ final class FullFeature implements DataPlacement {
      */
     @Override
     public ByteBuffer destination(final Pdu header) {
+        if (header.opcode() == Opcode.SCSI_COMMAND) {
+            return immediateDestination(header);
+        }
         if (header.opcode() != Opcode.DATA_OUT) {
             return null;
         }
@@ -314,6 +353,55 @@ final class FullFeature implements DataPlacement {
             receivingInto = task;
         }
         return destination;
+    }
+
+    /**
+     * A WRITE's immediate data goes into a buffer lent for its whole transfer when Data-Out will
+     * follow (the transfer is longer than the immediate data, at most {@link TransferBuffers#LARGEST}):
+     * the task built from this PDU takes the buffer ({@link #takeImmediateLease}). A write carried
+     * whole by its immediate data keeps its own array, which the store journals as it is.
+     */
+    private ByteBuffer immediateDestination(final Pdu header) {
+        dropImmediateLease(); // one left by a command whose data digest failed, so never dispatched
+        int expected = header.int32(20);
+        int length = header.declaredDataLength();
+        if ((header.flags() & 0x60) != 0x20 || !connection.params.immediateData || length >= expected
+                || expected > TransferBuffers.LARGEST) {
+            return null;
+        }
+        TransferBuffers.Lease lease = TransferBuffers.shared().tryLend(expected);
+        if (lease == null) {
+            return null;
+        }
+        immediateLease = lease;
+        immediateLeaseFor = header;
+        return lease.buffer().slice(0, length);
+    }
+
+    /** The buffer {@code pdu}'s immediate data was received into, now the caller's; null if none. */
+    private TransferBuffers.Lease takeImmediateLease(final Pdu pdu) {
+        if (immediateLeaseFor != pdu) {
+            return null;
+        }
+        TransferBuffers.Lease lease = immediateLease;
+        immediateLease = null;
+        immediateLeaseFor = null;
+        return lease;
+    }
+
+    /** Gives back a buffer that immediate data was received into for a PDU that did not become a task. */
+    private void dropImmediateLease() {
+        TransferBuffers.Lease lease = immediateLease;
+        immediateLease = null;
+        immediateLeaseFor = null;
+        if (lease != null) {
+            lease.release();
+        }
+    }
+
+    /** The connection's last reader stops: nothing received is dispatched any more. */
+    void readingEnded() {
+        dropImmediateLease();
     }
 
     @Override

@@ -107,6 +107,11 @@ public final class Task {
         lease = buffers.tryLend(expectedLength);
     }
 
+    /** Receives write data into {@code placed}, lent for the whole transfer. Called before any data is stored. */
+    void adoptBuffer(final TransferBuffers.Lease placed) {
+        lease = placed;
+    }
+
     /**
      * Stores {@code data}'s remaining bytes at {@code offset} of the write data (offset + length within the
      * EDTL, checked by the caller); nothing to copy when they were received there ({@link #placeAt}).
