@@ -318,8 +318,9 @@ final class FullFeature implements DataPlacement {
 
     /**
      * A Data-Out's data goes straight into its task's lent buffer when it is the next range that
-     * task expects (in its unsolicited burst or its R2T); anything else is read into an array and
-     * judged by {@link #dataOut} as before.
+     * task expects (in its unsolicited burst or its R2T); a WRITE's immediate data into a buffer
+     * lent for the task it becomes ({@link #immediateDestination}). Anything else is read into an
+     * array and judged by {@link #dataOut} or {@link #scsiCommand} as before.
      */
     @Override
     public ByteBuffer destination(final Pdu header) {
