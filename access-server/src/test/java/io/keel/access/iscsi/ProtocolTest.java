@@ -300,6 +300,32 @@ class ProtocolTest {
         waitFor(() -> TransferBuffers.shared().lent() == lentBefore);
     }
 
+    @Test
+    void aCommandWhoseImmediateDataFailsItsDigestGivesItsLentBufferBackAtOnce() throws Exception {
+        int lentBefore = TransferBuffers.shared().lent();
+        try (RawInitiator initiator = loggedIn(Map.of("DataDigest", "CRC32C", "ImmediateData", "Yes",
+                "InitialR2T", "Yes", "MaxRecvDataSegmentLength", "8192"))) {
+            Pdu command = initiator.command(0x21, 0, RawInitiator.write10(80, 32), 16384, new byte[4096]);
+            command.putInt32(28, initiator.expStatSn);
+            ByteArrayOutputStream wire = new ByteArrayOutputStream();
+            PduCodec.write(wire, command, false, true);
+            byte[] damaged = wire.toByteArray();
+            damaged[Pdu.BHS_LENGTH + 7] ^= 0x01; // an immediate-data byte, received into a lent buffer
+            initiator.out.write(damaged);
+            initiator.out.flush();
+            Pdu reject = initiator.read();
+            assertThat(reject.opcode()).isEqualTo(Opcode.REJECT);
+            assertThat(reject.byteAt(2)).isEqualTo(Opcode.REJECT_DATA_DIGEST);
+            // Given back before the reject went out; well before a keep-alive timeout (2 s + 5 s) could end the
+            // connection, which would give it back too.
+            long until = System.nanoTime() + 1_000_000_000L;
+            while (TransferBuffers.shared().lent() != lentBefore && System.nanoTime() < until) {
+                Thread.sleep(10);
+            }
+            assertThat(TransferBuffers.shared().lent()).isEqualTo(lentBefore);
+        }
+    }
+
     private ScsiCommand lastWrite() {
         List<ScsiCommand> writes = targets.open.commands.stream().filter(c -> c.opcode() == 0x2a).toList();
         return writes.get(writes.size() - 1);

@@ -252,6 +252,7 @@ public final class Connection {
                         close(e.getMessage());
                         return null;
                     }
+                    ffp.notATask(e.pdu());
                     reject(e.rejectReason(), e.pdu(), e.getMessage());
                 }
             }

@@ -68,9 +68,17 @@ final class FullFeature implements DataPlacement {
         try {
             dispatchReceived(pdu);
         } finally {
-            if (immediateLeaseFor == pdu) {
-                dropImmediateLease(); // dropped, refused or rejected before it became a task
-            }
+            notATask(pdu); // dropped, refused or rejected before it became a task
+        }
+    }
+
+    /**
+     * {@code pdu} does not become a task (its handling ended, or reading it failed, say on a data
+     * digest error): gives back the buffer its immediate data was received into, if any.
+     */
+    void notATask(final Pdu pdu) {
+        if (pdu != null && immediateLeaseFor == pdu) {
+            dropImmediateLease();
         }
     }
 
@@ -363,7 +371,7 @@ final class FullFeature implements DataPlacement {
      * whole by its immediate data keeps its own array, which the store journals as it is.
      */
     private ByteBuffer immediateDestination(final Pdu header) {
-        dropImmediateLease(); // one left by a command whose data digest failed, so never dispatched
+        dropImmediateLease(); // one whose reading failed in a way that skipped notATask (a backstop)
         int expected = header.int32(20);
         int length = header.declaredDataLength();
         if ((header.flags() & 0x60) != 0x20 || !connection.params.immediateData || length >= expected
