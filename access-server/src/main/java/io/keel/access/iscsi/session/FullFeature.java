@@ -350,11 +350,10 @@ final class FullFeature implements DataPlacement {
         synchronized (task) {
             boolean next;
             if (ttt == RESERVED) {
-                next = task.write && task.unsolicitedOpen && offset == task.received
-                        && (long) offset + length <= task.unsolicitedLimit;
+                next = task.write && task.unsolicitedOpen && task.unsolicitedNext(offset, length);
             } else {
                 Task.R2tState r2t = task.r2ts.get(ttt);
-                next = r2t != null && offset == r2t.offset + r2t.received && r2t.received + length <= r2t.length;
+                next = r2t != null && r2t.next(offset, length);
             }
             destination = next ? task.placeAt(offset, length) : null;
         }
@@ -440,8 +439,7 @@ final class FullFeature implements DataPlacement {
                 if (!task.write || !task.unsolicitedOpen) {
                     throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu, "unsolicited data not expected");
                 }
-                if (dataSn != task.unsolicitedDataSn || offset != task.received
-                        || (long) offset + length > task.unsolicitedLimit) {
+                if (dataSn != task.unsolicitedDataSn || !task.unsolicitedNext(offset, length)) {
                     throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu,
                             "unsolicited Data-Out out of order or beyond FirstBurstLength");
                 }
@@ -471,8 +469,7 @@ final class FullFeature implements DataPlacement {
                 if (r2t == null) {
                     throw PduException.reject(Opcode.REJECT_INVALID_FIELD, pdu, "Data-Out for a finished R2T");
                 }
-                if (dataSn != r2t.nextDataSn || offset != r2t.offset + r2t.received
-                        || r2t.received + length > r2t.length) {
+                if (dataSn != r2t.nextDataSn || !r2t.next(offset, length)) {
                     throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu,
                             "Data-Out out of order or beyond the R2T");
                 }

@@ -31,6 +31,11 @@ public final class Task {
             this.offset = offset;
             this.length = length;
         }
+
+        /** Whether {@code length} bytes at {@code offset} are the next ones this burst asked for, within it. */
+        boolean next(final int offset, final int length) {
+            return offset == this.offset + received && (long) received + length <= this.length;
+        }
     }
 
     final int itt;
@@ -178,6 +183,11 @@ public final class Task {
         }
         lease.release();
         lease = null;
+    }
+
+    /** Whether {@code length} bytes at {@code offset} are the next unsolicited ones, within FirstBurstLength. */
+    boolean unsolicitedNext(final int offset, final int length) {
+        return offset == received && (long) offset + length <= unsolicitedLimit;
     }
 
     /** Whether all write data is in. */
