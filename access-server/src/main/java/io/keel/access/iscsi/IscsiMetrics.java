@@ -29,6 +29,11 @@ public final class IscsiMetrics {
      */
     public final Meter commandsOnReader;
     public final Meter readerHandOffs;
+    /**
+     * How often a thread that must not wait (a device's completion thread, a journal's committer) left
+     * responses to a thread of its own, because the socket was full or another thread was writing.
+     */
+    public final Meter sendHandOffs;
     /** Read commands. */
     public final Meter readOps;
     /** Bytes sent as Data-In. */
@@ -51,6 +56,7 @@ public final class IscsiMetrics {
         commandsStarted = registry.meter("iscsi.commands.started");
         commandsOnReader = registry.meter("iscsi.commands.on-reader");
         readerHandOffs = registry.meter("iscsi.reader.hand-offs");
+        sendHandOffs = registry.meter("iscsi.send.hand-offs");
         readOps = registry.meter("iscsi.read.ops");
         readBytes = registry.meter("iscsi.read.bytes");
         writeOps = registry.meter("iscsi.write.ops");

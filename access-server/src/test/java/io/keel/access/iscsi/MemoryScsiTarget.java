@@ -5,11 +5,13 @@ import io.keel.access.scsi.ScsiCommand;
 import io.keel.access.scsi.ScsiResult;
 import io.keel.access.scsi.ScsiTarget;
 import io.keel.access.scsi.Sense;
+import io.keel.runtime.context.Batching;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -35,6 +37,11 @@ final class MemoryScsiTarget implements ScsiTarget {
     /** When set, WRITE(10/16)s start likewise. */
     volatile boolean startWrites;
     final AtomicInteger started = new AtomicInteger();
+    /**
+     * When set, started commands finish here instead, in a group that must not block, as on a device's
+     * completion thread shared by every connection.
+     */
+    volatile Executor completionThread;
 
     MemoryScsiTarget(final int blocks) {
         disk = new byte[blocks * BLOCK];
@@ -48,7 +55,16 @@ final class MemoryScsiTarget implements ScsiTarget {
             return false;
         }
         started.incrementAndGet();
-        Thread.ofVirtual().start(() -> done.accept(execute(command)));
+        Executor finisher = completionThread;
+        if (finisher != null) {
+            finisher.execute(() -> {
+                try (Batching.Group group = Batching.openNonBlocking()) {
+                    done.accept(execute(command));
+                }
+            });
+        } else {
+            Thread.ofVirtual().start(() -> done.accept(execute(command)));
+        }
         return true;
     }
 

@@ -14,6 +14,7 @@ import java.nio.channels.GatheringByteChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -117,5 +118,86 @@ class PduWriterTest {
         assertThat(channel.calls).isEqualTo(1);
         writer.flush();
         assertThat(channel.calls).as("nothing added, nothing written").isEqualTo(1);
+    }
+    /** An immediate write that takes at most {@code budget} bytes in all, then reports the socket full. */
+    private static final class FillingSocket implements PduWriter.ImmediateWrite {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        long budget;
+        int calls;
+
+        FillingSocket(final long budget) {
+            this.budget = budget;
+        }
+
+        @Override
+        public long writeNow(final ByteBuffer[] parts, final int first, final int count) {
+            calls++;
+            long taken = 0;
+            for (int i = first; i < first + count && budget > 0; i++) {
+                assertThat(parts[i].isDirect()).as("only direct memory goes to the system").isTrue();
+                int n = (int) Math.min(parts[i].remaining(), budget);
+                byte[] part = new byte[n];
+                parts[i].get(part);
+                bytes.writeBytes(part);
+                taken += n;
+                budget -= n;
+            }
+            return taken;
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"0", "1", "47", "4096", "10000", "100000000"})
+    void whatASocketDoesNotTakeAtOnceFollowsInOrder(final long room) throws Exception {
+        Random random = new Random(7);
+        RecordingChannel channel = new RecordingChannel(Integer.MAX_VALUE);
+        PduWriter writer = new PduWriter(channel, 64 * 1024);
+        FillingSocket socket = new FillingSocket(room);
+        List<byte[]> segments = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            byte[] data = new byte[i % 2 == 0 ? 4096 : 13];
+            random.nextBytes(data);
+            ByteBuffer direct = ByteBuffer.allocateDirect(data.length).put(data).flip();
+            List<Pdu> pdus = List.of(Pdu.of(Opcode.DATA_IN).itt(i).data(i % 2 == 0 ? direct : ByteBuffer.wrap(data)));
+            assertThat(writer.hasRoomFor(pdus)).isTrue();
+            writer.add(pdus.get(0), true, true);
+            segments.add(data);
+            if (i == 5) {
+                boolean all = writer.flushNow(socket);
+                assertThat(writer.hasUnwritten()).isEqualTo(!all);
+                assertThat(all).isEqualTo(room >= 100_000);
+            }
+        }
+        boolean all = writer.flushNow(socket);
+        assertThat(writer.hasUnwritten()).isEqualTo(!all);
+        writer.flush();
+        assertThat(writer.hasUnwritten()).isFalse();
+        ByteArrayOutputStream wireBytes = new ByteArrayOutputStream();
+        wireBytes.writeBytes(socket.bytes.toByteArray());
+        wireBytes.writeBytes(channel.bytes.toByteArray());
+        PduInput wire = PduInput.of(new ByteArrayInputStream(wireBytes.toByteArray()));
+        for (int i = 0; i < segments.size(); i++) {
+            Pdu back = PduCodec.read(wire, true, true, 1 << 20);
+            assertThat(back.itt()).isEqualTo(i);
+            assertThat(back.data()).isEqualTo(segments.get(i));
+        }
+        assertThat(wire.read()).isEqualTo(-1);
+        if (room >= 100_000) {
+            assertThat(channel.bytes.size()).as("everything went at once").isZero();
+        }
+    }
+
+    @Test
+    void anArraySegmentOfItsOwnWaitsForAWriterThatMayWait() throws Exception {
+        RecordingChannel channel = new RecordingChannel(Integer.MAX_VALUE);
+        PduWriter writer = new PduWriter(channel, 8 * 1024);
+        List<Pdu> large = List.of(Pdu.of(Opcode.DATA_IN).data(new byte[20_000]));
+        assertThat(writer.hasRoomFor(large)).as("counted as staged, it does not fit").isFalse();
+        writer.add(large.get(0), false, false);
+        FillingSocket socket = new FillingSocket(Long.MAX_VALUE);
+        assertThat(writer.flushNow(socket)).isFalse();
+        assertThat(socket.calls).isZero();
+        writer.flush();
+        assertThat(channel.bytes.size()).isEqualTo(Pdu.BHS_LENGTH + 20_000);
     }
 }

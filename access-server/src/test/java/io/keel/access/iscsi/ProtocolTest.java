@@ -552,6 +552,76 @@ class ProtocolTest {
     }
 
     @Test
+    void anInitiatorThatStopsReadingNeverHoldsUpTheThreadThatFinishesCommands() throws Exception {
+        java.util.concurrent.ExecutorService completion = java.util.concurrent.Executors.newSingleThreadExecutor();
+        targets.open.completionThread = completion;
+        targets.open.startReads = true;
+        targets.open.lendReads = true;
+        RawInitiator other = new RawInitiator(port);
+        other.isid[5] = 2; // a session of its own, not a reinstatement of the first
+        assertThat(RawInitiator.status(other.loginFull(TestTargets.OPEN, Map.of()))).isZero();
+        try (RawInitiator stalled = loggedIn(Map.of()); other) {
+            // Far more read data than two loopback socket buffers hold, and the stalled initiator reads none of it.
+            for (int i = 0; i < 120; i++) {
+                stalled.send(stalled.command(0xc1, 0, RawInitiator.read10(i * 256, 256), 256 * 512, null));
+            }
+            waitFor(() -> targets.open.started.get() >= 119);
+            // The same completion thread still finishes and sends the other initiator's reads (four at a time, so
+            // that most start rather than run on the reader): it left the stalled answers to a thread of their own.
+            int startedBefore = targets.open.started.get();
+            for (int round = 0; round < 10; round++) {
+                for (int i = 0; i < 4; i++) {
+                    other.send(other.command(0xc1, 0, RawInitiator.read10(i, 1), 512, null));
+                }
+                for (int i = 0; i < 4; i++) {
+                    Pdu answer = other.read();
+                    assertThat(answer.opcode()).isEqualTo(Opcode.DATA_IN);
+                    assertThat(answer.flags() & 0x01).as("status in the Data-In").isOne();
+                }
+            }
+            assertThat(targets.open.started.get() - startedBefore).as("finished on the completion thread")
+                    .isGreaterThanOrEqualTo(10);
+            assertThat(metrics.meter("iscsi.send.hand-offs").getCount()).as("the stalled socket filled").isPositive();
+        } finally {
+            completion.shutdownNow();
+        }
+        waitFor(() -> targets.open.lentOut.get() == 0);
+    }
+
+    @Test
+    void answersTooLargeToStageGoByAWriterThatMayWait() throws Exception {
+        java.util.concurrent.ExecutorService completion = java.util.concurrent.Executors.newSingleThreadExecutor();
+        targets.open.completionThread = completion;
+        targets.open.startReads = true;
+        byte[] payload = new byte[4 * 128 * 512];
+        new java.util.Random(5).nextBytes(payload);
+        System.arraycopy(payload, 0, targets.open.disk, 0, payload.length);
+        try (RawInitiator initiator = loggedIn(Map.of())) {
+            // Array data of 64 KiB per read never fits the 64 KiB staging buffer with its headers: the completion
+            // thread must hand it on rather than try again and again.
+            for (int round = 0; round < 5; round++) {
+                for (int i = 0; i < 4; i++) {
+                    initiator.send(initiator.command(0xc1, 0, RawInitiator.read10(i * 128, 128), 128 * 512, null));
+                }
+                Map<Integer, ByteArrayOutputStream> got = new java.util.HashMap<>();
+                int done = 0;
+                while (done < 4) {
+                    Pdu in = initiator.read();
+                    assertThat(in.opcode()).isEqualTo(Opcode.DATA_IN);
+                    got.computeIfAbsent(in.itt(), k -> new ByteArrayOutputStream()).writeBytes(in.data());
+                    done += in.flags() & 0x01;
+                }
+                ByteArrayOutputStream all = new ByteArrayOutputStream();
+                got.keySet().stream().sorted().forEach(itt -> all.writeBytes(got.get(itt).toByteArray()));
+                assertThat(all.toByteArray()).isEqualTo(payload);
+            }
+            assertThat(targets.open.started.get()).as("finished on the completion thread").isPositive();
+        } finally {
+            completion.shutdownNow();
+        }
+    }
+
+    @Test
     void startedReadsAnswerInAnyOrderAndCanBeAborted() throws Exception {
         targets.open.startReads = true;
         byte[] payload = new byte[8 * 512];

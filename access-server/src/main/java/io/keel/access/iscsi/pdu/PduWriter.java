@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.GatheringByteChannel;
 import java.nio.channels.WritableByteChannel;
+import java.util.List;
 import java.util.zip.CRC32C;
 
 /**
@@ -73,6 +74,54 @@ public final class PduWriter {
         }
     }
 
+    /**
+     * Whether {@code pdus} can be added without {@link #add} writing to the channel first (it writes
+     * when the staging buffer runs short). Counts every array data segment as staged, so it may say no
+     * where {@link #add} would have listed a large segment as a part of its own.
+     */
+    public boolean hasRoomFor(final List<Pdu> pdus) {
+        long staged = 0;
+        for (Pdu pdu : pdus) {
+            ByteBuffer data = pdu.dataBuffer();
+            staged += FIXED_PARTS + (data.isDirect() ? 0 : data.remaining());
+        }
+        return staged <= staging.remaining() && partCount + 2L * pdus.size() < MAX_PARTS - 2;
+    }
+
+    /** True when something added is not written yet (after {@link #flushNow} found the channel full). */
+    public boolean hasUnwritten() {
+        return partCount > 0 || staging.position() > stagedFrom;
+    }
+
+    /**
+     * Writes what was added as far as {@code now} takes it without waiting; true once all of it is
+     * written. Otherwise the rest stays, in order, for the next {@link #flush} (or {@code flushNow}),
+     * and more PDUs may still be added behind it. Writes nothing when an array data segment is a part of
+     * its own ({@code now} passes only direct memory to the system).
+     */
+    public boolean flushNow(final ImmediateWrite now) throws IOException {
+        listStaged();
+        int first = 0;
+        while (first < partCount && !parts[first].hasRemaining()) {
+            first++;
+        }
+        for (int i = first; i < partCount; i++) {
+            if (!parts[i].isDirect()) {
+                return false;
+            }
+        }
+        while (first < partCount) {
+            if (now.writeNow(parts, first, partCount - first) == 0) {
+                return false;
+            }
+            while (first < partCount && !parts[first].hasRemaining()) {
+                first++;
+            }
+        }
+        reset();
+        return true;
+    }
+
     /** Writes everything added so far; returns once the channel took all of it. */
     public void flush() throws IOException {
         listStaged();
@@ -92,11 +141,25 @@ public final class PduWriter {
                 }
             }
         } finally {
-            java.util.Arrays.fill(parts, 0, partCount, null);
-            partCount = 0;
-            staging.clear();
-            stagedFrom = 0;
+            reset();
         }
+    }
+
+    private void reset() {
+        java.util.Arrays.fill(parts, 0, partCount, null);
+        partCount = 0;
+        staging.clear();
+        stagedFrom = 0;
+    }
+
+    /** A socket write that takes only what the socket has room for now, never waiting for more. */
+    @FunctionalInterface
+    public interface ImmediateWrite {
+        /**
+         * Writes from {@code count} buffers starting at {@code parts[first]}, all direct, as much as
+         * fits now, advancing their positions; returns the bytes written, 0 when none fit.
+         */
+        long writeNow(ByteBuffer[] parts, int first, int count) throws IOException;
     }
 
     /** Lists the bytes staged since the last part as a part of their own, so parts stay in order. */

@@ -10,8 +10,6 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
-import java.lang.reflect.Field;
-import java.lang.reflect.InaccessibleObjectException;
 import java.nio.channels.SocketChannel;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -61,7 +59,6 @@ public final class BusyReaderWatch implements AutoCloseable {
     private static final MethodHandle EVENTFD;
     private static final MethodHandle WRITE;
     private static final MethodHandle CLOSE;
-    private static final Field DESCRIPTOR;
 
     static {
         String arch = System.getProperty("os.arch", "");
@@ -75,7 +72,6 @@ public final class BusyReaderWatch implements AutoCloseable {
         MethodHandle eventFd = null;
         MethodHandle write = null;
         MethodHandle close = null;
-        Field descriptor = null;
         if (supported) {
             try {
                 SymbolLookup libc = LINKER.defaultLookup();
@@ -91,10 +87,10 @@ public final class BusyReaderWatch implements AutoCloseable {
                 write = downcall(libc, "write", FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
                         ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
                 close = downcall(libc, "close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-                descriptor = Class.forName("sun.nio.ch.SocketChannelImpl").getDeclaredField("fdVal");
-                descriptor.setAccessible(true);
-            } catch (ReflectiveOperationException | InaccessibleObjectException | IllegalCallerException
-                    | UnsupportedOperationException | IllegalStateException e) {
+                if (!SocketDescriptor.available()) {
+                    throw new UnsupportedOperationException("a socket channel's descriptor cannot be read");
+                }
+            } catch (IllegalCallerException | UnsupportedOperationException | IllegalStateException e) {
                 LOG.info("busy readers hand reading on at once: {} (see BusyReaderWatch)", e.toString());
                 create = null;
             }
@@ -105,7 +101,6 @@ public final class BusyReaderWatch implements AutoCloseable {
         EVENTFD = eventFd;
         WRITE = write;
         CLOSE = close;
-        DESCRIPTOR = create == null ? null : descriptor;
     }
 
     private final int epoll;
@@ -165,10 +160,8 @@ public final class BusyReaderWatch implements AutoCloseable {
      * returns. Null when the channel's descriptor cannot be watched.
      */
     Watch register(final SocketChannel channel, final Runnable takeOver) {
-        int fd;
-        try {
-            fd = DESCRIPTOR.getInt(channel);
-        } catch (IllegalAccessException | IllegalArgumentException e) {
+        int fd = SocketDescriptor.of(channel);
+        if (fd < 0) {
             return null;
         }
         long id = ids.incrementAndGet();

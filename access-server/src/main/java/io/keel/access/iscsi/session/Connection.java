@@ -50,7 +50,13 @@ public final class Connection {
     private final PduWriter out;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ConcurrentLinkedQueue<Outgoing> outbox = new ConcurrentLinkedQueue<>();
-    private final Runnable writeElsewhere = this::writeOffThread;
+    private final Runnable writeWithoutWaiting = this::writeWithoutWaiting;
+    /** Writes what the socket takes at once, for threads that must not wait; null where not available. */
+    private final ImmediateSend immediate;
+    /** What {@link ImmediateSend} left in {@link #out} for a writer that may wait (written under the lock). */
+    private volatile boolean unwritten;
+    /** Run once {@link #out}'s unwritten bytes are written, or dropped on close. Write lock held. */
+    private List<Runnable> sentOnceWritten;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicInteger tttCounter = new AtomicInteger(1);
     final SessionParams params = new SessionParams();
@@ -80,6 +86,7 @@ public final class Connection {
         this.in = new PduInput(channel, Batching::flushCurrent, 64 * 1024);
         this.socketInput = channel.socket().getInputStream();
         this.out = new PduWriter(channel, WRITE_STAGING);
+        this.immediate = ImmediateSend.of(channel);
         this.login = new LoginHandler(this);
         BusyReaderWatch busyReaders = context.busyReaders();
         this.busyWatch = busyReaders == null ? null : busyReaders.register(channel, this::handReadingOn);
@@ -341,14 +348,37 @@ public final class Connection {
         }
         outbox.add(new Outgoing(pdus, advance, sent));
         // In a group (Batching), one write at the group's end takes every PDU of it. A thread that must not
-        // block (a device's completion thread) leaves the write to a thread of its own: the initiator may
-        // not be reading.
+        // block (a device's completion thread) writes only what the socket takes at once and leaves the rest
+        // to a thread of its own: the initiator may not be reading.
         if (!Batching.mayBlock()) {
-            Batching.deferOnce(writeElsewhere, writeElsewhere);
+            Batching.deferOnce(writeWithoutWaiting, writeWithoutWaiting);
         } else if (!Batching.deferOnce(this, this::writeQueued)) {
             writeQueued();
         }
         return !closed.get();
+    }
+
+    /**
+     * On a thread that must not wait: writes the outbox as far as the socket takes it now, and leaves
+     * what is left to a thread of its own.
+     */
+    private void writeWithoutWaiting() {
+        // As in writeQueued, whoever unlocks looks at the outbox again: PDUs queued meanwhile are not left behind.
+        while (immediate != null && !outbox.isEmpty() && !unwritten && writeLock.tryLock()) {
+            boolean allWritten;
+            try {
+                allWritten = writeOutboxNow();
+            } finally {
+                writeLock.unlock();
+            }
+            if (!allWritten) {
+                break;
+            }
+        }
+        if (!outbox.isEmpty() || unwritten) {
+            context.metrics().sendHandOffs.mark();
+            writeOffThread();
+        }
     }
 
     /** Writes the outbox on a new virtual thread, unless a writer is at it already (it looks again when done). */
@@ -361,7 +391,7 @@ public final class Connection {
     /** Writes the outbox unless another thread is at it. */
     private void writeQueued() {
         // Whoever unlocks checks the outbox again afterwards, so PDUs queued while it wrote are never left behind.
-        while (!outbox.isEmpty() && writeLock.tryLock()) {
+        while ((!outbox.isEmpty() || unwritten) && writeLock.tryLock()) {
             try {
                 writeOutbox();
             } finally {
@@ -388,35 +418,106 @@ public final class Connection {
     /** Writes whatever the outbox holds, in one system call where it can. Write lock held. */
     private void writeOutbox() {
         // Only lent Data-In has something to run once written; most drains allocate nothing for it.
-        List<Runnable> written = null;
+        List<Runnable> written = takeSentOnceWritten();
         Outgoing next;
         try {
             while ((next = outbox.poll()) != null) {
                 written = collectSent(written, next);
-                if (closed.get()) {
-                    continue;
-                }
-                Session s = session;
-                for (Pdu pdu : next.pdus()) {
-                    pdu.putInt32(24, next.advance().test(pdu) ? statSn++ : statSn);
-                    if (s != null) {
-                        pdu.putInt32(28, s.expCmdSn());
-                        pdu.putInt32(32, s.maxCmdSn());
-                    }
-                    out.add(pdu, digests && params.headerDigest, digests && params.dataDigest);
-                }
+                encode(next);
             }
             out.flush();
+            unwritten = false;
         } catch (IOException e) {
-            close("write failed: " + e.getMessage());
-            while ((next = outbox.poll()) != null) {
-                written = collectSent(written, next);
-            }
+            written = failWriting(e, written);
         } finally {
             if (written != null) {
                 written.forEach(Runnable::run);
             }
         }
+    }
+
+    /**
+     * As {@link #writeOutbox}, without waiting: encodes what fits the writer's staging without a write
+     * and writes what the socket takes now; true when all it took went out and another round may take
+     * more. What it could not write stays in {@link #out}, flagged {@link #unwritten}, with the callbacks
+     * of its PDUs, for {@link #writeOutbox}. Write lock held.
+     */
+    private boolean writeOutboxNow() {
+        if (unwritten) {
+            return false; // bytes left by another such thread go first, by a writer that may wait
+        }
+        List<Runnable> written = null;
+        Outgoing next;
+        boolean encodedAny = false;
+        try {
+            while ((next = outbox.peek()) != null && out.hasRoomFor(next.pdus())) {
+                outbox.poll();
+                written = collectSent(written, next);
+                encode(next);
+                encodedAny = true;
+            }
+            if (!out.flushNow(immediate)) {
+                unwritten = true;
+                sentOnceWritten = written;
+                written = null;
+                return false;
+            }
+            // Stopped at PDUs that did not fit: worth another round only if the staging had room taken this one.
+            return next == null || encodedAny;
+        } catch (IOException e) {
+            written = failWriting(e, written);
+            return false;
+        } finally {
+            if (written != null) {
+                written.forEach(Runnable::run);
+            }
+        }
+    }
+
+    /** Adds {@code outgoing}'s PDUs to the writer with this connection's sequence numbers (dropped once closed). */
+    private void encode(final Outgoing outgoing) throws IOException {
+        if (closed.get()) {
+            return;
+        }
+        Session s = session;
+        for (Pdu pdu : outgoing.pdus()) {
+            pdu.putInt32(24, outgoing.advance().test(pdu) ? statSn++ : statSn);
+            if (s != null) {
+                pdu.putInt32(28, s.expCmdSn());
+                pdu.putInt32(32, s.maxCmdSn());
+            }
+            out.add(pdu, digests && params.headerDigest, digests && params.dataDigest);
+        }
+    }
+
+    /** The callbacks left by {@link #writeOutboxNow}, now the caller's to run. Write lock held. */
+    private List<Runnable> takeSentOnceWritten() {
+        List<Runnable> left = sentOnceWritten;
+        sentOnceWritten = null;
+        return left;
+    }
+
+    /**
+     * A write failed: closes the connection and drops everything queued; returns {@code written} with
+     * the callbacks of what was dropped added. Write lock held.
+     */
+    private List<Runnable> failWriting(final IOException e, final List<Runnable> written) {
+        close("write failed: " + e.getMessage());
+        List<Runnable> all = written;
+        List<Runnable> left = takeSentOnceWritten();
+        if (left != null) {
+            if (all == null) {
+                all = left;
+            } else {
+                all.addAll(left);
+            }
+        }
+        Outgoing next;
+        while ((next = outbox.poll()) != null) {
+            all = collectSent(all, next);
+        }
+        unwritten = false;
+        return all;
     }
 
     private static List<Runnable> collectSent(final List<Runnable> written, final Outgoing outgoing) {
@@ -456,6 +557,9 @@ public final class Connection {
         }
         if (busyWatch != null) {
             busyWatch.unregister();
+        }
+        if (immediate != null) {
+            immediate.close(); // before the descriptor can be closed, and its number reused
         }
         try {
             channel.close();
