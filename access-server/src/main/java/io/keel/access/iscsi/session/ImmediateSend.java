@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * {@code MSG_DONTWAIT}), for threads that must never wait on an initiator: a device's completion
  * thread and a journal's committer send the responses they finish themselves while the socket has
  * room, and leave the rest to a thread that may wait (see {@link Connection}). Handing every group of
- * responses to another thread cost a wake-up each, 4 % of QD32 reads and 5-10 % of QD32 writes
+ * responses to another thread cost a wake-up each: about 9 % of QD32 reads and 2-4 % of QD32 writes
  * (docs/benchmarks.md). Linux on x86-64 or AArch64 with the socket's descriptor readable
  * ({@link SocketDescriptor}); elsewhere {@link #of} returns null and responses go by that other thread.
  */
