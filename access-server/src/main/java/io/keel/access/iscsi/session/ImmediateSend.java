@@ -34,6 +34,8 @@ final class ImmediateSend implements PduWriter.ImmediateWrite {
     private static final int MSG_NOSIGNAL = 0x4000;
     private static final int EINTR = 4;
     private static final int EAGAIN = 11;
+    private static final int ENOMEM = 12;
+    private static final int ENOBUFS = 105;
     /** {@code struct msghdr} on LP64 Linux: msg_iov at 16, msg_iovlen at 24, 56 bytes in all. */
     private static final long MSGHDR_BYTES = 56;
     private static final long MSG_IOV = 16;
@@ -110,8 +112,8 @@ final class ImmediateSend implements PduWriter.ImmediateWrite {
             }
             if (written < 0) {
                 int errno = (int) ERRNO.get(state, 0L);
-                if (errno == EAGAIN || errno == EINTR) {
-                    return 0;
+                if (errno == EAGAIN || errno == EINTR || errno == ENOBUFS || errno == ENOMEM) {
+                    return 0; // nothing sent: the writer that may wait tries again
                 }
                 throw new IOException("sendmsg failed: errno " + errno);
             }
