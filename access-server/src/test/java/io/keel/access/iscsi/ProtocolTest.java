@@ -562,10 +562,16 @@ class ProtocolTest {
         assertThat(RawInitiator.status(other.loginFull(TestTargets.OPEN, Map.of()))).isZero();
         try (RawInitiator stalled = loggedIn(Map.of()); other) {
             // Far more read data than two loopback socket buffers hold, and the stalled initiator reads none of it.
+            // The commands go in one socket write, so that none finds its session idle and runs on the reader,
+            // which would then wait on the full socket itself and read no further.
+            ByteArrayOutputStream burst = new ByteArrayOutputStream();
             for (int i = 0; i < 120; i++) {
-                stalled.send(stalled.command(0xc1, 0, RawInitiator.read10(i * 256, 256), 256 * 512, null));
+                Pdu read = stalled.command(0xc1, 0, RawInitiator.read10(i * 256, 256), 256 * 512, null);
+                PduCodec.write(burst, read.putInt32(28, stalled.expStatSn), false, false);
             }
-            waitFor(() -> targets.open.started.get() >= 119);
+            stalled.out.write(burst.toByteArray());
+            stalled.out.flush();
+            waitFor(() -> targets.open.started.get() >= 120);
             // The same completion thread still finishes and sends the other initiator's reads (four at a time, so
             // that most start rather than run on the reader): it left the stalled answers to a thread of their own.
             int startedBefore = targets.open.started.get();
