@@ -1,16 +1,14 @@
 package io.keel.chunk.device;
 
 import io.keel.runtime.context.Batching;
+import io.keel.runtime.platform.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
@@ -91,9 +89,6 @@ final class LinuxAio implements AutoCloseable {
     private static final int EAGAIN = 11;
 
     private static final Logger LOG = LoggerFactory.getLogger(LinuxAio.class);
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Syscalls SYSCALLS = Syscalls.forThisPlatform();
     private static final MethodHandle OPEN;
     private static final MethodHandle CLOSE;
@@ -119,15 +114,14 @@ final class LinuxAio implements AutoCloseable {
         MethodHandle syscall = null;
         if (SYSCALLS != null) {
             try {
-                open = downcall("open", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
-                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), Linker.Option.firstVariadicArg(2),
-                        Linker.Option.captureCallState("errno"));
-                close = downcall("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+                open = Libc.functionSettingErrno("open", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                        ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
+                        Linker.Option.firstVariadicArg(2));
+                close = Libc.function("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
                 // long syscall(long number, ...): every argument here is passed as a long.
-                syscall = downcall("syscall", FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                syscall = Libc.functionSettingErrno("syscall", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
                         ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
-                        ValueLayout.JAVA_LONG), Linker.Option.firstVariadicArg(1),
-                        Linker.Option.captureCallState("errno"));
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), Linker.Option.firstVariadicArg(1));
             } catch (RuntimeException e) {
                 // Native access refused, or no such libc symbol: devices write one block per call.
                 open = null;
@@ -153,14 +147,6 @@ final class LinuxAio implements AutoCloseable {
         this.fd = fd;
     }
 
-    @SuppressWarnings("restricted")
-    private static MethodHandle downcall(final String name, final FunctionDescriptor descriptor,
-            final Linker.Option... options) {
-        MemorySegment symbol = LINKER.defaultLookup().find(name)
-                .orElseThrow(() -> new IllegalStateException("libc has no " + name));
-        return LINKER.downcallHandle(symbol, descriptor, options);
-    }
-
     /**
      * Asynchronous writes to {@code path} through a descriptor of their own, or null where this
      * platform offers none (then nothing was opened).
@@ -171,12 +157,12 @@ final class LinuxAio implements AutoCloseable {
             return null;
         }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment state = Libc.callState(arena);
             int flags = 2 /* O_RDWR */ | 0x80000 /* O_CLOEXEC */ | SYSCALLS.openDirect();
             int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(path.toString()), flags, 0);
             if (fd < 0) {
                 throw new IOException(path + ": cannot open for asynchronous direct writes (errno "
-                        + errno(state) + ")");
+                        + Libc.errno(state) + ")");
             }
             LinuxAio aio = new LinuxAio(path, fd);
             try {
@@ -314,11 +300,11 @@ final class LinuxAio implements AutoCloseable {
         static Ring setUp(final Path path, final int window) throws Throwable {
             Arena arena = Arena.ofShared();
             try {
-                MemorySegment state = arena.allocate(CALL_STATE);
+                MemorySegment state = Libc.callState(arena);
                 MemorySegment contextId = arena.allocate(ValueLayout.JAVA_LONG);
                 long setup = retryingCall(state, SYSCALLS.setup(), window, contextId.address(), 0, 0, 0);
                 if (setup < 0) {
-                    int errno = errno(state);
+                    int errno = Libc.errno(state);
                     arena.close();
                     if (errno == EAGAIN) {
                         return null;
@@ -349,7 +335,7 @@ final class LinuxAio implements AutoCloseable {
             try {
                 long destroyed = (long) SYSCALL.invokeExact(state, SYSCALLS.destroy(), context, 0L, 0L, 0L, 0L);
                 if (destroyed < 0) {
-                    LOG.warn("{}: io_destroy failed (errno {})", path, errno(state));
+                    LOG.warn("{}: io_destroy failed (errno {})", path, Libc.errno(state));
                 }
             } catch (Throwable t) {
                 LOG.warn("{}: io_destroy failed", path, t);
@@ -414,7 +400,7 @@ final class LinuxAio implements AutoCloseable {
                         ring.pointers.address() + (long) Long.BYTES * submitted, 0, 0);
                 if (n <= 0) {
                     // Nothing more was taken: give the rest back unsubmitted and fail once the others are in.
-                    int errno = n < 0 ? errno(ring.state) : 0;
+                    int errno = n < 0 ? Libc.errno(ring.state) : 0;
                     failure = new IOException(path + ": io_submit of " + (count - submitted) + " " + what() + "s failed"
                             + " (errno " + errno + ")");
                     for (int k = submitted; k < count; k++) {
@@ -438,8 +424,8 @@ final class LinuxAio implements AutoCloseable {
                     ring.events.address(), 0);
             if (n < 0) {
                 // The kernel still owns the writes in flight: tearing the ring down (writeAll) waits for them.
-                throw new IOException(path + ": io_getevents failed (errno " + errno(ring.state) + ") with " + inFlight
-                        + " writes in flight");
+                throw new IOException(path + ": io_getevents failed (errno " + Libc.errno(ring.state) + ") with "
+                        + inFlight + " writes in flight");
             }
             for (int k = 0; k < n; k++) {
                 MemorySegment event = ring.events.asSlice((long) EVENT_BYTES * k, EVENT_BYTES);
@@ -549,7 +535,7 @@ final class LinuxAio implements AutoCloseable {
 
         Submitter() {
             Arena arena = Arena.ofAuto();
-            this.state = arena.allocate(CALL_STATE);
+            this.state = Libc.callState(arena);
             this.pointers = arena.allocate((long) Long.BYTES * READ_WINDOW, 8);
         }
     }
@@ -655,7 +641,7 @@ final class LinuxAio implements AutoCloseable {
                 return true;
             }
             if (n <= 0) {
-                int errno = n < 0 ? errno(submitter.state) : 0;
+                int errno = n < 0 ? Libc.errno(submitter.state) : 0;
                 submitter.pending = 0;
                 release(submitter.slots, 0, count);
                 releaseLarge(started);
@@ -729,7 +715,7 @@ final class LinuxAio implements AutoCloseable {
                     long n = retryingCall(submitter.state, SYSCALLS.submit(), ring.context, count - submitted,
                             submitter.pointers.address() + (long) Long.BYTES * submitted, 0, 0);
                     if (n <= 0) {
-                        failure = "io_submit failed (errno " + (n < 0 ? errno(submitter.state) : 0) + ")";
+                        failure = "io_submit failed (errno " + (n < 0 ? Libc.errno(submitter.state) : 0) + ")";
                         break;
                     }
                     submitted += (int) n;
@@ -772,7 +758,7 @@ final class LinuxAio implements AutoCloseable {
         @SuppressWarnings("checkstyle:IllegalCatch") // MethodHandle.invokeExact declares Throwable
         private void reap() {
             Arena arena = Arena.ofConfined();
-            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment state = Libc.callState(arena);
             MemorySegment timeout = arena.allocate(16, 8);
             timeout.set(ValueLayout.JAVA_LONG, 0, REAPER_WAKE_NANOS / 1_000_000_000L);
             timeout.set(ValueLayout.JAVA_LONG, 8, REAPER_WAKE_NANOS % 1_000_000_000L);
@@ -784,7 +770,7 @@ final class LinuxAio implements AutoCloseable {
                             ring.events.address(), timeout.address());
                     if (n < 0 || (n == 0 && closed.get())) {
                         if (!closed.get()) {
-                            stop("io_getevents failed (errno " + errno(state) + ")", null, completed, finished);
+                            stop("io_getevents failed (errno " + Libc.errno(state) + ")", null, completed, finished);
                         }
                         return;
                     }
@@ -929,7 +915,7 @@ final class LinuxAio implements AutoCloseable {
             final long c, final long d, final long e) throws Throwable {
         while (true) {
             long result = (long) SYSCALL.invokeExact(state, number, a, b, c, d, e);
-            if (result >= 0 || errno(state) != EINTR) {
+            if (result >= 0 || Libc.errno(state) != EINTR) {
                 return result;
             }
         }
@@ -967,9 +953,5 @@ final class LinuxAio implements AutoCloseable {
         } catch (Throwable t) {
             throw new IOException(path + ": native close failed", t);
         }
-    }
-
-    private static int errno(final MemorySegment state) {
-        return (int) ERRNO.get(state, 0L);
     }
 }

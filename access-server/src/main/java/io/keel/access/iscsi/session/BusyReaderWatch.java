@@ -1,15 +1,11 @@
 package io.keel.access.iscsi.session;
 
+import io.keel.runtime.platform.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.channels.SocketChannel;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -47,9 +43,6 @@ public final class BusyReaderWatch implements AutoCloseable {
     private static final long WAKE_UP = 0;
     private static final long CLOSE_WAIT_MILLIS = 5_000;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     /** {@code struct epoll_event}: packed on x86-64 (12 bytes, data at 4), naturally aligned elsewhere (16, at 8). */
     private static final int EVENT_BYTES;
     private static final int EVENT_DATA_OFFSET;
@@ -63,7 +56,7 @@ public final class BusyReaderWatch implements AutoCloseable {
     static {
         String arch = System.getProperty("os.arch", "");
         boolean x86 = arch.equals("amd64") || arch.equals("x86_64");
-        boolean supported = System.getProperty("os.name", "").startsWith("Linux") && (x86 || arch.equals("aarch64"));
+        boolean supported = Libc.linux64();
         EVENT_BYTES = x86 ? 12 : 16;
         EVENT_DATA_OFFSET = x86 ? 4 : 8;
         MethodHandle create = null;
@@ -74,19 +67,17 @@ public final class BusyReaderWatch implements AutoCloseable {
         MethodHandle close = null;
         if (supported) {
             try {
-                SymbolLookup libc = LINKER.defaultLookup();
-                create = downcall(libc, "epoll_create1",
+                create = Libc.function("epoll_create1",
                         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-                control = downcall(libc, "epoll_ctl", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                control = Libc.function("epoll_ctl", FunctionDescriptor.of(ValueLayout.JAVA_INT,
                         ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-                await = downcall(libc, "epoll_wait", FunctionDescriptor.of(ValueLayout.JAVA_INT,
-                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
-                        Linker.Option.captureCallState("errno"));
-                eventFd = downcall(libc, "eventfd",
+                await = Libc.functionSettingErrno("epoll_wait", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+                eventFd = Libc.function("eventfd",
                         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-                write = downcall(libc, "write", FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
+                write = Libc.function("write", FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
                         ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-                close = downcall(libc, "close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+                close = Libc.function("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
                 if (!SocketDescriptor.available()) {
                     throw new UnsupportedOperationException("a socket channel's descriptor cannot be read");
                 }
@@ -119,13 +110,6 @@ public final class BusyReaderWatch implements AutoCloseable {
             throw new IllegalStateException("epoll_ctl of the wake-up descriptor failed");
         }
         this.watcher = Thread.ofPlatform().daemon().name("iscsi-busy-readers").start(this::watch);
-    }
-
-    @SuppressWarnings("restricted")
-    private static MethodHandle downcall(final SymbolLookup libc, final String name,
-            final FunctionDescriptor descriptor, final Linker.Option... options) {
-        MemorySegment symbol = libc.find(name).orElseThrow(() -> new IllegalStateException("libc has no " + name));
-        return LINKER.downcallHandle(symbol, descriptor, options);
     }
 
     /**
@@ -191,11 +175,11 @@ public final class BusyReaderWatch implements AutoCloseable {
     private void watch() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment events = arena.allocate((long) EVENT_BYTES * MAX_EVENTS, 8);
-            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment state = Libc.callState(arena);
             while (!closed) {
                 int n = (int) EPOLL_WAIT.invokeExact(state, epoll, events, MAX_EVENTS, -1);
                 if (n < 0) {
-                    int errno = (int) ERRNO.get(state, 0L);
+                    int errno = Libc.errno(state);
                     if (errno == EINTR) {
                         continue;
                     }

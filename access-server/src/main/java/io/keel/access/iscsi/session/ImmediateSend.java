@@ -1,16 +1,13 @@
 package io.keel.access.iscsi.session;
 
 import io.keel.access.iscsi.pdu.PduWriter;
+import io.keel.runtime.platform.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
@@ -42,8 +39,6 @@ final class ImmediateSend implements PduWriter.ImmediateWrite {
     private static final long MSG_IOVLEN = 24;
     /** {@code struct iovec}: base, then length. */
     private static final long IOVEC_BYTES = 16;
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final MethodHandle SENDMSG = bind();
 
     private final int fd;
@@ -55,20 +50,13 @@ final class ImmediateSend implements PduWriter.ImmediateWrite {
         this.fd = fd;
     }
 
-    @SuppressWarnings("restricted")
     private static MethodHandle bind() {
-        String arch = System.getProperty("os.arch", "");
-        boolean lp64Linux = System.getProperty("os.name", "").startsWith("Linux")
-                && (arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64"));
-        if (!lp64Linux || !SocketDescriptor.available()) {
+        if (!Libc.linux64() || !SocketDescriptor.available()) {
             return null;
         }
         try {
-            Linker linker = Linker.nativeLinker();
-            MemorySegment symbol = linker.defaultLookup().find("sendmsg")
-                    .orElseThrow(() -> new IllegalStateException("libc has no sendmsg"));
-            return linker.downcallHandle(symbol, FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
-                    ValueLayout.ADDRESS, ValueLayout.JAVA_INT), Linker.Option.captureCallState("errno"));
+            return Libc.functionSettingErrno("sendmsg", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
         } catch (IllegalCallerException | UnsupportedOperationException | IllegalStateException e) {
             LOG.info("responses finished on threads that must not wait go by another thread: {}", e.toString());
             return null;
@@ -103,7 +91,7 @@ final class ImmediateSend implements PduWriter.ImmediateWrite {
             MemorySegment message = arena.allocate(MSGHDR_BYTES, 8);
             message.set(ValueLayout.ADDRESS, MSG_IOV, iov);
             message.set(ValueLayout.JAVA_LONG, MSG_IOVLEN, count);
-            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment state = Libc.callState(arena);
             long written;
             try {
                 written = (long) SENDMSG.invokeExact(state, fd, message, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -111,7 +99,7 @@ final class ImmediateSend implements PduWriter.ImmediateWrite {
                 throw new IOException("sendmsg failed: " + t, t);
             }
             if (written < 0) {
-                int errno = (int) ERRNO.get(state, 0L);
+                int errno = Libc.errno(state);
                 if (errno == EAGAIN || errno == EINTR || errno == ENOBUFS || errno == ENOMEM) {
                     return 0; // nothing sent: the writer that may wait tries again
                 }
