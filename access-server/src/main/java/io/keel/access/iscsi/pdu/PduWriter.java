@@ -145,6 +145,11 @@ public final class PduWriter {
         }
     }
 
+    /** Drops whatever was added and not written (the connection failed): nothing of it is touched again. */
+    public void discard() {
+        reset();
+    }
+
     private void reset() {
         java.util.Arrays.fill(parts, 0, partCount, null);
         partCount = 0;

@@ -503,6 +503,7 @@ public final class Connection {
      */
     private List<Runnable> failWriting(final IOException e, final List<Runnable> written) {
         close("write failed: " + e.getMessage());
+        out.discard(); // its lent data segments go back below
         List<Runnable> all = written;
         List<Runnable> left = takeSentOnceWritten();
         if (left != null) {
