@@ -504,15 +504,9 @@ public final class Connection {
     private List<Runnable> failWriting(final IOException e, final List<Runnable> written) {
         close("write failed: " + e.getMessage());
         out.discard(); // its lent data segments go back below
+        // Whatever writeOutboxNow left in sentOnceWritten is in written already: writeOutbox took it first,
+        // and writeOutboxNow does not run while it is there.
         List<Runnable> all = written;
-        List<Runnable> left = takeSentOnceWritten();
-        if (left != null) {
-            if (all == null) {
-                all = left;
-            } else {
-                all.addAll(left);
-            }
-        }
         Outgoing next;
         while ((next = outbox.poll()) != null) {
             all = collectSent(all, next);
