@@ -7,6 +7,7 @@
 # Targets (docs/benchmarks.md, "Chunk store vs fio"):
 #   1. 4 KiB random write QD1, durable at ack   vs fio randwrite psync iodepth 1 --fdatasync=1 (write+fdatasync p50)
 #   2. 4 KiB random write, 32 writers, sustained vs fio randwrite libaio iodepth 32 (no sync), IOPS
+#      (beside it, not a target: fio with 32 writers each doing pwrite + fdatasync, the disk's durable ceiling)
 #   3. 4 KiB random read QD32                   vs fio randread libaio iodepth 32, IOPS
 #   4. 1 MiB sequential write QD4               vs fio write libaio iodepth 4, bandwidth
 # fio and the store each get a file of the same size in DIR (real disk, O_DIRECT) and I/O over the
@@ -132,6 +133,11 @@ done
 # --- target 2: 4 KiB random write, 32 concurrent writers, sustained
 fio_ qd32write "$TS" --rw=randwrite --bs=4k --ioengine=libaio --iodepth=32 --time_based --runtime="$SUSTAINED" \
     --ramp_time="$RAMP" --size="$SPAN"
+# The disk's own ceiling for durable writes from 32 writers that each wait (not a target): every write
+# followed by its own fdatasync, which the kernel merges with the other writers' flushes; no metadata,
+# no checksums, nothing written twice, so no store can do better on this disk.
+fio_ qd32durable "$TS" --rw=randwrite --bs=4k --ioengine=psync --numjobs=32 --fdatasync=1 --time_based \
+    --runtime="$SUSTAINED" --ramp_time="$RAMP" --size="$SPAN"
 for th in jdk keel platform started; do
     keel "qd32-$th" "$TS" --workload randwrite --bs 4K --threads 32 --duration "$SUSTAINED" --ramp "$RAMP" \
         --threading "$th"

@@ -3,12 +3,13 @@
 # the same directory, in the same run, with the same durability (Keel: O_DIRECT device, write cache
 # reported off, a write acknowledged once durable; tgtd: --bstype rdwr --bsoflags sync:direct).
 #
-#   bench/iscsi/run.sh [--duration SECONDS] [--warmup SECONDS] [--size GIB] [--dir DIR] [--out DIR]
-#                      [--thin] [--node-jvm-opts "OPTS"] [--no-build] [--keep]
+#   bench/iscsi/run.sh [--duration SECONDS] [--rounds N] [--warmup SECONDS] [--size GIB] [--dir DIR]
+#                      [--out DIR] [--thin] [--node-jvm-opts "OPTS"] [--no-build] [--keep]
 #
 # Initiators: `qemu-img bench` over iscsi:// (libiscsi) and libiscsi's `iscsi-perf`, on loopback.
-# Workloads, each run against both targets one after the other (the order alternates from one
-# workload to the next, so drift in the machine hits both):
+# Workloads, each measured in --rounds rounds (default 3) that run it against both targets back to
+# back, in the order Keel-tgtd, tgtd-Keel, Keel-tgtd, ... so that drift in the shared disk hits both;
+# the table shows each side's median and the median of the rounds' ratios:
 #   4 KiB read  QD1, QD32     qemu-img bench -s 4096 -d 1|32 -S STEP        (IOPS; QD1: mean latency)
 #   4 KiB write QD1, QD32     qemu-img bench -w -s 4096 -d 1|32 -S STEP
 #   1 MiB sequential write    qemu-img bench -w -s 1M -d 4                  (MB/s)
@@ -16,10 +17,10 @@
 #   4 KiB random read QD32    iscsi-perf -r -b 8 -m 32 -t SECONDS           (IOPS)
 # STEP is 1 MiB + 4 KiB: offsets stride over the whole LUN (qemu-img wraps them modulo its size)
 # and, 257 blocks being prime to any power of two, visit every 4 KiB block before repeating one.
-# Request counts are sized from --duration by a short calibration run on each target. Before each
-# measured qemu-img run, the same workload runs on the same target for about --warmup seconds
-# (default 5; 0 for none), unmeasured: a JVM target compiles its hot paths under load, and tgtd
-# gets the same treatment.
+# Request counts are sized from --duration (default 10 s per run) by a short calibration run on each
+# target. Before a workload's first measured qemu-img run, the same workload runs on each target for
+# about --warmup seconds (default 5; 0 for none), unmeasured: a JVM target compiles its hot paths
+# under load, and tgtd gets the same treatment.
 # Both LUNs are written in full once (1 MiB sequential) before anything is measured, so reads
 # hit written data on both (a thin Keel volume answers unwritten extents with zeros from memory).
 #
@@ -40,7 +41,8 @@ set -euo pipefail
 spawn() { set -m; "$@" & SPAWNED=$!; set +m; }
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-DURATION=20
+DURATION=10
+ROUNDS=3
 WARMUP=5
 SIZE_GIB=2
 DIR=/var/tmp/keel-bench-iscsi
@@ -52,6 +54,7 @@ KEEP=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --duration) DURATION="$2"; shift ;;
+        --rounds) ROUNDS="$2"; shift ;;
         --warmup) WARMUP="$2"; shift ;;
         --size) SIZE_GIB="$2"; shift ;;
         --dir) DIR="$2"; shift ;;
@@ -66,6 +69,7 @@ while [[ $# -gt 0 ]]; do
     shift
 done
 [[ "$DURATION" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --duration takes whole seconds" >&2; exit 2; }
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --rounds takes a positive number" >&2; exit 2; }
 [[ "$WARMUP" =~ ^[0-9]+$ ]] || { echo "run.sh: --warmup takes whole seconds" >&2; exit 2; }
 [[ "$SIZE_GIB" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --size takes whole GiB" >&2; exit 2; }
 
@@ -363,7 +367,8 @@ keel_log_since() {
 # Where each target's next qemu-img run starts: each run continues the previous run's offsets, so
 # a run does not re-read blocks a run just before it touched.
 declare -A CURSOR=([keel]=0 [tgtd]=0)
-declare -A RESULT=()
+declare -A RESULT=()  # [WORKLOAD,TARGET,ROUND] a run's outcome; [WORKLOAD,TARGET] "failed" if any step failed
+declare -A COUNT=()   # [WORKLOAD,TARGET] requests per measured qemu-img run
 NOTES=()      # failures worth a line under the table
 SECONDS_RUN=""
 
@@ -393,11 +398,11 @@ scaled_count() {
     awk -v c="$1" -v s="$2" -v d="$3" 'BEGIN {n = int(c * d / (s > 0.001 ? s : 0.001)); print (n < 1 ? 1 : n)}'
 }
 
-# bench_qimg WORKLOAD TARGET START_COUNT BS STEP options... : calibrates the request count on the
+# prepare_qimg WORKLOAD TARGET START_COUNT BS STEP options... : calibrates the request count on the
 # target (x8 until a run takes 0.5 s), warms up for about WARMUP seconds (whose rate then sizes the
-# measured run), then runs about DURATION seconds; sets RESULT[WORKLOAD,TARGET] to "count seconds"
-# (or "failed").
-bench_qimg() {
+# measured runs); sets COUNT[WORKLOAD,TARGET] to the count for about DURATION seconds, or RESULT[WORKLOAD,TARGET]
+# to "failed".
+prepare_qimg() {
     local w="$1" t="$2" count="$3" bs="$4" step="$5"; shift 5
     local max_count=$(( 1 << 30 )) i
     for i in 1 2 3 4 5; do
@@ -420,34 +425,43 @@ bench_qimg() {
             return
         fi
     fi
-    count="$(scaled_count "$count" "$SECONDS_RUN" "$DURATION")"
-    qimg "$w-$t" "$t" "$count" $(( DURATION * 4 + 60 )) "$bs" "$step" "$@"
+    COUNT[$w,$t]="$(scaled_count "$count" "$SECONDS_RUN" "$DURATION")"
+}
+
+# measure_qimg WORKLOAD TARGET ROUND BS STEP options... : one measured run of COUNT[WORKLOAD,TARGET]
+# requests; sets RESULT[WORKLOAD,TARGET,ROUND] to "count seconds" (a failure marks the workload failed).
+measure_qimg() {
+    local w="$1" t="$2" r="$3" bs="$4" step="$5"; shift 5
+    [[ "${RESULT[$w,$t]:-}" != failed ]] || return 0
+    local count="${COUNT[$w,$t]}"
+    qimg "$w-$t-$r" "$t" "$count" $(( DURATION * 4 + 60 )) "$bs" "$step" "$@"
     COMMANDS+=("$(tail -n 1 "$OUT/commands.txt")")
     if [[ -n "$SECONDS_RUN" ]]; then
-        RESULT[$w,$t]="$count $SECONDS_RUN"
-        log "  $t: $count requests in $SECONDS_RUN s"
+        RESULT[$w,$t,$r]="$count $SECONDS_RUN"
+        log "  $t, round $r: $count requests in $SECONDS_RUN s"
     else
         RESULT[$w,$t]=failed
-        NOTES+=("$w on $t failed: $(grep -m1 -i 'failed' "$OUT/raw/$w-$t.txt" || echo "see raw/$w-$t.txt")")
+        NOTES+=("$w on $t failed in round $r: $(grep -m1 -i 'failed' "$OUT/raw/$w-$t-$r.txt" || echo "see raw/$w-$t-$r.txt")")
     fi
 }
 
-bench_perf() { # WORKLOAD TARGET
-    local w="$1" t="$2" iops="" mark
+measure_perf() { # WORKLOAD TARGET ROUND
+    local w="$1" t="$2" r="$3" iops="" mark
+    [[ "${RESULT[$w,$t]:-}" != failed ]] || return 0
     alive "$t"
     mark="$(log_lines)"
-    if run_client "$w-$t" $(( DURATION + 60 )) iscsi-perf -r -b 8 -m 32 -t "$DURATION" "${URL[$t]}"; then
-        iops="$(tr '\r' '\n' < "$OUT/raw/$w-$t.txt" | sed -n 's/^ *iops average \([0-9]*\) .*/\1/p' | tail -n 1)"
+    if run_client "$w-$t-$r" $(( DURATION + 60 )) iscsi-perf -r -b 8 -m 32 -t "$DURATION" "${URL[$t]}"; then
+        iops="$(tr '\r' '\n' < "$OUT/raw/$w-$t-$r.txt" | sed -n 's/^ *iops average \([0-9]*\) .*/\1/p' | tail -n 1)"
     fi
-    [[ "$t" != keel ]] || keel_log_since "$w-$t" "$mark"
+    [[ "$t" != keel ]] || keel_log_since "$w-$t-$r" "$mark"
     COMMANDS+=("$(tail -n 1 "$OUT/commands.txt")")
     if [[ -n "$iops" ]]; then
-        RESULT[$w,$t]="$iops"
-        log "  $t: $iops IOPS"
+        RESULT[$w,$t,$r]="$iops"
+        log "  $t, round $r: $iops IOPS"
     else
         RESULT[$w,$t]=failed
-        NOTES+=("$w on $t failed: see raw/$w-$t.txt")
-        log "  $w-$t FAILED:"; tr '\r' '\n' < "$OUT/raw/$w-$t.txt" | tail -n 15 | sed 's/^/    /' >&2
+        NOTES+=("$w on $t failed in round $r: see raw/$w-$t-$r.txt")
+        log "  $w-$t-$r FAILED:"; tr '\r' '\n' < "$OUT/raw/$w-$t-$r.txt" | tail -n 15 | sed 's/^/    /' >&2
     fi
 }
 
@@ -467,7 +481,7 @@ for t in keel tgtd; do
         qimg "fill-$t-again" "$t" "$FILL_COUNT" $(( 60 + FILL_COUNT )) $(( 1 << 20 )) $(( 1 << 20 )) -d 4 -w
         [[ -n "$SECONDS_RUN" ]] || die "the fill pass on $t failed twice; see $OUT/raw/fill-$t*.txt"
     fi
-    RESULT[fill,$t]="$FILL_COUNT $SECONDS_RUN"
+    RESULT[fill,$t,1]="$FILL_COUNT $SECONDS_RUN"
     log "  $t: $SECONDS_RUN s"
     CURSOR[$t]=0
 done
@@ -487,39 +501,76 @@ order=(keel tgtd)
 for spec in "${WORKLOADS[@]}"; do
     IFS='|' read -r w kind count bs step opts <<< "$spec"
     log "$w"
-    for t in "${order[@]}"; do
-        if [[ "$kind" == perf ]]; then
-            bench_perf "$w" "$t"
-        else
+    if [[ "$kind" == qimg ]]; then
+        for t in "${order[@]}"; do
             # shellcheck disable=SC2086
-            bench_qimg "$w" "$t" "$count" "$bs" "$step" $opts
-        fi
+            prepare_qimg "$w" "$t" "$count" "$bs" "$step" $opts
+        done
+    fi
+    for r in $(seq "$ROUNDS"); do
+        for t in "${order[@]}"; do
+            if [[ "$kind" == perf ]]; then
+                measure_perf "$w" "$t" "$r"
+            else
+                # shellcheck disable=SC2086
+                measure_qimg "$w" "$t" "$r" "$bs" "$step" $opts
+            fi
+        done
+        order=("${order[1]}" "${order[0]}")
     done
-    order=("${order[1]}" "${order[0]}")
 done
 
 # ---------------------------------------------------------------- report
-# value WORKLOAD TARGET KIND -> the number shown (IOPS, MB/s or microseconds), or "failed"
+# value RUN KIND -> the number a run's outcome gives (IOPS, MB/s or microseconds), unrounded
 value() {
-    local r="${RESULT[$1,$2]:-failed}"
-    [[ "$r" != failed ]] || { echo failed; return; }
-    case "$3" in
-        iops) awk -v r="$r" 'BEGIN {split(r, a, " "); printf "%.0f", a[1] / a[2]}' ;;
-        lat)  awk -v r="$r" 'BEGIN {split(r, a, " "); printf "%.1f", a[2] / a[1] * 1e6}' ;;
-        mbps) awk -v r="$r" 'BEGIN {split(r, a, " "); printf "%.1f", a[1] * 1048576 / a[2] / 1e6}' ;;
-        perf) echo "$r" ;;
+    case "$2" in
+        iops) awk -v r="$1" 'BEGIN {split(r, a, " "); printf "%.4f", a[1] / a[2]}' ;;
+        lat)  awk -v r="$1" 'BEGIN {split(r, a, " "); printf "%.4f", a[2] / a[1] * 1e6}' ;;
+        mbps) awk -v r="$1" 'BEGIN {split(r, a, " "); printf "%.4f", a[1] * 1048576 / a[2] / 1e6}' ;;
+        perf) echo "$1" ;;
     esac
 }
+# shown KIND NUMBERS... -> the numbers as the tables show them: IOPS whole, latency and MB/s to 0.1,
+# ratios (KIND "ratio") to 0.001
+shown() {
+    local kind="$1" f=%.0f; shift
+    case "$kind" in lat|mbps) f=%.1f ;; ratio) f=%.3f ;; esac
+    awk -v f="$f" 'BEGIN {for (i = 1; i < ARGC; i++) printf (i > 1 ? " " : "") f, ARGV[i]}' "$@"
+}
+# values WORKLOAD TARGET KIND -> the value of each round, space-separated, or "failed"
+values() {
+    local rounds="$ROUNDS" r out=()
+    [[ "$1" != fill ]] || rounds=1
+    [[ "${RESULT[$1,$2]:-}" != failed ]] || { echo failed; return; }
+    for r in $(seq "$rounds"); do
+        [[ -n "${RESULT[$1,$2,$r]:-}" ]] || { echo failed; return; }
+        out+=("$(value "${RESULT[$1,$2,$r]}" "$3")")
+    done
+    echo "${out[*]}"
+}
+median() { # numbers... -> their median
+    printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%.6f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+ROUND_ROWS=()   # each workload's rounds, for the table under the summary
 # row LABEL WORKLOAD KIND GOAL(min ratio, or "max:R" for an upper bound; "-" for none)
 row() {
-    local k tg ratio exact met target
-    k="$(value "$2" keel "$3")"; tg="$(value "$2" tgtd "$3")"
-    if [[ "$k" == failed || "$tg" == failed ]]; then
+    local k tg ratio exact met target ks ts kv tv ratios=() i
+    ks="$(values "$2" keel "$3")"; ts="$(values "$2" tgtd "$3")"
+    if [[ "$ks" == failed || "$ts" == failed ]]; then
+        k="—"; tg="—"
+        [[ "$ks" != failed ]] || k=failed
+        [[ "$ts" != failed ]] || tg=failed
         ratio="—"; met="no (run failed)"
     else
+        read -r -a kv <<< "$ks"; read -r -a tv <<< "$ts"
+        for i in "${!kv[@]}"; do
+            ratios+=("$(awk -v a="${kv[$i]}" -v b="${tv[$i]}" 'BEGIN {printf "%.6f", (b > 0 ? a / b : 0)}')")
+        done
+        k="$(shown "$3" "$(median "${kv[@]}")")"; tg="$(shown "$3" "$(median "${tv[@]}")")"
         # The verdict compares the exact ratio: a rounded 1.00 may be 0.996 (sequential reads) or 1.004 (latency).
-        exact="$(awk -v a="$k" -v b="$tg" 'BEGIN {printf "%.6f", (b > 0 ? a / b : 0)}')"
+        exact="$(median "${ratios[@]}")"
         ratio="$(awk -v r="$exact" 'BEGIN {printf "%.3f", r}')"
+        ROUND_ROWS+=("| $1 | $(shown "$3" "${kv[@]}") | $(shown "$3" "${tv[@]}") | $(shown ratio "${ratios[@]}") |")
     fi
     case "$4" in
         -) target="—"; met="${met:-—}" ;;
@@ -541,6 +592,12 @@ row() {
     row "1 MiB sequential write, QD4 (MB/s)" seqwrite1m mbps 1.00
     row "1 MiB sequential read, QD4 (MB/s)" seqread1m mbps 1.00
     row "first fill, 1 MiB sequential write, QD4 (MB/s)" fill mbps -
+    echo
+    echo "Rounds (Keel and tgtd back to back in each; the table above shows the medians and the median ratio):"
+    echo
+    echo "| workload | Keel | tgtd | Keel/tgtd |"
+    echo "|---|---|---|---|"
+    printf '%s\n' "${ROUND_ROWS[@]}"
     if (( ${#NOTES[@]} > 0 )); then
         echo
         printf -- '- %s\n' "${NOTES[@]}"
@@ -556,7 +613,7 @@ problems="$(grep -c -E '^(WARN|ERROR) ' "$OUT/keel-during-bench.log" 2>/dev/null
 grep -q "node stopped cleanly" "$OUT/keel-during-bench.log" 2>/dev/null || problems_stop=1
 
 echo
-echo "Keel vs tgtd over iSCSI, ${SIZE_GIB} GiB LUNs, ${DURATION} s per run after ${WARMUP} s of warm-up ($(date -u +%Y-%m-%d), $(nproc) vCPUs; details in $OUT/machine.txt)"
+echo "Keel vs tgtd over iSCSI, ${SIZE_GIB} GiB LUNs, ${ROUNDS} rounds of ${DURATION} s per run after ${WARMUP} s of warm-up ($(date -u +%Y-%m-%d), $(nproc) vCPUs; details in $OUT/machine.txt)"
 echo
 cat "$OUT/report.md"
 echo
