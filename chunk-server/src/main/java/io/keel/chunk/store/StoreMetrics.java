@@ -9,7 +9,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A chunk store's metrics, under {@code keel.chunk.<store>.}: read and write latency histograms
- * (nanoseconds), IOPS and bytes meters, checksum errors, checkpoints and applied sectors. Gauges
+ * (nanoseconds), IOPS and bytes meters, checksum errors, checkpoints and their durations (nanoseconds)
+ * and applied sectors. Gauges
  * for free space, dirty sectors and worker queue depths are registered by the store. Without a
  * registry the instruments still count, they are just not published.
  */
@@ -23,6 +24,7 @@ final class StoreMetrics {
     private final Meter writeBytes = new Meter();
     private final Counter checksumErrors = new Counter();
     private final Counter checkpoints = new Counter();
+    private final Histogram checkpointLatency = latency();
     private final Counter appliedSectors = new Counter();
 
     StoreMetrics(final MetricRegistry registry, final String prefix) {
@@ -35,6 +37,7 @@ final class StoreMetrics {
             registry.register(prefix + ".write_bytes", writeBytes);
             registry.register(prefix + ".checksum_errors", checksumErrors);
             registry.register(prefix + ".checkpoints", checkpoints);
+            registry.register(prefix + ".checkpoint_latency_ns", checkpointLatency);
             registry.register(prefix + ".applied_sectors", appliedSectors);
         }
     }
@@ -63,8 +66,9 @@ final class StoreMetrics {
         return checksumErrors.getCount();
     }
 
-    void checkpointed() {
+    void checkpointed(final long nanos) {
         checkpoints.inc();
+        checkpointLatency.update(nanos);
     }
 
     long checkpoints() {

@@ -527,6 +527,25 @@ class ChunkStoreTest {
     }
 
     @Test
+    void everyCheckpointIsCountedWithItsDuration() throws IOException {
+        MetricRegistry registry = new MetricRegistry();
+        StoreFixture fixture = fixture(1L << 20);
+        Random random = new Random(3);
+        try (ChunkStore store = fixture.withOptions(fixture.options().withMetrics(registry)).open()) {
+            store.create(1, 1);
+            for (int i = 0; i < 3000 && store.stats().checkpoints() < 2; i++) {
+                store.write(1, 1, random.nextInt((int) (EXTENT / SECTOR)) * (long) SECTOR, random(random, SECTOR));
+            }
+            assertThat(store.stats().checkpoints()).as("the journal wrapped").isGreaterThanOrEqualTo(2);
+            // At least: a checkpoint the writes started may still finish meanwhile.
+            Histogram durations = registry.getHistograms((n, m) -> n.endsWith(".checkpoint_latency_ns")).values()
+                    .iterator().next();
+            assertThat(durations.getCount()).isGreaterThanOrEqualTo(2);
+            assertThat(durations.getSnapshot().getMin()).isPositive();
+        }
+    }
+
+    @Test
     void aDeviceOfAnotherClusterIsRefused() throws IOException {
         StoreFixture fixture = fixture(2L << 20);
         assertThatThrownBy(() -> ChunkStore.open(DirectFileDevice.open(fixture.path()), UUID.randomUUID(),
