@@ -8,8 +8,8 @@
 #
 # Initiators: `qemu-img bench` over iscsi:// (libiscsi) and libiscsi's `iscsi-perf`, on loopback.
 # Workloads, each measured in --rounds rounds (default 3) that run it against both targets back to
-# back, in the order Keel-tgtd, tgtd-Keel, Keel-tgtd, ... so that drift in the shared disk hits both;
-# the table shows each side's median and the median of the rounds' ratios:
+# back, which one goes first alternating from round to round, so that drift in the shared disk hits
+# both; the table shows each side's median and the median of the rounds' ratios:
 #   4 KiB read  QD1, QD32     qemu-img bench -s 4096 -d 1|32 -S STEP        (IOPS; QD1: mean latency)
 #   4 KiB write QD1, QD32     qemu-img bench -w -s 4096 -d 1|32 -S STEP
 #   1 MiB sequential write    qemu-img bench -w -s 1M -d 4                  (MB/s)
