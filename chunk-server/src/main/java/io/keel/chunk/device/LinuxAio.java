@@ -86,8 +86,6 @@ final class LinuxAio implements AutoCloseable {
     private static final short IOCB_CMD_PWRITE = 1;
     private static final int IOCB_BYTES = 64;
     private static final int EVENT_BYTES = 32;
-    private static final int EINTR = 4;
-    private static final int EAGAIN = 11;
 
     private static final Logger LOG = LoggerFactory.getLogger(LinuxAio.class);
     private static final Syscalls SYSCALLS = Syscalls.forThisPlatform();
@@ -307,7 +305,7 @@ final class LinuxAio implements AutoCloseable {
                 if (setup < 0) {
                     int errno = Libc.errno(state);
                     arena.close();
-                    if (errno == EAGAIN) {
+                    if (errno == Libc.EAGAIN) {
                         return null;
                     }
                     throw new IOException(path + ": io_setup for " + window + " requests failed (errno " + errno + ")");
@@ -916,7 +914,7 @@ final class LinuxAio implements AutoCloseable {
             final long c, final long d, final long e) throws Throwable {
         while (true) {
             long result = (long) SYSCALL.invokeExact(state, number, a, b, c, d, e);
-            if (result >= 0 || Libc.errno(state) != EINTR) {
+            if (result >= 0 || Libc.errno(state) != Libc.EINTR) {
                 return result;
             }
         }

@@ -18,6 +18,12 @@ import java.util.Arrays;
  */
 public final class Libc {
 
+    /** {@code errno} values (the same on x86-64 and AArch64 Linux, see {@link #linux64}). */
+    public static final int EINTR = 4;
+    public static final int EAGAIN = 11;
+    public static final int ENOMEM = 12;
+    public static final int ENOBUFS = 105;
+
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));

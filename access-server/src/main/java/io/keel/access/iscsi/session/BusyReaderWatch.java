@@ -37,7 +37,6 @@ public final class BusyReaderWatch implements AutoCloseable {
     private static final int EPOLLONESHOT = 1 << 30;
     private static final int CLOEXEC = 0x80000;
     private static final int EFD_NONBLOCK = 0x800;
-    private static final int EINTR = 4;
     private static final int MAX_EVENTS = 64;
     /** The event data of the descriptor that wakes the watcher to close it. */
     private static final long WAKE_UP = 0;
@@ -180,7 +179,7 @@ public final class BusyReaderWatch implements AutoCloseable {
                 int n = (int) EPOLL_WAIT.invokeExact(state, epoll, events, MAX_EVENTS, -1);
                 if (n < 0) {
                     int errno = Libc.errno(state);
-                    if (errno == EINTR) {
+                    if (errno == Libc.EINTR) {
                         continue;
                     }
                     LOG.error("epoll_wait failed (errno {}); busy readers no longer hand reading on", errno);

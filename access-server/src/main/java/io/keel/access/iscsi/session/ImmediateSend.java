@@ -29,10 +29,6 @@ final class ImmediateSend implements PduWriter.ImmediateWrite {
     private static final Logger LOG = LoggerFactory.getLogger(ImmediateSend.class);
     private static final int MSG_DONTWAIT = 0x40;
     private static final int MSG_NOSIGNAL = 0x4000;
-    private static final int EINTR = 4;
-    private static final int EAGAIN = 11;
-    private static final int ENOMEM = 12;
-    private static final int ENOBUFS = 105;
     /** {@code struct msghdr} on LP64 Linux: msg_iov at 16, msg_iovlen at 24, 56 bytes in all. */
     private static final long MSGHDR_BYTES = 56;
     private static final long MSG_IOV = 16;
@@ -100,7 +96,7 @@ final class ImmediateSend implements PduWriter.ImmediateWrite {
             }
             if (written < 0) {
                 int errno = Libc.errno(state);
-                if (errno == EAGAIN || errno == EINTR || errno == ENOBUFS || errno == ENOMEM) {
+                if (errno == Libc.EAGAIN || errno == Libc.EINTR || errno == Libc.ENOBUFS || errno == Libc.ENOMEM) {
                     return 0; // nothing sent: the writer that may wait tries again
                 }
                 throw new IOException("sendmsg failed: errno " + errno);
