@@ -21,6 +21,20 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** The batching writer: what it writes decodes to the PDUs added, in order, whatever the channel takes per call. */
 class PduWriterTest {
 
+    /** Moves at most {@code limit} bytes of {@code parts[first..first+count)}, in order, into {@code into}. */
+    private static long take(final ByteBuffer[] parts, final int first, final int count, final long limit,
+            final ByteArrayOutputStream into) {
+        long taken = 0;
+        for (int i = first; i < first + count && taken < limit; i++) {
+            int n = (int) Math.min(parts[i].remaining(), limit - taken);
+            byte[] part = new byte[n];
+            parts[i].get(part);
+            into.writeBytes(part);
+            taken += n;
+        }
+        return taken;
+    }
+
     /** A channel that takes at most {@code perCall} bytes per write and records the bytes and the calls. */
     private static final class RecordingChannel implements GatheringByteChannel {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -34,15 +48,7 @@ class PduWriterTest {
         @Override
         public long write(final ByteBuffer[] srcs, final int offset, final int length) {
             calls++;
-            long taken = 0;
-            for (int i = offset; i < offset + length && taken < perCall; i++) {
-                int n = (int) Math.min(srcs[i].remaining(), perCall - taken);
-                byte[] part = new byte[n];
-                srcs[i].get(part);
-                bytes.writeBytes(part);
-                taken += n;
-            }
-            return taken;
+            return take(srcs, offset, length, perCall, bytes);
         }
 
         @Override
@@ -132,16 +138,11 @@ class PduWriterTest {
         @Override
         public long writeNow(final ByteBuffer[] parts, final int first, final int count) {
             calls++;
-            long taken = 0;
-            for (int i = first; i < first + count && budget > 0; i++) {
+            for (int i = first; i < first + count; i++) {
                 assertThat(parts[i].isDirect()).as("only direct memory goes to the system").isTrue();
-                int n = (int) Math.min(parts[i].remaining(), budget);
-                byte[] part = new byte[n];
-                parts[i].get(part);
-                bytes.writeBytes(part);
-                taken += n;
-                budget -= n;
             }
+            long taken = take(parts, first, count, budget, bytes);
+            budget -= taken;
             return taken;
         }
     }
