@@ -821,7 +821,8 @@ final class LinuxAio implements AutoCloseable {
                                 // A reader that the initiator's next commands woke may be waiting for this CPU:
                                 // let it put them to the device while the rest of the answers go out. QD32 reads
                                 // otherwise came in waves (device idle while this thread answered all of them):
-                                // 59.0 K against 65.1 K reads/s, mean of 6 (docs/benchmarks.md).
+                                // 59.0 K against 65.1 K reads/s in one A/B, 50.5 K against 53.4 K in another
+                                // (docs/benchmarks.md, "QD32 in waves").
                                 Thread.yield();
                             }
                         }
