@@ -569,7 +569,7 @@ row() {
         k="$(shown "$3" "$(median "${kv[@]}")")"; tg="$(shown "$3" "$(median "${tv[@]}")")"
         # The verdict compares the exact ratio: a rounded 1.00 may be 0.996 (sequential reads) or 1.004 (latency).
         exact="$(median "${ratios[@]}")"
-        ratio="$(awk -v r="$exact" 'BEGIN {printf "%.3f", r}')"
+        ratio="$(shown ratio "$exact")"
         ROUND_ROWS+=("| $1 | $(shown "$3" "${kv[@]}") | $(shown "$3" "${tv[@]}") | $(shown ratio "${ratios[@]}") |")
     fi
     case "$4" in
