@@ -26,9 +26,11 @@
 #
 # Targets (issue text): 4 KiB read and write IOPS at QD32 >= 1.2x tgtd; QD1 latency <= tgtd's;
 # sequential >= tgtd. Prints a Markdown table and the commands used; raw outputs, both servers'
-# logs and the table go to --out (default /var/tmp/keel-bench-results/iscsi-<time>).
+# logs and the table go to --out (default /var/tmp/keel-bench-results/iscsi-<time>). A second table
+# gives the CPU each request cost the target's process (all its threads, from /proc/PID/stat) and
+# the initiator (/usr/bin/time): on a hyper-converged node the guests share those CPUs.
 #
-# Needs root (tgtd), Debian packages tgt, libiscsi-bin, qemu-utils and qemu-block-extra, and a
+# Needs root (tgtd), Debian packages tgt, libiscsi-bin, qemu-utils, qemu-block-extra and time, and a
 # directory on a real disk (default /var/tmp/keel-bench-iscsi; its files are deleted at the end
 # unless --keep). Every step is bounded in time; only loopback and free ports are used; every
 # process the script started is stopped on exit, Ctrl-C and errors included.
@@ -77,8 +79,9 @@ die() { echo "run.sh: $*" >&2; exit 1; }
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 
 [[ "$(id -u)" == 0 ]] || die "tgtd needs root"
-for tool in tgtd tgtadm qemu-img iscsi-perf iscsi-readcapacity16 curl python3 fallocate; do
-    command -v "$tool" >/dev/null || die "$tool is missing: apt-get install -y tgt libiscsi-bin qemu-utils qemu-block-extra curl python3"
+for tool in tgtd tgtadm qemu-img iscsi-perf iscsi-readcapacity16 curl python3 fallocate /usr/bin/time; do
+    command -v "$tool" >/dev/null \
+        || die "$tool is missing: apt-get install -y tgt libiscsi-bin qemu-utils qemu-block-extra curl python3 time"
 done
 mkdir -p "$DIR"; DIR="$(cd "$DIR" && pwd)"
 fstype="$(stat -f -c %T "$DIR")"
@@ -163,15 +166,17 @@ COMMANDS=()   # what the measured runs executed, printed at the end
 record() { local q; q="$(printf '%q ' "$@")"; echo "${q% }" >> "$OUT/commands.txt"; }
 
 # run_client NAME LIMIT command... : runs an initiator (bounded by LIMIT seconds) with its output in
-# raw/NAME.txt; returns its exit code.
+# raw/NAME.txt; sets CLIENT_CPU to the CPU seconds (user + system) it used; returns its exit code.
 run_client() {
     local name="$1" limit="$2"; shift 2
     record "$@"
-    spawn timeout --kill-after=10 "$limit" "$@" < /dev/null > "$OUT/raw/$name.txt" 2>&1
+    spawn timeout --kill-after=10 "$limit" /usr/bin/time -f "%U %S" -o "$OUT/raw/$name.cpu" "$@" \
+        < /dev/null > "$OUT/raw/$name.txt" 2>&1
     CLIENT_PID=$SPAWNED
     local code=0
     wait "$CLIENT_PID" || code=$?
     CLIENT_PID=""
+    CLIENT_CPU="$(tail -n 1 "$OUT/raw/$name.cpu" 2>/dev/null | awk 'NF == 2 {print $1 + $2}')"
     return "$code"
 }
 
@@ -347,6 +352,13 @@ alive() { # target: dies when its server is gone
     kill -0 "${SERVER_PID[$1]}" 2>/dev/null || die "the $1 server exited (see $OUT)"
 }
 
+CLK_TCK="$(getconf CLK_TCK)"
+# server_ticks TARGET -> user + system clock ticks its server's process (every thread) has used so far.
+# Fields 14 and 15 of /proc/PID/stat, counted after the command name, which may hold spaces.
+server_ticks() {
+    sed 's/^.*) //' "/proc/${SERVER_PID[$1]}/stat" | awk '{print $12 + $13}'
+}
+
 KEEL_LOG="$KEEL_DIR/logs/keel.log"
 log_lines() { if [[ -f "$KEEL_LOG" ]]; then wc -l < "$KEEL_LOG"; else echo 0; fi; }
 # keel_log_since NAME LINE : saves what the node logged after line LINE (while run NAME ran) to
@@ -369,8 +381,19 @@ keel_log_since() {
 declare -A CURSOR=([keel]=0 [tgtd]=0)
 declare -A RESULT=()  # [WORKLOAD,TARGET,ROUND] a run's outcome; [WORKLOAD,TARGET] "failed" if any step failed
 declare -A COUNT=()   # [WORKLOAD,TARGET] requests per measured qemu-img run
+declare -A CPU=()     # [WORKLOAD,TARGET,ROUND] "requests server-ticks client-seconds" of a measured run
 NOTES=()      # failures worth a line under the table
 SECONDS_RUN=""
+RUN_CPU=""    # "server-ticks client-seconds" of the last qimg or iscsi-perf run
+
+# client_run NAME TARGET LIMIT command... : run_client, and RUN_CPU for it
+client_run() {
+    local name="$1" t="$2" limit="$3" before code=0; shift 3
+    before="$(server_ticks "$t")"
+    run_client "$name" "$limit" "$@" || code=$?
+    RUN_CPU="$(( $(server_ticks "$t") - before )) ${CLIENT_CPU:-0}"
+    return "$code"
+}
 
 # qimg NAME TARGET COUNT LIMIT BS STEP (bytes) qemu-img-bench-options... : runs one qemu-img bench from the
 # target's cursor; sets SECONDS_RUN (empty on failure).
@@ -382,7 +405,7 @@ qimg() {
     SECONDS_RUN=""
     alive "$t"
     local mark; mark="$(log_lines)"
-    if run_client "$name" "$limit" "${QIMG[@]}" -c "$count" -s "$bs" -S "$step" -o "$offset" "$@" "${URL[$t]}"; then
+    if client_run "$name" "$t" "$limit" "${QIMG[@]}" -c "$count" -s "$bs" -S "$step" -o "$offset" "$@" "${URL[$t]}"; then
         SECONDS_RUN="$(sed -n 's/^Run completed in \([0-9.]*\) seconds\.$/\1/p' "$OUT/raw/$name.txt")"
     fi
     CURSOR[$t]=$(( (offset + count * step) % LUN_BYTES ))
@@ -438,6 +461,7 @@ measure_qimg() {
     COMMANDS+=("$(tail -n 1 "$OUT/commands.txt")")
     if [[ -n "$SECONDS_RUN" ]]; then
         RESULT[$w,$t,$r]="$count $SECONDS_RUN"
+        CPU[$w,$t,$r]="$count $RUN_CPU"
         log "  $t, round $r: $count requests in $SECONDS_RUN s"
     else
         RESULT[$w,$t]=failed
@@ -450,13 +474,14 @@ measure_perf() { # WORKLOAD TARGET ROUND
     [[ "${RESULT[$w,$t]:-}" != failed ]] || return 0
     alive "$t"
     mark="$(log_lines)"
-    if run_client "$w-$t-$r" $(( DURATION + 60 )) iscsi-perf -r -b 8 -m 32 -t "$DURATION" "${URL[$t]}"; then
+    if client_run "$w-$t-$r" "$t" $(( DURATION + 60 )) iscsi-perf -r -b 8 -m 32 -t "$DURATION" "${URL[$t]}"; then
         iops="$(tr '\r' '\n' < "$OUT/raw/$w-$t-$r.txt" | sed -n 's/^ *iops average \([0-9]*\) .*/\1/p' | tail -n 1)"
     fi
     [[ "$t" != keel ]] || keel_log_since "$w-$t-$r" "$mark"
     COMMANDS+=("$(tail -n 1 "$OUT/commands.txt")")
     if [[ -n "$iops" ]]; then
         RESULT[$w,$t,$r]="$iops"
+        CPU[$w,$t,$r]="$(( iops * DURATION )) $RUN_CPU"
         log "  $t, round $r: $iops IOPS"
     else
         RESULT[$w,$t]=failed
@@ -581,6 +606,22 @@ row() {
     esac
     echo "| $1 | $k | $tg | $ratio | $target | $met |"
 }
+# cpu_us WORKLOAD TARGET SIDE (server|client) -> the median over the rounds of the CPU µs per request
+cpu_us() {
+    local r ops ticks client out=()
+    for r in $(seq "$ROUNDS"); do
+        [[ -n "${CPU[$1,$2,$r]:-}" ]] || { echo "—"; return; }
+        read -r ops ticks client <<< "${CPU[$1,$2,$r]}"
+        out+=("$(awk -v o="$ops" -v s="$3" -v t="$ticks" -v hz="$CLK_TCK" -v c="$client" \
+            'BEGIN {printf "%.4f", (s == "server" ? t / hz : c) / (o > 0 ? o : 1) * 1e6}')")
+    done
+    shown lat "$(median "${out[@]}")"
+}
+# cpu_row LABEL WORKLOAD
+cpu_row() {
+    echo "| $1 | $(cpu_us "$2" keel server) | $(cpu_us "$2" keel client) | $(cpu_us "$2" tgtd server) |" \
+        "$(cpu_us "$2" tgtd client) |"
+}
 {
     echo "| workload | Keel | tgtd | Keel/tgtd | target | met? |"
     echo "|---|---|---|---|---|---|"
@@ -598,6 +639,18 @@ row() {
     echo "| workload | Keel | tgtd | Keel/tgtd |"
     echo "|---|---|---|---|"
     printf '%s\n' "${ROUND_ROWS[@]}"
+    echo
+    echo "CPU per request (µs, median of the rounds): the target's process, all its threads, and the initiator's:"
+    echo
+    echo "| workload | Keel | its initiator | tgtd | its initiator |"
+    echo "|---|---|---|---|---|"
+    cpu_row "4 KiB random read, QD32 (qemu-img)" read4k-qd32
+    cpu_row "4 KiB random write, QD32 (qemu-img)" write4k-qd32
+    cpu_row "4 KiB random read, QD32 (iscsi-perf)" perf-randread
+    cpu_row "4 KiB random read, QD1" read4k-qd1
+    cpu_row "4 KiB random write, QD1" write4k-qd1
+    cpu_row "1 MiB sequential write, QD4" seqwrite1m
+    cpu_row "1 MiB sequential read, QD4" seqread1m
     if (( ${#NOTES[@]} > 0 )); then
         echo
         printf -- '- %s\n' "${NOTES[@]}"
