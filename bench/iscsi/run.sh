@@ -356,7 +356,9 @@ CLK_TCK="$(getconf CLK_TCK)"
 # server_ticks TARGET -> user + system clock ticks its server's process (every thread) has used so far.
 # Fields 14 and 15 of /proc/PID/stat, counted after the command name, which may hold spaces.
 server_ticks() {
-    sed 's/^.*) //' "/proc/${SERVER_PID[$1]}/stat" | awk '{print $12 + $13}'
+    local stat="/proc/${SERVER_PID[$1]}/stat"
+    [[ -r "$stat" ]] || { echo 0; return; } # the server is gone: the next alive() says so
+    sed 's/^.*) //' "$stat" | awk '{print $12 + $13}'
 }
 
 KEEL_LOG="$KEEL_DIR/logs/keel.log"
@@ -481,7 +483,7 @@ measure_perf() { # WORKLOAD TARGET ROUND
     COMMANDS+=("$(tail -n 1 "$OUT/commands.txt")")
     if [[ -n "$iops" ]]; then
         RESULT[$w,$t,$r]="$iops"
-        CPU[$w,$t,$r]="$(( iops * DURATION )) $RUN_CPU"
+        CPU[$w,$t,$r]="$(( iops * DURATION )) $RUN_CPU"  # requests: its average rate over the run
         log "  $t, round $r: $iops IOPS"
     else
         RESULT[$w,$t]=failed
