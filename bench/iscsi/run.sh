@@ -388,8 +388,8 @@ NOTES=()      # failures worth a line under the table
 SECONDS_RUN=""
 RUN_CPU=""    # "server-ticks client-seconds" of the last qimg or iscsi-perf run
 
-# client_run NAME TARGET LIMIT command... : run_client, and RUN_CPU for it
-client_run() {
+# run_client_with_cpu NAME TARGET LIMIT command... : run_client, and RUN_CPU for it
+run_client_with_cpu() {
     local name="$1" t="$2" limit="$3" before code=0; shift 3
     before="$(server_ticks "$t")"
     run_client "$name" "$limit" "$@" || code=$?
@@ -407,7 +407,8 @@ qimg() {
     SECONDS_RUN=""
     alive "$t"
     local mark; mark="$(log_lines)"
-    if client_run "$name" "$t" "$limit" "${QIMG[@]}" -c "$count" -s "$bs" -S "$step" -o "$offset" "$@" "${URL[$t]}"; then
+    if run_client_with_cpu "$name" "$t" "$limit" "${QIMG[@]}" -c "$count" -s "$bs" -S "$step" -o "$offset" "$@" \
+        "${URL[$t]}"; then
         SECONDS_RUN="$(sed -n 's/^Run completed in \([0-9.]*\) seconds\.$/\1/p' "$OUT/raw/$name.txt")"
     fi
     CURSOR[$t]=$(( (offset + count * step) % LUN_BYTES ))
@@ -476,7 +477,7 @@ measure_perf() { # WORKLOAD TARGET ROUND
     [[ "${RESULT[$w,$t]:-}" != failed ]] || return 0
     alive "$t"
     mark="$(log_lines)"
-    if client_run "$w-$t-$r" "$t" $(( DURATION + 60 )) iscsi-perf -r -b 8 -m 32 -t "$DURATION" "${URL[$t]}"; then
+    if run_client_with_cpu "$w-$t-$r" "$t" $(( DURATION + 60 )) iscsi-perf -r -b 8 -m 32 -t "$DURATION" "${URL[$t]}"; then
         iops="$(tr '\r' '\n' < "$OUT/raw/$w-$t-$r.txt" | sed -n 's/^ *iops average \([0-9]*\) .*/\1/p' | tail -n 1)"
     fi
     [[ "$t" != keel ]] || keel_log_since "$w-$t-$r" "$mark"
