@@ -12,6 +12,7 @@
 # both; the table shows each side's median and the median of the rounds' ratios:
 #   4 KiB read  QD1, QD32     qemu-img bench -s 4096 -d 1|32 -S STEP        (IOPS; QD1: mean latency)
 #   4 KiB write QD1, QD32     qemu-img bench -w -s 4096 -d 1|32 -S STEP
+#   4 KiB write QD128         qemu-img bench -w -s 4096 -d 128 -S STEP     (no target: what deeper queues get)
 #   1 MiB sequential write    qemu-img bench -w -s 1M -d 4                  (MB/s)
 #   1 MiB sequential read     qemu-img bench -s 1M -d 4
 #   4 KiB random read QD32    iscsi-perf -r -b 8 -m 32 -t SECONDS           (IOPS)
@@ -65,7 +66,7 @@ while [[ $# -gt 0 ]]; do
         --node-jvm-opts) NODE_JVM_OPTS_OVERRIDE="$2"; shift ;;
         --no-build) BUILD=0 ;;
         --keep) KEEP=1 ;;
-        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+        -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
         *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -519,6 +520,7 @@ done
 WORKLOADS=(
     "read4k-qd32|qimg|1000|4096|$STEP|-d 32"
     "write4k-qd32|qimg|1000|4096|$STEP|-d 32 -w"
+    "write4k-qd128|qimg|1000|4096|$STEP|-d 128 -w"
     "read4k-qd1|qimg|100|4096|$STEP|-d 1"
     "write4k-qd1|qimg|100|4096|$STEP|-d 1 -w"
     "seqwrite1m|qimg|16|$(( 1 << 20 ))|$(( 1 << 20 ))|-d 4 -w"
@@ -630,6 +632,7 @@ cpu_row() {
     echo "|---|---|---|---|---|---|"
     row "4 KiB random read, QD32 (IOPS, qemu-img)" read4k-qd32 iops 1.2
     row "4 KiB random write, QD32 (IOPS, qemu-img)" write4k-qd32 iops 1.2
+    row "4 KiB random write, QD128 (IOPS, qemu-img)" write4k-qd128 iops -
     row "4 KiB random read, QD32 (IOPS, iscsi-perf)" perf-randread perf 1.2
     row "4 KiB random read, QD1 (mean latency, µs)" read4k-qd1 lat max:1.00
     row "4 KiB random write, QD1 (mean latency, µs)" write4k-qd1 lat max:1.00
@@ -649,6 +652,7 @@ cpu_row() {
     echo "|---|---|---|---|---|"
     cpu_row "4 KiB random read, QD32 (qemu-img)" read4k-qd32
     cpu_row "4 KiB random write, QD32 (qemu-img)" write4k-qd32
+    cpu_row "4 KiB random write, QD128 (qemu-img)" write4k-qd128
     cpu_row "4 KiB random read, QD32 (iscsi-perf)" perf-randread
     cpu_row "4 KiB random read, QD1" read4k-qd1
     cpu_row "4 KiB random write, QD1" write4k-qd1
