@@ -5,6 +5,7 @@ import io.keel.access.scsi.TransferBuffers;
 import io.keel.chunk.store.ExtentExistsException;
 import io.keel.chunk.store.ExtentNotFoundException;
 import io.keel.chunk.store.StaleEpochException;
+import io.keel.runtime.time.SystemClock;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
@@ -36,6 +37,7 @@ public final class VolumeClient implements BlockBackend {
     private final Map<Long, ResolvedExtent> extents = new ConcurrentHashMap<>();
     private final Map<Long, CompletableFuture<Void>> creations = new ConcurrentHashMap<>();
     private final RangeLock ranges = new RangeLock();
+    private final VolumeIoMetrics io;
     private volatile VolumeLayout layout;
 
     /**
@@ -43,6 +45,12 @@ public final class VolumeClient implements BlockBackend {
      * frees and allocation status is reported in).
      */
     public VolumeClient(final VolumeLayout layout, final ExtentResolver resolver, final int allocationUnit) {
+        this(layout, resolver, allocationUnit, new VolumeIoMetrics(layout.volumeId(), SystemClock.INSTANCE));
+    }
+
+    /** A client as above that counts the volume's I/O in {@code io}. */
+    public VolumeClient(final VolumeLayout layout, final ExtentResolver resolver, final int allocationUnit,
+            final VolumeIoMetrics io) {
         if (allocationUnit <= 0 || allocationUnit % SECTOR != 0) {
             throw new IllegalArgumentException("allocation unit " + allocationUnit + " must be a multiple of "
                     + SECTOR);
@@ -50,6 +58,12 @@ public final class VolumeClient implements BlockBackend {
         this.layout = layout;
         this.resolver = resolver;
         this.allocationUnit = allocationUnit;
+        this.io = io;
+    }
+
+    /** The volume's I/O through this client: reads, writes, bytes, latency and failures. */
+    public VolumeIoMetrics io() {
+        return io;
     }
 
     /** Takes a new layout from the meta server (a grown volume); the extent size and id must not change. */
@@ -93,6 +107,17 @@ public final class VolumeClient implements BlockBackend {
         if (length == 0) {
             return;
         }
+        long started = io.now();
+        try {
+            readInRange(offset, target, length);
+        } catch (IOException | RuntimeException e) {
+            io.failed();
+            throw e;
+        }
+        io.read(length, started);
+    }
+
+    private void readInRange(final long offset, final ByteBuffer target, final int length) throws IOException {
         long start = alignDown(offset);
         long end = alignUp(offset + length);
         if (start == offset && end == offset + length) {
@@ -117,8 +142,13 @@ public final class VolumeClient implements BlockBackend {
             return false;
         }
         ResolvedExtent extent = place.extent();
+        int length = target.remaining();
+        long started = io.now();
         try {
-            return extent.store().startRead(extent.extentId(), place.within(), target, done);
+            return extent.store().startRead(extent.extentId(), place.within(), target, failure -> {
+                counted(failure, length, started, false);
+                done.accept(failure);
+            });
         } catch (IOException | RuntimeException e) {
             // Not started: the blocking read finds out again and answers for it (zeros for an extent never written).
             return false;
@@ -140,10 +170,12 @@ public final class VolumeClient implements BlockBackend {
             return false;
         }
         ResolvedExtent extent = place.extent();
+        long started = io.now();
         try {
             if (extent.store().startWrite(extent.extentId(), extent.epoch(), place.within(), data.duplicate(),
                     failure -> {
                         held.close();
+                        counted(failure, length, started, true);
                         done.accept(failure);
                     })) {
                 return true;
@@ -154,6 +186,17 @@ public final class VolumeClient implements BlockBackend {
         }
         held.close();
         return false;
+    }
+
+    /** Counts a started read or write that ended ({@code failure} null when it succeeded). */
+    private void counted(final IOException failure, final int length, final long started, final boolean write) {
+        if (failure != null) {
+            io.failed();
+        } else if (write) {
+            io.wrote(length, started);
+        } else {
+            io.read(length, started);
+        }
     }
 
     /** Where a started read or write of whole sectors inside one extent goes: the extent, if already resolved. */
@@ -180,6 +223,17 @@ public final class VolumeClient implements BlockBackend {
         if (length == 0) {
             return;
         }
+        long started = io.now();
+        try {
+            writeInRange(offset, data, length);
+        } catch (IOException | RuntimeException e) {
+            io.failed();
+            throw e;
+        }
+        io.wrote(length, started);
+    }
+
+    private void writeInRange(final long offset, final ByteBuffer data, final int length) throws IOException {
         long start = alignDown(offset);
         long end = alignUp(offset + length);
         if (start == offset && end == offset + length) {
@@ -205,6 +259,25 @@ public final class VolumeClient implements BlockBackend {
                     + ") as to compare (" + length + ")");
         }
         checkRange(offset, length);
+        long started = io.now();
+        long mismatch;
+        try {
+            mismatch = compareAndWriteInRange(offset, expected, data, length);
+        } catch (IOException | RuntimeException e) {
+            io.failed();
+            throw e;
+        }
+        // A miscompare only read; a match wrote too, and counts as the write it is.
+        if (mismatch >= 0) {
+            io.read(length, started);
+        } else {
+            io.wrote(length, started);
+        }
+        return mismatch;
+    }
+
+    private long compareAndWriteInRange(final long offset, final ByteBuffer expected, final ByteBuffer data,
+            final int length) throws IOException {
         long start = alignDown(offset);
         long end = alignUp(offset + length);
         try (RangeLock.Held held = ranges.acquire(start, end, true)) {

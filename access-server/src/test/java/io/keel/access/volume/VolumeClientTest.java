@@ -3,12 +3,14 @@ package io.keel.access.volume;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.codahale.metrics.MetricRegistry;
 import io.keel.access.scsi.BlockBackend.AllocationRun;
 import io.keel.chunk.device.DeviceIdentity;
 import io.keel.chunk.device.DirectFileDevice;
 import io.keel.chunk.device.LayoutOptions;
 import io.keel.chunk.store.ChunkStore;
 import io.keel.chunk.store.StoreOptions;
+import io.keel.runtime.time.SystemClock;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -191,6 +193,59 @@ class VolumeClientTest {
                 }
             }
         }
+    }
+
+    @Test
+    void everyReadAndWriteIsCountedOnceInTheVolumesMetricsAndFailuresApart() throws Exception {
+        VolumeIoMetrics io = client.io();
+        client.write(0, ByteBuffer.wrap(filled(1024, (byte) 1)));
+        CompletableFuture<IOException> written = new CompletableFuture<>();
+        assertThat(client.startWrite(4096, ByteBuffer.wrap(filled(4096, (byte) 2)), written::complete)).isTrue();
+        assertThat(written.get(10, TimeUnit.SECONDS)).isNull();
+        assertThat(client.startWrite(512, ByteBuffer.wrap(filled(4096, (byte) 3)), written::complete))
+                .as("not started: the blocking write that follows counts it").isFalse();
+        assertThat(io.writeCount()).isEqualTo(2);
+        assertThat(io.bytesWritten()).isEqualTo(1024 + 4096);
+
+        client.read(0, ByteBuffer.allocate(512));
+        CompletableFuture<IOException> read = new CompletableFuture<>();
+        if (client.startRead(4096, ByteBuffer.allocateDirect(4096), read::complete)) {
+            assertThat(read.get(10, TimeUnit.SECONDS)).isNull();
+        } else {
+            client.read(4096, ByteBuffer.allocate(4096)); // what a caller does when a read does not start
+        }
+        assertThat(io.readCount()).isEqualTo(2);
+        assertThat(io.bytesRead()).isEqualTo(512 + 4096);
+
+        // COMPARE AND WRITE: a miscompare only read, a match wrote.
+        client.compareAndWrite(0, ByteBuffer.wrap(filled(512, (byte) 7)), ByteBuffer.wrap(filled(512, (byte) 8)));
+        client.compareAndWrite(0, ByteBuffer.wrap(filled(512, (byte) 1)), ByteBuffer.wrap(filled(512, (byte) 8)));
+        assertThat(io.readCount()).isEqualTo(3);
+        assertThat(io.writeCount()).isEqualTo(3);
+        assertThat(io.errorCount()).isZero();
+
+        VolumeClient unreachable = new VolumeClient(new VolumeLayout("vol-2", VOLUME, EXTENT, true),
+                (volume, index, stale) -> {
+                    throw new IOException("no replica of the extent is reachable");
+                }, BLOCK);
+        assertThatThrownBy(() -> unreachable.write(0, ByteBuffer.wrap(filled(4096, (byte) 1))))
+                .isInstanceOf(IOException.class);
+        assertThat(unreachable.io().errorCount()).isEqualTo(1);
+        assertThat(unreachable.io().writeCount()).isZero();
+    }
+
+    @Test
+    void aVolumesMetricsJoinARegistryUnderItsIdAndLeaveIt() {
+        MetricRegistry registry = new MetricRegistry();
+        VolumeIoMetrics first = new VolumeIoMetrics("vol-9", SystemClock.INSTANCE).register(registry);
+        assertThat(registry.getNames()).containsExactlyInAnyOrder("keel.volume.vol-9.read", "keel.volume.vol-9.write",
+                "keel.volume.vol-9.read_bytes", "keel.volume.vol-9.write_bytes", "keel.volume.vol-9.errors");
+        // A later client of the same volume takes the names over; the earlier one's leaving does not remove them.
+        VolumeIoMetrics second = new VolumeIoMetrics("vol-9", SystemClock.INSTANCE).register(registry);
+        first.unregister();
+        assertThat(registry.getNames()).hasSize(5);
+        second.unregister();
+        assertThat(registry.getNames()).isEmpty();
     }
 
     @Test

@@ -39,7 +39,7 @@ public final class AccessRole implements AutoCloseable {
         TargetOptions options = TargetOptions.defaults();
         MetaTargetDirectory directory = new MetaTargetDirectory(meta, secrets,
                 new LocalExtentResolver(meta, nodeId, chunks), allocationUnit, new MetaReservationStore(meta, client),
-                options);
+                options, metrics, clock);
         PortalConfig d = PortalConfig.defaults();
         // The portal must take every transfer the units advertise (MAXIMUM TRANSFER LENGTH, 32 MiB).
         int maxTransfer = Math.max(d.maxTransferLength(), options.maxTransferBlocks() * 512);

@@ -1,5 +1,6 @@
 package io.keel.appliance.access;
 
+import com.codahale.metrics.MetricRegistry;
 import io.keel.access.iscsi.ChapSecrets;
 import io.keel.access.iscsi.TargetDirectory;
 import io.keel.access.iscsi.TargetEntry;
@@ -10,6 +11,7 @@ import io.keel.access.scsi.TargetOptions;
 import io.keel.access.scsi.reservation.PersistentReservations;
 import io.keel.access.volume.ExtentResolver;
 import io.keel.access.volume.VolumeClient;
+import io.keel.access.volume.VolumeIoMetrics;
 import io.keel.access.volume.VolumeLayout;
 import io.keel.meta.model.ChapCredentials;
 import io.keel.meta.model.IscsiTarget;
@@ -19,6 +21,7 @@ import io.keel.meta.model.Volume;
 import io.keel.meta.secret.SecretBox;
 import io.keel.meta.secret.Secret;
 import io.keel.meta.server.MetaService;
+import io.keel.runtime.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -30,8 +33,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The targets of the meta server as the iSCSI portal serves them. A target's SCSI side (its
  * logical units with their unit attentions and reservations) is built once and kept while its
- * LUN mapping stays the same; volume clients are shared by every target exporting the volume and
- * follow its size.
+ * LUN mapping stays the same; volume clients are shared by every target exporting the volume,
+ * follow its size, and publish its I/O metrics ({@link VolumeIoMetrics}) until the volume is deleted.
  */
 public final class MetaTargetDirectory implements TargetDirectory {
 
@@ -43,6 +46,8 @@ public final class MetaTargetDirectory implements TargetDirectory {
     private final int allocationUnit;
     private final ReservationStore reservations;
     private final TargetOptions options;
+    private final MetricRegistry metrics;
+    private final Clock clock;
     private final Map<String, Built> built = new ConcurrentHashMap<>();
     private final Map<String, VolumeClient> volumes = new ConcurrentHashMap<>();
 
@@ -52,20 +57,24 @@ public final class MetaTargetDirectory implements TargetDirectory {
 
     /**
      * A directory over {@code meta}'s targets; {@code allocationUnit} is the chunk stores' block
-     * size.
+     * size; each exported volume's I/O metrics go to {@code metrics}, timed with {@code clock}.
      */
     public MetaTargetDirectory(final MetaService meta, final SecretBox secrets, final ExtentResolver resolver,
-            final int allocationUnit, final ReservationStore reservations, final TargetOptions options) {
+            final int allocationUnit, final ReservationStore reservations, final TargetOptions options,
+            final MetricRegistry metrics, final Clock clock) {
         this.meta = meta;
         this.secrets = secrets;
         this.resolver = resolver;
         this.allocationUnit = allocationUnit;
         this.reservations = reservations;
         this.options = options;
+        this.metrics = metrics;
+        this.clock = clock;
     }
 
     @Override
     public List<TargetEntry> targets() {
+        forgetDeletedVolumes();
         List<TargetEntry> entries = new ArrayList<>();
         for (IscsiTarget target : meta.read(view -> view.targets())) {
             entries.add(entry(target));
@@ -75,6 +84,7 @@ public final class MetaTargetDirectory implements TargetDirectory {
 
     @Override
     public Optional<TargetEntry> find(final String iqn) {
+        forgetDeletedVolumes();
         return meta.read(view -> view.target(iqn)).map(this::entry);
     }
 
@@ -114,11 +124,27 @@ public final class MetaTargetDirectory implements TargetDirectory {
         VolumeLayout layout = new VolumeLayout(volume.id(), volume.sizeBytes(), volume.extentSize(),
                 volume.provisioning() == Provisioning.THIN);
         VolumeClient client = volumes.computeIfAbsent(volumeId, id -> new VolumeClient(layout, resolver,
-                allocationUnit));
+                allocationUnit, new VolumeIoMetrics(id, clock).register(metrics)));
         if (client.sizeBytes() != layout.sizeBytes()) {
             client.updateLayout(layout);
         }
         return client;
+    }
+
+    /**
+     * Drops the clients of volumes the meta server no longer has, and their metrics. Only deleted
+     * volumes: a volume that is still there keeps its one client (whose range locks make partial-
+     * sector writes and COMPARE AND WRITE atomic across sessions) even while no target exports it.
+     */
+    private void forgetDeletedVolumes() {
+        volumes.entrySet().removeIf(entry -> {
+            boolean deleted = meta.read(view -> view.volume(entry.getKey())).isEmpty();
+            if (deleted) {
+                entry.getValue().io().unregister();
+                LOG.info("volume {} was deleted: its client and I/O metrics are gone from this node", entry.getKey());
+            }
+            return deleted;
+        });
     }
 
     private ChapSecrets chap(final IscsiTarget target) {

@@ -8,7 +8,8 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 /**
  * Serves every metric of the node's Dropwizard registry in the Prometheus text format on the
- * admin port, at {@value #PATH}.
+ * admin port, at {@value #PATH}; the volumes' I/O metrics as families labelled by volume
+ * ({@link VolumeMetricsCollector}).
  */
 public final class PrometheusEndpoint {
 
@@ -20,8 +21,16 @@ public final class PrometheusEndpoint {
 
     /** Adds the endpoint to {@code environment}'s admin server, exporting {@code metrics}. */
     public static void install(final Environment environment, final MetricRegistry metrics) {
+        environment.admin().addServlet("prometheus", new PrometheusMetricsServlet(exporting(metrics)))
+                .addMapping(PATH);
+    }
+
+    /** A Prometheus registry that exports {@code metrics} at every scrape. */
+    static PrometheusRegistry exporting(final MetricRegistry metrics) {
         PrometheusRegistry registry = new PrometheusRegistry();
-        DropwizardExports.builder().dropwizardRegistry(metrics).register(registry);
-        environment.admin().addServlet("prometheus", new PrometheusMetricsServlet(registry)).addMapping(PATH);
+        DropwizardExports.builder().dropwizardRegistry(metrics)
+                .metricFilter((name, metric) -> !VolumeMetricsCollector.exports(name)).register(registry);
+        registry.register(new VolumeMetricsCollector(metrics));
+        return registry;
     }
 }

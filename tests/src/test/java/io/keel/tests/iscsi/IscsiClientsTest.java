@@ -2,6 +2,11 @@ package io.keel.tests.iscsi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -105,6 +110,50 @@ class IscsiClientsTest {
         IscsiNode.Run out = run("qemu-img", "convert", "-f", "raw", "-O", "raw", lun, back.toString());
         assertThat(out.exit()).as(out.output()).isZero();
         assertThat(sha256(back)).isEqualTo(sha256(image));
+
+        // The node counted that I/O against the volume, in a Prometheus family labelled by the volume.
+        String volumeId = keel.rest.get("/api/v1/volumes/open").body().get("id").asText();
+        String scraped = scrape();
+        long randomBytes = LUN_BYTES / 3 * 2;
+        assertThat(sample(scraped, "keel_volume_write_bytes_total", volumeId)).isGreaterThanOrEqualTo(randomBytes);
+        assertThat(sample(scraped, "keel_volume_read_bytes_total", volumeId)).isGreaterThanOrEqualTo(randomBytes);
+        assertThat(sample(scraped, "keel_volume_errors_total", volumeId)).isZero();
+        assertThat(scraped)
+                .contains("keel_volume_write_seconds{volume_id=\"" + volumeId + "\",quantile=\"0.99\"}");
+    }
+
+    @Test
+    void aDeletedVolumesMetricsLeaveTheScrape() throws Exception {
+        String iqn = "iqn.2026-12.io.keel.test:short-lived";
+        keel.createVolume("short-lived", 16L << 20, true);
+        keel.createTarget(iqn, "short-lived", "\"anyInitiator\": true");
+        String volumeId = keel.rest.get("/api/v1/volumes/short-lived").body().get("id").asText();
+        IscsiNode.Run written = run("qemu-img", "bench", "-f", "raw", "-t", "none", "-n", "-w", "-c", "64", "-s",
+                "4096", keel.url(iqn, 0, null, null));
+        assertThat(written.exit()).as(written.output()).isZero();
+        assertThat(sample(scrape(), "keel_volume_write_bytes_total", volumeId)).isEqualTo(64 * 4096);
+
+        assertThat(keel.rest.delete("/api/v1/targets/" + iqn).status()).isEqualTo(204);
+        assertThat(keel.rest.delete("/api/v1/volumes/short-lived").status()).isEqualTo(204);
+        // The next login or discovery looks the targets up, and lets the deleted volume go.
+        assertThat(run("iscsi-ls", keel.portalUrl()).exit()).isZero();
+        assertThat(scrape()).doesNotContain(volumeId);
+    }
+
+    private String scrape() throws IOException, InterruptedException {
+        HttpResponse<String> scraped = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + keel.node.adminPort + "/metrics/prometheus")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(scraped.statusCode()).isEqualTo(200);
+        return scraped.body();
+    }
+
+    /** The value of {@code family}'s sample for {@code volumeId} in a Prometheus text scrape. */
+    private static double sample(final String scrape, final String family, final String volumeId) {
+        String prefix = family + "{volume_id=\"" + volumeId + "\"} ";
+        return scrape.lines().filter(line -> line.startsWith(prefix)).mapToDouble(line ->
+                Double.parseDouble(line.substring(prefix.length()))).findFirst()
+                .orElseThrow(() -> new AssertionError(prefix + " not in the scrape:\n" + scrape));
     }
 
     @Test
