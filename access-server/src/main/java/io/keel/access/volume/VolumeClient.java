@@ -107,14 +107,7 @@ public final class VolumeClient implements BlockBackend {
         if (length == 0) {
             return;
         }
-        long started = io.now();
-        try {
-            readInRange(offset, target, length);
-        } catch (IOException | RuntimeException e) {
-            io.failed();
-            throw e;
-        }
-        io.read(length, started);
+        counted(false, length, () -> readInRange(offset, target, length));
     }
 
     private void readInRange(final long offset, final ByteBuffer target, final int length) throws IOException {
@@ -146,7 +139,7 @@ public final class VolumeClient implements BlockBackend {
         long started = io.now();
         try {
             return extent.store().startRead(extent.extentId(), place.within(), target, failure -> {
-                counted(failure, length, started, false);
+                ended(failure, length, started, false);
                 done.accept(failure);
             });
         } catch (IOException | RuntimeException e) {
@@ -175,7 +168,7 @@ public final class VolumeClient implements BlockBackend {
             if (extent.store().startWrite(extent.extentId(), extent.epoch(), place.within(), data.duplicate(),
                     failure -> {
                         held.close();
-                        counted(failure, length, started, true);
+                        ended(failure, length, started, true);
                         done.accept(failure);
                     })) {
                 return true;
@@ -188,8 +181,25 @@ public final class VolumeClient implements BlockBackend {
         return false;
     }
 
-    /** Counts a started read or write that ended ({@code failure} null when it succeeded). */
-    private void counted(final IOException failure, final int length, final long started, final boolean write) {
+    /** A read or write of the volume, run by {@link #counted}. */
+    private interface Io {
+        void run() throws IOException;
+    }
+
+    /** Runs {@code call} and counts it as a read or write of {@code length} bytes, or as a failure. */
+    private void counted(final boolean write, final int length, final Io call) throws IOException {
+        long started = io.now();
+        try {
+            call.run();
+        } catch (IOException | RuntimeException e) {
+            io.failed();
+            throw e;
+        }
+        ended(null, length, started, write);
+    }
+
+    /** Counts a read or write that ended ({@code failure} null when it succeeded). */
+    private void ended(final IOException failure, final int length, final long started, final boolean write) {
         if (failure != null) {
             io.failed();
         } else if (write) {
@@ -223,14 +233,7 @@ public final class VolumeClient implements BlockBackend {
         if (length == 0) {
             return;
         }
-        long started = io.now();
-        try {
-            writeInRange(offset, data, length);
-        } catch (IOException | RuntimeException e) {
-            io.failed();
-            throw e;
-        }
-        io.wrote(length, started);
+        counted(true, length, () -> writeInRange(offset, data, length));
     }
 
     private void writeInRange(final long offset, final ByteBuffer data, final int length) throws IOException {

@@ -572,13 +572,19 @@ class ProtocolTest {
             stalled.out.write(burst.toByteArray());
             stalled.out.flush();
             waitFor(() -> targets.open.started.get() >= 120);
-            // The same completion thread still finishes and sends the other initiator's reads (four at a time, so
-            // that most start rather than run on the reader): it left the stalled answers to a thread of their own.
+            // The same completion thread still finishes and sends the other initiator's reads: it left the stalled
+            // answers to a thread of their own. Four at a time in one socket write, so that the reader finds more
+            // to read behind each of the first three and starts them, rather than running each on itself (which
+            // a command sent alone, into an idle session, does when its answer beats the next one's arrival).
             int startedBefore = targets.open.started.get();
             for (int round = 0; round < 10; round++) {
+                ByteArrayOutputStream four = new ByteArrayOutputStream();
                 for (int i = 0; i < 4; i++) {
-                    other.send(other.command(0xc1, 0, RawInitiator.read10(i, 1), 512, null));
+                    PduCodec.write(four, other.command(0xc1, 0, RawInitiator.read10(i, 1), 512, null)
+                            .putInt32(28, other.expStatSn), false, false);
                 }
+                other.out.write(four.toByteArray());
+                other.out.flush();
                 for (int i = 0; i < 4; i++) {
                     Pdu answer = other.read();
                     assertThat(answer.opcode()).isEqualTo(Opcode.DATA_IN);
