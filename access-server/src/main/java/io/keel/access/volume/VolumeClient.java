@@ -136,16 +136,19 @@ public final class VolumeClient implements BlockBackend {
         }
         ResolvedExtent extent = place.extent();
         int length = target.remaining();
-        long started = io.now();
+        long started = io.begin();
         try {
-            return extent.store().startRead(extent.extentId(), place.within(), target, failure -> {
+            if (extent.store().startRead(extent.extentId(), place.within(), target, failure -> {
                 ended(failure, length, started, false);
                 done.accept(failure);
-            });
+            })) {
+                return true;
+            }
         } catch (IOException | RuntimeException e) {
             // Not started: the blocking read finds out again and answers for it (zeros for an extent never written).
-            return false;
         }
+        io.notStarted();
+        return false;
     }
 
     /**
@@ -163,7 +166,7 @@ public final class VolumeClient implements BlockBackend {
             return false;
         }
         ResolvedExtent extent = place.extent();
-        long started = io.now();
+        long started = io.begin();
         try {
             if (extent.store().startWrite(extent.extentId(), extent.epoch(), place.within(), data.duplicate(),
                     failure -> {
@@ -178,6 +181,7 @@ public final class VolumeClient implements BlockBackend {
                     layout.volumeId(), extent.extentId(), e.toString());
         }
         held.close();
+        io.notStarted();
         return false;
     }
 
@@ -188,7 +192,7 @@ public final class VolumeClient implements BlockBackend {
 
     /** Runs {@code call} and counts it as a read or write of {@code length} bytes, or as a failure. */
     private void counted(final boolean write, final int length, final Io call) throws IOException {
-        long started = io.now();
+        long started = io.begin();
         try {
             call.run();
         } catch (IOException | RuntimeException e) {
@@ -262,7 +266,7 @@ public final class VolumeClient implements BlockBackend {
                     + ") as to compare (" + length + ")");
         }
         checkRange(offset, length);
-        long started = io.now();
+        long started = io.begin();
         long mismatch;
         try {
             mismatch = compareAndWriteInRange(offset, expected, data, length);

@@ -1,5 +1,6 @@
 package io.keel.access.volume;
 
+import com.codahale.metrics.Counter;
 import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.Metric;
@@ -11,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The I/O one volume served through this node: reads and writes (timers: count, rates and latency
- * from the call to the data being in place or durable), their bytes, and failed calls. Registered
+ * from the call to the data being in place or durable), their bytes, failed calls, and the calls
+ * in flight (the volume's queue depth on this node). Registered
  * as {@code keel.volume.<volume id>.<metric>} so that an admin can tell which volume is busy or
  * failing; unregistered once the volume is gone.
  */
@@ -20,7 +22,8 @@ public final class VolumeIoMetrics {
     /** What every volume's metric names start with, before the volume id. */
     public static final String PREFIX = "keel.volume.";
     /** The metrics of each volume, named after {@code PREFIX + id + "."}. */
-    public static final List<String> NAMES = List.of("read", "write", "read_bytes", "write_bytes", "errors");
+    public static final List<String> NAMES = List.of("read", "write", "read_bytes", "write_bytes", "errors",
+            "in_flight");
 
     private final String volumeId;
     private final Clock clock;
@@ -29,8 +32,9 @@ public final class VolumeIoMetrics {
     private final Meter readBytes = new Meter();
     private final Meter writeBytes = new Meter();
     private final Meter errors = new Meter();
+    private final Counter inFlight = new Counter();
     /** The metrics in the order of {@link #NAMES}. */
-    private final List<Metric> all = List.of(reads, writes, readBytes, writeBytes, errors);
+    private final List<Metric> all = List.of(reads, writes, readBytes, writeBytes, errors, inFlight);
     private MetricRegistry registry;
 
     /** Metrics of {@code volumeId}, timed with {@code clock}, in no registry until {@link #register}. */
@@ -61,26 +65,38 @@ public final class VolumeIoMetrics {
         }
     }
 
-    /** When a read or write starts, for {@link #read} or {@link #wrote} once it ended. */
-    long now() {
+    /**
+     * A read or write starts: in flight until {@link #read}, {@link #wrote}, {@link #failed} or
+     * {@link #notStarted}; returns the start time those take.
+     */
+    long begin() {
+        inFlight.inc();
         return clock.nanoTime();
     }
 
-    /** A read of {@code bytes} started at {@code started} ({@link #now}) that has just ended. */
+    /** A call that {@link #begin began} did not start after all (another path will do it and count it). */
+    void notStarted() {
+        inFlight.dec();
+    }
+
+    /** A read of {@code bytes} started at {@code started} ({@link #begin}) that has just ended. */
     void read(final long bytes, final long started) {
         reads.update(clock.nanoTime() - started, TimeUnit.NANOSECONDS);
+        inFlight.dec();
         readBytes.mark(bytes);
     }
 
-    /** A write of {@code bytes} started at {@code started} ({@link #now}) that has just become durable. */
+    /** A write of {@code bytes} started at {@code started} ({@link #begin}) that has just become durable. */
     void wrote(final long bytes, final long started) {
         writes.update(clock.nanoTime() - started, TimeUnit.NANOSECONDS);
+        inFlight.dec();
         writeBytes.mark(bytes);
     }
 
     /** A read or write that failed. */
     void failed() {
         errors.mark();
+        inFlight.dec();
     }
 
     /** Reads so far. */
@@ -101,6 +117,11 @@ public final class VolumeIoMetrics {
     /** Bytes written so far. */
     public long bytesWritten() {
         return writeBytes.getCount();
+    }
+
+    /** Reads and writes in flight now. */
+    public long inFlight() {
+        return inFlight.getCount();
     }
 
     /** Failed reads and writes so far. */

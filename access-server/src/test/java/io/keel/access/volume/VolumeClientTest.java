@@ -223,15 +223,21 @@ class VolumeClientTest {
         assertThat(io.readCount()).isEqualTo(3);
         assertThat(io.writeCount()).isEqualTo(3);
         assertThat(io.errorCount()).isZero();
+        assertThat(io.inFlight()).as("every call ended, started or not").isZero();
 
+        VolumeIoMetrics unreachableIo = new VolumeIoMetrics("vol-2", SystemClock.INSTANCE);
+        AtomicLong inFlightMeanwhile = new AtomicLong(-1);
         VolumeClient unreachable = new VolumeClient(new VolumeLayout("vol-2", VOLUME, EXTENT, true),
                 (volume, index, stale) -> {
+                    inFlightMeanwhile.set(unreachableIo.inFlight());
                     throw new IOException("no replica of the extent is reachable");
-                }, BLOCK);
+                }, BLOCK, unreachableIo);
         assertThatThrownBy(() -> unreachable.write(0, ByteBuffer.wrap(filled(4096, (byte) 1))))
                 .isInstanceOf(IOException.class);
+        assertThat(inFlightMeanwhile).as("in flight while the write looked for its extent").hasValue(1);
         assertThat(unreachable.io().errorCount()).isEqualTo(1);
         assertThat(unreachable.io().writeCount()).isZero();
+        assertThat(unreachable.io().inFlight()).isZero();
     }
 
     @Test
@@ -239,11 +245,12 @@ class VolumeClientTest {
         MetricRegistry registry = new MetricRegistry();
         VolumeIoMetrics first = new VolumeIoMetrics("vol-9", SystemClock.INSTANCE).register(registry);
         assertThat(registry.getNames()).containsExactlyInAnyOrder("keel.volume.vol-9.read", "keel.volume.vol-9.write",
-                "keel.volume.vol-9.read_bytes", "keel.volume.vol-9.write_bytes", "keel.volume.vol-9.errors");
+                "keel.volume.vol-9.read_bytes", "keel.volume.vol-9.write_bytes", "keel.volume.vol-9.errors",
+                "keel.volume.vol-9.in_flight");
         // A later client of the same volume takes the names over; the earlier one's leaving does not remove them.
         VolumeIoMetrics second = new VolumeIoMetrics("vol-9", SystemClock.INSTANCE).register(registry);
         first.unregister();
-        assertThat(registry.getNames()).hasSize(5);
+        assertThat(registry.getNames()).hasSize(6);
         second.unregister();
         assertThat(registry.getNames()).isEmpty();
     }

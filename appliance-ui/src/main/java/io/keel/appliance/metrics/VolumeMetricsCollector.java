@@ -7,6 +7,7 @@ import com.codahale.metrics.Timer;
 import io.keel.access.volume.VolumeIoMetrics;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
@@ -21,7 +22,8 @@ import java.util.TreeMap;
 /**
  * The volumes' I/O metrics ({@link VolumeIoMetrics}, {@code keel.volume.<id>.<metric>} in the
  * Dropwizard registry) as Prometheus families with the volume as a label: one
- * {@code keel_volume_write_seconds} summary with a series per volume, and so on, rather than a
+ * {@code keel_volume_write_seconds} summary with a series per volume, and so on (timers as
+ * summaries, meters as counters, counters as gauges), rather than a
  * family per volume (which a Prometheus server cannot aggregate).
  */
 final class VolumeMetricsCollector implements MultiCollector {
@@ -44,6 +46,7 @@ final class VolumeMetricsCollector implements MultiCollector {
     public MetricSnapshots collect() {
         Map<String, SummarySnapshot.Builder> summaries = new TreeMap<>();
         Map<String, CounterSnapshot.Builder> counters = new TreeMap<>();
+        Map<String, GaugeSnapshot.Builder> gauges = new TreeMap<>();
         registry.getTimers((name, metric) -> exports(name)).forEach((name, timer) -> {
             Named named = Named.of(name);
             summaries.computeIfAbsent(named.metric(), metric -> SummarySnapshot.builder()
@@ -58,9 +61,18 @@ final class VolumeMetricsCollector implements MultiCollector {
                     .help("Keel volume " + metric.replace('_', ' ') + " through this node"))
                     .dataPoint(counter(meter, named.labels()));
         });
+        registry.getCounters((name, metric) -> exports(name)).forEach((name, counter) -> {
+            Named named = Named.of(name);
+            gauges.computeIfAbsent(named.metric(), metric -> GaugeSnapshot.builder()
+                    .name("keel_volume_" + metric)
+                    .help("Keel volume calls " + metric.replace('_', ' ') + " on this node"))
+                    .dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(named.labels())
+                            .value(counter.getCount()).build());
+        });
         List<MetricSnapshot> snapshots = new ArrayList<>();
         summaries.values().forEach(builder -> snapshots.add(builder.build()));
         counters.values().forEach(builder -> snapshots.add(builder.build()));
+        gauges.values().forEach(builder -> snapshots.add(builder.build()));
         return new MetricSnapshots(snapshots);
     }
 

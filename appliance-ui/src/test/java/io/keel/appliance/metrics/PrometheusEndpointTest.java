@@ -29,7 +29,8 @@ class PrometheusEndpointTest {
 
         assertThat(scraped.stream().map(snapshot -> snapshot.getMetadata().getPrometheusName()))
                 .contains("keel_volume_read_seconds", "keel_volume_write_seconds", "keel_volume_read_bytes",
-                        "keel_volume_write_bytes", "keel_volume_errors", "iscsi_command_latency")
+                        "keel_volume_write_bytes", "keel_volume_errors", "keel_volume_in_flight",
+                        "iscsi_command_latency")
                 .noneMatch(name -> name.contains("vol_a") || name.contains("vol_b"));
         MetricSnapshot writes = scraped.stream()
                 .filter(snapshot -> snapshot.getMetadata().getPrometheusName().equals("keel_volume_write_seconds"))
@@ -42,6 +43,7 @@ class PrometheusEndpointTest {
                 .contains("keel_volume_write_seconds_count{volume_id=\"vol-a\"} 1")
                 .contains("keel_volume_write_seconds_count{volume_id=\"vol-b\"} 0")
                 .contains("keel_volume_write_seconds{volume_id=\"vol-a\",quantile=\"0.5\"} 0.002")
-                .contains("keel_volume_read_bytes_total{volume_id=\"vol-b\"} 8192");
+                .contains("keel_volume_read_bytes_total{volume_id=\"vol-b\"} 8192")
+                .contains("keel_volume_in_flight{volume_id=\"vol-a\"} 0");
     }
 }
