@@ -61,7 +61,7 @@ public final class VolumeClient implements BlockBackend {
         this.io = io;
     }
 
-    /** The volume's I/O through this client: reads, writes, bytes, latency and failures. */
+    /** The volume's I/O through this client: reads, writes, bytes, latency, failures and calls in flight. */
     public VolumeIoMetrics io() {
         return io;
     }

@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The I/O one volume served through this node: reads and writes (timers: count, rates and latency
  * from the call to the data being in place or durable), their bytes, failed calls, and the calls
- * in flight (the volume's queue depth on this node). Registered
- * as {@code keel.volume.<volume id>.<metric>} so that an admin can tell which volume is busy or
+ * in flight (the volume's queue depth on this node). Registered as
+ * {@code keel.volume.<volume id>.<metric>} so that an admin can tell which volume is busy or
  * failing; unregistered once the volume is gone.
  */
 public final class VolumeIoMetrics {
