@@ -38,6 +38,7 @@ public final class VolumeClient implements BlockBackend {
     private final Map<Long, CompletableFuture<Void>> creations = new ConcurrentHashMap<>();
     private final RangeLock ranges = new RangeLock();
     private final VolumeIoMetrics io;
+    private final VolumeThrottle throttle;
     private volatile VolumeLayout layout;
 
     /**
@@ -45,12 +46,16 @@ public final class VolumeClient implements BlockBackend {
      * frees and allocation status is reported in).
      */
     public VolumeClient(final VolumeLayout layout, final ExtentResolver resolver, final int allocationUnit) {
-        this(layout, resolver, allocationUnit, new VolumeIoMetrics(layout.volumeId(), SystemClock.INSTANCE));
+        this(layout, resolver, allocationUnit, new VolumeIoMetrics(layout.volumeId(), SystemClock.INSTANCE),
+                new VolumeThrottle(SystemClock.INSTANCE));
     }
 
-    /** A client as above that counts the volume's I/O in {@code io}. */
+    /**
+     * A client as above that counts the volume's I/O in {@code io} and holds its reads and writes to
+     * the limits of {@code throttle}.
+     */
     public VolumeClient(final VolumeLayout layout, final ExtentResolver resolver, final int allocationUnit,
-            final VolumeIoMetrics io) {
+            final VolumeIoMetrics io, final VolumeThrottle throttle) {
         if (allocationUnit <= 0 || allocationUnit % SECTOR != 0) {
             throw new IllegalArgumentException("allocation unit " + allocationUnit + " must be a multiple of "
                     + SECTOR);
@@ -59,6 +64,12 @@ public final class VolumeClient implements BlockBackend {
         this.resolver = resolver;
         this.allocationUnit = allocationUnit;
         this.io = io;
+        this.throttle = throttle;
+    }
+
+    /** The volume's QoS limits as this client enforces them on reads and writes. */
+    public VolumeThrottle throttle() {
+        return throttle;
     }
 
     /** The volume's I/O through this client: reads, writes, bytes, latency, failures and calls in flight. */
@@ -136,6 +147,9 @@ public final class VolumeClient implements BlockBackend {
         }
         ResolvedExtent extent = place.extent();
         int length = target.remaining();
+        if (!throttle.tryAcquire(length)) {
+            return false; // the blocking read waits for the QoS limit
+        }
         long started = io.begin();
         try {
             if (extent.store().startRead(extent.extentId(), place.within(), target, failure -> {
@@ -147,6 +161,7 @@ public final class VolumeClient implements BlockBackend {
         } catch (IOException | RuntimeException e) {
             // Not started: the blocking read finds out again and answers for it (zeros for an extent never written).
         }
+        throttle.refund(length);
         io.notStarted();
         return false;
     }
@@ -165,6 +180,10 @@ public final class VolumeClient implements BlockBackend {
         if (held == null) {
             return false;
         }
+        if (!throttle.tryAcquire(length)) {
+            held.close();
+            return false; // the blocking write waits for the QoS limit
+        }
         ResolvedExtent extent = place.extent();
         long started = io.begin();
         try {
@@ -181,6 +200,7 @@ public final class VolumeClient implements BlockBackend {
                     layout.volumeId(), extent.extentId(), e.toString());
         }
         held.close();
+        throttle.refund(length);
         io.notStarted();
         return false;
     }
@@ -190,10 +210,14 @@ public final class VolumeClient implements BlockBackend {
         void run() throws IOException;
     }
 
-    /** Runs {@code call} and counts it as a read or write of {@code length} bytes, or as a failure. */
+    /**
+     * Runs {@code call} once the QoS limit lets it, and counts it as a read or write of {@code length}
+     * bytes (the wait included), or as a failure.
+     */
     private void counted(final boolean write, final int length, final Io call) throws IOException {
         long started = io.begin();
         try {
+            throttle.acquire(length);
             call.run();
         } catch (IOException | RuntimeException e) {
             io.failed();
@@ -269,6 +293,7 @@ public final class VolumeClient implements BlockBackend {
         long started = io.begin();
         long mismatch;
         try {
+            throttle.acquire(length);
             mismatch = compareAndWriteInRange(offset, expected, data, length);
         } catch (IOException | RuntimeException e) {
             io.failed();

@@ -231,13 +231,33 @@ class VolumeClientTest {
                 (volume, index, stale) -> {
                     inFlightMeanwhile.set(unreachableIo.inFlight());
                     throw new IOException("no replica of the extent is reachable");
-                }, BLOCK, unreachableIo);
+                }, BLOCK, unreachableIo, new VolumeThrottle(SystemClock.INSTANCE));
         assertThatThrownBy(() -> unreachable.write(0, ByteBuffer.wrap(filled(4096, (byte) 1))))
                 .isInstanceOf(IOException.class);
         assertThat(inFlightMeanwhile).as("in flight while the write looked for its extent").hasValue(1);
         assertThat(unreachable.io().errorCount()).isEqualTo(1);
         assertThat(unreachable.io().writeCount()).isZero();
         assertThat(unreachable.io().inFlight()).isZero();
+    }
+
+    @Test
+    void aQosLimitHoldsStartedAndBlockingCallsToItsRate() throws Exception {
+        client.write(0, ByteBuffer.wrap(filled(4096, (byte) 1))); // the extent is resolved: writes may start
+        client.throttle().limit(3, 0);
+        CompletableFuture<IOException> done = new CompletableFuture<>();
+        for (int i = 0; i < 3; i++) {
+            assertThat(client.startWrite(4096, ByteBuffer.wrap(filled(4096, (byte) 2)), done::complete))
+                    .as("within the burst").isTrue();
+        }
+        assertThat(client.startWrite(4096, ByteBuffer.wrap(filled(4096, (byte) 2)), done::complete))
+                .as("over the limit: left to the blocking write, which waits").isFalse();
+        assertThat(client.startRead(0, ByteBuffer.allocateDirect(4096), done::complete)).isFalse();
+        // The blocking write waits for the bucket: a third of a second per call at 3 IOPS.
+        long before = System.nanoTime();
+        client.write(8192, ByteBuffer.wrap(filled(4096, (byte) 3)));
+        assertThat(System.nanoTime() - before).as("held back by the limit").isGreaterThan(250_000_000L);
+        client.throttle().limit(0, 0);
+        assertThat(client.startWrite(4096, ByteBuffer.wrap(filled(4096, (byte) 2)), done::complete)).isTrue();
     }
 
     @Test

@@ -10,20 +10,34 @@ import io.keel.meta.secret.SecretBox;
 import io.keel.meta.server.MetaClient;
 import io.keel.meta.server.MetaService;
 import io.keel.runtime.time.Clock;
+import io.keel.runtime.time.Timer;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The access server of a node: the iSCSI portal serving the meta server's targets, each LUN
- * backed by a volume client over this node's chunk stores. It reads targets from the node's own
- * meta member, so it runs on nodes that also have the meta role.
+ * backed by a volume client over this node's chunk stores and held to its pool's QoS limits. It
+ * reads targets from the node's own meta member, so it runs on nodes that also have the meta role.
  */
 public final class AccessRole implements AutoCloseable {
 
-    private final IscsiPortal portal;
+    private static final Logger LOG = LoggerFactory.getLogger(AccessRole.class);
+    /** How soon a changed pool QoS limit holds for the volumes this node serves. */
+    private static final Duration LIMITS_REFRESH = Duration.ofSeconds(2);
 
-    private AccessRole(final IscsiPortal portal) {
+    private final IscsiPortal portal;
+    private final MetaTargetDirectory directory;
+    private final Clock clock;
+    private volatile Timer refresh;
+    private volatile boolean closed;
+
+    private AccessRole(final IscsiPortal portal, final MetaTargetDirectory directory, final Clock clock) {
         this.portal = portal;
+        this.directory = directory;
+        this.clock = clock;
     }
 
     /** Starts the portal of {@code settings}. */
@@ -47,7 +61,9 @@ public final class AccessRole implements AutoCloseable {
                 settings.queueDepth(), d.maxRecvDataSegmentLength(), d.maxBurstLength(), d.firstBurstLength(),
                 d.maxOutstandingR2T(), maxTransfer, d.immediateData(), d.initialR2T(), d.loginTimeout(),
                 d.nopInInterval(), d.nopInTimeout(), settings.portalAddress(), settings.maxConnections());
-        return new AccessRole(IscsiPortal.start(config, directory, metrics, clock));
+        AccessRole role = new AccessRole(IscsiPortal.start(config, directory, metrics, clock), directory, clock);
+        role.scheduleLimitsRefresh();
+        return role;
     }
 
     /** Sessions logged in now. */
@@ -87,8 +103,27 @@ public final class AccessRole implements AutoCloseable {
         return address;
     }
 
+    /** Every {@link #LIMITS_REFRESH}, the volumes' QoS limits are brought up to date (on a virtual thread). */
+    private void scheduleLimitsRefresh() {
+        refresh = clock.schedule(LIMITS_REFRESH, () -> Thread.ofVirtual().name("qos-refresh").start(() -> {
+            try {
+                directory.refreshLimits();
+            } catch (RuntimeException e) {
+                LOG.warn("could not bring the volumes' QoS limits up to date; trying again in {}", LIMITS_REFRESH, e);
+            }
+            if (!closed) {
+                scheduleLimitsRefresh();
+            }
+        }));
+    }
+
     @Override
     public void close() {
+        closed = true;
+        Timer pending = refresh;
+        if (pending != null) {
+            pending.cancel();
+        }
         portal.close();
     }
 }

@@ -13,10 +13,13 @@ import io.keel.access.volume.ExtentResolver;
 import io.keel.access.volume.VolumeClient;
 import io.keel.access.volume.VolumeIoMetrics;
 import io.keel.access.volume.VolumeLayout;
+import io.keel.access.volume.VolumeThrottle;
 import io.keel.meta.model.ChapCredentials;
 import io.keel.meta.model.IscsiTarget;
 import io.keel.meta.model.Lun;
+import io.keel.meta.model.Pool;
 import io.keel.meta.model.Provisioning;
+import io.keel.meta.model.QosLimits;
 import io.keel.meta.model.Volume;
 import io.keel.meta.secret.SecretBox;
 import io.keel.meta.secret.Secret;
@@ -34,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * The targets of the meta server as the iSCSI portal serves them. A target's SCSI side (its
  * logical units with their unit attentions and reservations) is built once and kept while its
  * LUN mapping stays the same; volume clients are shared by every target exporting the volume,
- * follow its size, and publish its I/O metrics ({@link VolumeIoMetrics}) until the volume is deleted.
+ * follow its size, hold its I/O to its pool's QoS limits ({@link VolumeThrottle}), and publish its
+ * I/O metrics ({@link VolumeIoMetrics}) until the volume is deleted.
  */
 public final class MetaTargetDirectory implements TargetDirectory {
 
@@ -124,11 +128,30 @@ public final class MetaTargetDirectory implements TargetDirectory {
         VolumeLayout layout = new VolumeLayout(volume.id(), volume.sizeBytes(), volume.extentSize(),
                 volume.provisioning() == Provisioning.THIN);
         VolumeClient client = volumes.computeIfAbsent(volumeId, id -> new VolumeClient(layout, resolver,
-                allocationUnit, new VolumeIoMetrics(id, clock).register(metrics)));
+                allocationUnit, new VolumeIoMetrics(id, clock).register(metrics), new VolumeThrottle(clock)));
         if (client.sizeBytes() != layout.sizeBytes()) {
             client.updateLayout(layout);
         }
+        applyLimits(client, volume);
         return client;
+    }
+
+    /**
+     * Brings every volume client's QoS limits up to date with its pool's; the access role calls this
+     * every few seconds, so that a changed limit holds without a new login.
+     */
+    public void refreshLimits() {
+        volumes.forEach((volumeId, client) -> meta.read(view -> view.volume(volumeId))
+                .ifPresent(volume -> applyLimits(client, volume)));
+    }
+
+    /** Each volume of a pool gets the pool's limits (QoS defaults) for itself. */
+    private void applyLimits(final VolumeClient client, final Volume volume) {
+        QosLimits qos = meta.read(view -> view.pool(volume.pool())).map(Pool::qos).orElse(QosLimits.UNLIMITED);
+        if (client.throttle().limit(qos.iops(), qos.bandwidthBytesPerSecond())) {
+            LOG.info("volume {} ({}) in pool {}: QoS now {} IOPS and {} bytes/s (0: unlimited)", volume.name(),
+                    volume.id(), volume.pool(), qos.iops(), qos.bandwidthBytesPerSecond());
+        }
     }
 
     /**

@@ -2,6 +2,8 @@ package io.keel.tests.iscsi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.keel.tests.harness.Await;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -10,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -138,6 +141,38 @@ class IscsiClientsTest {
         // The next login or discovery looks the targets up, and lets the deleted volume go.
         assertThat(run("iscsi-ls", keel.portalUrl()).exit()).isZero();
         assertThat(scrape()).doesNotContain(volumeId);
+    }
+
+    @Test
+    void aPoolsQosLimitHoldsItsVolumesWritesAndAChangeTakesHoldWithoutANewLogin() throws Exception {
+        assertThat(keel.rest.post("/api/v1/pools", """
+                {"name": "limited", "replicationFactor": 1, "qos": {"iopsLimit": 100, "bandwidthLimitBytes": 0}}""")
+                .status()).isEqualTo(201);
+        assertThat(keel.rest.post("/api/v1/volumes", "{\"name\":\"slow\",\"pool\":\"limited\",\"sizeBytes\":"
+                + (16L << 20) + "}").status()).isEqualTo(201);
+        String iqn = "iqn.2026-12.io.keel.test:limited";
+        keel.createTarget(iqn, "slow", "\"anyInitiator\": true");
+        // 300 writes at 100 IOPS with a one-second burst: at least two seconds, however fast the node is.
+        assertThat(benchSeconds(keel.url(iqn, 0, null, null), 300)).isGreaterThanOrEqualTo(1.9);
+
+        assertThat(keel.rest.patch("/api/v1/pools/limited", """
+                {"qos": {"iopsLimit": 0, "bandwidthLimitBytes": 0}}""").status()).isEqualTo(200);
+        Await.until("the node to lift the limit", Duration.ofSeconds(30),
+                () -> keel.node.log().lines().anyMatch(line -> line.contains("volume slow")
+                        && line.contains("QoS now 0 IOPS")) ? true : null);
+        assertThat(benchSeconds(keel.url(iqn, 0, null, null), 300)).as("unlimited now").isPositive();
+    }
+
+    /** Runs {@code count} 4 KiB writes at QD8 with qemu-img against {@code url}; the seconds they took. */
+    private double benchSeconds(final String url, final int count) throws Exception {
+        IscsiNode.Run bench = run("qemu-img", "bench", "-f", "raw", "-t", "none", "-n", "-w", "-d", "8", "-c",
+                Integer.toString(count), "-s", "4096", url);
+        assertThat(bench.exit()).as(bench.output()).isZero();
+        String prefix = "Run completed in ";
+        return bench.output().lines().filter(line -> line.startsWith(prefix))
+                .mapToDouble(line -> Double.parseDouble(line.substring(prefix.length(), line.indexOf(" seconds"))))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no run time in: " + bench.output()));
     }
 
     private String scrape() throws IOException, InterruptedException {
