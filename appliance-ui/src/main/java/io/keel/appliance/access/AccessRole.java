@@ -109,7 +109,10 @@ public final class AccessRole implements AutoCloseable {
             try {
                 directory.refreshLimits();
             } catch (RuntimeException e) {
-                LOG.warn("could not bring the volumes' QoS limits up to date; trying again in {}", LIMITS_REFRESH, e);
+                if (!closed) { // the meta member may already be closing with the node
+                    LOG.warn("could not bring the volumes' QoS limits up to date; trying again in {}", LIMITS_REFRESH,
+                            e);
+                }
             }
             if (!closed) {
                 scheduleLimitsRefresh();
