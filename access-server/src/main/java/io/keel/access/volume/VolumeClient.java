@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -118,7 +119,10 @@ public final class VolumeClient implements BlockBackend {
         if (length == 0) {
             return;
         }
-        counted(false, length, () -> readInRange(offset, target, length));
+        counted(length, () -> {
+            readInRange(offset, target, length);
+            return null;
+        }, done -> false);
     }
 
     private void readInRange(final long offset, final ByteBuffer target, final int length) throws IOException {
@@ -206,24 +210,26 @@ public final class VolumeClient implements BlockBackend {
     }
 
     /** A read or write of the volume, run by {@link #counted}. */
-    private interface Io {
-        void run() throws IOException;
+    private interface Io<T> {
+        T run() throws IOException;
     }
 
     /**
      * Runs {@code call} once the QoS limit lets it, and counts it as a read or write of {@code length}
-     * bytes (the wait included), or as a failure.
+     * bytes (the wait included; a write when {@code wrote} says so of its result), or as a failure.
      */
-    private void counted(final boolean write, final int length, final Io call) throws IOException {
+    private <T> T counted(final int length, final Io<T> call, final Predicate<T> wrote) throws IOException {
         long started = io.begin();
+        T result;
         try {
             throttle.acquire(length);
-            call.run();
+            result = call.run();
         } catch (IOException | RuntimeException e) {
             io.failed();
             throw e;
         }
-        ended(null, length, started, write);
+        ended(null, length, started, wrote.test(result));
+        return result;
     }
 
     /** Counts a read or write that ended ({@code failure} null when it succeeded). */
@@ -261,7 +267,10 @@ public final class VolumeClient implements BlockBackend {
         if (length == 0) {
             return;
         }
-        counted(true, length, () -> writeInRange(offset, data, length));
+        counted(length, () -> {
+            writeInRange(offset, data, length);
+            return null;
+        }, done -> true);
     }
 
     private void writeInRange(final long offset, final ByteBuffer data, final int length) throws IOException {
@@ -290,22 +299,8 @@ public final class VolumeClient implements BlockBackend {
                     + ") as to compare (" + length + ")");
         }
         checkRange(offset, length);
-        long started = io.begin();
-        long mismatch;
-        try {
-            throttle.acquire(length);
-            mismatch = compareAndWriteInRange(offset, expected, data, length);
-        } catch (IOException | RuntimeException e) {
-            io.failed();
-            throw e;
-        }
         // A miscompare only read; a match wrote too, and counts as the write it is.
-        if (mismatch >= 0) {
-            io.read(length, started);
-        } else {
-            io.wrote(length, started);
-        }
-        return mismatch;
+        return counted(length, () -> compareAndWriteInRange(offset, expected, data, length), mismatch -> mismatch < 0);
     }
 
     private long compareAndWriteInRange(final long offset, final ByteBuffer expected, final ByteBuffer data,

@@ -107,7 +107,7 @@ public final class AccessRole implements AutoCloseable {
     private void scheduleLimitsRefresh() {
         refresh = clock.schedule(LIMITS_REFRESH, () -> Thread.ofVirtual().name("qos-refresh").start(() -> {
             try {
-                directory.refreshLimits();
+                directory.refreshVolumes();
             } catch (RuntimeException e) {
                 if (!closed) { // the meta member may already be closing with the node
                     LOG.warn("could not bring the volumes' QoS limits up to date; trying again in {}", LIMITS_REFRESH,

@@ -78,7 +78,7 @@ public final class MetaTargetDirectory implements TargetDirectory {
 
     @Override
     public List<TargetEntry> targets() {
-        forgetDeletedVolumes();
+        refreshVolumes();
         List<TargetEntry> entries = new ArrayList<>();
         for (IscsiTarget target : meta.read(view -> view.targets())) {
             entries.add(entry(target));
@@ -88,7 +88,7 @@ public final class MetaTargetDirectory implements TargetDirectory {
 
     @Override
     public Optional<TargetEntry> find(final String iqn) {
-        forgetDeletedVolumes();
+        refreshVolumes();
         return meta.read(view -> view.target(iqn)).map(this::entry);
     }
 
@@ -137,12 +137,24 @@ public final class MetaTargetDirectory implements TargetDirectory {
     }
 
     /**
-     * Brings every volume client's QoS limits up to date with its pool's; the access role calls this
-     * every few seconds, so that a changed limit holds without a new login.
+     * Brings the volume clients up to date with the meta server: a deleted volume's client and its
+     * metrics are dropped, every other client takes its pool's current QoS limits. Runs at each login
+     * and discovery, and every few seconds from the access role, so that a changed limit holds
+     * without a new login. Only deleted volumes are dropped: a volume that is still there keeps its
+     * one client (whose range locks make partial-sector writes and COMPARE AND WRITE atomic across
+     * sessions) even while no target exports it.
      */
-    public void refreshLimits() {
-        volumes.forEach((volumeId, client) -> meta.read(view -> view.volume(volumeId))
-                .ifPresent(volume -> applyLimits(client, volume)));
+    public void refreshVolumes() {
+        volumes.entrySet().removeIf(entry -> {
+            Optional<Volume> volume = meta.read(view -> view.volume(entry.getKey()));
+            if (volume.isEmpty()) {
+                entry.getValue().io().unregister();
+                LOG.info("volume {} was deleted: its client and I/O metrics are gone from this node", entry.getKey());
+                return true;
+            }
+            applyLimits(entry.getValue(), volume.get());
+            return false;
+        });
     }
 
     /** Each volume of a pool gets the pool's limits (QoS defaults) for itself. */
@@ -152,22 +164,6 @@ public final class MetaTargetDirectory implements TargetDirectory {
             LOG.info("volume {} ({}) in pool {}: QoS now {} IOPS and {} bytes/s (0: unlimited)", volume.name(),
                     volume.id(), volume.pool(), qos.iops(), qos.bandwidthBytesPerSecond());
         }
-    }
-
-    /**
-     * Drops the clients of volumes the meta server no longer has, and their metrics. Only deleted
-     * volumes: a volume that is still there keeps its one client (whose range locks make partial-
-     * sector writes and COMPARE AND WRITE atomic across sessions) even while no target exports it.
-     */
-    private void forgetDeletedVolumes() {
-        volumes.entrySet().removeIf(entry -> {
-            boolean deleted = meta.read(view -> view.volume(entry.getKey())).isEmpty();
-            if (deleted) {
-                entry.getValue().io().unregister();
-                LOG.info("volume {} was deleted: its client and I/O metrics are gone from this node", entry.getKey());
-            }
-            return deleted;
-        });
     }
 
     private ChapSecrets chap(final IscsiTarget target) {
