@@ -18,7 +18,9 @@ import java.nio.channels.ServerSocketChannel;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
@@ -52,6 +54,8 @@ public final class IscsiPortal implements AutoCloseable {
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final List<Thread> acceptors = new ArrayList<>();
     private final ExecutorService readers;
+    /** Sessions being ended because their target went away or stopped admitting their initiator. */
+    private final Set<Session> revoking = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     private IscsiPortal(final PortalContext context, final ExecutorService readers) {
@@ -126,6 +130,58 @@ public final class IscsiPortal implements AutoCloseable {
                 closeQuietly(socket);
             }
         }
+    }
+
+    /**
+     * Ends the normal sessions whose target is no longer in the directory or no longer admits their
+     * initiator, so that deleting a target or taking an initiator off its list holds for the sessions
+     * logged in, not only for the next login. Each is asked to log out (Async Message), then ended
+     * after a short grace period, on a thread of its own. Returns how many it began to end.
+     */
+    public int endRevokedSessions() {
+        Map<String, TargetEntry> targets = new HashMap<>();
+        for (TargetEntry entry : context.directory().targets()) {
+            targets.put(entry.iqn(), entry);
+        }
+        int revoked = 0;
+        for (Session session : context.sessions().all()) {
+            if (session.discovery() || session.ended()) {
+                continue;
+            }
+            TargetEntry target = targets.get(session.targetName());
+            String reason = target == null ? "target deleted"
+                    : target.admits(session.initiatorName()) ? null : "initiator no longer allowed by the target";
+            if (reason == null || !revoking.add(session)) {
+                continue;
+            }
+            revoked++;
+            LOG.info("ending the session of {} (isid {}) to {}: {}", session.initiatorName(), session.isid(),
+                    session.targetName(), reason);
+            Thread.ofVirtual().name("iscsi-revoke").start(() -> {
+                try {
+                    askToLeaveThenEnd(session, reason);
+                } finally {
+                    revoking.remove(session);
+                }
+            });
+        }
+        return revoked;
+    }
+
+    private static void askToLeaveThenEnd(final Session session, final String reason) {
+        Connection connection = session.connection();
+        if (connection != null && connection.requestLogout(LOGOUT_GRACE_SECONDS)) {
+            try {
+                session.gone().get(LOGOUT_GRACE_SECONDS, TimeUnit.SECONDS);
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.info("{} did not log out of {} within {} s; ending its session", session.initiatorName(),
+                        session.targetName(), LOGOUT_GRACE_SECONDS);
+            }
+        }
+        session.end(reason);
     }
 
     @Override

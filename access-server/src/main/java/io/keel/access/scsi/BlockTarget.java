@@ -12,12 +12,18 @@ import java.util.function.Consumer;
 /**
  * A SCSI target device of block logical units, one per {@link LunSpec}: routes each command to
  * its logical unit, answers REPORT LUNS, and answers for LUNs that do not exist (INQUIRY with
- * peripheral qualifier 011b, REQUEST SENSE, else LOGICAL UNIT NOT SUPPORTED).
+ * peripheral qualifier 011b, REQUEST SENSE, else LOGICAL UNIT NOT SUPPORTED). Its LUN map can
+ * change while sessions use it ({@link #update}).
  */
 public final class BlockTarget implements ScsiTarget {
 
+    /** UNIT ATTENTION / REPORTED LUNS DATA HAS CHANGED (SPC-4 table F.2). */
+    static final Sense REPORTED_LUNS_CHANGED = Sense.of(Sense.UNIT_ATTENTION, 0x3f, 0x0e);
+
     private final TargetOptions options;
-    private final Map<Integer, LogicalUnit> units;
+    private final Clock clock;
+    /** Replaced whole by {@link #update}; commands route through whichever map they read. */
+    private volatile Map<Integer, LogicalUnit> units;
     private final Commands noUnitCommands = Commands.forUnit(false);
 
     /** A target of {@code luns} (distinct LUN numbers) with {@code options}, on the system clock. */
@@ -28,13 +34,51 @@ public final class BlockTarget implements ScsiTarget {
     /** A target of {@code luns} with {@code options}; {@code clock} paces long-running work (SANITIZE). */
     public BlockTarget(final List<LunSpec> luns, final TargetOptions options, final Clock clock) {
         this.options = options;
-        Map<Integer, LogicalUnit> m = new TreeMap<>();
-        for (LunSpec spec : luns) {
-            if (m.put(spec.lun(), new LogicalUnit(spec, options, this::unitByIdentifier, clock)) != null) {
-                throw new IllegalArgumentException("duplicate LUN " + spec.lun());
+        this.clock = clock;
+        this.units = build(luns, Map.of());
+    }
+
+    /**
+     * Maps the LUNs of {@code luns} in place of the current ones, for the sessions logged in now as
+     * for later ones. A LUN that keeps its volume keeps its logical unit, with its unit attentions,
+     * mode pages and reservations; a new or remapped LUN gets a new unit, whose first command from a
+     * nexus finds POWER ON OCCURRED; an unmapped LUN answers LOGICAL UNIT NOT SUPPORTED from then on.
+     * When anything changed, every nexus that used a kept unit finds REPORTED LUNS DATA HAS CHANGED
+     * there (SPC-4 6.33), so initiators rescan. Returns whether anything changed.
+     */
+    public synchronized boolean update(final List<LunSpec> luns) {
+        Map<Integer, LogicalUnit> before = units;
+        Map<Integer, LogicalUnit> after = build(luns, before);
+        boolean changed = !after.equals(before);
+        if (!changed) {
+            return false;
+        }
+        units = after;
+        for (LogicalUnit unit : before.values()) {
+            if (after.get(unit.lun()) != unit) {
+                unit.retire();
             }
         }
-        this.units = Collections.unmodifiableMap(m);
+        for (LogicalUnit unit : after.values()) {
+            if (before.get(unit.lun()) == unit) {
+                unit.raiseForEveryNexus(REPORTED_LUNS_CHANGED);
+            }
+        }
+        return true;
+    }
+
+    /** Units for {@code luns}, taking from {@code current} each unit whose LUN keeps its volume. */
+    private Map<Integer, LogicalUnit> build(final List<LunSpec> luns, final Map<Integer, LogicalUnit> current) {
+        if (luns.stream().map(LunSpec::lun).distinct().count() != luns.size()) {
+            throw new IllegalArgumentException("duplicate LUN in " + luns.stream().map(LunSpec::lun).toList());
+        }
+        Map<Integer, LogicalUnit> m = new TreeMap<>();
+        for (LunSpec spec : luns) {
+            LogicalUnit kept = current.get(spec.lun());
+            m.put(spec.lun(), kept != null && kept.volumeId().equals(spec.backend().volumeId()) ? kept
+                    : new LogicalUnit(spec, options, this::unitByIdentifier, clock));
+        }
+        return Collections.unmodifiableMap(m);
     }
 
     /** The unit whose NAA identifier is {@code naa}, or null (EXTENDED COPY target descriptors). */

@@ -69,6 +69,11 @@ public final class LogicalUnit {
         return lun;
     }
 
+    /** The volume behind the unit. */
+    String volumeId() {
+        return backend.volumeId();
+    }
+
     /** The unit's NAA identifier (VPD page 83h). */
     byte[] identifier() {
         return identifier.clone();
@@ -416,6 +421,17 @@ public final class LogicalUnit {
         reservations.logicalUnitReset();
         modes.reset();
         attentions.raiseOthers(null, attention);
+    }
+
+    /** Raises {@code attention} for every nexus that has used the unit (REPORTED LUNS DATA HAS CHANGED). */
+    void raiseForEveryNexus(final Sense attention) {
+        attentions.raiseOthers(null, attention);
+    }
+
+    /** The unit's LUN was unmapped: its reservations, which may serve other units of the volume, forget it. */
+    void retire() {
+        reservations.detach(attentions);
+        LOG.info("volume {}: LUN {} unmapped", backend.volumeId(), lun);
     }
 
     /** The nexus is gone: its SPC-2 reservation and unit attentions go with it. */

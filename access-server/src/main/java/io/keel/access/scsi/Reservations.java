@@ -29,4 +29,12 @@ public interface Reservations {
 
     /** {@code nexus} is gone: an SPC-2 reservation it held is released; persistent state stays. */
     void nexusLost(ItNexus nexus);
+
+    /**
+     * The logical unit whose unit-attention sink is {@code unit} no longer serves these reservations
+     * (its LUN was unmapped): nothing is to be raised there any more. Reservations built for one unit
+     * alone need do nothing.
+     */
+    default void detach(UnitAttentionSink unit) {
+    }
 }

@@ -900,6 +900,50 @@ class ProtocolTest {
     }
 
     @Test
+    void sessionsTheirTargetNoLongerAdmitsAreAskedToLogOutThenEnded() throws Exception {
+        RawInitiator open = loggedIn(Map.of());
+        RawInitiator allowed = new RawInitiator(port);
+        assertThat(RawInitiator.status(allowed.loginFull(TestTargets.ACL,
+                Map.of("InitiatorName", "iqn.2026-01.io.keel:allowed")))).isZero();
+        assertThat(portal.endRevokedSessions()).as("nothing changed yet").isZero();
+
+        // The open target is deleted; its initiator ignores the request to log out.
+        targets.entries = targets.entries.stream().filter(e -> !e.iqn().equals(TestTargets.OPEN)).toList();
+        assertThat(portal.endRevokedSessions()).isEqualTo(1);
+        Pdu async = skippingKeepAlives(open);
+        assertThat(async.opcode()).isEqualTo(Opcode.ASYNC_MESSAGE);
+        assertThat(async.byteAt(36)).as("AsyncEvent: logout requested").isEqualTo(1);
+        assertThat(open.closedByTarget()).as("ended after the grace period").isTrue();
+        assertThat(targets.open.events).anyMatch(e -> e.startsWith("nexusLost"));
+
+        // The ACL target stops admitting its initiator, which logs out when asked.
+        targets.entries = targets.entries.stream().map(e -> !e.iqn().equals(TestTargets.ACL) ? e
+                : new TargetEntry(e.iqn(), e.alias(), List.of("iqn.2026-01.io.keel:other"), e.chap(), e.scsi()))
+                .toList();
+        assertThat(portal.endRevokedSessions()).isEqualTo(1);
+        assertThat(skippingKeepAlives(allowed).opcode()).isEqualTo(Opcode.ASYNC_MESSAGE);
+        Pdu response = allowed.exchange(Pdu.of(Opcode.LOGOUT_REQUEST).immediate(true).flags(0x80).itt(78)
+                .putInt32(24, allowed.cmdSn));
+        assertThat(response.opcode()).isEqualTo(Opcode.LOGOUT_RESPONSE);
+        long until = System.nanoTime() + 5_000_000_000L;
+        while (!portal.sessions().isEmpty() && System.nanoTime() < until) {
+            Thread.sleep(20);
+        }
+        assertThat(portal.sessions()).isEmpty();
+        open.close();
+        allowed.close();
+    }
+
+    /** The next PDU that is not a keep-alive NOP-In (sessions idle for seconds get them). */
+    private static Pdu skippingKeepAlives(final RawInitiator initiator) throws Exception {
+        Pdu pdu = initiator.read();
+        while (pdu != null && pdu.opcode() == Opcode.NOP_IN) {
+            pdu = initiator.read();
+        }
+        return pdu;
+    }
+
+    @Test
     void dataInSequencesStayWithinMaxBurstLength() throws Exception {
         Map<String, String> extra = Map.of("MaxBurstLength", "8192", "MaxRecvDataSegmentLength", "4096");
         try (RawInitiator initiator = loggedIn(extra)) {

@@ -19,7 +19,8 @@ final class TestTargets implements TargetDirectory {
     final MemoryScsiTarget chap = new MemoryScsiTarget(2048);
     final MemoryScsiTarget mutual = new MemoryScsiTarget(2048);
     final MemoryScsiTarget acl = new MemoryScsiTarget(2048);
-    final List<TargetEntry> entries = List.of(
+    /** Replaced by tests that change the directory (targets deleted, ACLs changed). */
+    volatile List<TargetEntry> entries = List.of(
             new TargetEntry(ACL, null, List.of("iqn.2026-01.io.keel:allowed"), null, acl),
             new TargetEntry(CHAP, "chap disk", List.of(),
                     new ChapSecrets("user", "secretsecret12".getBytes(), null, null), chap),

@@ -25,8 +25,11 @@ import org.slf4j.LoggerFactory;
 public final class AccessRole implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(AccessRole.class);
-    /** How soon a changed pool QoS limit holds for the volumes this node serves. */
-    private static final Duration LIMITS_REFRESH = Duration.ofSeconds(2);
+    /**
+     * How soon a change made through the meta server holds for what this node serves: a pool's QoS
+     * limits, a target's LUN map, a deleted target or an initiator taken off a target's list.
+     */
+    private static final Duration REFRESH = Duration.ofSeconds(2);
 
     private final IscsiPortal portal;
     private final MetaTargetDirectory directory;
@@ -62,7 +65,7 @@ public final class AccessRole implements AutoCloseable {
                 d.maxOutstandingR2T(), maxTransfer, d.immediateData(), d.initialR2T(), d.loginTimeout(),
                 d.nopInInterval(), d.nopInTimeout(), settings.portalAddress(), settings.maxConnections());
         AccessRole role = new AccessRole(IscsiPortal.start(config, directory, metrics, clock), directory, clock);
-        role.scheduleLimitsRefresh();
+        role.scheduleRefresh();
         return role;
     }
 
@@ -103,19 +106,22 @@ public final class AccessRole implements AutoCloseable {
         return address;
     }
 
-    /** Every {@link #LIMITS_REFRESH}, the volumes' QoS limits are brought up to date (on a virtual thread). */
-    private void scheduleLimitsRefresh() {
-        refresh = clock.schedule(LIMITS_REFRESH, () -> Thread.ofVirtual().name("qos-refresh").start(() -> {
+    /**
+     * Every {@link #REFRESH}, on a virtual thread: targets and volumes are brought up to date with
+     * the meta server, and sessions their target no longer admits are ended.
+     */
+    private void scheduleRefresh() {
+        refresh = clock.schedule(REFRESH, () -> Thread.ofVirtual().name("access-refresh").start(() -> {
             try {
-                directory.refreshVolumes();
+                directory.refresh();
+                portal.endRevokedSessions();
             } catch (RuntimeException e) {
                 if (!closed) { // the meta member may already be closing with the node
-                    LOG.warn("could not bring the volumes' QoS limits up to date; trying again in {}", LIMITS_REFRESH,
-                            e);
+                    LOG.warn("could not bring targets and volumes up to date; trying again in {}", REFRESH, e);
                 }
             }
             if (!closed) {
-                scheduleLimitsRefresh();
+                scheduleRefresh();
             }
         }));
     }

@@ -9,6 +9,7 @@ import io.keel.access.scsi.LunSpec;
 import io.keel.access.scsi.ReservationStore;
 import io.keel.access.scsi.TargetOptions;
 import io.keel.access.scsi.reservation.PersistentReservations;
+import io.keel.access.scsi.reservation.SharedReservations;
 import io.keel.access.volume.ExtentResolver;
 import io.keel.access.volume.VolumeClient;
 import io.keel.access.volume.VolumeIoMetrics;
@@ -35,10 +36,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The targets of the meta server as the iSCSI portal serves them. A target's SCSI side (its
- * logical units with their unit attentions and reservations) is built once and kept while its
- * LUN mapping stays the same; volume clients are shared by every target exporting the volume,
- * follow its size, hold its I/O to its pool's QoS limits ({@link VolumeThrottle}), and publish its
- * I/O metrics ({@link VolumeIoMetrics}) until the volume is deleted.
+ * logical units with their unit attentions) is built once; a change of its LUN map is applied to
+ * it in place, so sessions logged in see it too ({@link BlockTarget#update}). Each exported volume
+ * has one client and one set of reservations on the node, shared by every target and LUN that
+ * exports it: the client follows the volume's size, holds its I/O to its pool's QoS limits
+ * ({@link VolumeThrottle}) and publishes its I/O metrics ({@link VolumeIoMetrics}) until the volume
+ * is deleted.
  */
 public final class MetaTargetDirectory implements TargetDirectory {
 
@@ -53,10 +56,14 @@ public final class MetaTargetDirectory implements TargetDirectory {
     private final MetricRegistry metrics;
     private final Clock clock;
     private final Map<String, Built> built = new ConcurrentHashMap<>();
-    private final Map<String, VolumeClient> volumes = new ConcurrentHashMap<>();
+    private final Map<String, Exported> volumes = new ConcurrentHashMap<>();
 
-    /** A target's SCSI side and the LUN mapping it was built for. */
+    /** A target's SCSI side and the LUN mapping it serves now. */
     private record Built(List<Lun> luns, BlockTarget scsi) {
+    }
+
+    /** What every logical unit exporting one volume shares: its client and its reservations. */
+    private record Exported(VolumeClient client, SharedReservations reservations) {
     }
 
     /**
@@ -78,7 +85,7 @@ public final class MetaTargetDirectory implements TargetDirectory {
 
     @Override
     public List<TargetEntry> targets() {
-        refreshVolumes();
+        refresh();
         List<TargetEntry> entries = new ArrayList<>();
         for (IscsiTarget target : meta.read(view -> view.targets())) {
             entries.add(entry(target));
@@ -88,7 +95,7 @@ public final class MetaTargetDirectory implements TargetDirectory {
 
     @Override
     public Optional<TargetEntry> find(final String iqn) {
-        refreshVolumes();
+        refresh();
         return meta.read(view -> view.target(iqn)).map(this::entry);
     }
 
@@ -105,12 +112,17 @@ public final class MetaTargetDirectory implements TargetDirectory {
             }
             List<LunSpec> specs = new ArrayList<>();
             for (Lun lun : target.luns()) {
-                VolumeClient client = volume(lun.volumeId());
-                specs.add(new LunSpec(lun.number(), client,
-                        attentions -> new PersistentReservations(lun.volumeId(), reservations, attentions)));
+                Exported volume = volume(lun.volumeId());
+                specs.add(new LunSpec(lun.number(), volume.client(), volume.reservations()::attach));
             }
-            LOG.info("target {}: serving LUNs {}", iqn, target.luns());
-            return new Built(target.luns(), new BlockTarget(specs, options));
+            if (previous == null) {
+                LOG.info("target {}: serving LUNs {}", iqn, target.luns());
+                return new Built(target.luns(), new BlockTarget(specs, options));
+            }
+            previous.scsi().update(specs);
+            LOG.info("target {}: LUNs now {} (were {}); logged-in sessions find REPORTED LUNS DATA HAS CHANGED", iqn,
+                    target.luns(), previous.luns());
+            return new Built(target.luns(), previous.scsi());
         });
         return current.scsi();
     }
@@ -121,38 +133,58 @@ public final class MetaTargetDirectory implements TargetDirectory {
         }
     }
 
-    /** The volume's client, with its size brought up to date (a grown volume shows at the next lookup). */
-    private VolumeClient volume(final String volumeId) {
+    /** The volume's client (its size brought up to date: a grown volume shows at the next lookup) and reservations. */
+    private Exported volume(final String volumeId) {
         Volume volume = meta.read(view -> view.volume(volumeId)).orElseThrow(() ->
                 new IllegalStateException("volume " + volumeId + " of a target does not exist"));
         VolumeLayout layout = new VolumeLayout(volume.id(), volume.sizeBytes(), volume.extentSize(),
                 volume.provisioning() == Provisioning.THIN);
-        VolumeClient client = volumes.computeIfAbsent(volumeId, id -> new VolumeClient(layout, resolver,
-                allocationUnit, new VolumeIoMetrics(id, clock).register(metrics), new VolumeThrottle(clock)));
+        Exported exported = volumes.computeIfAbsent(volumeId, id -> new Exported(
+                new VolumeClient(layout, resolver, allocationUnit, new VolumeIoMetrics(id, clock).register(metrics),
+                        new VolumeThrottle(clock)),
+                new SharedReservations(attentions -> new PersistentReservations(id, reservations, attentions))));
+        VolumeClient client = exported.client();
         if (client.sizeBytes() != layout.sizeBytes()) {
             client.updateLayout(layout);
         }
         applyLimits(client, volume);
-        return client;
+        return exported;
     }
 
     /**
-     * Brings the volume clients up to date with the meta server: a deleted volume's client and its
-     * metrics are dropped, every other client takes its pool's current QoS limits. Runs at each login
-     * and discovery, and every few seconds from the access role, so that a changed limit holds
-     * without a new login. Only deleted volumes are dropped: a volume that is still there keeps its
-     * one client (whose range locks make partial-sector writes and COMPARE AND WRITE atomic across
-     * sessions) even while no target exports it.
+     * Brings what the node serves up to date with the meta server: targets first (a changed LUN map
+     * is applied to the target's sessions; a deleted target is forgotten, its sessions are the
+     * portal's to end), then volumes (a deleted volume's client and metrics are dropped, every other
+     * client takes its pool's current QoS limits). Runs at each login and discovery, and every few
+     * seconds from the access role, so that changes hold without a new login.
      */
-    public void refreshVolumes() {
+    public void refresh() {
+        for (String iqn : List.copyOf(built.keySet())) {
+            Optional<IscsiTarget> target = meta.read(view -> view.target(iqn));
+            if (target.isEmpty()) {
+                built.remove(iqn);
+                LOG.info("target {} was deleted: no new sessions", iqn);
+            } else {
+                scsi(target.get());
+            }
+        }
+        refreshVolumes();
+    }
+
+    /**
+     * Only deleted volumes are dropped: a volume that is still there keeps its one client (whose
+     * range locks make partial-sector writes and COMPARE AND WRITE atomic across sessions) and its
+     * reservations even while no target exports it.
+     */
+    private void refreshVolumes() {
         volumes.entrySet().removeIf(entry -> {
             Optional<Volume> volume = meta.read(view -> view.volume(entry.getKey()));
             if (volume.isEmpty()) {
-                entry.getValue().io().unregister();
+                entry.getValue().client().io().unregister();
                 LOG.info("volume {} was deleted: its client and I/O metrics are gone from this node", entry.getKey());
                 return true;
             }
-            applyLimits(entry.getValue(), volume.get());
+            applyLimits(entry.getValue().client(), volume.get());
             return false;
         });
     }

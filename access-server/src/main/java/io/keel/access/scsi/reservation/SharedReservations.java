@@ -1,0 +1,87 @@
+package io.keel.access.scsi.reservation;
+
+import io.keel.access.scsi.ItNexus;
+import io.keel.access.scsi.Reservations;
+import io.keel.access.scsi.ScsiResult;
+import io.keel.access.scsi.Sense;
+import io.keel.access.scsi.UnitAttentionSink;
+import java.nio.ByteBuffer;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.function.Function;
+
+/**
+ * One volume's reservations shared by every logical unit that exports it on this node: the same
+ * volume mapped in two targets, or kept by sessions across a change of their target's LUN map, is
+ * one logical unit to its initiators (it has one NAA identifier), so a registration, RESERVE or
+ * reservation made through one must hold through all of them. Unit attentions the reservations
+ * raise (registrations preempted, reservations released) go to every attached unit; a unit that
+ * never saw the nexus keeps the condition behind the power-on condition its first command finds.
+ */
+public final class SharedReservations implements Reservations {
+
+    private final Set<UnitAttentionSink> units = new CopyOnWriteArraySet<>();
+    private final Reservations delegate;
+
+    /** Reservations built once by {@code build} around a sink that reaches every attached unit. */
+    public SharedReservations(final Function<UnitAttentionSink, Reservations> build) {
+        this.delegate = build.apply(this::raiseOnEveryUnit);
+    }
+
+    private void raiseOnEveryUnit(final ItNexus nexus, final Sense sense) {
+        for (UnitAttentionSink unit : units) {
+            unit.raise(nexus, sense);
+        }
+    }
+
+    /** Attaches a logical unit's sink and returns these reservations (a {@code LunSpec}'s builder). */
+    public Reservations attach(final UnitAttentionSink unit) {
+        units.add(unit);
+        return this;
+    }
+
+    @Override
+    public void detach(final UnitAttentionSink unit) {
+        units.remove(unit);
+    }
+
+    /** How many logical units are attached now. */
+    public int attachedUnits() {
+        return units.size();
+    }
+
+    @Override
+    public ScsiResult persistentReserveIn(final ItNexus nexus, final byte[] cdb) {
+        return delegate.persistentReserveIn(nexus, cdb);
+    }
+
+    @Override
+    public ScsiResult persistentReserveOut(final ItNexus nexus, final byte[] cdb, final ByteBuffer parameters) {
+        return delegate.persistentReserveOut(nexus, cdb, parameters);
+    }
+
+    @Override
+    public ScsiResult reserve(final ItNexus nexus, final byte[] cdb) {
+        return delegate.reserve(nexus, cdb);
+    }
+
+    @Override
+    public ScsiResult release(final ItNexus nexus, final byte[] cdb) {
+        return delegate.release(nexus, cdb);
+    }
+
+    @Override
+    public boolean conflicts(final ItNexus nexus, final byte[] cdb) {
+        return delegate.conflicts(nexus, cdb);
+    }
+
+    @Override
+    public void logicalUnitReset() {
+        delegate.logicalUnitReset();
+    }
+
+    @Override
+    public void nexusLost(final ItNexus nexus) {
+        delegate.nexusLost(nexus);
+    }
+}

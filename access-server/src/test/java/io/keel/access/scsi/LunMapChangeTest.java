@@ -1,0 +1,164 @@
+package io.keel.access.scsi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keel.access.scsi.reservation.PersistentReservations;
+import io.keel.access.scsi.reservation.SharedReservations;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A target's LUN map changing under logged-in nexuses, and one volume exported by two targets:
+ * units that keep their volume keep their state, the change is reported as REPORTED LUNS DATA HAS
+ * CHANGED, and reservations made through any unit of a volume hold through all of them.
+ */
+class LunMapChangeTest extends ScsiFixture {
+
+    private static final byte[] TUR = cdb(0, 0, 0, 0, 0, 0);
+    private static final byte[] RESERVE_6 = cdb(0x16, 0, 0, 0, 0, 0);
+    private static final byte[] READ_10 = cdb(0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+    private static final byte[] REPORT_LUNS = cdb(0xa0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0);
+
+    private final Store store = new Store();
+    private final SharedReservations thinShared = shared(thin);
+    private final SharedReservations fullShared = shared(full);
+    private final BlockTarget changing = new BlockTarget(List.of(spec(THIN, thin, thinShared)),
+            TargetOptions.defaults());
+
+    @Test
+    void aMappedLunIsReportedToLoggedInNexusesAndTheKeptUnitKeepsItsReservation() {
+        settle(changing, A, THIN);
+        settle(changing, B, THIN);
+        good(on(changing, A, THIN, RESERVE_6));
+
+        assertThat(changing.update(List.of(spec(THIN, thin, thinShared), spec(FULL, full, fullShared)))).isTrue();
+
+        check(on(changing, A, THIN, TUR), Sense.UNIT_ATTENTION, 0x3f, 0x0e);
+        good(on(changing, A, THIN, TUR));
+        check(on(changing, B, THIN, TUR), Sense.UNIT_ATTENTION, 0x3f, 0x0e);
+        assertThat(on(changing, B, THIN, READ_10).status()).as("A's RESERVE(6) still holds")
+                .isEqualTo(ScsiStatus.RESERVATION_CONFLICT);
+        assertThat(luns(on(changing, A, THIN, REPORT_LUNS))).containsExactly(THIN, FULL);
+        check(on(changing, A, FULL, TUR), Sense.UNIT_ATTENTION, 0x29, 0x00);
+        good(on(changing, A, FULL, TUR));
+        assertThat(thinShared.attachedUnits()).isEqualTo(1);
+    }
+
+    @Test
+    void anUnmappedLunIsRefusedAndItsUnitLeavesTheVolumesReservations() {
+        changing.update(List.of(spec(THIN, thin, thinShared), spec(FULL, full, fullShared)));
+        settle(changing, A, FULL);
+
+        assertThat(changing.update(List.of(spec(FULL, full, fullShared)))).isTrue();
+
+        check(on(changing, A, THIN, TUR), Sense.ILLEGAL_REQUEST, 0x25, 0x00);
+        check(on(changing, A, FULL, TUR), Sense.UNIT_ATTENTION, 0x3f, 0x0e);
+        assertThat(luns(on(changing, A, FULL, REPORT_LUNS))).containsExactly(FULL);
+        assertThat(thinShared.attachedUnits()).isZero();
+        assertThat(fullShared.attachedUnits()).isEqualTo(1);
+    }
+
+    @Test
+    void aLunMappedToAnotherVolumeIsANewUnit() {
+        settle(changing, A, THIN);
+        changing.update(List.of(spec(THIN, full, fullShared)));
+
+        check(on(changing, A, THIN, TUR), Sense.UNIT_ATTENTION, 0x29, 0x00);
+        byte[] capacity = data(on(changing, A, THIN, cdb(0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0)));
+        assertThat(ByteBuffer.wrap(capacity).getInt(0) + 1L).isEqualTo(full.sizeBytes() / 512);
+        assertThat(thinShared.attachedUnits()).isZero();
+    }
+
+    @Test
+    void theSameMapChangesNothing() {
+        settle(changing, A, THIN);
+        assertThat(changing.update(List.of(spec(THIN, thin, thinShared)))).isFalse();
+        good(on(changing, A, THIN, TUR));
+        assertThat(thinShared.attachedUnits()).isEqualTo(1);
+    }
+
+    @Test
+    void aVolumeInTwoTargetsHasOneSetOfReservations() {
+        BlockTarget other = new BlockTarget(List.of(spec(7, thin, thinShared)), TargetOptions.defaults());
+        settle(changing, A, THIN);
+        settle(other, B, 7);
+        good(on(changing, A, THIN, RESERVE_6));
+        assertThat(on(other, B, 7, READ_10).status()).isEqualTo(ScsiStatus.RESERVATION_CONFLICT);
+
+        // A persistent reservation preempted through one target is reported on the other.
+        changing.logicalUnitReset(A, THIN);
+        settle(changing, A, THIN);
+        settle(other, B, 7);
+        good(on(changing, A, THIN, registerCdb(), key(0, 0xA)));
+        good(on(other, B, 7, registerCdb(), key(0, 0xB)));
+        good(on(changing, A, THIN, cdb(0x5f, 1, 1, 0, 0, 0, 0, 0, 24, 0), key(0xA, 0)));
+        good(on(other, B, 7, cdb(0x5f, 4, 1, 0, 0, 0, 0, 0, 24, 0), key(0xB, 0xA)));
+        check(on(changing, A, THIN, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x05); // REGISTRATIONS PREEMPTED
+        assertThat(thinShared.attachedUnits()).isEqualTo(2);
+    }
+
+    private static byte[] registerCdb() {
+        return cdb(0x5f, 0, 0, 0, 0, 0, 0, 0, 24, 0);
+    }
+
+    private static byte[] key(final long reservationKey, final long serviceActionKey) {
+        return ByteBuffer.allocate(24).putLong(0, reservationKey).putLong(8, serviceActionKey).array();
+    }
+
+    private SharedReservations shared(final MemoryBackend volume) {
+        return new SharedReservations(sink -> new PersistentReservations(volume.volumeId(), store, sink));
+    }
+
+    private static LunSpec spec(final int lun, final MemoryBackend volume, final SharedReservations reservations) {
+        return new LunSpec(lun, volume, reservations::attach);
+    }
+
+    private static ScsiResult on(final BlockTarget t, final ItNexus n, final int lun, final byte[] cdb) {
+        return on(t, n, lun, cdb, null);
+    }
+
+    private static ScsiResult on(final BlockTarget t, final ItNexus n, final int lun, final byte[] cdb,
+            final byte[] dataOut) {
+        return t.execute(new ScsiCommand(n, lun, cdb, TaskAttribute.SIMPLE, 1, dataOut == null ? 0 : dataOut.length,
+                dataOut == null ? null : ByteBuffer.wrap(dataOut)));
+    }
+
+    private static void settle(final BlockTarget t, final ItNexus n, final int lun) {
+        for (int i = 0; i < 20; i++) {
+            if (on(t, n, lun, TUR).status() == ScsiStatus.GOOD) {
+                return;
+            }
+        }
+        throw new AssertionError("unit attentions do not clear");
+    }
+
+    private static List<Integer> luns(final ScsiResult reportLuns) {
+        ByteBuffer b = ByteBuffer.wrap(data(reportLuns));
+        int count = b.getInt(0) / 8;
+        Integer[] luns = new Integer[count];
+        for (int i = 0; i < count; i++) {
+            int first = b.get(8 + 8 * i) & 0xff;
+            luns[i] = (first & 0x3f) << 8 | b.get(9 + 8 * i) & 0xff;
+        }
+        return List.of(luns);
+    }
+
+    /** Reservations kept in memory, per volume. */
+    private static final class Store implements ReservationStore {
+        private final Map<String, byte[]> saved = new ConcurrentHashMap<>();
+
+        @Override
+        public byte[] load(final String volumeId) {
+            return saved.getOrDefault(volumeId, new byte[0]);
+        }
+
+        @Override
+        public void save(final String volumeId, final byte[] state) throws IOException {
+            saved.put(volumeId, state.clone());
+        }
+    }
+}

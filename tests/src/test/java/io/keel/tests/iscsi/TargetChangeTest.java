@@ -1,0 +1,156 @@
+package io.keel.tests.iscsi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keel.access.iscsi.RawInitiator;
+import io.keel.access.iscsi.pdu.Opcode;
+import io.keel.access.iscsi.pdu.Pdu;
+import io.keel.tests.harness.Rest;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What an admin changes on a target reaches the sessions logged in to it, on a running node: a LUN
+ * mapped meanwhile is reported (REPORTED LUNS DATA HAS CHANGED) and listed, a reservation holds
+ * across the change and through another target exporting the same volume, and deleting the target
+ * ends its sessions.
+ */
+class TargetChangeTest {
+
+    private static final String IQN = "iqn.2026-12.io.keel.test:changing";
+    private static final String SECOND_TARGET = "iqn.2026-12.io.keel.test:same-volume";
+    private static final int GOOD = 0x00;
+    private static final int CHECK_CONDITION = 0x02;
+    private static final int RESERVATION_CONFLICT = 0x18;
+    private static final byte[] TEST_UNIT_READY = new byte[6];
+    private static final byte[] RESERVE_6 = {0x16, 0, 0, 0, 0, 0};
+    private static final byte[] REPORT_LUNS = {(byte) 0xa0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void loggedInSessionsFollowTheLunMapAndEndWithTheTarget() throws Exception {
+        try (IscsiNode keel = IscsiNode.start("target-change", dir.resolve("node"), 1L << 30)) {
+            keel.createVolume("first", 64L << 20, true);
+            keel.createVolume("second", 64L << 20, true);
+            keel.createTarget(IQN, "first", "\"anyInitiator\": true");
+            try (RawInitiator holder = loggedIn(keel, IQN, RawInitiator.NAME);
+                    RawInitiator other = new RawInitiator(keel.iscsiPort);
+                    RawInitiator viaSecondTarget = new RawInitiator(keel.iscsiPort)) {
+                assertThat(run(holder, 0, RESERVE_6, null).status()).as("RESERVE(6)").isEqualTo(GOOD);
+
+                Rest.Reply changed = keel.rest.put("/api/v1/targets/" + IQN, """
+                        {"iqn": "%s", "luns": [{"lun": 0, "volume": "first"}, {"lun": 1, "volume": "second"}],
+                         "anyInitiator": true}""".formatted(IQN));
+                assertThat(changed.status()).as(changed.toString()).isEqualTo(200);
+                Reply attention = awaitCheckCondition(holder);
+                assertThat(attention.senseKeyAscAscq()).as("REPORTED LUNS DATA HAS CHANGED")
+                        .containsExactly(0x6, 0x3f, 0x0e);
+                Reply luns = run(holder, 0, REPORT_LUNS, null);
+                assertThat(luns.status()).isEqualTo(GOOD);
+                assertThat(lunsListed(luns.data())).containsExactly(0, 1);
+
+                login(other, IQN, "iqn.2026-12.io.keel.test:other");
+                assertThat(run(other, 0, RawInitiator.read10(0, 1), null).status())
+                        .as("the RESERVE(6) made before the change still holds").isEqualTo(RESERVATION_CONFLICT);
+                assertThat(run(other, 1, TEST_UNIT_READY, null).senseKeyAscAscq()).as("the new LUN's power-on")
+                        .containsExactly(0x6, 0x29, 0x00);
+                assertThat(run(other, 1, RawInitiator.read10(0, 1), null).status()).as("the new LUN")
+                        .isEqualTo(GOOD);
+
+                keel.createTarget(SECOND_TARGET, "first", "\"anyInitiator\": true");
+                login(viaSecondTarget, SECOND_TARGET, "iqn.2026-12.io.keel.test:third");
+                assertThat(run(viaSecondTarget, 0, RawInitiator.read10(0, 1), null).status())
+                        .as("one volume, one set of reservations").isEqualTo(RESERVATION_CONFLICT);
+
+                assertThat(keel.rest.delete("/api/v1/targets/" + IQN).status()).isEqualTo(204);
+                assertThat(logoutRequested(holder)).as("an Async Message asks the session to log out").isTrue();
+                assertThat(holder.read()).as("the session is ended after the grace period").isNull();
+            }
+        }
+    }
+
+    private static RawInitiator loggedIn(final IscsiNode keel, final String iqn, final String initiator)
+            throws Exception {
+        RawInitiator session = new RawInitiator(keel.iscsiPort);
+        login(session, iqn, initiator);
+        return session;
+    }
+
+    /** Logs in and takes the power-on unit attention a new nexus finds. */
+    private static void login(final RawInitiator session, final String iqn, final String initiator) throws Exception {
+        Pdu response = session.loginFull(iqn, Map.of("InitiatorName", initiator));
+        assertThat(RawInitiator.status(response)).as("login status").isZero();
+        run(session, 0, TEST_UNIT_READY, null);
+    }
+
+    /** TEST UNIT READY on LUN 0 until the node's periodic refresh (every 2 s) applies the change. */
+    private static Reply awaitCheckCondition(final RawInitiator session) throws Exception {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            Reply reply = run(session, 0, TEST_UNIT_READY, null);
+            if (reply.status() == CHECK_CONDITION) {
+                return reply;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no unit attention within 10 s of the change");
+    }
+
+    /** Whether an Async Message asking for logout arrives (NOP-In keep-alives are skipped). */
+    private static boolean logoutRequested(final RawInitiator session) throws Exception {
+        for (Pdu pdu = session.read(); pdu != null; pdu = session.read()) {
+            if (pdu.opcode() == Opcode.ASYNC_MESSAGE) {
+                return pdu.byteAt(36) == 1;
+            }
+        }
+        return false;
+    }
+
+    /** A command's status, Data-In and sense data. */
+    private record Reply(int status, byte[] data, byte[] sense) {
+        List<Integer> senseKeyAscAscq() {
+            return List.of(sense[2] & 0x0f, sense[12] & 0xff, sense[13] & 0xff);
+        }
+    }
+
+    private static Reply run(final RawInitiator session, final int lun, final byte[] cdb, final byte[] dataOut)
+            throws Exception {
+        boolean write = dataOut != null;
+        int expected = write ? dataOut.length : 4096;
+        int flags = 0x80 | (write ? 0x20 : 0x40) | 0x01;
+        session.send(session.command(flags, (long) lun << 48, cdb, expected, write ? dataOut : new byte[0]));
+        ByteArrayOutputStream data = new ByteArrayOutputStream();
+        while (true) {
+            Pdu pdu = session.read();
+            assertThat(pdu).as("a reply before the target closed the connection").isNotNull();
+            if (pdu.opcode() == Opcode.DATA_IN) {
+                data.write(pdu.data());
+                if ((pdu.flags() & 0x01) != 0) {
+                    return new Reply(pdu.byteAt(3), data.toByteArray(), new byte[0]);
+                }
+            } else if (pdu.opcode() == Opcode.SCSI_RESPONSE) {
+                byte[] segment = pdu.data();
+                byte[] sense = segment.length < 2 ? new byte[0]
+                        : Arrays.copyOfRange(segment, 2, 2 + ((segment[0] & 0xff) << 8 | segment[1] & 0xff));
+                return new Reply(pdu.byteAt(3), data.toByteArray(), sense);
+            }
+        }
+    }
+
+    private static List<Integer> lunsListed(final byte[] reportLuns) {
+        ByteBuffer b = ByteBuffer.wrap(reportLuns);
+        List<Integer> luns = new ArrayList<>();
+        for (int i = 0; i < b.getInt(0) / 8; i++) {
+            luns.add((b.get(8 + 8 * i) & 0x3f) << 8 | b.get(9 + 8 * i) & 0xff);
+        }
+        return luns;
+    }
+}
