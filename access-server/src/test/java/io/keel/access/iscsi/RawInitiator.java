@@ -6,11 +6,14 @@ import io.keel.access.iscsi.pdu.Pdu;
 import io.keel.access.iscsi.pdu.PduCodec;
 import io.keel.access.iscsi.pdu.PduException;
 import io.keel.access.iscsi.pdu.PduInput;
+import io.keel.access.iscsi.session.Lun;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -148,6 +151,43 @@ public final class RawInitiator implements AutoCloseable {
                 .putInt32(24, cmdSn++).data(immediate);
         System.arraycopy(cdb16, 0, pdu.bhs(), 32, 16);
         return pdu;
+    }
+
+    /** A command's SCSI status, its Data-In and its sense data (empty when none). */
+    public record Reply(int status, byte[] data, byte[] sense) {
+        /** Sense key, ASC and ASCQ of fixed-format sense data. */
+        public List<Integer> senseKeyAscAscq() {
+            return List.of(sense[2] & 0x0f, sense[12] & 0xff, sense[13] & 0xff);
+        }
+    }
+
+    /**
+     * Runs {@code cdb} on {@code lun}, sending {@code dataOut} (or nothing, when null) as immediate
+     * data and taking up to 4 KiB of Data-In; throws when the target closes the connection first.
+     */
+    public Reply run(final int lun, final byte[] cdb, final byte[] dataOut) throws IOException, PduException {
+        boolean write = dataOut != null;
+        int flags = 0x80 | (write ? 0x20 : 0x40) | 0x01;
+        send(command(flags, Lun.encode(lun), cdb, write ? dataOut.length : 4096,
+                write ? dataOut : new byte[0]));
+        ByteArrayOutputStream data = new ByteArrayOutputStream();
+        while (true) {
+            Pdu pdu = read();
+            if (pdu == null) {
+                throw new IOException("the target closed the connection before the command's status");
+            }
+            if (pdu.opcode() == Opcode.DATA_IN) {
+                data.write(pdu.data());
+                if ((pdu.flags() & 0x01) != 0) {
+                    return new Reply(pdu.byteAt(3), data.toByteArray(), new byte[0]);
+                }
+            } else if (pdu.opcode() == Opcode.SCSI_RESPONSE) {
+                byte[] segment = pdu.data();
+                byte[] sense = segment.length < 2 ? new byte[0]
+                        : Arrays.copyOfRange(segment, 2, 2 + ((segment[0] & 0xff) << 8 | segment[1] & 0xff));
+                return new Reply(pdu.byteAt(3), data.toByteArray(), sense);
+            }
+        }
     }
 
     Pdu nop(final byte[] ping) {

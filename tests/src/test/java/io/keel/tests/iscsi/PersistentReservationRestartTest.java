@@ -3,9 +3,7 @@ package io.keel.tests.iscsi;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keel.access.iscsi.RawInitiator;
-import io.keel.access.iscsi.pdu.Opcode;
 import io.keel.access.iscsi.pdu.Pdu;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Map;
@@ -77,33 +75,12 @@ class PersistentReservationRestartTest {
     }
 
     private static int status(final RawInitiator initiator, final Command command) throws Exception {
-        return exchange(initiator, command, new ByteArrayOutputStream());
+        return initiator.run(0, command.cdb(), command.dataOut()).status();
     }
 
     private static byte[] dataIn(final RawInitiator initiator, final Command command) throws Exception {
-        ByteArrayOutputStream data = new ByteArrayOutputStream();
-        assertThat(exchange(initiator, command, data)).as("status").isEqualTo(GOOD);
-        return data.toByteArray();
-    }
-
-    /** Sends the command and collects its Data-In; returns the SCSI status. */
-    private static int exchange(final RawInitiator initiator, final Command command, final ByteArrayOutputStream data)
-            throws Exception {
-        boolean write = command.dataOut() != null;
-        int expected = write ? command.dataOut().length : 4096;
-        int flags = 0x80 | (write ? 0x20 : 0x40) | 0x01;
-        initiator.send(initiator.command(flags, 0, command.cdb(), expected, write ? command.dataOut() : new byte[0]));
-        while (true) {
-            Pdu pdu = initiator.read();
-            assertThat(pdu).as("a reply before the target closed the connection").isNotNull();
-            if (pdu.opcode() == Opcode.DATA_IN) {
-                data.write(pdu.data());
-                if ((pdu.flags() & 0x01) != 0) {
-                    return pdu.byteAt(3);
-                }
-            } else if (pdu.opcode() == Opcode.SCSI_RESPONSE) {
-                return pdu.byteAt(3);
-            }
-        }
+        RawInitiator.Reply reply = initiator.run(0, command.cdb(), command.dataOut());
+        assertThat(reply.status()).as("status").isEqualTo(GOOD);
+        return reply.data();
     }
 }

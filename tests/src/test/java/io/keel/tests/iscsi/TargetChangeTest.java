@@ -3,14 +3,13 @@ package io.keel.tests.iscsi;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keel.access.iscsi.RawInitiator;
+import io.keel.access.iscsi.RawInitiator.Reply;
 import io.keel.access.iscsi.pdu.Opcode;
 import io.keel.access.iscsi.pdu.Pdu;
 import io.keel.tests.harness.Rest;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -45,7 +44,7 @@ class TargetChangeTest {
             try (RawInitiator holder = loggedIn(keel, IQN, RawInitiator.NAME);
                     RawInitiator other = new RawInitiator(keel.iscsiPort);
                     RawInitiator viaSecondTarget = new RawInitiator(keel.iscsiPort)) {
-                assertThat(run(holder, 0, RESERVE_6, null).status()).as("RESERVE(6)").isEqualTo(GOOD);
+                assertThat(holder.run(0, RESERVE_6, null).status()).as("RESERVE(6)").isEqualTo(GOOD);
 
                 Rest.Reply changed = keel.rest.put("/api/v1/targets/" + IQN, """
                         {"iqn": "%s", "luns": [{"lun": 0, "volume": "first"}, {"lun": 1, "volume": "second"}],
@@ -54,21 +53,21 @@ class TargetChangeTest {
                 Reply attention = awaitCheckCondition(holder);
                 assertThat(attention.senseKeyAscAscq()).as("REPORTED LUNS DATA HAS CHANGED")
                         .containsExactly(0x6, 0x3f, 0x0e);
-                Reply luns = run(holder, 0, REPORT_LUNS, null);
+                Reply luns = holder.run(0, REPORT_LUNS, null);
                 assertThat(luns.status()).isEqualTo(GOOD);
                 assertThat(lunsListed(luns.data())).containsExactly(0, 1);
 
                 login(other, IQN, "iqn.2026-12.io.keel.test:other");
-                assertThat(run(other, 0, RawInitiator.read10(0, 1), null).status())
+                assertThat(other.run(0, RawInitiator.read10(0, 1), null).status())
                         .as("the RESERVE(6) made before the change still holds").isEqualTo(RESERVATION_CONFLICT);
-                assertThat(run(other, 1, TEST_UNIT_READY, null).senseKeyAscAscq()).as("the new LUN's power-on")
+                assertThat(other.run(1, TEST_UNIT_READY, null).senseKeyAscAscq()).as("the new LUN's power-on")
                         .containsExactly(0x6, 0x29, 0x00);
-                assertThat(run(other, 1, RawInitiator.read10(0, 1), null).status()).as("the new LUN")
+                assertThat(other.run(1, RawInitiator.read10(0, 1), null).status()).as("the new LUN")
                         .isEqualTo(GOOD);
 
                 keel.createTarget(SECOND_TARGET, "first", "\"anyInitiator\": true");
                 login(viaSecondTarget, SECOND_TARGET, "iqn.2026-12.io.keel.test:third");
-                assertThat(run(viaSecondTarget, 0, RawInitiator.read10(0, 1), null).status())
+                assertThat(viaSecondTarget.run(0, RawInitiator.read10(0, 1), null).status())
                         .as("one volume, one set of reservations").isEqualTo(RESERVATION_CONFLICT);
 
                 assertThat(keel.rest.delete("/api/v1/targets/" + IQN).status()).isEqualTo(204);
@@ -89,13 +88,13 @@ class TargetChangeTest {
     private static void login(final RawInitiator session, final String iqn, final String initiator) throws Exception {
         Pdu response = session.loginFull(iqn, Map.of("InitiatorName", initiator));
         assertThat(RawInitiator.status(response)).as("login status").isZero();
-        run(session, 0, TEST_UNIT_READY, null);
+        session.run(0, TEST_UNIT_READY, null);
     }
 
     /** TEST UNIT READY on LUN 0 until the node's periodic refresh (every 2 s) applies the change. */
     private static Reply awaitCheckCondition(final RawInitiator session) throws Exception {
         for (int attempt = 0; attempt < 100; attempt++) {
-            Reply reply = run(session, 0, TEST_UNIT_READY, null);
+            Reply reply = session.run(0, TEST_UNIT_READY, null);
             if (reply.status() == CHECK_CONDITION) {
                 return reply;
             }
@@ -112,37 +111,6 @@ class TargetChangeTest {
             }
         }
         return false;
-    }
-
-    /** A command's status, Data-In and sense data. */
-    private record Reply(int status, byte[] data, byte[] sense) {
-        List<Integer> senseKeyAscAscq() {
-            return List.of(sense[2] & 0x0f, sense[12] & 0xff, sense[13] & 0xff);
-        }
-    }
-
-    private static Reply run(final RawInitiator session, final int lun, final byte[] cdb, final byte[] dataOut)
-            throws Exception {
-        boolean write = dataOut != null;
-        int expected = write ? dataOut.length : 4096;
-        int flags = 0x80 | (write ? 0x20 : 0x40) | 0x01;
-        session.send(session.command(flags, (long) lun << 48, cdb, expected, write ? dataOut : new byte[0]));
-        ByteArrayOutputStream data = new ByteArrayOutputStream();
-        while (true) {
-            Pdu pdu = session.read();
-            assertThat(pdu).as("a reply before the target closed the connection").isNotNull();
-            if (pdu.opcode() == Opcode.DATA_IN) {
-                data.write(pdu.data());
-                if ((pdu.flags() & 0x01) != 0) {
-                    return new Reply(pdu.byteAt(3), data.toByteArray(), new byte[0]);
-                }
-            } else if (pdu.opcode() == Opcode.SCSI_RESPONSE) {
-                byte[] segment = pdu.data();
-                byte[] sense = segment.length < 2 ? new byte[0]
-                        : Arrays.copyOfRange(segment, 2, 2 + ((segment[0] & 0xff) << 8 | segment[1] & 0xff));
-                return new Reply(pdu.byteAt(3), data.toByteArray(), sense);
-            }
-        }
     }
 
     private static List<Integer> lunsListed(final byte[] reportLuns) {
