@@ -18,9 +18,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
@@ -133,24 +131,27 @@ public final class IscsiPortal implements AutoCloseable {
     }
 
     /**
-     * Ends the normal sessions whose target is no longer in the directory or no longer admits their
-     * initiator, so that deleting a target or taking an initiator off its list holds for the sessions
-     * logged in, not only for the next login. Each is asked to log out (Async Message), then ended
-     * after a short grace period, on a thread of its own. Returns how many it began to end.
+     * Ends the normal sessions whose target was deleted or no longer admits their initiator, so
+     * that deleting a target or taking an initiator off its list holds for the sessions logged in,
+     * not only for the next login. Each is asked to log out (Async Message), then ended after a
+     * short grace period, on a thread of its own. A session whose check fails is left alone (and
+     * checked again next time). Returns how many it began to end.
      */
     public int endRevokedSessions() {
-        Map<String, TargetEntry> targets = new HashMap<>();
-        for (TargetEntry entry : context.directory().targets()) {
-            targets.put(entry.iqn(), entry);
-        }
         int revoked = 0;
         for (Session session : context.sessions().all()) {
             if (session.discovery() || session.ended()) {
                 continue;
             }
-            TargetEntry target = targets.get(session.targetName());
-            String reason = target == null ? "target deleted"
-                    : target.admits(session.initiatorName()) ? null : "initiator no longer allowed by the target";
+            String reason;
+            try {
+                reason = session.targetRetired() ? "target deleted"
+                        : context.directory().admits(session.targetName(), session.initiatorName()) ? null
+                        : "the target no longer admits the initiator";
+            } catch (RuntimeException e) {
+                LOG.warn("cannot tell whether {} still admits {}", session.targetName(), session.initiatorName(), e);
+                continue;
+            }
             if (reason == null || !revoking.add(session)) {
                 continue;
             }

@@ -5,7 +5,8 @@ import java.util.Optional;
 
 /**
  * The targets a portal serves, as the meta server currently defines them. Looked up at every
- * login, so changes (new LUNs, ACLs, CHAP) apply to the next session.
+ * login; a target's LUN map may change under its sessions (its {@link io.keel.access.scsi.ScsiTarget}
+ * follows), and sessions it no longer admits are ended ({@link IscsiPortal#endRevokedSessions}).
  */
 public interface TargetDirectory {
 
@@ -14,4 +15,12 @@ public interface TargetDirectory {
 
     /** The target named {@code iqn}, if this portal serves it. */
     Optional<TargetEntry> find(String iqn);
+
+    /**
+     * Whether target {@code iqn} still exists and admits {@code initiatorName}: asked for every
+     * logged-in session every few seconds, so directories should answer without building anything.
+     */
+    default boolean admits(final String iqn, final String initiatorName) {
+        return find(iqn).map(target -> target.admits(initiatorName)).orElse(false);
+    }
 }

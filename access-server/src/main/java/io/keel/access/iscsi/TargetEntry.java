@@ -22,6 +22,11 @@ public record TargetEntry(String iqn, String alias, List<String> allowedInitiato
 
     /** Whether {@code initiatorName} may log in (compared case-insensitively, as iSCSI names are). */
     public boolean admits(final String initiatorName) {
+        return admits(allowedInitiators, initiatorName);
+    }
+
+    /** Whether a target allowing {@code allowedInitiators} (empty: any) admits {@code initiatorName}. */
+    public static boolean admits(final List<String> allowedInitiators, final String initiatorName) {
         return allowedInitiators.isEmpty()
                 || allowedInitiators.stream().anyMatch(allowed -> allowed.equalsIgnoreCase(initiatorName));
     }

@@ -4,8 +4,10 @@ import io.keel.runtime.time.Clock;
 import io.keel.runtime.time.SystemClock;
 import java.nio.ByteBuffer;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 
@@ -17,13 +19,11 @@ import java.util.function.Consumer;
  */
 public final class BlockTarget implements ScsiTarget {
 
-    /** UNIT ATTENTION / REPORTED LUNS DATA HAS CHANGED (SPC-4 table F.2). */
-    static final Sense REPORTED_LUNS_CHANGED = Sense.of(Sense.UNIT_ATTENTION, 0x3f, 0x0e);
-
     private final TargetOptions options;
     private final Clock clock;
     /** Replaced whole by {@link #update}; commands route through whichever map they read. */
     private volatile Map<Integer, LogicalUnit> units;
+    private volatile boolean retired;
     private final Commands noUnitCommands = Commands.forUnit(false);
 
     /** A target of {@code luns} (distinct LUN numbers) with {@code options}, on the system clock. */
@@ -42,16 +42,20 @@ public final class BlockTarget implements ScsiTarget {
      * Maps the LUNs of {@code luns} in place of the current ones, for the sessions logged in now as
      * for later ones. A LUN that keeps its volume keeps its logical unit, with its unit attentions,
      * mode pages and reservations; a new or remapped LUN gets a new unit, whose first command from a
-     * nexus finds POWER ON OCCURRED; an unmapped LUN answers LOGICAL UNIT NOT SUPPORTED from then on.
-     * When anything changed, every nexus that used a kept unit finds REPORTED LUNS DATA HAS CHANGED
-     * there (SPC-4 6.33), so initiators rescan. Returns whether anything changed.
+     * nexus finds POWER ON OCCURRED; an unmapped LUN answers LOGICAL UNIT NOT SUPPORTED from then on
+     * (commands sent to it before, not yet run, are refused: see {@link #unitToken}). When anything
+     * changed, every nexus that used the target finds REPORTED LUNS DATA HAS CHANGED (SPC-4 6.33) on
+     * each unit, so initiators rescan. Returns whether anything changed.
      */
     public synchronized boolean update(final List<LunSpec> luns) {
         Map<Integer, LogicalUnit> before = units;
         Map<Integer, LogicalUnit> after = build(luns, before);
-        boolean changed = !after.equals(before);
-        if (!changed) {
+        if (after.equals(before)) {
             return false;
+        }
+        Set<ItNexus> nexuses = new HashSet<>();
+        for (LogicalUnit unit : before.values()) {
+            nexuses.addAll(unit.nexuses());
         }
         units = after;
         for (LogicalUnit unit : before.values()) {
@@ -61,10 +65,34 @@ public final class BlockTarget implements ScsiTarget {
         }
         for (LogicalUnit unit : after.values()) {
             if (before.get(unit.lun()) == unit) {
-                unit.raiseForEveryNexus(REPORTED_LUNS_CHANGED);
+                unit.raiseForEveryNexus(Sense.REPORTED_LUNS_CHANGED);
+            } else {
+                for (ItNexus nexus : nexuses) {
+                    unit.raise(nexus, Sense.REPORTED_LUNS_CHANGED); // after the POWER ON its first command finds
+                }
             }
         }
         return true;
+    }
+
+    /**
+     * The target no longer exists: every LUN is unmapped (as by an {@link #update} to none), and
+     * {@link #retired} says so to the transport, which ends the sessions still logged in to it.
+     */
+    public void retire() {
+        update(List.of());
+        retired = true;
+    }
+
+    @Override
+    public boolean retired() {
+        return retired;
+    }
+
+    /** The logical unit {@code lun} addresses now: a command that finds another when it runs is refused. */
+    @Override
+    public Object unitToken(final int lun) {
+        return units.get(lun);
     }
 
     /** Units for {@code luns}, taking from {@code current} each unit whose LUN keeps its volume. */

@@ -428,8 +428,25 @@ public final class LogicalUnit {
         attentions.raiseOthers(null, attention);
     }
 
-    /** The unit's LUN was unmapped: its reservations, which may serve other units of the volume, forget it. */
+    /** Raises {@code attention} for {@code nexus}, whether or not it has used the unit yet. */
+    void raise(final ItNexus nexus, final Sense attention) {
+        attentions.raise(nexus, attention);
+    }
+
+    /** The nexuses that have used the unit. */
+    Set<ItNexus> nexuses() {
+        return attentions.seen();
+    }
+
+    /**
+     * The unit's LUN was unmapped: for its nexuses it is as if they were lost (an SPC-2
+     * reservation one of them holds is released), and its reservations, which may serve other
+     * units of the volume, forget it.
+     */
     void retire() {
+        for (ItNexus nexus : attentions.seen()) {
+            reservations.nexusLost(nexus);
+        }
         reservations.detach(attentions);
         LOG.info("volume {}: LUN {} unmapped", backend.volumeId(), lun);
     }

@@ -23,6 +23,21 @@ public interface ScsiTarget {
         return false;
     }
 
+    /**
+     * What identifies the logical unit {@code lun} addresses now (null: none, or a target whose
+     * units never change). A transport takes it when a command arrives and refuses the command
+     * with REPORTED LUNS DATA HAS CHANGED if it differs when the command is to run, so that a
+     * command never runs on a volume the LUN was mapped to after it was sent.
+     */
+    default Object unitToken(int lun) {
+        return null;
+    }
+
+    /** Whether the target was deleted: sessions still logged in to it are to be ended. */
+    default boolean retired() {
+        return false;
+    }
+
     /** Whether {@code lun} exists (task management to an unknown LUN is refused by the transport). */
     boolean hasLun(int lun);
 

@@ -34,6 +34,9 @@ public record Sense(int key, int asc, int ascq, long information, FieldPointer f
     /** Sense key MISCOMPARE. */
     public static final int MISCOMPARE = 0xE;
 
+    /** UNIT ATTENTION / REPORTED LUNS DATA HAS CHANGED (SPC-4 table F.2): the target's LUN map changed. */
+    public static final Sense REPORTED_LUNS_CHANGED = new Sense(UNIT_ATTENTION, 0x3f, 0x0e, -1, null);
+
     /** Sense without INFORMATION or field pointer. */
     public static Sense of(final int key, final int asc, final int ascq) {
         return new Sense(key, asc, ascq, -1, null);

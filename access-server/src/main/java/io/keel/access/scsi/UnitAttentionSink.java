@@ -5,4 +5,13 @@ public interface UnitAttentionSink {
 
     /** Queues {@code sense} (sense key UNIT ATTENTION) for the next command from {@code nexus}. */
     void raise(ItNexus nexus, Sense sense);
+
+    /**
+     * Like {@link #raise}, but only for a nexus that has used the logical unit: what one unit of a
+     * volume raises for the others, which a nexus of another target never reaches (one that comes
+     * later finds POWER ON OCCURRED first anyway).
+     */
+    default void raiseIfKnown(ItNexus nexus, Sense sense) {
+        raise(nexus, sense);
+    }
 }

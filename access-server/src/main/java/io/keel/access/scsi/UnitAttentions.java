@@ -43,6 +43,29 @@ final class UnitAttentions implements UnitAttentionSink {
         }
     }
 
+    /** Raises {@code sense} for {@code nexus} only if it has used the unit. */
+    @Override
+    public void raiseIfKnown(final ItNexus nexus, final Sense sense) {
+        lock.lock();
+        try {
+            if (seen.contains(nexus)) {
+                add(nexus, sense);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The nexuses that have used the unit. */
+    Set<ItNexus> seen() {
+        lock.lock();
+        try {
+            return Set.copyOf(seen);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Raises {@code sense} for every nexus seen except {@code except} (which may be null). */
     void raiseOthers(final ItNexus except, final Sense sense) {
         lock.lock();

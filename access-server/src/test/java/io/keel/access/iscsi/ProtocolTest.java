@@ -10,7 +10,12 @@ import io.keel.access.iscsi.pdu.Opcode;
 import io.keel.access.iscsi.pdu.Pdu;
 import io.keel.access.iscsi.pdu.PduCodec;
 import io.keel.access.iscsi.session.Connection;
+import io.keel.access.scsi.BlockTarget;
+import io.keel.access.scsi.FakeReservations;
+import io.keel.access.scsi.LunSpec;
+import io.keel.access.scsi.MemoryBackend;
 import io.keel.access.scsi.ScsiCommand;
+import io.keel.access.scsi.TargetOptions;
 import io.keel.access.scsi.TransferBuffers;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
@@ -914,6 +919,10 @@ class ProtocolTest {
         assertThat(async.opcode()).isEqualTo(Opcode.ASYNC_MESSAGE);
         assertThat(async.byteAt(36)).as("AsyncEvent: logout requested").isEqualTo(1);
         assertThat(open.closedByTarget()).as("ended after the grace period").isTrue();
+        long ending = System.nanoTime() + 5_000_000_000L; // the socket closes before the nexus is reported lost
+        while (targets.open.events.stream().noneMatch(e -> e.startsWith("nexusLost")) && System.nanoTime() < ending) {
+            Thread.sleep(20);
+        }
         assertThat(targets.open.events).anyMatch(e -> e.startsWith("nexusLost"));
 
         // The ACL target stops admitting its initiator, which logs out when asked.
@@ -932,6 +941,40 @@ class ProtocolTest {
         assertThat(portal.sessions()).isEmpty();
         open.close();
         allowed.close();
+    }
+
+    @Test
+    void aWriteWhoseLunIsRemappedBeforeItRunsIsRefusedAndWritesNothing() throws Exception {
+        MemoryBackend first = new MemoryBackend("vol-first-0001", 1 << 20, false);
+        MemoryBackend second = new MemoryBackend("vol-second-002", 1 << 20, false);
+        BlockTarget scsi = new BlockTarget(List.of(new LunSpec(0, first, FakeReservations::new)),
+                TargetOptions.defaults());
+        String iqn = "iqn.2026-01.io.keel:remapped";
+        targets.entries = java.util.stream.Stream.concat(targets.entries.stream(),
+                java.util.stream.Stream.of(new TargetEntry(iqn, null, List.of(), null, scsi))).toList();
+        try (RawInitiator initiator = new RawInitiator(port)) {
+            assertThat(RawInitiator.status(initiator.loginFull(iqn,
+                    Map.of("InitialR2T", "Yes", "ImmediateData", "No")))).isZero();
+            initiator.run(0, new byte[6], null); // the power-on unit attention
+            Pdu write = initiator.command(0xa1, 0, RawInitiator.write10(0, 1), 512, null);
+            initiator.send(write);
+            Pdu r2t = skippingKeepAlives(initiator);
+            assertThat(r2t.opcode()).isEqualTo(Opcode.R2T);
+
+            scsi.update(List.of(new LunSpec(0, second, FakeReservations::new)));
+            byte[] data = new byte[512];
+            Arrays.fill(data, (byte) 0x5a);
+            initiator.send(Pdu.of(Opcode.DATA_OUT).flags(0x80).itt(write.itt()).putInt32(20, r2t.int32(20))
+                    .putInt32(36, 0).putInt32(40, 0).data(data));
+            Pdu response = skippingKeepAlives(initiator);
+            assertThat(response.opcode()).isEqualTo(Opcode.SCSI_RESPONSE);
+            assertThat(response.byteAt(3)).as("CHECK CONDITION").isEqualTo(2);
+            byte[] sense = Arrays.copyOfRange(response.data(), 2, response.data().length);
+            assertThat(List.of(sense[2] & 0x0f, sense[12] & 0xff, sense[13] & 0xff))
+                    .as("REPORTED LUNS DATA HAS CHANGED").containsExactly(6, 0x3f, 0x0e);
+            assertThat(second.snapshot(0, 512)).as("the volume mapped since").isEqualTo(new byte[512]);
+            assertThat(first.snapshot(0, 512)).as("the volume unmapped meanwhile").isEqualTo(new byte[512]);
+        }
     }
 
     /** The next PDU that is not a keep-alive NOP-In (sessions idle for seconds get them). */

@@ -5,13 +5,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A {@link Reservations} for tests: conflicts on demand and records what it was asked. */
-final class FakeReservations implements Reservations {
+public final class FakeReservations implements Reservations {
 
     final UnitAttentionSink sink;
     final List<String> calls = new ArrayList<>();
     volatile ItNexus conflictFor;
 
-    FakeReservations(final UnitAttentionSink sink) {
+    public FakeReservations(final UnitAttentionSink sink) {
         this.sink = sink;
     }
 

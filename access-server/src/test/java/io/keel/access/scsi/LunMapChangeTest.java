@@ -44,6 +44,7 @@ class LunMapChangeTest extends ScsiFixture {
                 .isEqualTo(ScsiStatus.RESERVATION_CONFLICT);
         assertThat(luns(on(changing, A, THIN, REPORT_LUNS))).containsExactly(THIN, FULL);
         check(on(changing, A, FULL, TUR), Sense.UNIT_ATTENTION, 0x29, 0x00);
+        check(on(changing, A, FULL, TUR), Sense.UNIT_ATTENTION, 0x3f, 0x0e);
         good(on(changing, A, FULL, TUR));
         assertThat(thinShared.attachedUnits()).isEqualTo(1);
     }
@@ -68,9 +69,41 @@ class LunMapChangeTest extends ScsiFixture {
         changing.update(List.of(spec(THIN, full, fullShared)));
 
         check(on(changing, A, THIN, TUR), Sense.UNIT_ATTENTION, 0x29, 0x00);
+        check(on(changing, A, THIN, TUR), Sense.UNIT_ATTENTION, 0x3f, 0x0e); // no unit was kept to say it
         byte[] capacity = data(on(changing, A, THIN, cdb(0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0)));
         assertThat(ByteBuffer.wrap(capacity).getInt(0) + 1L).isEqualTo(full.sizeBytes() / 512);
         assertThat(thinShared.attachedUnits()).isZero();
+    }
+
+    @Test
+    void anSpc2ReservationHeldThroughAnUnmappedLunIsReleased() {
+        BlockTarget other = new BlockTarget(List.of(spec(7, thin, thinShared)), TargetOptions.defaults());
+        settle(changing, A, THIN);
+        settle(other, B, 7);
+        good(on(changing, A, THIN, RESERVE_6));
+        assertThat(on(other, B, 7, READ_10).status()).isEqualTo(ScsiStatus.RESERVATION_CONFLICT);
+
+        changing.update(List.of());
+
+        good(on(other, B, 7, READ_10));
+    }
+
+    @Test
+    void aRetiredTargetHasNoLunsAndSaysSo() {
+        settle(changing, A, THIN);
+        Object token = changing.unitToken(THIN);
+        assertThat(token).isNotNull();
+        changing.update(List.of(spec(THIN, thin, thinShared), spec(FULL, full, fullShared)));
+        assertThat(changing.unitToken(THIN)).as("a kept unit keeps its token").isSameAs(token);
+        assertThat(changing.retired()).isFalse();
+
+        changing.retire();
+
+        assertThat(changing.retired()).isTrue();
+        assertThat(changing.unitToken(THIN)).isNull();
+        check(on(changing, A, THIN, TUR), Sense.ILLEGAL_REQUEST, 0x25, 0x00);
+        assertThat(thinShared.attachedUnits()).isZero();
+        assertThat(fullShared.attachedUnits()).isZero();
     }
 
     @Test

@@ -11,7 +11,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /** A {@link BlockBackend} in memory for tests: 4 KiB allocation units, injectable failures, growable. */
-final class MemoryBackend implements BlockBackend {
+public final class MemoryBackend implements BlockBackend {
 
     static final int UNIT = 4096;
 
@@ -36,7 +36,7 @@ final class MemoryBackend implements BlockBackend {
     /** When set, writes wait for it. */
     volatile java.util.concurrent.CountDownLatch writeGate;
 
-    MemoryBackend(final String volumeId, final long sizeBytes, final boolean thin) {
+    public MemoryBackend(final String volumeId, final long sizeBytes, final boolean thin) {
         this.volumeId = volumeId;
         this.thin = thin;
         this.data = new byte[(int) sizeBytes];
@@ -56,7 +56,7 @@ final class MemoryBackend implements BlockBackend {
         }
     }
 
-    byte[] snapshot(final long offset, final int length) {
+    public byte[] snapshot(final long offset, final int length) {
         lock.lock();
         try {
             return Arrays.copyOfRange(data, (int) offset, (int) offset + length);

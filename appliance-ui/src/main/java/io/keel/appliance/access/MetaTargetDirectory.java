@@ -88,7 +88,11 @@ public final class MetaTargetDirectory implements TargetDirectory {
         refresh();
         List<TargetEntry> entries = new ArrayList<>();
         for (IscsiTarget target : meta.read(view -> view.targets())) {
-            entries.add(entry(target));
+            try {
+                scsi(target.iqn()).ifPresent(scsi -> entries.add(entry(target, scsi)));
+            } catch (RuntimeException e) {
+                LOG.warn("target {} cannot be served: {}", target.iqn(), e.getMessage(), e);
+            }
         }
         return entries;
     }
@@ -96,16 +100,35 @@ public final class MetaTargetDirectory implements TargetDirectory {
     @Override
     public Optional<TargetEntry> find(final String iqn) {
         refresh();
-        return meta.read(view -> view.target(iqn)).map(this::entry);
+        Optional<IscsiTarget> target = meta.read(view -> view.target(iqn));
+        return target.flatMap(t -> scsi(iqn).map(scsi -> entry(t, scsi)));
     }
 
-    private TargetEntry entry(final IscsiTarget target) {
-        return new TargetEntry(target.iqn(), target.alias(), target.allowedInitiators(), chap(target),
-                scsi(target));
+    @Override
+    public boolean admits(final String iqn, final String initiatorName) {
+        return meta.read(view -> view.target(iqn))
+                .map(target -> TargetEntry.admits(target.allowedInitiators(), initiatorName)).orElse(false);
     }
 
-    private BlockTarget scsi(final IscsiTarget target) {
-        Built current = built.compute(target.iqn(), (iqn, previous) -> {
+    private TargetEntry entry(final IscsiTarget target, final BlockTarget scsi) {
+        return new TargetEntry(target.iqn(), target.alias(), target.allowedInitiators(), chap(target), scsi);
+    }
+
+    /**
+     * Target {@code iqn}'s SCSI side as the meta server defines it now, read and applied under the
+     * target's entry in {@link #built} so that concurrent refreshes apply changes in order; empty
+     * when the target was deleted, whose units are then retired (its sessions are the portal's to end).
+     */
+    private Optional<BlockTarget> scsi(final String iqn) {
+        Built current = built.compute(iqn, (key, previous) -> {
+            IscsiTarget target = meta.read(view -> view.target(key)).orElse(null);
+            if (target == null) {
+                if (previous != null) {
+                    previous.scsi().retire();
+                    LOG.info("target {} was deleted: its LUNs are unmapped and its sessions will be ended", key);
+                }
+                return null;
+            }
             if (previous != null && previous.luns().equals(target.luns())) {
                 refreshSizes(target.luns());
                 return previous;
@@ -116,15 +139,16 @@ public final class MetaTargetDirectory implements TargetDirectory {
                 specs.add(new LunSpec(lun.number(), volume.client(), volume.reservations()::attach));
             }
             if (previous == null) {
-                LOG.info("target {}: serving LUNs {}", iqn, target.luns());
+                LOG.info("target {}: serving LUNs {}", key, target.luns());
                 return new Built(target.luns(), new BlockTarget(specs, options));
             }
-            previous.scsi().update(specs);
-            LOG.info("target {}: LUNs now {} (were {}); logged-in sessions find REPORTED LUNS DATA HAS CHANGED", iqn,
-                    target.luns(), previous.luns());
+            if (previous.scsi().update(specs)) {
+                LOG.info("target {}: LUNs now {} (were {}); logged-in sessions find REPORTED LUNS DATA HAS CHANGED",
+                        key, target.luns(), previous.luns());
+            }
             return new Built(target.luns(), previous.scsi());
         });
-        return current.scsi();
+        return Optional.ofNullable(current).map(Built::scsi);
     }
 
     private void refreshSizes(final List<Lun> luns) {
@@ -153,19 +177,17 @@ public final class MetaTargetDirectory implements TargetDirectory {
 
     /**
      * Brings what the node serves up to date with the meta server: targets first (a changed LUN map
-     * is applied to the target's sessions; a deleted target is forgotten, its sessions are the
+     * is applied to the target's sessions; a deleted target's LUNs are unmapped, its sessions are the
      * portal's to end), then volumes (a deleted volume's client and metrics are dropped, every other
      * client takes its pool's current QoS limits). Runs at each login and discovery, and every few
      * seconds from the access role, so that changes hold without a new login.
      */
     public void refresh() {
         for (String iqn : List.copyOf(built.keySet())) {
-            Optional<IscsiTarget> target = meta.read(view -> view.target(iqn));
-            if (target.isEmpty()) {
-                built.remove(iqn);
-                LOG.info("target {} was deleted: no new sessions", iqn);
-            } else {
-                scsi(target.get());
+            try {
+                scsi(iqn);
+            } catch (RuntimeException e) {
+                LOG.warn("target {} could not be brought up to date; trying again later", iqn, e);
             }
         }
         refreshVolumes();

@@ -199,6 +199,7 @@ final class FullFeature implements DataPlacement {
         }
         Task task = new Task(itt, pdu.lun(), cdb, TaskAttribute.fromCode(flags & 0x07), expected, read,
                 write && expected > 0, connection.context.clock().nanoTime());
+        task.unitToken = session.target().scsi().unitToken(task.lun);
         if (session.tasks().inUse(itt)) {
             throw PduException.reject(Opcode.REJECT_TASK_IN_PROGRESS, pdu, "ITT already in use");
         }
@@ -503,6 +504,10 @@ final class FullFeature implements DataPlacement {
     /** Executes {@code task} on the calling virtual thread and sends its Data-In and status. */
     void execute(final Task task) {
         TargetEntry target = session.target();
+        if (target.scsi().unitToken(task.lun) != task.unitToken) {
+            finish(task, ScsiResult.checkCondition(Sense.REPORTED_LUNS_CHANGED));
+            return;
+        }
         ByteBuffer dataOut = task.write ? task.writeData() : null;
         ScsiResult result;
         try {
@@ -521,8 +526,8 @@ final class FullFeature implements DataPlacement {
      * nothing, otherwise.
      */
     boolean start(final Task task) {
-        if (task.read == task.write) {
-            return false;
+        if (task.read == task.write || session.target().scsi().unitToken(task.lun) != task.unitToken) {
+            return false; // the blocking way refuses a command whose LUN now addresses another unit
         }
         ByteBuffer dataOut = task.write ? task.writeData() : null;
         try {

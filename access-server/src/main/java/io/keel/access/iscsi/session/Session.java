@@ -91,6 +91,11 @@ public final class Session {
         return target == null ? "" : target.iqn();
     }
 
+    /** Whether the target this session logged in to was deleted since (see ScsiTarget.retired). */
+    public boolean targetRetired() {
+        return target != null && target.scsi().retired();
+    }
+
     /** The target, or {@code null} for a discovery session. */
     TargetEntry target() {
         return target;

@@ -50,6 +50,8 @@ public final class Task {
     final CompletableFuture<Void> finished = new CompletableFuture<>();
 
     State state = State.DATA;
+    /** The logical unit the LUN addressed when the command arrived (ScsiTarget.unitToken); set once, then read. */
+    Object unitToken;
     volatile boolean aborted;
     volatile boolean executed;
     /** Its status is being sent: task management can no longer abort it, only wait for it (TaskSet's lock). */

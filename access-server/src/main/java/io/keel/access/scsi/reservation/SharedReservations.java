@@ -15,8 +15,8 @@ import java.util.function.Function;
  * volume mapped in two targets, or kept by sessions across a change of their target's LUN map, is
  * one logical unit to its initiators (it has one NAA identifier), so a registration, RESERVE or
  * reservation made through one must hold through all of them. Unit attentions the reservations
- * raise (registrations preempted, reservations released) go to every attached unit; a unit that
- * never saw the nexus keeps the condition behind the power-on condition its first command finds.
+ * raise (registrations preempted, reservations released) go to every attached unit that the nexus
+ * has used.
  */
 public final class SharedReservations implements Reservations {
 
@@ -30,7 +30,7 @@ public final class SharedReservations implements Reservations {
 
     private void raiseOnEveryUnit(final ItNexus nexus, final Sense sense) {
         for (UnitAttentionSink unit : units) {
-            unit.raise(nexus, sense);
+            unit.raiseIfKnown(nexus, sense);
         }
     }
 
