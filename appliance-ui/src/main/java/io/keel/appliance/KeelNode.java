@@ -180,6 +180,7 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
             access = AccessRole.start(configuration.iscsi(), meta, client, cluster.secretBox(), nodeId.toString(),
                     chunks, environment.metrics(), clock);
             started.push(access);
+            agent.reportSessions(access::sessionReports);
         }
 
         registerApi(environment, meta, leader, cluster, node, clock);

@@ -7,6 +7,7 @@ import io.keel.access.scsi.TargetOptions;
 import io.keel.appliance.chunk.ChunkRole;
 import io.keel.appliance.config.IscsiSettings;
 import io.keel.meta.secret.SecretBox;
+import io.keel.meta.server.HeartbeatReport;
 import io.keel.meta.server.MetaClient;
 import io.keel.meta.server.MetaService;
 import io.keel.runtime.time.Clock;
@@ -72,6 +73,14 @@ public final class AccessRole implements AutoCloseable {
     /** Sessions logged in now. */
     public int sessionCount() {
         return portal.sessions().size();
+    }
+
+    /** The normal sessions logged in now, as the node reports them in its heartbeat. */
+    public List<HeartbeatReport.IscsiSession> sessionReports() {
+        return portal.sessions().stream().filter(session -> !session.discovery() && !session.ended())
+                .map(session -> new HeartbeatReport.IscsiSession(session.targetName(), session.initiatorName(),
+                        session.isid(), session.tsih(), session.initiatorAddress()))
+                .toList();
     }
 
     /** The addresses the portal listens on (with the ports it got). */

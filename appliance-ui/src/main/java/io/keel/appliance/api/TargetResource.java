@@ -3,6 +3,7 @@ package io.keel.appliance.api;
 import io.keel.appliance.api.Requests.Chap;
 import io.keel.appliance.api.Requests.TargetDefinition;
 import io.keel.appliance.api.Views.LunView;
+import io.keel.appliance.api.Views.SessionView;
 import io.keel.appliance.api.Views.TargetView;
 import io.keel.meta.command.CreateTarget;
 import io.keel.meta.command.DeleteTarget;
@@ -10,8 +11,11 @@ import io.keel.meta.command.UpdateTarget;
 import io.keel.meta.model.ChapCredentials;
 import io.keel.meta.model.IscsiTarget;
 import io.keel.meta.model.Lun;
+import io.keel.meta.model.Node;
+import io.keel.meta.model.NodeState;
 import io.keel.meta.model.Volume;
 import io.keel.meta.secret.SecretBox;
+import io.keel.meta.server.NodeLiveness;
 import io.keel.meta.store.MetaReader;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -60,6 +64,29 @@ public final class TargetResource {
     @Path("{iqn}")
     public TargetView get(@PathParam("iqn") final String iqn) {
         return meta().read(view -> TargetView.of(target(view, iqn), view));
+    }
+
+    /**
+     * The sessions logged in to target {@code iqn} on every node that is up, as each node's last
+     * heartbeat to this leader said (one heartbeat interval old at most).
+     */
+    @GET
+    @Path("{iqn}/sessions")
+    public List<SessionView> sessions(@PathParam("iqn") final String iqn) {
+        MetaGateway meta = meta();
+        NodeLiveness liveness = meta.meta().liveness();
+        return meta.read(view -> {
+            target(view, iqn);
+            List<SessionView> sessions = new ArrayList<>();
+            for (Node node : view.nodes()) {
+                if (node.state() == NodeState.UP) {
+                    liveness.report(node.id()).ifPresent(report -> report.iscsiSessions().stream()
+                            .filter(session -> session.target().equals(iqn))
+                            .forEach(session -> sessions.add(SessionView.of(node.name(), session))));
+                }
+            }
+            return sessions;
+        });
     }
 
     /** Creates a target. */

@@ -128,4 +128,12 @@ public final class Views {
                     target.allowedInitiators().isEmpty(), chap, target.createdAt());
         }
     }
+
+    /** An iSCSI session logged in to a target, as the node it is on said in its last heartbeat. */
+    public record SessionView(String node, String initiator, String isid, int tsih, String initiatorAddress) {
+        static SessionView of(final String node, final HeartbeatReport.IscsiSession session) {
+            return new SessionView(node, session.initiator(), session.isid(), session.tsih(),
+                    session.initiatorAddress());
+        }
+    }
 }

@@ -12,12 +12,13 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code keel target ...}: iSCSI targets, their LUNs, allowed initiators and CHAP. */
-@Command(name = "target", description = "iSCSI targets: LUNs, allowed initiators and CHAP.",
+/** {@code keel target ...}: iSCSI targets, their LUNs, allowed initiators and CHAP, and who is logged in. */
+@Command(name = "target", description = "iSCSI targets: LUNs, allowed initiators and CHAP; sessions logged in.",
         subcommands = {
             TargetCommands.Create.class,
             TargetCommands.ListTargets.class,
             TargetCommands.Show.class,
+            TargetCommands.Sessions.class,
             TargetCommands.Update.class,
             TargetCommands.Delete.class,
         })
@@ -210,7 +211,21 @@ final class TargetCommands extends GroupCommand {
         }
     }
 
-    @Command(name = "delete", description = "Delete an iSCSI target (its volumes stay).")
+    @Command(name = "sessions", description = "List the initiators logged in to an iSCSI target, on every node "
+            + "that is up (as of each node's last heartbeat, about a second old).")
+    static final class Sessions extends ApiCommand {
+
+        @Parameters(paramLabel = "IQN", description = "the target")
+        String iqn;
+
+        @Override
+        void run(final ApiClient api, final Output out) {
+            out.list(api.get(ApiClient.path("targets", iqn, "sessions")), Views.SESSION);
+        }
+    }
+
+    @Command(name = "delete", description = "Delete an iSCSI target (its volumes stay; initiators logged in "
+            + "are asked to log out, then disconnected).")
     static final class Delete extends ApiCommand {
 
         @Parameters(paramLabel = "IQN", description = "the target")

@@ -97,6 +97,13 @@ final class Views {
             col("chap user", n -> text("username").apply(n.path("chap"))),
             col("mutual chap user", n -> text("mutualUsername").apply(n.path("chap"))));
 
+    static final List<Column> SESSION = List.of(
+            col("initiator", text("initiator")),
+            col("from", text("initiatorAddress")),
+            col("node", text("node")),
+            col("isid", text("isid")),
+            num("tsih", text("tsih")));
+
     private Views() {
     }
 

@@ -21,13 +21,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The node's side of the meta service: registers the node and its devices with the meta leader
  * (again at every start, so addresses and labels stay current), then sends a heartbeat with
- * capacity, load and extents every interval.
+ * capacity, load, extents and the iSCSI sessions logged in (once the access role reports them) every interval.
  */
 public final class NodeAgent implements AutoCloseable {
 
@@ -42,6 +43,7 @@ public final class NodeAgent implements AutoCloseable {
     private final Clock clock;
     private final Duration interval;
     private final AtomicBoolean registered = new AtomicBoolean();
+    private volatile Supplier<List<HeartbeatReport.IscsiSession>> sessions = List::of;
     private final Thread thread;
     private volatile boolean closed;
 
@@ -56,6 +58,11 @@ public final class NodeAgent implements AutoCloseable {
         this.clock = clock;
         this.interval = interval;
         this.thread = Thread.ofVirtual().name("node-agent").unstarted(this::loop);
+    }
+
+    /** From now on, heartbeats carry the iSCSI sessions {@code sessions} lists (the access role's). */
+    public void reportSessions(final Supplier<List<HeartbeatReport.IscsiSession>> sessions) {
+        this.sessions = sessions;
     }
 
     /** Starts registering and heartbeating in the background. */
@@ -136,7 +143,7 @@ public final class NodeAgent implements AutoCloseable {
             }
         }
         return new HeartbeatReport(nodeId, disks, extents,
-                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), sessions.get());
     }
 
     @Override

@@ -243,6 +243,18 @@ class CommandRequestsTest {
     }
 
     @Test
+    void targetSessionsListsWhoIsLoggedIn() {
+        api.reply("GET", "/targets/iqn.2026-11.io.keel:web/sessions", 200, """
+                [{"node": "node-a", "initiator": "iqn.1998-01.com.vmware:esx1", "isid": "400001370000", "tsih": 7,
+                  "initiatorAddress": "10.0.0.21:51234"}]""");
+        CliHarness.Result result = cli.run("target", "sessions", "iqn.2026-11.io.keel:web");
+        assertThat(result.err()).isEmpty();
+        assertThat(result.code()).isZero();
+        assertThat(api.only().path()).isEqualTo("/api/v1/targets/iqn.2026-11.io.keel:web/sessions");
+        assertThat(result.out()).contains("iqn.1998-01.com.vmware:esx1", "10.0.0.21:51234", "node-a", "400001370000");
+    }
+
+    @Test
     void targetDelete() {
         expectOne("DELETE", "/targets/iqn.2026-11.io.keel:web", 204, null,
                 "target", "delete", "iqn.2026-11.io.keel:web");

@@ -2,6 +2,7 @@ package io.keel.tests.iscsi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.keel.access.iscsi.RawInitiator;
 import io.keel.access.iscsi.RawInitiator.Reply;
 import io.keel.access.iscsi.pdu.Opcode;
@@ -45,6 +46,10 @@ class TargetChangeTest {
                     RawInitiator other = new RawInitiator(keel.iscsiPort);
                     RawInitiator viaSecondTarget = new RawInitiator(keel.iscsiPort)) {
                 assertThat(holder.run(0, RESERVE_6, null).status()).as("RESERVE(6)").isEqualTo(GOOD);
+                JsonNode sessions = awaitSessions(keel, IQN, 1);
+                assertThat(sessions.get(0).get("initiator").asText()).isEqualTo(RawInitiator.NAME);
+                assertThat(sessions.get(0).get("node").asText()).isEqualTo("target-change");
+                assertThat(sessions.get(0).get("initiatorAddress").asText()).startsWith("127.0.0.1:");
 
                 Rest.Reply changed = keel.rest.put("/api/v1/targets/" + IQN, """
                         {"iqn": "%s", "luns": [{"lun": 0, "volume": "first"}, {"lun": 1, "volume": "second"}],
@@ -70,6 +75,7 @@ class TargetChangeTest {
                 assertThat(viaSecondTarget.run(0, RawInitiator.read10(0, 1), null).status())
                         .as("one volume, one set of reservations").isEqualTo(RESERVATION_CONFLICT);
 
+                awaitSessions(keel, IQN, 2);
                 assertThat(keel.rest.delete("/api/v1/targets/" + IQN).status()).isEqualTo(204);
                 assertThat(logoutRequested(holder)).as("an Async Message asks the session to log out").isTrue();
                 assertThat(holder.read()).as("the session is ended after the grace period").isNull();
@@ -101,6 +107,19 @@ class TargetChangeTest {
             Thread.sleep(100);
         }
         throw new AssertionError("no unit attention within 10 s of the change");
+    }
+
+    /** The target's sessions once the REST API lists {@code count} (nodes report them in heartbeats). */
+    private static JsonNode awaitSessions(final IscsiNode keel, final String iqn, final int count) throws Exception {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            Rest.Reply reply = keel.rest.get("/api/v1/targets/" + iqn + "/sessions");
+            assertThat(reply.status()).as(reply.toString()).isEqualTo(200);
+            if (reply.body().size() == count) {
+                return reply.body();
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the REST API did not list " + count + " sessions of " + iqn + " within 10 s");
     }
 
     /** Whether an Async Message asking for logout arrives (NOP-In keep-alives are skipped). */

@@ -92,6 +92,12 @@ public final class Connection {
         this.busyWatch = busyReaders == null ? null : busyReaders.register(channel, this::handReadingOn);
     }
 
+    /** The initiator's address as {@code host:port}. */
+    String remoteAddress() {
+        return channel.socket().getRemoteSocketAddress() instanceof java.net.InetSocketAddress address
+                ? address.getHostString() + ":" + address.getPort() : peer();
+    }
+
     /** The peer's address for logs. */
     String peer() {
         return String.valueOf(channel.socket().getRemoteSocketAddress());

@@ -91,6 +91,12 @@ public final class Session {
         return target == null ? "" : target.iqn();
     }
 
+    /** Where the initiator connects from ({@code host:port}), or an empty string once the connection is gone. */
+    public String initiatorAddress() {
+        Connection c = connection;
+        return c == null ? "" : c.remoteAddress();
+    }
+
     /** Whether the target this session logged in to was deleted since (see ScsiTarget.retired). */
     public boolean targetRetired() {
         return target != null && target.scsi().retired();
