@@ -418,7 +418,7 @@ public final class LogicalUnit {
     }
 
     private void reset(final Sense attention) {
-        reservations.logicalUnitReset();
+        reservations.logicalUnitReset(attentions);
         modes.reset();
         attentions.raiseOthers(null, attention);
     }

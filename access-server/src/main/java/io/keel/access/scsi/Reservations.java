@@ -27,6 +27,14 @@ public interface Reservations {
     /** A logical unit reset: SPC-2 reservations are released; persistent ones stay. */
     void logicalUnitReset();
 
+    /**
+     * A logical unit reset through the unit whose unit-attention sink is {@code resetUnit}, which
+     * reports it to its own nexuses: reservations that other units share report it to theirs.
+     */
+    default void logicalUnitReset(final UnitAttentionSink resetUnit) {
+        logicalUnitReset();
+    }
+
     /** {@code nexus} is gone: an SPC-2 reservation it held is released; persistent state stays. */
     void nexusLost(ItNexus nexus);
 

@@ -14,4 +14,8 @@ public interface UnitAttentionSink {
     default void raiseIfKnown(ItNexus nexus, Sense sense) {
         raise(nexus, sense);
     }
+
+    /** Raises {@code sense} for every nexus that has used the logical unit (a reset through another path). */
+    default void raiseForEveryNexus(Sense sense) {
+    }
 }

@@ -66,6 +66,11 @@ final class UnitAttentions implements UnitAttentionSink {
         }
     }
 
+    @Override
+    public void raiseForEveryNexus(final Sense sense) {
+        raiseOthers(null, sense);
+    }
+
     /** Raises {@code sense} for every nexus seen except {@code except} (which may be null). */
     void raiseOthers(final ItNexus except, final Sense sense) {
         lock.lock();

@@ -134,6 +134,22 @@ class LunMapChangeTest extends ScsiFixture {
         assertThat(thinShared.attachedUnits()).isEqualTo(2);
     }
 
+    @Test
+    void aResetThroughOneTargetIsReportedOnTheOthers() {
+        BlockTarget other = new BlockTarget(List.of(spec(7, thin, thinShared)), TargetOptions.defaults());
+        settle(changing, A, THIN);
+        settle(other, B, 7);
+        good(on(other, B, 7, RESERVE_6));
+
+        changing.logicalUnitReset(A, THIN);
+
+        check(on(other, B, 7, TUR), Sense.UNIT_ATTENTION, 0x29, 0x03);
+        good(on(other, B, 7, TUR));
+        check(on(changing, A, THIN, TUR), Sense.UNIT_ATTENTION, 0x29, 0x03);
+        good(on(changing, A, THIN, TUR)); // one condition, not one per path
+        good(on(changing, A, THIN, READ_10)); // B's RESERVE(6) went with the reset
+    }
+
     private static byte[] registerCdb() {
         return cdb(0x5f, 0, 0, 0, 0, 0, 0, 0, 24, 0);
     }

@@ -20,6 +20,8 @@ import java.util.function.Function;
  */
 public final class SharedReservations implements Reservations {
 
+    private static final Sense LOGICAL_UNIT_RESET = Sense.of(Sense.UNIT_ATTENTION, 0x29, 0x03);
+
     private final Set<UnitAttentionSink> units = new CopyOnWriteArraySet<>();
     private final Reservations delegate;
 
@@ -78,6 +80,17 @@ public final class SharedReservations implements Reservations {
     @Override
     public void logicalUnitReset() {
         delegate.logicalUnitReset();
+    }
+
+    /** The other units' nexuses find LOGICAL UNIT RESET OCCURRED: the volume's SPC-2 reservation went for them too. */
+    @Override
+    public void logicalUnitReset(final UnitAttentionSink resetUnit) {
+        delegate.logicalUnitReset();
+        for (UnitAttentionSink unit : units) {
+            if (unit != resetUnit) {
+                unit.raiseForEveryNexus(LOGICAL_UNIT_RESET);
+            }
+        }
     }
 
     @Override
