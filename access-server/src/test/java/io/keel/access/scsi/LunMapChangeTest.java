@@ -6,6 +6,9 @@ import io.keel.access.scsi.reservation.PersistentReservations;
 import io.keel.access.scsi.reservation.SharedReservations;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -148,6 +151,66 @@ class LunMapChangeTest extends ScsiFixture {
         check(on(changing, A, THIN, TUR), Sense.UNIT_ATTENTION, 0x29, 0x03);
         good(on(changing, A, THIN, TUR)); // one condition, not one per path
         good(on(changing, A, THIN, READ_10)); // B's RESERVE(6) went with the reset
+    }
+
+    @Test
+    void ioOnAKeptLunGoesOnWhileOtherLunsComeAndGo() throws InterruptedException {
+        int writers = 4;
+        int writesEach = 300;
+        List<Integer> unexpected = Collections.synchronizedList(new ArrayList<>());
+        List<Thread> threads = new ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            int writer = w;
+            ItNexus nexus = new ItNexus("iqn.2026-01.test:w" + w, "40000000010" + w, "iqn.2026-01.io.keel:t", 1);
+            threads.add(Thread.ofVirtual().start(() -> {
+                for (int i = 0; i < writesEach; i++) {
+                    int lba = writer * writesEach + i;
+                    byte[] block = pattern(512, lba);
+                    byte[] write = cdb(0x2a, 0, 0, lba >>> 16 & 0xff, lba >>> 8 & 0xff, lba & 0xff, 0, 0, 1, 0);
+                    byte[] read = write.clone();
+                    read[0] = 0x28;
+                    if (!untilGood(nexus, write, block, unexpected)
+                            || !untilGood(nexus, read, null, unexpected)) {
+                        return;
+                    }
+                    ScsiResult r = on(changing, nexus, THIN, read);
+                    if (r.status() == ScsiStatus.GOOD && !Arrays.equals(data(r), block)) {
+                        unexpected.add(-lba);
+                    }
+                }
+            }));
+        }
+        for (int change = 0; change < 100_000 && threads.stream().anyMatch(Thread::isAlive); change++) {
+            changing.update(change % 2 == 0 ? List.of(spec(THIN, thin, thinShared), spec(FULL, full, fullShared))
+                    : List.of(spec(THIN, thin, thinShared)));
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        assertThat(unexpected).as("statuses other than GOOD and the change's unit attentions, or wrong data")
+                .isEmpty();
+        assertThat(thinShared.attachedUnits()).isEqualTo(1);
+        assertThat(fullShared.attachedUnits()).isLessThanOrEqualTo(1);
+    }
+
+    /** Runs {@code cdb} on LUN 0 until GOOD, taking the unit attentions a changing map may raise. */
+    private boolean untilGood(final ItNexus nexus, final byte[] cdb, final byte[] dataOut,
+            final List<Integer> unexpected) {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            ScsiResult r = on(changing, nexus, THIN, cdb, dataOut);
+            if (r.status() == ScsiStatus.GOOD) {
+                return true;
+            }
+            Key k = r.status() == ScsiStatus.CHECK_CONDITION ? key(r.sense()) : null;
+            boolean attention = k != null && k.key() == Sense.UNIT_ATTENTION
+                    && (k.asc() == 0x29 && k.ascq() == 0 || k.asc() == 0x3f && k.ascq() == 0x0e);
+            if (!attention) {
+                unexpected.add(r.status());
+                return false;
+            }
+        }
+        unexpected.add(-1);
+        return false;
     }
 
     private static byte[] registerCdb() {
