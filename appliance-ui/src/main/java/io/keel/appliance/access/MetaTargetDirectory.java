@@ -211,12 +211,13 @@ public final class MetaTargetDirectory implements TargetDirectory {
         });
     }
 
-    /** Each volume of a pool gets the pool's limits (QoS defaults) for itself. */
+    /** A volume's own QoS limits hold when it has them, else its pool's (each volume gets them for itself). */
     private void applyLimits(final VolumeClient client, final Volume volume) {
-        QosLimits qos = meta.read(view -> view.pool(volume.pool())).map(Pool::qos).orElse(QosLimits.UNLIMITED);
+        QosLimits qos = volume.effectiveQos(meta.read(view -> view.pool(volume.pool())).map(Pool::qos).orElse(null));
         if (client.throttle().limit(qos.iops(), qos.bandwidthBytesPerSecond())) {
-            LOG.info("volume {} ({}) in pool {}: QoS now {} IOPS and {} bytes/s (0: unlimited)", volume.name(),
-                    volume.id(), volume.pool(), qos.iops(), qos.bandwidthBytesPerSecond());
+            LOG.info("volume {} ({}): QoS now {} IOPS and {} bytes/s (0: unlimited), from its {}", volume.name(),
+                    volume.id(), qos.iops(), qos.bandwidthBytesPerSecond(),
+                    volume.qos() == null ? "pool " + volume.pool() : "own limits");
         }
     }
 

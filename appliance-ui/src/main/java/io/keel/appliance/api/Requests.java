@@ -25,8 +25,8 @@ public final class Requests {
     public record NewVolume(String name, String pool, Long sizeBytes, String servingNode) {
     }
 
-    /** {@code PATCH /volumes/{name}}. */
-    public record VolumeChange(Long sizeBytes) {
+    /** {@code PATCH /volumes/{name}}: grow, set the volume's own QoS limits, or return it to its pool's. */
+    public record VolumeChange(Long sizeBytes, QosView qos, Boolean poolQos) {
     }
 
     /** {@code POST /volumes/{name}/snapshots}. */

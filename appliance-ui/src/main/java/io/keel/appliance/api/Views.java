@@ -6,6 +6,7 @@ import io.keel.meta.model.IscsiTarget;
 import io.keel.meta.model.Lun;
 import io.keel.meta.model.Node;
 import io.keel.meta.model.Pool;
+import io.keel.meta.model.QosLimits;
 import io.keel.meta.model.Snapshot;
 import io.keel.meta.model.Volume;
 import io.keel.meta.server.HeartbeatReport;
@@ -41,15 +42,18 @@ public final class Views {
         }
     }
 
-    /** A volume. */
+    /** A volume, with the QoS limits that hold for it and whether they are its own or its pool's. */
     public record VolumeView(String id, String name, String pool, long sizeBytes, String provisioning, String state,
-            String servingNode, long createdAt, long extentSize, long extents) {
-        static VolumeView of(final Volume volume, final Map<String, String> nodeNames) {
+            String servingNode, long createdAt, long extentSize, long extents, QosView qos, String qosSource) {
+        static VolumeView of(final Volume volume, final MetaReader view) {
+            Map<String, String> nodeNames = MetaGateway.nodeNames(view);
+            QosLimits qos = volume.effectiveQos(view.pool(volume.pool()).map(Pool::qos).orElse(null));
             return new VolumeView(volume.id(), volume.name(), volume.pool(), volume.sizeBytes(),
                     volume.provisioning().name(), volume.state().name(),
                     volume.servingNode() == null ? null : nodeNames.getOrDefault(volume.servingNode(),
                             volume.servingNode()),
-                    volume.createdAt(), volume.extentSize(), volume.extentCount());
+                    volume.createdAt(), volume.extentSize(), volume.extentCount(),
+                    new QosView(qos.iops(), qos.bandwidthBytesPerSecond()), volume.qos() == null ? "POOL" : "VOLUME");
         }
     }
 

@@ -13,6 +13,7 @@ import io.keel.meta.command.DeleteSnapshot;
 import io.keel.meta.command.DeleteVolume;
 import io.keel.meta.command.ExtentPlacement;
 import io.keel.meta.command.ResizeVolume;
+import io.keel.meta.command.SetVolumeQos;
 import io.keel.meta.model.Snapshot;
 import io.keel.meta.model.Volume;
 import io.keel.meta.placement.Placement;
@@ -55,9 +56,8 @@ public final class VolumeResource {
     @GET
     public List<VolumeView> list(@QueryParam("pool") final String pool) {
         return meta().read(view -> {
-            Map<String, String> names = MetaGateway.nodeNames(view);
             List<Volume> volumes = pool == null ? view.volumes() : view.volumesOf(pool);
-            return volumes.stream().map(volume -> VolumeView.of(volume, names)).toList();
+            return volumes.stream().map(volume -> VolumeView.of(volume, view)).toList();
         });
     }
 
@@ -65,7 +65,7 @@ public final class VolumeResource {
     @GET
     @Path("{name}")
     public VolumeView get(@PathParam("name") final String name) {
-        return meta().read(view -> VolumeView.of(volume(view, name), MetaGateway.nodeNames(view)));
+        return meta().read(view -> VolumeView.of(volume(view, name), view));
     }
 
     /** Creates a volume and places its extents' replicas. */
@@ -89,25 +89,43 @@ public final class VolumeResource {
         }));
         return Response.status(Response.Status.CREATED).entity(meta.read(view -> VolumeView.of(
                 view.volume(result.createdId()).orElseThrow(() -> ApiException.notFound(
-                        "volume '" + name + "' was deleted meanwhile")), MetaGateway.nodeNames(view)))).build();
+                        "volume '" + name + "' was deleted meanwhile")), view))).build();
     }
 
-    /** Grows a volume. */
+    /**
+     * Grows a volume ({@code sizeBytes}), gives it QoS limits of its own ({@code qos}) or returns it
+     * to its pool's ({@code "poolQos": true}).
+     */
     @PATCH
     @Path("{name}")
-    public VolumeView resize(@PathParam("name") final String name, final VolumeChange request,
+    public VolumeView update(@PathParam("name") final String name, final VolumeChange request,
             @Context final HttpHeaders headers) {
-        long size = Requests.required(Requests.required(request, "body").sizeBytes(), "sizeBytes");
+        VolumeChange body = Requests.required(request, "body");
+        boolean poolQos = Boolean.TRUE.equals(body.poolQos());
+        if (body.sizeBytes() == null && body.qos() == null && !poolQos) {
+            throw ApiException.invalid("nothing to change: give sizeBytes, qos or \"poolQos\": true");
+        }
+        if (body.qos() != null && poolQos) {
+            throw ApiException.invalid("give either qos (the volume's own limits) or \"poolQos\": true, not both");
+        }
         MetaGateway meta = meta();
-        meta.changeWithPlacement(MetaGateway.changeId(headers, "resize-volume"), changeId -> meta.read(view -> {
-            Volume volume = volume(view, name);
-            if (size < volume.sizeBytes()) {
-                throw ApiException.invalid("volume '" + name + "' is " + volume.sizeBytes() + " bytes; volumes only "
-                        + "grow, not to " + size);
-            }
-            return new ResizeVolume(changeId, volume.id(), size,
-                    place(() -> Placement.forResize(view, volume, size), "volume '" + name + "'"));
-        }));
+        if (body.sizeBytes() != null) {
+            long size = body.sizeBytes();
+            meta.changeWithPlacement(MetaGateway.changeId(headers, "resize-volume"), changeId -> meta.read(view -> {
+                Volume volume = volume(view, name);
+                if (size < volume.sizeBytes()) {
+                    throw ApiException.invalid("volume '" + name + "' is " + volume.sizeBytes() + " bytes; volumes "
+                            + "only grow, not to " + size);
+                }
+                return new ResizeVolume(changeId, volume.id(), size,
+                        place(() -> Placement.forResize(view, volume, size), "volume '" + name + "'"));
+            }));
+        }
+        if (body.qos() != null || poolQos) {
+            String id = meta.read(view -> volume(view, name).id());
+            meta.change(new SetVolumeQos(MetaGateway.changeId(headers, "volume-qos"), id,
+                    poolQos ? null : Requests.qos(body.qos())));
+        }
         return get(name);
     }
 

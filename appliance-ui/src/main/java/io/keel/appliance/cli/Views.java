@@ -62,6 +62,9 @@ final class Views {
             col("state", text("state")),
             col("serving node", text("servingNode")),
             num("extents", text("extents")),
+            show("iops limit", n -> limit(n.path("qos").path("iopsLimit"), false)),
+            show("bandwidth limit", n -> limit(n.path("qos").path("bandwidthLimitBytes"), true)),
+            show("qos from", lower("qosSource")),
             show("extent size", size("extentSize")),
             col("created", time("createdAt")),
             show("id", text("id")));

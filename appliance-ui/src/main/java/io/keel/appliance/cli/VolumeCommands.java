@@ -1,5 +1,6 @@
 package io.keel.appliance.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -8,12 +9,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code keel volume ...}: block volumes, their size, placement and extents. */
-@Command(name = "volume", description = "Block volumes: create, resize, delete, and where their extents live.",
+@Command(name = "volume", description = "Block volumes: create, resize, QoS, delete, and where their extents live.",
         subcommands = {
             VolumeCommands.Create.class,
             VolumeCommands.ListVolumes.class,
             VolumeCommands.Show.class,
             VolumeCommands.Resize.class,
+            VolumeCommands.Qos.class,
             VolumeCommands.Delete.class,
             VolumeCommands.Extents.class,
         })
@@ -101,6 +103,50 @@ final class VolumeCommands extends GroupCommand {
             ObjectNode body = ApiClient.object().put("sizeBytes", checkedSize(this, size));
             out.result(api.patch(ApiClient.path("volumes", name), body), Views.VOLUME,
                     "resized volume " + name + " to " + Sizes.format(size));
+        }
+    }
+
+    @Command(name = "qos", description = {"Give a volume QoS limits of its own, or return it to its pool's.",
+        "A limit not given keeps the value that holds now (read from the volume first)."})
+    static final class Qos extends ApiCommand {
+
+        @Parameters(paramLabel = "NAME", description = "the volume")
+        String name;
+
+        @Option(names = "--iops-limit", paramLabel = "N", order = 1,
+                description = "I/O operations per second, 0 = unlimited")
+        Long iopsLimit;
+
+        @Option(names = "--bandwidth-limit", paramLabel = "SIZE", order = 2, converter = Converters.SizeConverter.class,
+                description = "bytes per second, 0 = unlimited; " + Sizes.SYNTAX)
+        Long bandwidthLimit;
+
+        @Option(names = "--pool", order = 3, description = "drop the volume's own limits: its pool's hold again")
+        boolean pool;
+
+        @Override
+        void run(final ApiClient api, final Output out) {
+            if (pool == (iopsLimit != null || bandwidthLimit != null)) {
+                throw usage(pool ? "--pool takes no limits with it" : "nothing to change: give --iops-limit and/or "
+                        + "--bandwidth-limit, or --pool");
+            }
+            ObjectNode body = ApiClient.object();
+            if (pool) {
+                body.put("poolQos", true);
+            } else {
+                if ((iopsLimit != null && iopsLimit < 0) || (bandwidthLimit != null && bandwidthLimit < 0)) {
+                    throw usage("limits must be 0 (unlimited) or more");
+                }
+                JsonNode current = iopsLimit == null || bandwidthLimit == null
+                        ? api.get(ApiClient.path("volumes", name)).path("qos") : null;
+                body.putObject("qos")
+                        .put("iopsLimit", iopsLimit != null ? iopsLimit : current.path("iopsLimit").asLong(0))
+                        .put("bandwidthLimitBytes", bandwidthLimit != null ? bandwidthLimit
+                                : current.path("bandwidthLimitBytes").asLong(0));
+            }
+            String done = pool ? "volume " + name + " follows its pool's QoS limits"
+                    : "updated the QoS limits of volume " + name;
+            out.result(api.patch(ApiClient.path("volumes", name), body), Views.VOLUME, done);
         }
     }
 

@@ -192,6 +192,35 @@ class CommandRequestsTest {
     }
 
     @Test
+    void volumeQosSetsOwnLimitsKeepingTheOneNotGiven() throws IOException {
+        api.reply("GET", "/volumes/vm-01", 200, """
+                {"name": "vm-01", "qos": {"iopsLimit": 500, "bandwidthLimitBytes": 1048576}, "qosSource": "POOL"}""");
+        api.reply("PATCH", "/volumes/vm-01", 200, TestData.VOLUME);
+        CliHarness.Result result = cli.run("volume", "qos", "vm-01", "--iops-limit", "100");
+        assertThat(result.err()).isEmpty();
+        assertThat(result.code()).isZero();
+        FakeApi.Request patch = api.requests().get(api.requests().size() - 1);
+        assertThat(patch.method()).isEqualTo("PATCH");
+        assertThat(json(patch.body()))
+                .isEqualTo(json("{\"qos\": {\"iopsLimit\": 100, \"bandwidthLimitBytes\": 1048576}}"));
+    }
+
+    @Test
+    void volumeQosBackToThePool() throws IOException {
+        FakeApi.Request request = expectOne("PATCH", "/volumes/vm-01", 200, TestData.VOLUME,
+                "volume", "qos", "vm-01", "--pool");
+        assertThat(json(request.body())).isEqualTo(json("{\"poolQos\": true}"));
+    }
+
+    @Test
+    void volumeQosNeedsSomethingToChange() {
+        CliHarness.Result result = cli.run("volume", "qos", "vm-01");
+        assertThat(result.code()).isEqualTo(1);
+        assertThat(result.err()).contains("--pool");
+        assertThat(api.requests()).isEmpty();
+    }
+
+    @Test
     void volumeDelete() {
         expectOne("DELETE", "/volumes/vm-01", 204, null, "volume", "delete", "vm-01");
     }

@@ -93,16 +93,19 @@ class OutputTest {
     void showIsKeyValueLines() {
         api.reply("GET", "/volumes/vm-01", 200, TestData.VOLUME);
         assertThat(cli.run("volume", "show", "vm-01").out()).isEqualTo("""
-                name:         vm-01
-                pool:         gold
-                size:         10 GiB
-                provisioning: thin
-                state:        ONLINE
-                serving node: node-a
-                extents:      40
-                extent size:  256 MiB
-                created:      2026-11-02T10:00:00Z
-                id:           v-0001
+                name:            vm-01
+                pool:            gold
+                size:            10 GiB
+                provisioning:    thin
+                state:           ONLINE
+                serving node:    node-a
+                extents:         40
+                iops limit:      2000
+                bandwidth limit: unlimited
+                qos from:        volume
+                extent size:     256 MiB
+                created:         2026-11-02T10:00:00Z
+                id:              v-0001
                 """);
     }
 

@@ -32,6 +32,7 @@ public final class CommandCodec {
         register("ResizeVolume", ResizeVolume.class);
         register("DeleteVolume", DeleteVolume.class);
         register("SetVolumeServingNode", SetVolumeServingNode.class);
+        register("SetVolumeQos", SetVolumeQos.class);
         register("SetScsiReservations", SetScsiReservations.class);
         register("CreateSnapshot", CreateSnapshot.class);
         register("DeleteSnapshot", DeleteSnapshot.class);

@@ -8,7 +8,7 @@ package io.keel.meta.command;
  */
 public sealed interface MetaCommand permits RegisterNode, SetNodeState, UpdateNodeLabels, RegisterDisk, RemoveDisk,
         CreatePool, UpdatePool, DeletePool, CreateVolume, ResizeVolume, DeleteVolume, SetVolumeServingNode,
-        CreateSnapshot, DeleteSnapshot, CreateTarget, UpdateTarget, DeleteTarget, SetAdminCredential,
+        SetVolumeQos, CreateSnapshot, DeleteSnapshot, CreateTarget, UpdateTarget, DeleteTarget, SetAdminCredential,
         ReplaceExtentReplicas, SetScsiReservations {
 
     /** Unique per logical change; a retried change reuses it. 1–128 printable characters. */

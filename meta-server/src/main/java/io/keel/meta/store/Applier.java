@@ -23,6 +23,7 @@ import io.keel.meta.command.ResizeVolume;
 import io.keel.meta.command.SetAdminCredential;
 import io.keel.meta.command.SetNodeState;
 import io.keel.meta.command.SetScsiReservations;
+import io.keel.meta.command.SetVolumeQos;
 import io.keel.meta.command.SetVolumeServingNode;
 import io.keel.meta.command.UpdateNodeLabels;
 import io.keel.meta.command.UpdatePool;
@@ -83,6 +84,7 @@ final class Applier {
             case ResizeVolume c -> a.resizeVolume(c);
             case DeleteVolume c -> a.deleteVolume(c);
             case SetVolumeServingNode c -> a.setServingNode(c);
+            case SetVolumeQos c -> a.setVolumeQos(c);
             case CreateSnapshot c -> a.createSnapshot(c);
             case DeleteSnapshot c -> a.deleteSnapshot(c);
             case CreateTarget c -> a.createTarget(c);
@@ -259,7 +261,7 @@ final class Applier {
         check.placement(what, pool, c.placement(), count);
         final Provisioning prov = c.provisioning() == null ? pool.provisioning() : c.provisioning();
         final Volume v = new Volume(c.volumeId(), c.name(), pool.name(), c.sizeBytes(), prov, c.servingNode(),
-                VolumeState.ACTIVE, c.at(), c.extentSize());
+                VolumeState.ACTIVE, c.at(), c.extentSize(), null);
         check.thickRoom(what, StateReader.reservation(v, pool));
         put(Keys.volume(v.id()), v);
         tx.put(Keys.volumeName(v.name()), v.id().getBytes(UTF_8));
@@ -314,7 +316,7 @@ final class Applier {
         final ExtentPlacement placement = c.placement() == null ? ExtentPlacement.NONE : c.placement();
         check.placement(what, pool, placement, newCount - oldCount);
         final Volume grown = new Volume(v.id(), v.name(), v.pool(), c.newSizeBytes(), v.provisioning(),
-                v.servingNode(), v.state(), v.createdAt(), v.extentSize());
+                v.servingNode(), v.state(), v.createdAt(), v.extentSize(), v.qos());
         check.thickRoom(what, StateReader.reservation(grown, pool) - StateReader.reservation(v, pool));
         put(Keys.volume(v.id()), grown);
         addExtents(grown, oldCount, placement);
@@ -351,7 +353,14 @@ final class Applier {
             check.servingNode(c.nodeId(), "volume '" + v.name() + "' serving node");
         }
         put(Keys.volume(v.id()), new Volume(v.id(), v.name(), v.pool(), v.sizeBytes(), v.provisioning(),
-                c.nodeId(), v.state(), v.createdAt(), v.extentSize()));
+                c.nodeId(), v.state(), v.createdAt(), v.extentSize(), v.qos()));
+        return v.id();
+    }
+
+    private String setVolumeQos(final SetVolumeQos c) {
+        final Volume v = check.existingVolume(c.volumeId());
+        check.qos("volume '" + v.name() + "'", c.qos());
+        put(Keys.volume(v.id()), v.withQos(c.qos()));
         return v.id();
     }
 

@@ -35,6 +35,7 @@ class CommandCodecTest {
                 new ResizeVolume("c", "v", 8192, ExtentPlacement.NONE),
                 new DeleteVolume("c", "v"),
                 new SetVolumeServingNode("c", "v", null),
+                new SetVolumeQos("c", "v", new QosLimits(100, 1 << 20)),
                 new CreateSnapshot("c", "s", "v", "s", 5),
                 new DeleteSnapshot("c", "s"),
                 new CreateTarget("c", "iqn.2025-01.a", "x", List.of(new Lun(0, "v")), List.of("iqn.2025-01.b"), null,

@@ -20,6 +20,7 @@ import io.keel.meta.command.ReplaceExtentReplicas;
 import io.keel.meta.command.ResizeVolume;
 import io.keel.meta.command.SetNodeState;
 import io.keel.meta.command.SetScsiReservations;
+import io.keel.meta.command.SetVolumeQos;
 import io.keel.meta.command.SetVolumeServingNode;
 import io.keel.meta.command.UpdateNodeLabels;
 import io.keel.meta.command.UpdatePool;
@@ -135,7 +136,7 @@ class ReplayTest {
 
         private MetaCommand fresh(final String id) {
             final int at = changes * 10;
-            return switch (r.nextInt(17)) {
+            return switch (r.nextInt(18)) {
                 case 0 -> new RegisterNode(id, pick("node-", 6), pick("n", 7), "10.0.0.1:7000", "10.0.0.1:8080",
                         new NodeLabels(r.nextBoolean() ? pick("r", 3) : null, null),
                         r.nextInt(4) == 0 ? List.of(NodeRole.META) : List.of(NodeRole.CHUNK, NodeRole.ACCESS), at);
@@ -160,6 +161,8 @@ class ReplayTest {
                                 List.of(new Lun(r.nextInt(3), pick("vol-", 8))), List.of(), null, at)
                         : new DeleteTarget(id, "iqn.2025-01.io.keel:" + pick("t", 3));
                 case 14 -> new SetVolumeServingNode(id, pick("vol-", 8), r.nextBoolean() ? pick("node-", 6) : null);
+                case 15 -> new SetVolumeQos(id, pick("vol-", 8),
+                        r.nextBoolean() ? new QosLimits(r.nextInt(500), 0) : null);
                 case 16 -> {
                     final byte[] state = new byte[r.nextInt(3) == 0 ? 0 : 1 + r.nextInt(64)];
                     r.nextBytes(state);

@@ -408,4 +408,28 @@ class ValidationTest {
         assertThat(f.store.read((MetaReader v) -> v.pool("p1")).orElseThrow().qos())
                 .isEqualTo(new QosLimits(5000, 100 << 20));
     }
+
+    @Test
+    void aVolumesOwnQosHoldsUntilItReturnsToItsPools() {
+        f.ok(f.volume("vol-1", "v1", "p1", GIB));
+        f.ok(new io.keel.meta.command.UpdatePool(id(), "p1", new QosLimits(5000, 0)));
+        assertThat(volume("vol-1").qos()).as("none of its own at first").isNull();
+        assertThat(volume("vol-1").effectiveQos(new QosLimits(5000, 0))).isEqualTo(new QosLimits(5000, 0));
+
+        assertRefused(f.submit(new io.keel.meta.command.SetVolumeQos(id(), "vol-1", new QosLimits(0, -1))),
+                ErrorCode.INVALID_ARGUMENT, "volume 'v1': QoS limits must be 0 (unlimited) or positive");
+        assertRefused(f.submit(new io.keel.meta.command.SetVolumeQos(id(), "vol-9", QosLimits.UNLIMITED)),
+                ErrorCode.NOT_FOUND, "vol-9");
+        f.ok(new io.keel.meta.command.SetVolumeQos(id(), "vol-1", new QosLimits(100, 1 << 20)));
+        assertThat(volume("vol-1").effectiveQos(new QosLimits(5000, 0))).isEqualTo(new QosLimits(100, 1 << 20));
+        f.ok(new io.keel.meta.command.SetVolumeServingNode(id(), "vol-1", null));
+        assertThat(volume("vol-1").qos()).as("kept by other changes").isEqualTo(new QosLimits(100, 1 << 20));
+
+        f.ok(new io.keel.meta.command.SetVolumeQos(id(), "vol-1", null));
+        assertThat(volume("vol-1").qos()).isNull();
+    }
+
+    private io.keel.meta.model.Volume volume(final String id) {
+        return f.store.read((MetaReader v) -> v.volume(id)).orElseThrow();
+    }
 }

@@ -3,7 +3,7 @@ package io.keel.tests.iscsi;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keel.tests.harness.Await;
-
+import io.keel.tests.harness.Rest;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -161,6 +161,36 @@ class IscsiClientsTest {
                 () -> keel.node.log().lines().anyMatch(line -> line.contains("volume slow")
                         && line.contains("QoS now 0 IOPS")) ? true : null);
         assertThat(benchSeconds(keel.url(iqn, 0, null, null), 300)).as("unlimited now").isPositive();
+    }
+
+    @Test
+    void aVolumesOwnQosLimitHoldsInsteadOfItsPoolsUntilItReturnsToThem() throws Exception {
+        keel.createVolume("capped", 16L << 20, true);
+        String iqn = "iqn.2026-12.io.keel.test:capped";
+        keel.createTarget(iqn, "capped", "\"anyInitiator\": true");
+        assertThat(keel.rest.patch("/api/v1/volumes/capped", """
+                {"qos": {"iopsLimit": 1, "bandwidthLimitBytes": 0}, "poolQos": true}""").status()).isEqualTo(400);
+
+        Rest.Reply capped = keel.rest.patch("/api/v1/volumes/capped", """
+                {"qos": {"iopsLimit": 100, "bandwidthLimitBytes": 0}}""");
+        assertThat(capped.status()).as(capped.toString()).isEqualTo(200);
+        assertThat(capped.body().get("qosSource").asText()).isEqualTo("VOLUME");
+        assertThat(capped.body().get("qos").get("iopsLimit").asLong()).isEqualTo(100);
+        // The first login builds the volume's client with the volume's own limit.
+        assertThat(benchSeconds(keel.url(iqn, 0, null, null), 300)).isGreaterThanOrEqualTo(1.9);
+        awaitLimitLogged("capped", "QoS now 100 IOPS");
+
+        Rest.Reply back = keel.rest.patch("/api/v1/volumes/capped", "{\"poolQos\": true}");
+        assertThat(back.status()).as(back.toString()).isEqualTo(200);
+        assertThat(back.body().get("qosSource").asText()).isEqualTo("POOL");
+        assertThat(back.body().get("qos").get("iopsLimit").asLong()).as("the default pool's: unlimited").isZero();
+        awaitLimitLogged("capped", "QoS now 0 IOPS");
+    }
+
+    private void awaitLimitLogged(final String volume, final String limit) throws Exception {
+        Await.until("the node to apply " + limit + " to volume " + volume, Duration.ofSeconds(30),
+                () -> keel.node.log().lines().anyMatch(line -> line.contains("volume " + volume + " (")
+                        && line.contains(limit)) ? true : null);
     }
 
     /** Runs {@code count} 4 KiB writes at QD8 with qemu-img against {@code url}; the seconds they took. */
