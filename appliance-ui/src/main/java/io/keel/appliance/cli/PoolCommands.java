@@ -1,8 +1,8 @@
 package io.keel.appliance.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -41,13 +41,8 @@ final class PoolCommands extends GroupCommand {
                 description = "keep replicas on different nodes, racks or sites (default: node)")
         FailureDomain failureDomain;
 
-        @Option(names = "--iops-limit", paramLabel = "N", order = 4,
-                description = "QoS: I/O operations per second, 0 = unlimited")
-        Long iopsLimit;
-
-        @Option(names = "--bandwidth-limit", paramLabel = "SIZE", order = 5, converter = Converters.SizeConverter.class,
-                description = "QoS: bytes per second, 0 = unlimited; " + Sizes.SYNTAX)
-        Long bandwidthLimit;
+        @Mixin
+        QosLimitOptions limits;
 
         @Override
         void run(final ApiClient api, final Output out) {
@@ -58,19 +53,10 @@ final class PoolCommands extends GroupCommand {
             if (failureDomain != null) {
                 body.put("failureDomain", failureDomain.name());
             }
-            if (iopsLimit != null || bandwidthLimit != null) {
-                ObjectNode qos = body.putObject("qos");
-                qos.put("iopsLimit", nonNegative(iopsLimit, "--iops-limit"));
-                qos.put("bandwidthLimitBytes", nonNegative(bandwidthLimit, "--bandwidth-limit"));
+            if (limits.given()) {
+                body.set("qos", limits.qos(this, ApiClient::object)); // a limit not given is 0: unlimited
             }
             out.result(api.post("/pools", body), Views.POOL, "created pool " + name);
-        }
-
-        private long nonNegative(final Long value, final String option) {
-            if (value != null && value < 0) {
-                throw usage(option + " must be 0 (unlimited) or more");
-            }
-            return value == null ? 0 : value;
         }
     }
 
@@ -102,35 +88,18 @@ final class PoolCommands extends GroupCommand {
         @Parameters(paramLabel = "NAME", description = "the pool")
         String name;
 
-        @Option(names = "--iops-limit", paramLabel = "N", order = 1,
-                description = "QoS: I/O operations per second, 0 = unlimited")
-        Long iopsLimit;
-
-        @Option(names = "--bandwidth-limit", paramLabel = "SIZE", order = 2, converter = Converters.SizeConverter.class,
-                description = "QoS: bytes per second, 0 = unlimited; " + Sizes.SYNTAX)
-        Long bandwidthLimit;
+        @Mixin
+        QosLimitOptions limits;
 
         @Override
         void run(final ApiClient api, final Output out) {
-            if (iopsLimit == null && bandwidthLimit == null) {
+            if (!limits.given()) {
                 throw usage("nothing to change: give --iops-limit and/or --bandwidth-limit");
             }
-            if ((iopsLimit != null && iopsLimit < 0) || (bandwidthLimit != null && bandwidthLimit < 0)) {
-                throw usage("limits must be 0 (unlimited) or more");
-            }
-            ObjectNode qos = ApiClient.object();
-            if (iopsLimit == null || bandwidthLimit == null) {
-                // The contract does not say whether a PATCH merges inside "qos"; sending both limits
-                // means the one not given keeps its value under either reading.
-                JsonNode current = api.get(ApiClient.path("pools", name)).path("qos");
-                qos.put("iopsLimit", iopsLimit != null ? iopsLimit : current.path("iopsLimit").asLong(0));
-                qos.put("bandwidthLimitBytes", bandwidthLimit != null ? bandwidthLimit
-                        : current.path("bandwidthLimitBytes").asLong(0));
-            } else {
-                qos.put("iopsLimit", iopsLimit).put("bandwidthLimitBytes", bandwidthLimit);
-            }
+            // The contract does not say whether a PATCH merges inside "qos"; sending both limits
+            // means the one not given keeps its value under either reading.
             ObjectNode body = ApiClient.object();
-            body.set("qos", qos);
+            body.set("qos", limits.qos(this, () -> api.get(ApiClient.path("pools", name)).path("qos")));
             out.result(api.patch(ApiClient.path("pools", name), body), Views.POOL, "updated pool " + name);
         }
     }

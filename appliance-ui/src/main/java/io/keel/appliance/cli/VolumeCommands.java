@@ -1,10 +1,10 @@
 package io.keel.appliance.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -113,20 +113,15 @@ final class VolumeCommands extends GroupCommand {
         @Parameters(paramLabel = "NAME", description = "the volume")
         String name;
 
-        @Option(names = "--iops-limit", paramLabel = "N", order = 1,
-                description = "I/O operations per second, 0 = unlimited")
-        Long iopsLimit;
+        @Mixin
+        QosLimitOptions limits;
 
-        @Option(names = "--bandwidth-limit", paramLabel = "SIZE", order = 2, converter = Converters.SizeConverter.class,
-                description = "bytes per second, 0 = unlimited; " + Sizes.SYNTAX)
-        Long bandwidthLimit;
-
-        @Option(names = "--pool", order = 3, description = "drop the volume's own limits: its pool's hold again")
+        @Option(names = "--pool", order = 12, description = "drop the volume's own limits: its pool's hold again")
         boolean pool;
 
         @Override
         void run(final ApiClient api, final Output out) {
-            if (pool == (iopsLimit != null || bandwidthLimit != null)) {
+            if (pool == limits.given()) {
                 throw usage(pool ? "--pool takes no limits with it" : "nothing to change: give --iops-limit and/or "
                         + "--bandwidth-limit, or --pool");
             }
@@ -134,15 +129,7 @@ final class VolumeCommands extends GroupCommand {
             if (pool) {
                 body.put("poolQos", true);
             } else {
-                if ((iopsLimit != null && iopsLimit < 0) || (bandwidthLimit != null && bandwidthLimit < 0)) {
-                    throw usage("limits must be 0 (unlimited) or more");
-                }
-                JsonNode current = iopsLimit == null || bandwidthLimit == null
-                        ? api.get(ApiClient.path("volumes", name)).path("qos") : null;
-                body.putObject("qos")
-                        .put("iopsLimit", iopsLimit != null ? iopsLimit : current.path("iopsLimit").asLong(0))
-                        .put("bandwidthLimitBytes", bandwidthLimit != null ? bandwidthLimit
-                                : current.path("bandwidthLimitBytes").asLong(0));
+                body.set("qos", limits.qos(this, () -> api.get(ApiClient.path("volumes", name)).path("qos")));
             }
             String done = pool ? "volume " + name + " follows its pool's QoS limits"
                     : "updated the QoS limits of volume " + name;
