@@ -683,9 +683,15 @@ final class FullFeature implements DataPlacement {
                 afterAborts(aborted, itt, function, () -> target.scsi().taskSetAborted(session.nexus(), lun));
             }
             case 5 -> {
+                Object unit = target.scsi().unitToken(lun);
                 List<Task> aborted = new ArrayList<>(session.tasks().abort(t -> t.lun == lun));
                 aborted.addAll(abortOthers(t -> t.lun == lun));
-                afterAborts(aborted, itt, function, () -> target.scsi().logicalUnitReset(session.nexus(), lun));
+                afterAborts(aborted, itt, function, () -> {
+                    // A LUN remapped while the aborts ran now addresses a unit this reset was not meant for.
+                    if (target.scsi().unitToken(lun) == unit) {
+                        target.scsi().logicalUnitReset(session.nexus(), lun);
+                    }
+                });
             }
             case 6 -> {
                 List<Task> aborted = new ArrayList<>(session.tasks().abort(t -> true));
