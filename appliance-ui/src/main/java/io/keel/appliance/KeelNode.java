@@ -33,6 +33,7 @@ import io.keel.meta.server.LeaderAddress;
 import io.keel.meta.server.LeaderDuties;
 import io.keel.meta.server.MetaClient;
 import io.keel.meta.server.MetaRpc;
+import io.keel.meta.model.Volume;
 import io.keel.meta.server.MetaService;
 import io.keel.meta.server.NodeLiveness;
 import io.keel.meta.store.MetaStore;
@@ -185,7 +186,9 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
 
         registerApi(environment, meta, leader, cluster, node, clock);
         registerHealthChecks(environment, curator, metaLog, leader, chunks, access);
-        PrometheusEndpoint.install(environment, environment.metrics());
+        MetaService names = meta;
+        PrometheusEndpoint.install(environment, environment.metrics(), volumeId -> names == null ? Optional.empty()
+                : names.read(view -> view.volume(volumeId)).map(Volume::name));
         ClusterSettings.DemoExport demo = configuration.cluster().demoExport();
         MetaService metaService = meta;
         BooleanSupplier exportsReady = () -> demo == null || metaService == null

@@ -5,6 +5,8 @@ import io.dropwizard.core.setup.Environment;
 import io.prometheus.metrics.exporter.servlet.jakarta.PrometheusMetricsServlet;
 import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Serves every metric of the node's Dropwizard registry in the Prometheus text format on the
@@ -19,18 +21,23 @@ public final class PrometheusEndpoint {
     private PrometheusEndpoint() {
     }
 
-    /** Adds the endpoint to {@code environment}'s admin server, exporting {@code metrics}. */
-    public static void install(final Environment environment, final MetricRegistry metrics) {
-        environment.admin().addServlet("prometheus", new PrometheusMetricsServlet(exporting(metrics)))
+    /**
+     * Adds the endpoint to {@code environment}'s admin server, exporting {@code metrics}; volumes
+     * are labelled with the names {@code volumeNames} gives their ids.
+     */
+    public static void install(final Environment environment, final MetricRegistry metrics,
+            final Function<String, Optional<String>> volumeNames) {
+        environment.admin().addServlet("prometheus", new PrometheusMetricsServlet(exporting(metrics, volumeNames)))
                 .addMapping(PATH);
     }
 
     /** A Prometheus registry that exports {@code metrics} at every scrape. */
-    static PrometheusRegistry exporting(final MetricRegistry metrics) {
+    static PrometheusRegistry exporting(final MetricRegistry metrics,
+            final Function<String, Optional<String>> volumeNames) {
         PrometheusRegistry registry = new PrometheusRegistry();
         DropwizardExports.builder().dropwizardRegistry(metrics)
                 .metricFilter((name, metric) -> !VolumeMetricsCollector.exports(name)).register(registry);
-        registry.register(new VolumeMetricsCollector(metrics));
+        registry.register(new VolumeMetricsCollector(metrics, volumeNames));
         return registry;
     }
 }

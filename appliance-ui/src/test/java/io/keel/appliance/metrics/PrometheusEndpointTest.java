@@ -11,6 +11,7 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -25,7 +26,9 @@ class PrometheusEndpointTest {
         metrics.getMeters().get("keel.volume.vol-b.read_bytes").mark(8192);
         metrics.timer("iscsi.command.latency").update(1, TimeUnit.MILLISECONDS);
 
-        MetricSnapshots scraped = PrometheusEndpoint.exporting(metrics).scrape();
+        // vol-a has a name; vol-b's is unknown (the volume was deleted meanwhile, say).
+        MetricSnapshots scraped = PrometheusEndpoint.exporting(metrics,
+                id -> id.equals("vol-a") ? Optional.of("alpha") : Optional.empty()).scrape();
 
         assertThat(scraped.stream().map(snapshot -> snapshot.getMetadata().getPrometheusName()))
                 .contains("keel_volume_read_seconds", "keel_volume_write_seconds", "keel_volume_read_bytes",
@@ -40,10 +43,10 @@ class PrometheusEndpointTest {
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         PrometheusTextFormatWriter.create().write(text, scraped);
         assertThat(text.toString(StandardCharsets.UTF_8))
-                .contains("keel_volume_write_seconds_count{volume_id=\"vol-a\"} 1")
+                .contains("keel_volume_write_seconds_count{volume=\"alpha\",volume_id=\"vol-a\"} 1")
                 .contains("keel_volume_write_seconds_count{volume_id=\"vol-b\"} 0")
-                .contains("keel_volume_write_seconds{volume_id=\"vol-a\",quantile=\"0.5\"} 0.002")
+                .contains("keel_volume_write_seconds{volume=\"alpha\",volume_id=\"vol-a\",quantile=\"0.5\"} 0.002")
                 .contains("keel_volume_read_bytes_total{volume_id=\"vol-b\"} 8192")
-                .contains("keel_volume_in_flight{volume_id=\"vol-a\"} 0");
+                .contains("keel_volume_in_flight{volume=\"alpha\",volume_id=\"vol-a\"} 0");
     }
 }

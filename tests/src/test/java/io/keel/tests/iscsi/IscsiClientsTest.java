@@ -118,11 +118,13 @@ class IscsiClientsTest {
         String volumeId = keel.rest.get("/api/v1/volumes/open").body().get("id").asText();
         String scraped = scrape();
         long randomBytes = LUN_BYTES / 3 * 2;
-        assertThat(sample(scraped, "keel_volume_write_bytes_total", volumeId)).isGreaterThanOrEqualTo(randomBytes);
-        assertThat(sample(scraped, "keel_volume_read_bytes_total", volumeId)).isGreaterThanOrEqualTo(randomBytes);
-        assertThat(sample(scraped, "keel_volume_errors_total", volumeId)).isZero();
-        assertThat(scraped)
-                .contains("keel_volume_write_seconds{volume_id=\"" + volumeId + "\",quantile=\"0.99\"}");
+        assertThat(sample(scraped, "keel_volume_write_bytes_total", "open", volumeId))
+                .isGreaterThanOrEqualTo(randomBytes);
+        assertThat(sample(scraped, "keel_volume_read_bytes_total", "open", volumeId))
+                .isGreaterThanOrEqualTo(randomBytes);
+        assertThat(sample(scraped, "keel_volume_errors_total", "open", volumeId)).isZero();
+        assertThat(scraped).contains("keel_volume_write_seconds{volume=\"open\",volume_id=\"" + volumeId
+                + "\",quantile=\"0.99\"}");
     }
 
     @Test
@@ -134,7 +136,7 @@ class IscsiClientsTest {
         IscsiNode.Run written = run("qemu-img", "bench", "-f", "raw", "-t", "none", "-n", "-w", "-c", "64", "-s",
                 "4096", keel.url(iqn, 0, null, null));
         assertThat(written.exit()).as(written.output()).isZero();
-        assertThat(sample(scrape(), "keel_volume_write_bytes_total", volumeId)).isEqualTo(64 * 4096);
+        assertThat(sample(scrape(), "keel_volume_write_bytes_total", "short-lived", volumeId)).isEqualTo(64 * 4096);
 
         assertThat(keel.rest.delete("/api/v1/targets/" + iqn).status()).isEqualTo(204);
         assertThat(keel.rest.delete("/api/v1/volumes/short-lived").status()).isEqualTo(204);
@@ -213,9 +215,9 @@ class IscsiClientsTest {
         return scraped.body();
     }
 
-    /** The value of {@code family}'s sample for {@code volumeId} in a Prometheus text scrape. */
-    private static double sample(final String scrape, final String family, final String volumeId) {
-        String prefix = family + "{volume_id=\"" + volumeId + "\"} ";
+    /** The value of {@code family}'s sample for volume {@code name} ({@code volumeId}) in a Prometheus text scrape. */
+    private static double sample(final String scrape, final String family, final String name, final String volumeId) {
+        String prefix = family + "{volume=\"" + name + "\",volume_id=\"" + volumeId + "\"} ";
         return scrape.lines().filter(line -> line.startsWith(prefix)).mapToDouble(line ->
                 Double.parseDouble(line.substring(prefix.length()))).findFirst()
                 .orElseThrow(() -> new AssertionError(prefix + " not in the scrape:\n" + scrape));
