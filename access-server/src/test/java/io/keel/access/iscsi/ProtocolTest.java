@@ -977,6 +977,46 @@ class ProtocolTest {
         }
     }
 
+    @Test
+    void aLunResetDoesNotResetTheUnitItsLunWasRemappedToWhileItsAbortsRan() throws Exception {
+        MemoryBackend first = new MemoryBackend("vol-first-0003", 1 << 20, false);
+        MemoryBackend second = new MemoryBackend("vol-second-004", 1 << 20, false);
+        List<FakeReservations> secondReservations = new java.util.concurrent.CopyOnWriteArrayList<>();
+        BlockTarget scsi = new BlockTarget(List.of(new LunSpec(0, first, FakeReservations::new)),
+                TargetOptions.defaults());
+        String iqn = "iqn.2026-01.io.keel:reset-remapped";
+        targets.entries = java.util.stream.Stream.concat(targets.entries.stream(),
+                java.util.stream.Stream.of(new TargetEntry(iqn, null, List.of(), null, scsi))).toList();
+        try (RawInitiator initiator = new RawInitiator(port)) {
+            assertThat(RawInitiator.status(initiator.loginFull(iqn, Map.of()))).isZero();
+            initiator.run(0, new byte[6], null); // the power-on unit attention
+            first.startReads = false;
+            first.readGate = new CountDownLatch(1);
+            initiator.send(initiator.command(0xc1, 0, RawInitiator.read10(0, 1), 512, null));
+            waitFor(() -> first.readsAtGate.get() == 1);
+            initiator.send(Pdu.of(Opcode.TASK_MGMT_REQUEST).immediate(true).flags(0x80 | 5).lun(0)
+                    .itt(initiator.nextItt++).putInt32(20, Pdu.RESERVED_TAG).putInt32(24, initiator.cmdSn));
+            // The LUN RESET reached the target and waits for the READ it aborted.
+            waitFor(() -> metrics.meter("iscsi.reader.hand-offs").getCount() == 1);
+            Thread.sleep(100);
+
+            scsi.update(List.of(new LunSpec(0, second, sink -> {
+                FakeReservations reservations = new FakeReservations(sink);
+                secondReservations.add(reservations);
+                return reservations;
+            })));
+            first.readGate.countDown();
+            Pdu response = skippingKeepAlives(initiator);
+            while (response.opcode() != Opcode.TASK_MGMT_RESPONSE) {
+                response = skippingKeepAlives(initiator);
+            }
+            assertThat(response.byteAt(2)).as("function complete").isZero();
+            assertThat(secondReservations).hasSize(1);
+            assertThat(secondReservations.get(0).calls).as("the unit mapped meanwhile was not reset")
+                    .doesNotContain("reset");
+        }
+    }
+
     /** The next PDU that is not a keep-alive NOP-In (sessions idle for seconds get them). */
     private static Pdu skippingKeepAlives(final RawInitiator initiator) throws Exception {
         Pdu pdu = initiator.read();

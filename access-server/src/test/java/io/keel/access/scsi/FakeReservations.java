@@ -8,7 +8,7 @@ import java.util.List;
 public final class FakeReservations implements Reservations {
 
     final UnitAttentionSink sink;
-    final List<String> calls = new ArrayList<>();
+    public final List<String> calls = new ArrayList<>();
     volatile ItNexus conflictFor;
 
     public FakeReservations(final UnitAttentionSink sink) {

@@ -22,7 +22,7 @@ public final class MemoryBackend implements BlockBackend {
     private boolean[] mapped;
     volatile boolean failReads;
     /** Whether {@link #startRead} starts reads (else it declines them), and how many it started. */
-    volatile boolean startReads = true;
+    public volatile boolean startReads = true;
     final AtomicInteger startedReads = new AtomicInteger();
     volatile boolean failWrites;
     /** When set, writes fail as a store with no free block fails them. */
@@ -31,8 +31,9 @@ public final class MemoryBackend implements BlockBackend {
     volatile boolean startWrites = true;
     final AtomicInteger startedWrites = new AtomicInteger();
     volatile int flushes;
-    /** When set, reads wait for it (to hold commands in flight). */
-    volatile java.util.concurrent.CountDownLatch readGate;
+    /** When set, reads wait for it (to hold commands in flight); {@link #readsAtGate} counts those that came. */
+    public volatile java.util.concurrent.CountDownLatch readGate;
+    public final AtomicInteger readsAtGate = new AtomicInteger();
     /** When set, writes wait for it. */
     volatile java.util.concurrent.CountDownLatch writeGate;
 
@@ -109,6 +110,9 @@ public final class MemoryBackend implements BlockBackend {
     public void read(final long offset, final ByteBuffer target) throws IOException {
         if (failReads) {
             throw new IOException("injected read failure");
+        }
+        if (readGate != null) {
+            readsAtGate.incrementAndGet();
         }
         await(readGate);
         lock.lock();
