@@ -172,6 +172,12 @@ class IscsiClientsTest {
         keel.createTarget(iqn, "capped", "\"anyInitiator\": true");
         assertThat(keel.rest.patch("/api/v1/volumes/capped", """
                 {"qos": {"iopsLimit": 1, "bandwidthLimitBytes": 0}, "poolQos": true}""").status()).isEqualTo(400);
+        assertThat(keel.rest.patch("/api/v1/volumes/capped", "{}").status()).as("nothing to change").isEqualTo(400);
+        assertThat(keel.rest.patch("/api/v1/volumes/capped", """
+                {"qos": {"iopsLimit": -1, "bandwidthLimitBytes": 0}}""").status()).isEqualTo(400);
+        assertThat(keel.rest.patch("/api/v1/volumes/capped", "{\"qoss\": 1}").status()).as("unknown field")
+                .isEqualTo(400);
+        assertThat(keel.rest.patch("/api/v1/volumes/absent", "{\"poolQos\": true}").status()).isEqualTo(404);
 
         Rest.Reply capped = keel.rest.patch("/api/v1/volumes/capped", """
                 {"qos": {"iopsLimit": 100, "bandwidthLimitBytes": 0}}""");

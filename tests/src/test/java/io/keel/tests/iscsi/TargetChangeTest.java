@@ -79,6 +79,8 @@ class TargetChangeTest {
                 assertThat(keel.rest.delete("/api/v1/targets/" + IQN).status()).isEqualTo(204);
                 assertThat(logoutRequested(holder)).as("an Async Message asks the session to log out").isTrue();
                 assertThat(holder.read()).as("the session is ended after the grace period").isNull();
+                assertThat(keel.rest.get("/api/v1/targets/" + IQN + "/sessions").status()).as("a deleted target")
+                        .isEqualTo(404);
             }
         }
     }
