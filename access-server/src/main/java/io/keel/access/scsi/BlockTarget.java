@@ -95,7 +95,10 @@ public final class BlockTarget implements ScsiTarget {
         return units.get(lun);
     }
 
-    /** Units for {@code luns}, taking from {@code current} each unit whose LUN keeps its volume. */
+    /**
+     * Units for {@code luns}, taking from {@code current} each unit whose LUN keeps its volume and
+     * its read-only setting (a unit that changes between the two is a new unit: POWER ON first).
+     */
     private Map<Integer, LogicalUnit> build(final List<LunSpec> luns, final Map<Integer, LogicalUnit> current) {
         if (luns.stream().map(LunSpec::lun).distinct().count() != luns.size()) {
             throw new IllegalArgumentException("duplicate LUN in " + luns.stream().map(LunSpec::lun).toList());
@@ -103,8 +106,9 @@ public final class BlockTarget implements ScsiTarget {
         Map<Integer, LogicalUnit> m = new TreeMap<>();
         for (LunSpec spec : luns) {
             LogicalUnit kept = current.get(spec.lun());
-            m.put(spec.lun(), kept != null && kept.volumeId().equals(spec.backend().volumeId()) ? kept
-                    : new LogicalUnit(spec, options, this::unitByIdentifier, clock));
+            boolean keep = kept != null && kept.volumeId().equals(spec.backend().volumeId())
+                    && kept.readOnly() == spec.readOnly();
+            m.put(spec.lun(), keep ? kept : new LogicalUnit(spec, options, this::unitByIdentifier, clock));
         }
         return Collections.unmodifiableMap(m);
     }

@@ -221,8 +221,9 @@ final class ExtendedCopy {
         if (from != self && from.refusesCopy(nexus, false) || to != self && to.refusesCopy(nexus, true)) {
             throw copyAborted(0x0d, 0x02);
         }
-        if (to == self && self.softwareWriteProtected()) {
-            throw new SenseException(LogicalUnit.writeProtected());
+        Sense protection = to == self ? self.writeProtection() : null;
+        if (protection != null) {
+            throw new SenseException(protection);
         }
         for (int done = 0; done < s.blocks(); done += CHUNK_BLOCKS) {
             int n = Math.min(CHUNK_BLOCKS, s.blocks() - done);

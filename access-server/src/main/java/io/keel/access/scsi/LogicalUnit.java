@@ -25,15 +25,16 @@ public final class LogicalUnit {
     static final int INQUIRY = 0x12;
     static final int REPORT_LUNS = 0xa0;
 
-    /** The commands that change the medium, refused while SWP is set. */
+    /** The commands that change the medium, refused on a read-only unit and while SWP is set. */
     private static final Set<Integer> WRITES = Set.of(0x0a, 0x2a, 0xaa, 0x8a, 0x2e, 0xae, 0x8e, 0x41, 0x93, 0x42,
             0x89, 0x8b, 0x9c, Sanitize.OPCODE);
 
     private final int lun;
     private final BlockBackend backend;
+    private final boolean readOnly;
     private final TargetOptions options;
     private final UnitAttentions attentions = new UnitAttentions();
-    private final ModePages modes = new ModePages();
+    private final ModePages modes;
     private final Reservations reservations;
     private final Commands commands;
     private final BlockIo io;
@@ -53,6 +54,8 @@ public final class LogicalUnit {
             final Clock clock) {
         this.lun = spec.lun();
         this.backend = spec.backend();
+        this.readOnly = spec.readOnly();
+        this.modes = new ModePages(readOnly);
         this.options = options;
         this.reservations = spec.reservations().apply(attentions);
         this.commands = Commands.forUnit(backend.thinProvisioned());
@@ -83,25 +86,31 @@ public final class LogicalUnit {
         return io;
     }
 
+    /** Whether the unit is exported read-only. */
+    boolean readOnly() {
+        return readOnly;
+    }
+
     /**
      * Whether a copy that another unit's EXTENDED COPY makes from ({@code write} false) or to this
-     * unit must be refused: a sanitize is running, SWP protects a destination, or the same READ or
-     * WRITE from {@code nexus} would meet a reservation conflict.
+     * unit must be refused: a sanitize is running, a destination is write-protected, or the same
+     * READ or WRITE from {@code nexus} would meet a reservation conflict.
      */
     boolean refusesCopy(final ItNexus nexus, final boolean write) {
         byte[] probe = new byte[16];
         probe[0] = (byte) (write ? 0x8a : 0x88);
-        return sanitize.inProgress() || write && modes.softwareWriteProtect() || reservations.conflicts(nexus, probe);
+        return sanitize.inProgress() || write && writeProtection() != null || reservations.conflicts(nexus, probe);
     }
 
-    /** Whether SWP write-protects the unit. */
-    boolean softwareWriteProtected() {
-        return modes.softwareWriteProtect();
-    }
-
-    /** DATA PROTECT / WRITE PROTECTED, SOFTWARE WRITE PROTECTED. */
-    static Sense writeProtected() {
-        return Sense.of(Sense.DATA_PROTECT, 0x27, 0x02);
+    /**
+     * Why the medium cannot be changed, or null when it can: DATA PROTECT / WRITE PROTECTED on a
+     * unit exported read-only, WRITE PROTECTED, SOFTWARE WRITE PROTECTED while SWP is set.
+     */
+    Sense writeProtection() {
+        if (readOnly) {
+            return Sense.of(Sense.DATA_PROTECT, 0x27, 0x00);
+        }
+        return modes.softwareWriteProtect() ? Sense.of(Sense.DATA_PROTECT, 0x27, 0x02) : null;
     }
 
     /** Where the unit's parts (its reservations) raise unit attentions. */
@@ -138,7 +147,7 @@ public final class LogicalUnit {
         }
         ItNexus nexus = c.nexus();
         if (!attentions.quiet(nexus) || sanitize.inProgress() || io.capacity() != knownCapacity.get()
-                || reservations.conflicts(nexus, cdb) || write && modes.softwareWriteProtect()) {
+                || reservations.conflicts(nexus, cdb) || write && writeProtection() != null) {
             return false;
         }
         try {
@@ -186,8 +195,9 @@ public final class LogicalUnit {
                 return ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT);
             }
             commands.decode(cdb);
-            if (modes.softwareWriteProtect() && WRITES.contains(opcode)) {
-                return fail(writeProtected());
+            Sense protection = WRITES.contains(opcode) ? writeProtection() : null;
+            if (protection != null) {
+                return fail(protection);
             }
             return dispatch(c, cdb);
         } catch (SenseException e) {

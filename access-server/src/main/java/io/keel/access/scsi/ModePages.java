@@ -20,13 +20,19 @@ final class ModePages {
     private static final int PC_CHANGEABLE = 1;
     private static final int PC_SAVED = 3;
 
-    /** The device-specific parameter: DPOFUA (DPO and FUA accepted); WP follows SWP. */
+    /** The device-specific parameter: DPOFUA (DPO and FUA accepted); WP when read-only or SWP is set. */
     private static final int DEVICE_SPECIFIC = 0x10;
     private static final int WP = 0x80;
 
     private final ReentrantLock lock = new ReentrantLock();
+    private final boolean readOnly;
     private volatile boolean descriptorSense;
     private volatile boolean softwareWriteProtect;
+
+    /** The pages of a unit that is exported read-only ({@code readOnly}) or writable. */
+    ModePages(final boolean readOnly) {
+        this.readOnly = readOnly;
+    }
 
     /** Back to the default values (after a reset). */
     void reset() {
@@ -109,7 +115,7 @@ final class ModePages {
         int bdLength = dbd ? 0 : llbaa ? 16 : 8;
         int header = ten ? 8 : 4;
         byte[] b = new byte[header + bdLength + pages.remaining()];
-        int deviceSpecific = DEVICE_SPECIFIC | (swp && pc != PC_CHANGEABLE ? WP : 0);
+        int deviceSpecific = DEVICE_SPECIFIC | ((readOnly || swp) && pc != PC_CHANGEABLE ? WP : 0);
         if (ten) {
             Bytes.put16(b, 0, b.length - 2);
             b[3] = (byte) deviceSpecific;

@@ -136,7 +136,7 @@ public final class MetaTargetDirectory implements TargetDirectory {
             List<LunSpec> specs = new ArrayList<>();
             for (Lun lun : target.luns()) {
                 Exported volume = volume(lun.volumeId());
-                specs.add(new LunSpec(lun.number(), volume.client(), volume.reservations()::attach));
+                specs.add(new LunSpec(lun.number(), volume.client(), volume.reservations()::attach, lun.readOnly()));
             }
             if (previous == null) {
                 LOG.info("target {}: serving LUNs {}", key, target.luns());

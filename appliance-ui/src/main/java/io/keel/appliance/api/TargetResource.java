@@ -153,7 +153,7 @@ public final class TargetResource {
             String volume = Requests.required(lun.volume(), "luns[].volume");
             luns.add(new Lun(lun.lun(), view.volumeByName(volume).map(Volume::id)
                     .orElseThrow(() -> ApiException.notFound("LUN " + lun.lun() + ": volume '" + volume
-                            + "' does not exist"))));
+                            + "' does not exist")), lun.readOnly()));
         }
         return luns;
     }

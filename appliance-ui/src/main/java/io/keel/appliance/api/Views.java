@@ -112,8 +112,8 @@ public final class Views {
         }
     }
 
-    /** A LUN: its number and the volume it shows. */
-    public record LunView(int lun, String volume) {
+    /** A LUN: its number, the volume it shows, and whether initiators may only read it (false when left out). */
+    public record LunView(int lun, String volume, boolean readOnly) {
     }
 
     /** The CHAP user names of a target; the secrets are never shown. */
@@ -125,7 +125,7 @@ public final class Views {
             boolean anyInitiator, ChapView chap, long createdAt) {
         static TargetView of(final IscsiTarget target, final MetaReader view) {
             List<LunView> luns = target.luns().stream().map((Lun lun) -> new LunView(lun.number(),
-                    view.volume(lun.volumeId()).map(Volume::name).orElse(lun.volumeId()))).toList();
+                    view.volume(lun.volumeId()).map(Volume::name).orElse(lun.volumeId()), lun.readOnly())).toList();
             ChapView chap = target.chap() == null ? null
                     : new ChapView(target.chap().username(), target.chap().mutualUsername());
             return new TargetView(target.iqn(), target.alias(), luns, target.allowedInitiators(),

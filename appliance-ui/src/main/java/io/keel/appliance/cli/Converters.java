@@ -57,23 +57,23 @@ final class Converters {
         }
     }
 
-    /** A LUN mapping {@code N=VOLUME}. */
-    record Lun(int lun, String volume) {
+    /** A LUN mapping {@code N=VOLUME}, or {@code N=VOLUME:ro} for a read-only one. */
+    record Lun(int lun, String volume, boolean readOnly) {
     }
 
-    /** Parses {@code N=VOLUME}. */
+    /** Parses {@code N=VOLUME} and {@code N=VOLUME:ro} (volume names have no colon). */
     static final class LunConverter implements ITypeConverter<Lun> {
 
-        private static final Pattern LUN = Pattern.compile("(\\d{1,5})=(.+)");
+        private static final Pattern LUN = Pattern.compile("(\\d{1,5})=([^:]+)(:ro)?");
 
         @Override
         public Lun convert(final String value) {
             Matcher m = LUN.matcher(value.trim());
             if (!m.matches()) {
-                throw new TypeConversionException("'" + value + "' is not a LUN mapping; expected NUMBER=VOLUME, "
-                        + "e.g. 0=vm-disk-1");
+                throw new TypeConversionException("'" + value + "' is not a LUN mapping; expected NUMBER=VOLUME "
+                        + "or NUMBER=VOLUME:ro (read-only), e.g. 0=vm-disk-1");
             }
-            return new Lun(Integer.parseInt(m.group(1)), m.group(2));
+            return new Lun(Integer.parseInt(m.group(1)), m.group(2), m.group(3) != null);
         }
     }
 }

@@ -33,8 +33,8 @@ final class TargetCommands extends GroupCommand {
         @Option(names = "--alias", paramLabel = "ALIAS", order = 1, description = "a name shown to initiators")
         String alias;
 
-        @Option(names = "--lun", paramLabel = "N=VOLUME", order = 2, converter = Converters.LunConverter.class,
-                description = "export VOLUME as LUN N; repeat for more LUNs")
+        @Option(names = "--lun", paramLabel = "N=VOLUME[:ro]", order = 2, converter = Converters.LunConverter.class,
+                description = "export VOLUME as LUN N (read-only with :ro); repeat for more LUNs")
         List<Lun> luns;
 
         @Option(names = "--allow-initiator", paramLabel = "IQN", order = 3,
@@ -80,7 +80,12 @@ final class TargetCommands extends GroupCommand {
             }
             ArrayNode lunArray = body.putArray("luns");
             if (luns != null) {
-                luns.forEach(l -> lunArray.addObject().put("lun", l.lun()).put("volume", l.volume()));
+                for (Lun l : luns) {
+                    ObjectNode lun = lunArray.addObject().put("lun", l.lun()).put("volume", l.volume());
+                    if (l.readOnly()) {
+                        lun.put("readOnly", true);
+                    }
+                }
             }
             ArrayNode initiatorArray = body.putArray("allowedInitiators");
             if (initiators != null) {

@@ -194,7 +194,8 @@ final class Views {
             return null;
         }
         List<String> parts = new ArrayList<>();
-        v.forEach(l -> parts.add(l.path("lun").asText() + "=" + l.path("volume").asText()));
+        v.forEach(l -> parts.add(l.path("lun").asText() + "=" + l.path("volume").asText()
+                + (l.path("readOnly").asBoolean() ? ":ro" : "")));
         return String.join(",", parts);
     }
 }

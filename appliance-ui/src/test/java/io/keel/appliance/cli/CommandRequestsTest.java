@@ -252,11 +252,11 @@ class CommandRequestsTest {
     @Test
     void targetCreateWithoutChap() throws IOException {
         FakeApi.Request request = expectOne("POST", "/targets", 201, TestData.TARGET,
-                "target", "create", "iqn.2026-11.io.keel:web", "--alias", "web", "--lun", "0=vm-01", "--lun", "1=vm-02",
-                "--allow-initiator", "iqn.1998-01.com.vmware:esx1");
+                "target", "create", "iqn.2026-11.io.keel:web", "--alias", "web", "--lun", "0=vm-01",
+                "--lun", "1=vm-02:ro", "--allow-initiator", "iqn.1998-01.com.vmware:esx1");
         assertThat(json(request.body())).isEqualTo(json("""
                 {"iqn": "iqn.2026-11.io.keel:web", "alias": "web",
-                 "luns": [{"lun": 0, "volume": "vm-01"}, {"lun": 1, "volume": "vm-02"}],
+                 "luns": [{"lun": 0, "volume": "vm-01"}, {"lun": 1, "volume": "vm-02", "readOnly": true}],
                  "allowedInitiators": ["iqn.1998-01.com.vmware:esx1"], "chap": null}"""));
     }
 
@@ -317,6 +317,7 @@ class CommandRequestsTest {
     @Test
     void lunsAreValidated() {
         assertThat(cli.run("target", "create", "iqn.x:y", "--lun", "zero=vm").code()).isEqualTo(1);
+        assertThat(cli.run("target", "create", "iqn.x:y", "--lun", "0=vm:rw").code()).isEqualTo(1);
         CliHarness.Result twice = cli.run("target", "create", "iqn.x:y", "--lun", "0=a", "--lun", "0=b");
         assertThat(twice.code()).isEqualTo(1);
         assertThat(twice.err()).contains("LUN 0 is given twice");

@@ -84,9 +84,9 @@ class OutputTest {
                 before-upgrade  vm-01   10 GiB  2026-11-02T10:00:00Z  s-1
                 """);
         assertThat(cli.run("target", "list").out().lines()).containsExactly(
-                "IQN                      ALIAS  LUNS             ALLOWED INITIATORS           CHAP USER  "
+                "IQN                      ALIAS  LUNS                ALLOWED INITIATORS           CHAP USER  "
                         + "MUTUAL CHAP USER",
-                "iqn.2026-11.io.keel:web  web    0=vm-01,1=vm-02  iqn.1998-01.com.vmware:esx1  esx        -");
+                "iqn.2026-11.io.keel:web  web    0=vm-01,1=vm-02:ro  iqn.1998-01.com.vmware:esx1  esx        -");
     }
 
     @Test

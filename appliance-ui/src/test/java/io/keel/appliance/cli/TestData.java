@@ -43,7 +43,7 @@ final class TestData {
 
     static final String TARGET = """
             {"iqn": "iqn.2026-11.io.keel:web", "alias": "web", "luns": [{"lun": 0, "volume": "vm-01"},
-             {"lun": 1, "volume": "vm-02"}], "allowedInitiators": ["iqn.1998-01.com.vmware:esx1"],
+             {"lun": 1, "volume": "vm-02", "readOnly": true}], "allowedInitiators": ["iqn.1998-01.com.vmware:esx1"],
              "chap": {"username": "esx", "mutualUsername": null}}""";
 
     static final String CLUSTER = """

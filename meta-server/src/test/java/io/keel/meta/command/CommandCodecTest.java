@@ -38,8 +38,8 @@ class CommandCodecTest {
                 new SetVolumeQos("c", "v", new QosLimits(100, 1 << 20)),
                 new CreateSnapshot("c", "s", "v", "s", 5),
                 new DeleteSnapshot("c", "s"),
-                new CreateTarget("c", "iqn.2025-01.a", "x", List.of(new Lun(0, "v")), List.of("iqn.2025-01.b"), null,
-                        6),
+                new CreateTarget("c", "iqn.2025-01.a", "x", List.of(new Lun(0, "v"), new Lun(1, "w", true)),
+                        List.of("iqn.2025-01.b"), null, 6),
                 new UpdateTarget("c", "iqn.2025-01.a", null, List.of(), List.of(), null),
                 new DeleteTarget("c", "iqn.2025-01.a"),
                 new SetAdminCredential("c", AdminCredential.create("admin", "pw".toCharArray(), 1000, 7)),
@@ -53,6 +53,16 @@ class CommandCodecTest {
                     + c.getClass().getSimpleName() + "\"");
             assertThat(CommandCodec.decode(entry)).isEqualTo(c);
         }
+    }
+
+    @Test
+    void aLunIsWrittenWithReadOnlyOnlyWhenItIsReadOnly() {
+        assertThat(new String(MetaJson.toBytes(new Lun(0, "v")), StandardCharsets.UTF_8))
+                .isEqualTo("{\"number\":0,\"volumeId\":\"v\"}");
+        assertThat(new String(MetaJson.toBytes(new Lun(2, "v", true)), StandardCharsets.UTF_8))
+                .isEqualTo("{\"number\":2,\"volumeId\":\"v\",\"readOnly\":true}");
+        assertThat(MetaJson.fromBytes("{\"number\":0,\"volumeId\":\"v\"}".getBytes(StandardCharsets.UTF_8),
+                Lun.class)).isEqualTo(new Lun(0, "v", false));
     }
 
     @Test

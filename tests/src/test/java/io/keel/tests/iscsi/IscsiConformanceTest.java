@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
  * passed only when it neither failed nor skipped itself; the run fails when a test outside
  * {@code tests/iscsi/keel-expected.txt} does not pass, when a listed one starts to pass, or when
  * fewer than 200 pass. The multipath tests, which skip without a second path, then run on their
- * own with the URL given twice and must all pass.
+ * own with the URL given twice, and the read-only test against a LUN exported read-only; they must
+ * all pass.
  */
 @Tag("iscsi-conformance")
 class IscsiConformanceTest {
@@ -62,6 +63,17 @@ class IscsiConformanceTest {
             assertThat(listed.output()).as("MultipathIO on two paths")
                     .contains("MultipathIO.Simple PASSED", "MultipathIO.Reset PASSED",
                             "MultipathIO.CompareAndWrite PASSED", "MultipathIO.CompareAndWriteAsync PASSED");
+
+            // ReadOnly.ReadOnlySBC runs only against a write-protected LUN.
+            keel.createVolume("conformance-ro", 64L << 20, true);
+            keel.createTarget(IQN + "-ro", "conformance-ro", true, "\"anyInitiator\": true");
+            Path readOnly = dir.resolve("read-only.out");
+            IscsiNode.run(readOnly, 300, List.of("iscsi-test-cu", "-d", "-S", "-V", "-t", "ALL.ReadOnly",
+                    keel.url(IQN + "-ro", 0, null, null)));
+            Files.copy(readOnly, kept.resolve("read-only.out"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            IscsiNode.Run readOnlyListed = IscsiNode.run(dir.resolve("read-only.txt"), 60, List.of("python3",
+                    ISCSI_DIR.resolve("cunit_results.py").toString(), "--tests", "--reasons", readOnly.toString()));
+            assertThat(readOnlyListed.output()).as("ReadOnly on a read-only LUN").contains("ReadOnlySBC PASSED");
         }
     }
 }

@@ -63,8 +63,15 @@ final class IscsiNode implements AutoCloseable {
 
     /** Creates target {@code iqn} exporting {@code volume} as LUN 0; {@code extraJson} adds fields (ACL, CHAP). */
     void createTarget(final String iqn, final String volume, final String extraJson) throws Exception {
-        Rest.Reply created = rest.post("/api/v1/targets", "{\"iqn\":\"%s\",\"luns\":[{\"lun\":0,\"volume\":\"%s\"}],%s}"
-                .formatted(iqn, volume, extraJson));
+        createTarget(iqn, volume, false, extraJson);
+    }
+
+    /** Creates target {@code iqn} exporting {@code volume} as LUN 0, read-only or not. */
+    void createTarget(final String iqn, final String volume, final boolean readOnly, final String extraJson)
+            throws Exception {
+        Rest.Reply created = rest.post("/api/v1/targets",
+                "{\"iqn\":\"%s\",\"luns\":[{\"lun\":0,\"volume\":\"%s\",\"readOnly\":%b}],%s}"
+                        .formatted(iqn, volume, readOnly, extraJson));
         assertThat(created.status()).as(created.toString()).isEqualTo(201);
     }
 

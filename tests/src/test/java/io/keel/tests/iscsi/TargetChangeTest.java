@@ -52,9 +52,11 @@ class TargetChangeTest {
                 assertThat(sessions.get(0).get("initiatorAddress").asText()).startsWith("127.0.0.1:");
 
                 Rest.Reply changed = keel.rest.put("/api/v1/targets/" + IQN, """
-                        {"iqn": "%s", "luns": [{"lun": 0, "volume": "first"}, {"lun": 1, "volume": "second"}],
-                         "anyInitiator": true}""".formatted(IQN));
+                        {"iqn": "%s", "luns": [{"lun": 0, "volume": "first"},
+                         {"lun": 1, "volume": "second", "readOnly": true}], "anyInitiator": true}""".formatted(IQN));
                 assertThat(changed.status()).as(changed.toString()).isEqualTo(200);
+                assertThat(changed.body().get("luns").get(1).get("readOnly").asBoolean()).isTrue();
+                assertThat(changed.body().get("luns").get(0).get("readOnly").asBoolean()).isFalse();
                 Reply attention = awaitCheckCondition(holder);
                 assertThat(attention.senseKeyAscAscq()).as("REPORTED LUNS DATA HAS CHANGED")
                         .containsExactly(0x6, 0x3f, 0x0e);
@@ -69,6 +71,8 @@ class TargetChangeTest {
                         .containsExactly(0x6, 0x29, 0x00);
                 assertThat(other.run(1, RawInitiator.read10(0, 1), null).status()).as("the new LUN")
                         .isEqualTo(GOOD);
+                assertThat(other.run(1, RawInitiator.write10(0, 1), new byte[512]).senseKeyAscAscq())
+                        .as("the new LUN is read-only: DATA PROTECT, WRITE PROTECTED").containsExactly(0x7, 0x27, 0x00);
 
                 keel.createTarget(SECOND_TARGET, "first", "\"anyInitiator\": true");
                 login(viaSecondTarget, SECOND_TARGET, "iqn.2026-12.io.keel.test:third");
