@@ -83,9 +83,9 @@ public final class MetaTargetDirectory implements TargetDirectory {
         this.clock = clock;
     }
 
+    /** Every target as the meta server defines it now (each one read and applied as {@link #find} does). */
     @Override
     public List<TargetEntry> targets() {
-        refresh();
         List<TargetEntry> entries = new ArrayList<>();
         for (IscsiTarget target : meta.read(view -> view.targets())) {
             try {
@@ -97,9 +97,13 @@ public final class MetaTargetDirectory implements TargetDirectory {
         return entries;
     }
 
+    /**
+     * Target {@code iqn} as the meta server defines it now: its LUN map and its volumes' sizes and
+     * QoS limits are brought up to date first, so a login sees the latest change. Other targets are
+     * left to {@link #refresh}, so a login costs reads of its own target only.
+     */
     @Override
     public Optional<TargetEntry> find(final String iqn) {
-        refresh();
         Optional<IscsiTarget> target = meta.read(view -> view.target(iqn));
         return target.flatMap(t -> scsi(iqn).map(scsi -> entry(t, scsi)));
     }
@@ -179,8 +183,8 @@ public final class MetaTargetDirectory implements TargetDirectory {
      * Brings what the node serves up to date with the meta server: targets first (a changed LUN map
      * is applied to the target's sessions; a deleted target's LUNs are unmapped, its sessions are the
      * portal's to end), then volumes (a deleted volume's client and metrics are dropped, every other
-     * client takes its pool's current QoS limits). Runs at each login and discovery, and every few
-     * seconds from the access role, so that changes hold without a new login.
+     * client takes its QoS limits in force). Runs every few seconds from the access role, so that
+     * changes hold without a new login.
      */
     public void refresh() {
         for (String iqn : List.copyOf(built.keySet())) {
