@@ -45,6 +45,16 @@ public interface BlockBackend {
     void write(long offset, ByteBuffer data) throws IOException;
 
     /**
+     * Admits a write of {@code length} bytes before its data is asked for: true when the data may
+     * be asked for now; false when the volume's QoS limit holds the write back, and then
+     * {@code whenAdmitted} runs (on a thread of its own) once it may. The write itself then no
+     * longer waits for the limit, so a throttled write waits without holding its data.
+     */
+    default boolean admitWrite(long length, Runnable whenAdmitted) {
+        return true;
+    }
+
+    /**
      * Starts writing the remaining bytes of {@code data} at {@code offset} without blocking and
      * returns true; {@code done} then runs once, with null when the write is durable or with the
      * failure, on a thread of the store's or this one (it must be quick and must not block).

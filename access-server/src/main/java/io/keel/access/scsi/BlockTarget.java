@@ -140,6 +140,12 @@ public final class BlockTarget implements ScsiTarget {
         return unit != null && unit.start(command, done);
     }
 
+    @Override
+    public boolean admitData(final int lun, final byte[] cdb, final long bytes, final Runnable whenAdmitted) {
+        LogicalUnit unit = units.get(lun);
+        return unit == null || unit.admitData(cdb, bytes, whenAdmitted);
+    }
+
     private ScsiResult route(final ScsiCommand command, final byte[] cdb) {
         int opcode = Bytes.u8(cdb, 0);
         LogicalUnit unit = units.get(command.lun());

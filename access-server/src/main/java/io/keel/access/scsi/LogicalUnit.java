@@ -29,6 +29,10 @@ public final class LogicalUnit {
     private static final Set<Integer> WRITES = Set.of(0x0a, 0x2a, 0xaa, 0x8a, 0x2e, 0xae, 0x8e, 0x41, 0x93, 0x42,
             0x89, 0x8b, 0x9c, Sanitize.OPCODE);
 
+    /** The writes whose data goes to the volume as it came (COMPARE AND WRITE: its second half). */
+    private static final Set<Integer> DATA_WRITES = Set.of(0x0a, 0x2a, 0xaa, 0x8a, 0x2e, 0xae, 0x8e, 0x89, 0x8b, 0x9c);
+    private static final int COMPARE_AND_WRITE = 0x89;
+
     private final int lun;
     private final BlockBackend backend;
     private final boolean readOnly;
@@ -172,6 +176,19 @@ public final class LogicalUnit {
                 inFlight.decrementAndGet();
             }
         }
+    }
+
+    /**
+     * Whether the data of {@code cdb} ({@code bytes}) may be asked for now (see
+     * {@link ScsiTarget#admitData}): a write that the volume writes as it came is admitted by the
+     * volume's QoS limit; anything else at once. Checks of the command itself wait for its execution.
+     */
+    boolean admitData(final byte[] cdb, final long bytes, final Runnable whenAdmitted) {
+        int opcode = cdb.length == 0 ? -1 : Bytes.u8(cdb, 0);
+        if (!DATA_WRITES.contains(opcode) || writeProtection() != null) {
+            return true;
+        }
+        return backend.admitWrite(opcode == COMPARE_AND_WRITE ? bytes / 2 : bytes, whenAdmitted);
     }
 
     private ScsiResult run(final ScsiCommand c) {

@@ -38,6 +38,16 @@ public interface ScsiTarget {
         return false;
     }
 
+    /**
+     * Whether the Data-Out of {@code lun}'s command {@code cdb} ({@code bytes} in all) may be asked
+     * for now: false when the logical unit holds a write back (its volume's QoS limit), and then
+     * {@code whenAdmitted} runs once it may. The transport asks before it solicits data, so that a
+     * throttled write does not hold the portal's write buffers while it waits.
+     */
+    default boolean admitData(int lun, byte[] cdb, long bytes, Runnable whenAdmitted) {
+        return true;
+    }
+
     /** Whether {@code lun} exists (task management to an unknown LUN is refused by the transport). */
     boolean hasLun(int lun);
 

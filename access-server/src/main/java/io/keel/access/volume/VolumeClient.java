@@ -119,7 +119,7 @@ public final class VolumeClient implements BlockBackend {
         if (length == 0) {
             return;
         }
-        counted(length, () -> {
+        counted(length, false, () -> {
             readInRange(offset, target, length);
             return null;
         }, done -> false);
@@ -151,7 +151,7 @@ public final class VolumeClient implements BlockBackend {
         }
         ResolvedExtent extent = place.extent();
         int length = target.remaining();
-        if (!throttle.tryAcquire(length)) {
+        if (!throttle.tryAcquire(length, false)) {
             return false; // the blocking read waits for the QoS limit
         }
         long started = io.begin();
@@ -165,7 +165,7 @@ public final class VolumeClient implements BlockBackend {
         } catch (IOException | RuntimeException e) {
             // Not started: the blocking read finds out again and answers for it (zeros for an extent never written).
         }
-        throttle.refund(length);
+        throttle.refund(length, false);
         io.notStarted();
         return false;
     }
@@ -184,7 +184,7 @@ public final class VolumeClient implements BlockBackend {
         if (held == null) {
             return false;
         }
-        if (!throttle.tryAcquire(length)) {
+        if (!throttle.tryAcquire(length, true)) {
             held.close();
             return false; // the blocking write waits for the QoS limit
         }
@@ -204,7 +204,7 @@ public final class VolumeClient implements BlockBackend {
                     layout.volumeId(), extent.extentId(), e.toString());
         }
         held.close();
-        throttle.refund(length);
+        throttle.refund(length, true);
         io.notStarted();
         return false;
     }
@@ -215,14 +215,16 @@ public final class VolumeClient implements BlockBackend {
     }
 
     /**
-     * Runs {@code call} once the QoS limit lets it, and counts it as a read or write of {@code length}
-     * bytes (the wait included; a write when {@code wrote} says so of its result), or as a failure.
+     * Runs {@code call} once the QoS limit lets it (a {@code write} spends what admitted writes paid
+     * first), and counts it as a read or write of {@code length} bytes (the wait included; a write
+     * when {@code wrote} says so of its result), or as a failure.
      */
-    private <T> T counted(final int length, final Io<T> call, final Predicate<T> wrote) throws IOException {
+    private <T> T counted(final int length, final boolean write, final Io<T> call, final Predicate<T> wrote)
+            throws IOException {
         long started = io.begin();
         T result;
         try {
-            throttle.acquire(length);
+            throttle.acquire(length, write);
             result = call.run();
         } catch (IOException | RuntimeException e) {
             io.failed();
@@ -261,13 +263,18 @@ public final class VolumeClient implements BlockBackend {
     }
 
     @Override
+    public boolean admitWrite(final long length, final Runnable whenAdmitted) {
+        return throttle.admitWrite(length, whenAdmitted);
+    }
+
+    @Override
     public void write(final long offset, final ByteBuffer data) throws IOException {
         int length = data.remaining();
         checkRange(offset, length);
         if (length == 0) {
             return;
         }
-        counted(length, () -> {
+        counted(length, true, () -> {
             writeInRange(offset, data, length);
             return null;
         }, done -> true);
@@ -300,7 +307,8 @@ public final class VolumeClient implements BlockBackend {
         }
         checkRange(offset, length);
         // A miscompare only read; a match wrote too, and counts as the write it is.
-        return counted(length, () -> compareAndWriteInRange(offset, expected, data, length), mismatch -> mismatch < 0);
+        return counted(length, true, () -> compareAndWriteInRange(offset, expected, data, length),
+                mismatch -> mismatch < 0);
     }
 
     private long compareAndWriteInRange(final long offset, final ByteBuffer expected, final ByteBuffer data,

@@ -11,6 +11,11 @@ import java.time.Duration;
  * waits until the bucket would have refilled that debt, so a request larger than a second's worth
  * of bytes is slowed, never refused, and callers are served in the order they came. Unlimited (the
  * default) costs one volatile read per call.
+ *
+ * <p>A write whose data is yet to come can be admitted first ({@link #admitWrite}): it pays its
+ * tokens then, and waits for the limit before its data is asked for rather than holding the data
+ * while it waits. What admitted writes paid is a credit that writes spend before the buckets, so
+ * every operation is paid once, whichever write spends which credit.
  */
 public final class VolumeThrottle {
 
@@ -27,6 +32,9 @@ public final class VolumeThrottle {
         double operations;
         double bytes;
         long refilledAt;
+        /** Paid ahead by admitted writes, spent by writes before the buckets. */
+        long prepaidOperations;
+        long prepaidBytes;
 
         Limits(final long iops, final long bytesPerSecond, final long now) {
             this.iops = iops;
@@ -66,39 +74,80 @@ public final class VolumeThrottle {
     }
 
     /**
-     * Takes the tokens of one call of {@code length} bytes if the buckets hold them now; false,
-     * taking nothing, otherwise (the caller then goes the way that may wait, {@link #acquire}).
+     * Takes the tokens of one read or write ({@code write}) of {@code length} bytes if the credit
+     * (writes only) and the buckets hold them now; false, taking nothing, otherwise (the caller then
+     * goes the way that may wait, {@link #acquire}).
      */
-    boolean tryAcquire(final long length) {
+    boolean tryAcquire(final long length, final boolean write) {
         Limits in = limits;
         if (in == null) {
             return true;
         }
         synchronized (this) {
             refill(in);
-            if ((in.iops > 0 && in.operations < 1) || (in.bytesPerSecond > 0 && in.bytes < length)) {
+            boolean operationPaid = write && in.prepaidOperations > 0;
+            long bytesDue = length - (write ? Math.min(in.prepaidBytes, length) : 0);
+            if ((in.iops > 0 && !operationPaid && in.operations < 1)
+                    || (in.bytesPerSecond > 0 && bytesDue > 0 && in.bytes < bytesDue)) {
                 return false;
             }
-            take(in, length);
+            spend(in, length, write);
             return true;
         }
     }
 
-    /** Gives back what {@link #tryAcquire} took for a call that then did not go that way after all. */
-    void refund(final long length) {
+    /**
+     * Gives back what {@link #tryAcquire} took for a call that then did not go that way after all:
+     * a write's as credit (its blocking way spends it again), a read's to the buckets.
+     */
+    void refund(final long length, final boolean write) {
         Limits in = limits;
         if (in == null) {
             return;
         }
         synchronized (this) {
-            in.operations = Math.min(in.operations + 1, in.iops);
-            in.bytes = Math.min(in.bytes + length, in.bytesPerSecond);
+            if (write) {
+                in.prepaidOperations++;
+                in.prepaidBytes += length;
+            } else {
+                in.operations = Math.min(in.operations + 1, in.iops);
+                in.bytes = Math.min(in.bytes + length, in.bytesPerSecond);
+            }
         }
     }
 
-    /** Takes the tokens of one call of {@code length} bytes, waiting as long as the limits say. */
-    void acquire(final long length) throws InterruptedIOException {
-        long wait = reserve(length);
+    /**
+     * Admits a write of {@code length} bytes whose data has not come yet: takes its tokens now (they
+     * become credit its execution spends) and answers true when it may go on at once; otherwise
+     * false, and runs {@code whenAdmitted} on a new virtual thread once the limits have let it through.
+     */
+    public boolean admitWrite(final long length, final Runnable whenAdmitted) {
+        long wait = admit(length);
+        if (wait == 0) {
+            return true;
+        }
+        clock.schedule(Duration.ofNanos(wait), () -> Thread.ofVirtual().name("qos-admitted").start(whenAdmitted));
+        return false;
+    }
+
+    /** Pays for a write of {@code length} bytes ahead, as credit; returns how long it must wait first (ns). */
+    long admit(final long length) {
+        Limits in = limits;
+        if (in == null) {
+            return 0;
+        }
+        synchronized (this) {
+            refill(in);
+            take(in, 1, length);
+            in.prepaidOperations++;
+            in.prepaidBytes += length;
+            return debt(in);
+        }
+    }
+
+    /** Takes the tokens of one read or write ({@code write}) of {@code length} bytes, waiting as the limits say. */
+    void acquire(final long length, final boolean write) throws InterruptedIOException {
+        long wait = reserve(length, write);
         if (wait > 0) {
             try {
                 clock.sleep(Duration.ofNanos(wait));
@@ -109,19 +158,43 @@ public final class VolumeThrottle {
         }
     }
 
-    /** Takes the tokens of one call of {@code length} bytes; returns how long the caller must wait first (ns). */
-    long reserve(final long length) {
+    /**
+     * Takes the tokens of one read or write ({@code write}) of {@code length} bytes; returns how long
+     * the caller must wait first (ns).
+     */
+    long reserve(final long length, final boolean write) {
         Limits in = limits;
         if (in == null) {
             return 0;
         }
         synchronized (this) {
             refill(in);
-            take(in, length);
-            double seconds = Math.max(in.iops > 0 ? -in.operations / in.iops : 0,
-                    in.bytesPerSecond > 0 ? -in.bytes / in.bytesPerSecond : 0);
-            return (long) Math.ceil(Math.max(0, seconds) * NANOS_PER_SECOND);
+            spend(in, length, write);
+            return debt(in);
         }
+    }
+
+    /** How long until the buckets have refilled what they owe (ns). */
+    private static long debt(final Limits in) {
+        double seconds = Math.max(in.iops > 0 ? -in.operations / in.iops : 0,
+                in.bytesPerSecond > 0 ? -in.bytes / in.bytesPerSecond : 0);
+        return (long) Math.ceil(Math.max(0, seconds) * NANOS_PER_SECOND);
+    }
+
+    /** Pays for one call: a write from the credit first, the rest from the buckets. */
+    private static void spend(final Limits in, final long length, final boolean write) {
+        int operations = 1;
+        long bytes = length;
+        if (write) {
+            if (in.prepaidOperations > 0) {
+                in.prepaidOperations--;
+                operations = 0;
+            }
+            long fromCredit = Math.min(in.prepaidBytes, length);
+            in.prepaidBytes -= fromCredit;
+            bytes -= fromCredit;
+        }
+        take(in, operations, bytes);
     }
 
     private void refill(final Limits in) {
@@ -132,9 +205,9 @@ public final class VolumeThrottle {
         in.bytes = Math.min(in.bytes + seconds * in.bytesPerSecond, in.bytesPerSecond);
     }
 
-    private static void take(final Limits in, final long length) {
+    private static void take(final Limits in, final int operations, final long length) {
         if (in.iops > 0) {
-            in.operations -= 1;
+            in.operations -= operations;
         }
         if (in.bytesPerSecond > 0) {
             in.bytes -= length;

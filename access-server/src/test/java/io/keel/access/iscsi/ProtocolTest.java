@@ -978,6 +978,45 @@ class ProtocolTest {
     }
 
     @Test
+    void aThrottledWriteIsAskedForItsDataOnlyOnceItsVolumeAdmitsIt() throws Exception {
+        MemoryBackend volume = new MemoryBackend("vol-qos-0001", 1 << 20, false);
+        volume.holdAdmissions = true;
+        BlockTarget scsi = new BlockTarget(List.of(new LunSpec(0, volume, FakeReservations::new)),
+                TargetOptions.defaults());
+        String iqn = "iqn.2026-01.io.keel:throttled";
+        targets.entries = java.util.stream.Stream.concat(targets.entries.stream(),
+                java.util.stream.Stream.of(new TargetEntry(iqn, null, List.of(), null, scsi))).toList();
+        try (RawInitiator initiator = new RawInitiator(port)) {
+            assertThat(RawInitiator.status(initiator.loginFull(iqn,
+                    Map.of("InitialR2T", "Yes", "ImmediateData", "No")))).isZero();
+            initiator.run(0, new byte[6], null); // the power-on unit attention
+            Pdu write = initiator.command(0xa1, 0, RawInitiator.write10(8, 8), 4096, null);
+            initiator.send(write);
+            Pdu ping = initiator.nop(new byte[] {7});
+            initiator.send(ping);
+            Pdu pong = initiator.read();
+            while (pong.opcode() == Opcode.NOP_IN && pong.itt() != ping.itt()) {
+                pong = initiator.read(); // the target's own keep-alives
+            }
+            assertThat(pong.opcode()).as("no R2T while the volume holds the write back").isEqualTo(Opcode.NOP_IN);
+            assertThat(pong.data()).containsExactly(7);
+            assertThat(volume.heldAdmissions).hasSize(1);
+
+            volume.heldAdmissions.poll().run();
+            Pdu r2t = skippingKeepAlives(initiator);
+            assertThat(r2t.opcode()).as("asked for once admitted").isEqualTo(Opcode.R2T);
+            byte[] data = new byte[4096];
+            Arrays.fill(data, (byte) 0x6b);
+            initiator.send(Pdu.of(Opcode.DATA_OUT).flags(0x80).itt(write.itt()).putInt32(20, r2t.int32(20))
+                    .putInt32(36, 0).putInt32(40, 0).data(data));
+            Pdu response = skippingKeepAlives(initiator);
+            assertThat(response.opcode()).isEqualTo(Opcode.SCSI_RESPONSE);
+            assertThat(response.byteAt(3)).as("GOOD").isZero();
+            assertThat(volume.snapshot(8 * 512, 4096)).isEqualTo(data);
+        }
+    }
+
+    @Test
     void aLunResetDoesNotResetTheUnitItsLunWasRemappedToWhileItsAbortsRan() throws Exception {
         MemoryBackend first = new MemoryBackend("vol-first-0003", 1 << 20, false);
         MemoryBackend second = new MemoryBackend("vol-second-004", 1 << 20, false);

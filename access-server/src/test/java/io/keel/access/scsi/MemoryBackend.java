@@ -36,6 +36,9 @@ public final class MemoryBackend implements BlockBackend {
     public final AtomicInteger readsAtGate = new AtomicInteger();
     /** When set, writes wait for it. */
     volatile java.util.concurrent.CountDownLatch writeGate;
+    /** When set, writes are not admitted at once (as a throttled volume's): see {@link #heldAdmissions}. */
+    public volatile boolean holdAdmissions;
+    public final java.util.Queue<Runnable> heldAdmissions = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     public MemoryBackend(final String volumeId, final long sizeBytes, final boolean thin) {
         this.volumeId = volumeId;
@@ -45,6 +48,15 @@ public final class MemoryBackend implements BlockBackend {
         if (!thin) {
             Arrays.fill(mapped, true);
         }
+    }
+
+    @Override
+    public boolean admitWrite(final long length, final Runnable whenAdmitted) {
+        if (!holdAdmissions) {
+            return true;
+        }
+        heldAdmissions.add(whenAdmitted);
+        return false;
     }
 
     void grow(final long sizeBytes) {

@@ -169,6 +169,21 @@ class IscsiClientsTest {
     }
 
     @Test
+    void aBandwidthLimitHoldsLargeWritesWhoseDataIsAskedForOnceAdmitted() throws Exception {
+        keel.createVolume("narrow", 64L << 20, true);
+        String iqn = "iqn.2026-12.io.keel.test:narrow";
+        keel.createTarget(iqn, "narrow", "\"anyInitiator\": true");
+        Rest.Reply limited = keel.rest.patch("/api/v1/volumes/narrow", """
+                {"qos": {"iopsLimit": 0, "bandwidthLimitBytes": 4194304}}""");
+        assertThat(limited.status()).as(limited.toString()).isEqualTo(200);
+        // 1 MiB writes (their data beyond the first burst comes by R2T, once the limit admits them):
+        // 16 MiB at 4 MiB/s with a one-second burst take at least three seconds.
+        assertThat(benchSeconds(keel.url(iqn, 0, null, null), 16, 1 << 20)).isGreaterThanOrEqualTo(2.9);
+        assertThat(sample(scrape(), "keel_volume_write_bytes_total", "narrow",
+                keel.rest.get("/api/v1/volumes/narrow").body().get("id").asText())).isEqualTo(16L << 20);
+    }
+
+    @Test
     void aVolumesOwnQosLimitHoldsInsteadOfItsPoolsUntilItReturnsToThem() throws Exception {
         keel.createVolume("capped", 16L << 20, true);
         String iqn = "iqn.2026-12.io.keel.test:capped";
@@ -206,8 +221,12 @@ class IscsiClientsTest {
 
     /** Runs {@code count} 4 KiB writes at QD8 with qemu-img against {@code url}; the seconds they took. */
     private double benchSeconds(final String url, final int count) throws Exception {
+        return benchSeconds(url, count, 4096);
+    }
+
+    private double benchSeconds(final String url, final int count, final int size) throws Exception {
         IscsiNode.Run bench = run("qemu-img", "bench", "-f", "raw", "-t", "none", "-n", "-w", "-d", "8", "-c",
-                Integer.toString(count), "-s", "4096", url);
+                Integer.toString(count), "-s", Integer.toString(size), url);
         assertThat(bench.exit()).as(bench.output()).isZero();
         String prefix = "Run completed in ";
         return bench.output().lines().filter(line -> line.startsWith(prefix))

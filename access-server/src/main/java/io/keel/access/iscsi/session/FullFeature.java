@@ -288,9 +288,21 @@ final class FullFeature implements DataPlacement {
 
     /**
      * Sends R2Ts until MaxOutstandingR2T are out or the whole transfer is asked for, once the
-     * portal's write budget holds the task's data (until then the task waits for it).
+     * logical unit admitted the data (a throttled volume's write waits here, holding no data) and
+     * the portal's write budget holds it (until then the task waits for each in turn).
      */
     private void solicit(final Task task) {
+        if (task.aborted) {
+            return;
+        }
+        if (!task.admitted && task.nextR2tOffset < task.expectedLength) {
+            task.admitted = true;
+            if (!session.target().scsi().admitData(task.lun, task.cdb, task.expectedLength, () -> solicit(task))) {
+                LOG.debug("{} from {} waits for its volume's QoS limit before its data is asked for", task,
+                        connection.who());
+                return;
+            }
+        }
         if (!task.budgeted && !reserveBudget(task)) {
             return;
         }

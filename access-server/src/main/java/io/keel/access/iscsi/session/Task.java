@@ -58,6 +58,8 @@ public final class Task {
     boolean responding;
     /** Whether the task's solicited data is reserved in the portal's write budget. */
     boolean budgeted;
+    /** Whether the logical unit admitted the task's data (ScsiTarget.admitData) before it is solicited. */
+    boolean admitted;
     /** Whether the task still holds a CmdSN window slot (guarded by the session). */
     boolean holdsSlot;
     /**
