@@ -34,6 +34,9 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ProtocolTest {
 
+    /** Login keys under which a WRITE's data comes only when asked for. */
+    private static final Map<String, String> ALL_DATA_BY_R2T = Map.of("InitialR2T", "Yes", "ImmediateData", "No");
+
     private TestTargets targets;
     private IscsiPortal portal;
     private MetricRegistry metrics;
@@ -943,6 +946,20 @@ class ProtocolTest {
         allowed.close();
     }
 
+    /**
+     * Adds target {@code iqn} over {@code scsi} to the directory and logs in to it with {@code keys},
+     * past LUN 0's power-on unit attention.
+     */
+    private RawInitiator loggedInToNewTarget(final String iqn, final BlockTarget scsi, final Map<String, String> keys)
+            throws Exception {
+        targets.entries = java.util.stream.Stream.concat(targets.entries.stream(),
+                java.util.stream.Stream.of(new TargetEntry(iqn, null, List.of(), null, scsi))).toList();
+        RawInitiator initiator = new RawInitiator(port);
+        assertThat(RawInitiator.status(initiator.loginFull(iqn, keys))).isZero();
+        initiator.run(0, new byte[6], null); // the power-on unit attention
+        return initiator;
+    }
+
     @Test
     void aWriteWhoseLunIsRemappedBeforeItRunsIsRefusedAndWritesNothing() throws Exception {
         MemoryBackend first = new MemoryBackend("vol-first-0001", 1 << 20, false);
@@ -950,12 +967,7 @@ class ProtocolTest {
         BlockTarget scsi = new BlockTarget(List.of(new LunSpec(0, first, FakeReservations::new)),
                 TargetOptions.defaults());
         String iqn = "iqn.2026-01.io.keel:remapped";
-        targets.entries = java.util.stream.Stream.concat(targets.entries.stream(),
-                java.util.stream.Stream.of(new TargetEntry(iqn, null, List.of(), null, scsi))).toList();
-        try (RawInitiator initiator = new RawInitiator(port)) {
-            assertThat(RawInitiator.status(initiator.loginFull(iqn,
-                    Map.of("InitialR2T", "Yes", "ImmediateData", "No")))).isZero();
-            initiator.run(0, new byte[6], null); // the power-on unit attention
+        try (RawInitiator initiator = loggedInToNewTarget(iqn, scsi, ALL_DATA_BY_R2T)) {
             Pdu write = initiator.command(0xa1, 0, RawInitiator.write10(0, 1), 512, null);
             initiator.send(write);
             Pdu r2t = skippingKeepAlives(initiator);
@@ -984,12 +996,7 @@ class ProtocolTest {
         BlockTarget scsi = new BlockTarget(List.of(new LunSpec(0, volume, FakeReservations::new)),
                 TargetOptions.defaults());
         String iqn = "iqn.2026-01.io.keel:throttled";
-        targets.entries = java.util.stream.Stream.concat(targets.entries.stream(),
-                java.util.stream.Stream.of(new TargetEntry(iqn, null, List.of(), null, scsi))).toList();
-        try (RawInitiator initiator = new RawInitiator(port)) {
-            assertThat(RawInitiator.status(initiator.loginFull(iqn,
-                    Map.of("InitialR2T", "Yes", "ImmediateData", "No")))).isZero();
-            initiator.run(0, new byte[6], null); // the power-on unit attention
+        try (RawInitiator initiator = loggedInToNewTarget(iqn, scsi, ALL_DATA_BY_R2T)) {
             Pdu write = initiator.command(0xa1, 0, RawInitiator.write10(8, 8), 4096, null);
             initiator.send(write);
             Pdu ping = initiator.nop(new byte[] {7});
@@ -1024,11 +1031,7 @@ class ProtocolTest {
         BlockTarget scsi = new BlockTarget(List.of(new LunSpec(0, first, FakeReservations::new)),
                 TargetOptions.defaults());
         String iqn = "iqn.2026-01.io.keel:reset-remapped";
-        targets.entries = java.util.stream.Stream.concat(targets.entries.stream(),
-                java.util.stream.Stream.of(new TargetEntry(iqn, null, List.of(), null, scsi))).toList();
-        try (RawInitiator initiator = new RawInitiator(port)) {
-            assertThat(RawInitiator.status(initiator.loginFull(iqn, Map.of()))).isZero();
-            initiator.run(0, new byte[6], null); // the power-on unit attention
+        try (RawInitiator initiator = loggedInToNewTarget(iqn, scsi, Map.of())) {
             first.startReads = false;
             first.readGate = new CountDownLatch(1);
             initiator.send(initiator.command(0xc1, 0, RawInitiator.read10(0, 1), 512, null));
