@@ -51,6 +51,10 @@ class TargetChangeTest {
                 assertThat(sessions.get(0).get("node").asText()).isEqualTo("target-change");
                 assertThat(sessions.get(0).get("initiatorAddress").asText()).startsWith("127.0.0.1:");
 
+                Rest.Reply malformed = keel.rest.put("/api/v1/targets/" + IQN, """
+                        {"iqn": "%s", "luns": [{"lun": 0, "volume": "first", "readOnly": "maybe"}],
+                         "anyInitiator": true}""".formatted(IQN));
+                assertThat(malformed.status()).as("readOnly must be a boolean: " + malformed).isEqualTo(400);
                 Rest.Reply changed = keel.rest.put("/api/v1/targets/" + IQN, """
                         {"iqn": "%s", "luns": [{"lun": 0, "volume": "first"},
                          {"lun": 1, "volume": "second", "readOnly": true}], "anyInitiator": true}""".formatted(IQN));
