@@ -1,6 +1,7 @@
 package io.keel.meta.command;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -79,10 +80,12 @@ public final class CommandCodec {
         if (version < 1) {
             throw new EntryFormatException("entry has format version " + version, false, null);
         }
+        // A type or a field this build does not know was written by a newer build (commands and
+        // fields are only ever added): skipping the entry would let this replica diverge.
         final Class<? extends MetaCommand> type = TYPES.get(root.path("type").asText(""));
         if (type == null) {
-            throw new EntryFormatException("entry has unknown type '" + root.path("type").asText("") + "'", false,
-                    null);
+            throw new EntryFormatException("entry has type '" + root.path("type").asText("")
+                    + "', unknown to this build; upgrade this node", true, null);
         }
         try {
             final MetaCommand command = MetaJson.mapper().treeToValue(root.get("command"), type);
@@ -90,6 +93,9 @@ public final class CommandCodec {
                 throw new EntryFormatException("entry has no command", false, null);
             }
             return command;
+        } catch (UnrecognizedPropertyException e) {
+            throw new EntryFormatException("entry's " + type.getSimpleName() + " has field '" + e.getPropertyName()
+                    + "', unknown to this build; upgrade this node", true, e);
         } catch (IOException | IllegalArgumentException e) {
             throw new EntryFormatException("entry's " + type.getSimpleName() + " does not parse", false, e);
         }

@@ -78,10 +78,22 @@ class CommandCodecTest {
         assertThatThrownBy(() -> CommandCodec.decode("{\"v\":2,\"type\":\"X\"}".getBytes()))
                 .isInstanceOf(EntryFormatException.class).hasMessageContaining("upgrade")
                 .satisfies(e -> assertThat(((EntryFormatException) e).newerVersion()).isTrue());
+        // Types and fields are only ever added: one this build does not know means a newer writer.
         assertThatThrownBy(() -> CommandCodec.decode("{\"v\":1,\"type\":\"Nope\",\"command\":{}}".getBytes()))
-                .isInstanceOf(EntryFormatException.class).hasMessageContaining("unknown type 'Nope'");
+                .isInstanceOf(EntryFormatException.class).hasMessageContaining("type 'Nope'", "upgrade")
+                .satisfies(e -> assertThat(((EntryFormatException) e).newerVersion()).isTrue());
         assertThatThrownBy(() -> CommandCodec.decode(
                 "{\"v\":1,\"type\":\"DeletePool\",\"command\":{\"changeId\":\"c\",\"name\":\"p\",\"extra\":1}}"
-                        .getBytes())).isInstanceOf(EntryFormatException.class);
+                        .getBytes())).isInstanceOf(EntryFormatException.class)
+                .hasMessageContaining("'extra'", "upgrade")
+                .satisfies(e -> assertThat(((EntryFormatException) e).newerVersion()).isTrue());
+        assertThatThrownBy(() -> CommandCodec.decode(("{\"v\":1,\"type\":\"CreateTarget\",\"command\":{\"changeId\":"
+                + "\"c\",\"iqn\":\"iqn.2025-01.a\",\"luns\":[{\"number\":0,\"volumeId\":\"v\",\"lunFlag\":1}]}}")
+                .getBytes())).isInstanceOf(EntryFormatException.class).hasMessageContaining("upgrade")
+                .satisfies(e -> assertThat(((EntryFormatException) e).newerVersion()).isTrue());
+        assertThatThrownBy(() -> CommandCodec.decode(
+                "{\"v\":1,\"type\":\"DeletePool\",\"command\":{\"changeId\":\"c\",\"name\":{\"a\":1}}}".getBytes()))
+                .isInstanceOf(EntryFormatException.class).hasMessageContaining("does not parse")
+                .satisfies(e -> assertThat(((EntryFormatException) e).newerVersion()).isFalse());
     }
 }

@@ -154,7 +154,7 @@ class MetaStoreTest {
     }
 
     @Test
-    void newerEntryVersionStopsApplyAndMalformedEntriesAreSkipped() throws IOException {
+    void newerEntriesStopApplyAndMalformedEntriesAreSkipped() throws IOException {
         try (Fixture f = populated(dir)) {
             final long applied = f.store.appliedIndex();
             final byte[] newer = "{\"v\":2,\"type\":\"Future\",\"command\":{\"changeId\":\"z\"}}"
@@ -164,8 +164,13 @@ class MetaStoreTest {
                     .hasMessageContaining("format version 2", "upgrade this node");
             assertThat(f.store.appliedIndex()).isEqualTo(applied);
             assertThat(f.store.result("a")).isEmpty();
+            final byte[] unknownField = ("{\"v\":1,\"type\":\"DeletePool\","
+                    + "\"command\":{\"changeId\":\"u\",\"name\":\"p9\",\"x\":1}}").getBytes(StandardCharsets.UTF_8);
+            assertThatThrownBy(() -> f.store.apply(applied + 1, List.of(unknownField)))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("'x'", "upgrade this node");
+            assertThat(f.store.appliedIndex()).isEqualTo(applied);
             final byte[] garbled = ("{\"v\":1,\"type\":\"CreatePool\","
-                    + "\"command\":{\"changeId\":\"g\",\"name\":7,\"x\":1}}").getBytes(StandardCharsets.UTF_8);
+                    + "\"command\":{\"changeId\":\"g\",\"name\":{\"a\":1}}}").getBytes(StandardCharsets.UTF_8);
             f.store.apply(applied + 1, List.of("not json".getBytes(StandardCharsets.UTF_8), garbled));
             assertThat(f.store.appliedIndex()).isEqualTo(applied + 2);
             assertThat(f.store.result("g").orElseThrow().outcome()).isEqualTo(ErrorCode.INTERNAL);
