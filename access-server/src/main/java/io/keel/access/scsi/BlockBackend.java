@@ -45,13 +45,22 @@ public interface BlockBackend {
     void write(long offset, ByteBuffer data) throws IOException;
 
     /**
-     * Admits a write of {@code length} bytes before its data is asked for: true when the data may
-     * be asked for now; false when the volume's QoS limit holds the write back, and then
-     * {@code whenAdmitted} runs (on a thread of its own) once it may. The write itself then no
-     * longer waits for the limit, so a throttled write waits without holding its data.
+     * {@link #write}, for a write that {@code admission} (its {@link #admitWrite}, or null) already
+     * paid the volume's QoS limit for.
      */
-    default boolean admitWrite(long length, Runnable whenAdmitted) {
-        return true;
+    default void write(long offset, ByteBuffer data, WriteAdmission admission) throws IOException {
+        write(offset, data);
+    }
+
+    /**
+     * Admits a write of {@code length} bytes before its data is asked for: its admission when the
+     * data may be asked for now ({@link WriteAdmission#NONE} when no limit took anything); null when
+     * the volume's QoS limit holds the write back, and then {@code later} gets the admission, on a
+     * thread of its own, once the limit lets the write through. The write, handed its admission,
+     * does not wait again, so a throttled write waits without holding its data.
+     */
+    default WriteAdmission admitWrite(long length, Consumer<WriteAdmission> later) {
+        return WriteAdmission.NONE;
     }
 
     /**
@@ -65,6 +74,11 @@ public interface BlockBackend {
         return false;
     }
 
+    /** {@link #startWrite}, for a write {@code admission} (or null) already paid the QoS limit for. */
+    default boolean startWrite(long offset, ByteBuffer data, WriteAdmission admission, Consumer<IOException> done) {
+        return startWrite(offset, data, done);
+    }
+
     /**
      * Atomically (with respect to every other write through this backend) compares the bytes at
      * {@code offset} with {@code expected} and, when equal, writes {@code data} (same length).
@@ -72,6 +86,12 @@ public interface BlockBackend {
      * (nothing written).
      */
     long compareAndWrite(long offset, ByteBuffer expected, ByteBuffer data) throws IOException;
+
+    /** {@link #compareAndWrite}, for a write {@code admission} (or null) already paid the QoS limit for. */
+    default long compareAndWrite(long offset, ByteBuffer expected, ByteBuffer data, WriteAdmission admission)
+            throws IOException {
+        return compareAndWrite(offset, expected, data);
+    }
 
     /** Releases {@code [offset, offset + length)}: it reads as zeros afterwards; durable when it returns. */
     void unmap(long offset, long length) throws IOException;

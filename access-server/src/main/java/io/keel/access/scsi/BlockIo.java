@@ -198,8 +198,13 @@ final class BlockIo {
     }
 
     void writeBlocks(final long lba, final ByteBuffer data) {
+        writeBlocks(lba, data, null);
+    }
+
+    /** Writes {@code data} at {@code lba}, for a command {@code admission} (or null) already paid the QoS limit for. */
+    private void writeBlocks(final long lba, final ByteBuffer data, final WriteAdmission admission) {
         try {
-            backend.write(lba * BLOCK, data.duplicate());
+            backend.write(lba * BLOCK, data.duplicate(), admission);
         } catch (IOException e) {
             throw writeError(lba, e);
         }
@@ -285,7 +290,7 @@ final class BlockIo {
         if (blocks == 0 || d == null || d.remaining() < needed) {
             return false;
         }
-        return backend.startWrite(lba * BLOCK, dataOut(c, needed), failure -> done.accept(
+        return backend.startWrite(lba * BLOCK, dataOut(c, needed), c.admission(), failure -> done.accept(
                 failure == null ? ScsiResult.good() : failed.apply(writeError(lba, failure).sense())));
     }
 
@@ -304,7 +309,7 @@ final class BlockIo {
         if (blocks == 0) {
             return ScsiResult.good();
         }
-        writeBlocks(lba, writeData(c, lba, blocks));
+        writeBlocks(lba, writeData(c, lba, blocks), c.admission());
         return ScsiResult.good();
     }
 
@@ -317,7 +322,7 @@ final class BlockIo {
             return ScsiResult.good();
         }
         ByteBuffer data = writeData(c, lba, blocks);
-        writeBlocks(lba, data);
+        writeBlocks(lba, data, c.admission());
         ByteBuffer back = readBlocks(lba, blocks);
         if (byteCheck) {
             int at = back.mismatch(data);
@@ -477,7 +482,7 @@ final class BlockIo {
         ByteBuffer data = all.slice(half, half);
         long at;
         try {
-            at = backend.compareAndWrite(lba * BLOCK, expected, data);
+            at = backend.compareAndWrite(lba * BLOCK, expected, data, c.admission());
         } catch (IOException e) {
             throw writeError(lba, e);
         }
@@ -499,7 +504,7 @@ final class BlockIo {
             return ScsiResult.good();
         }
         ByteBuffer mask = dataOut(c, blocks * BLOCK);
-        replaceAtomically(lba, blocks, current -> {
+        replaceAtomically(lba, blocks, c.admission(), current -> {
             ByteBuffer or = ByteBuffer.allocate(current.remaining());
             for (int i = 0; i < or.capacity(); i++) {
                 or.put(i, (byte) (current.get(i) | mask.get(i)));
@@ -535,22 +540,23 @@ final class BlockIo {
             return ScsiResult.good();
         }
         ByteBuffer data = dataOut(c, (long) blocks * BLOCK);
-        replaceAtomically(lba, blocks, current -> data.duplicate());
+        replaceAtomically(lba, blocks, c.admission(), current -> data.duplicate());
         return ScsiResult.good();
     }
 
     /**
      * Replaces blocks with a function of their current contents, atomically with respect to other
      * writes: compare-and-write against what was read, again (bounded) when another write won.
+     * {@code admission} (or null) pays the first write's way through the QoS limit.
      */
-    private void replaceAtomically(final long lba, final long blocks,
+    private void replaceAtomically(final long lba, final long blocks, final WriteAdmission admission,
             final UnaryOperator<ByteBuffer> update) {
         for (int attempt = 0; attempt < ATOMIC_ATTEMPTS; attempt++) {
             ByteBuffer current = readBlocks(lba, blocks);
             ByteBuffer next = update.apply(current.duplicate());
             long at;
             try {
-                at = backend.compareAndWrite(lba * BLOCK, current, next);
+                at = backend.compareAndWrite(lba * BLOCK, current, next, admission);
             } catch (IOException e) {
                 throw writeError(lba, e);
             }

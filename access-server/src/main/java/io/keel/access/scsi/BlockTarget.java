@@ -141,9 +141,10 @@ public final class BlockTarget implements ScsiTarget {
     }
 
     @Override
-    public boolean admitData(final int lun, final byte[] cdb, final long bytes, final Runnable whenAdmitted) {
+    public WriteAdmission admitData(final int lun, final byte[] cdb, final long bytes,
+            final Consumer<WriteAdmission> later) {
         LogicalUnit unit = units.get(lun);
-        return unit == null || unit.admitData(cdb, bytes, whenAdmitted);
+        return unit == null ? WriteAdmission.NONE : unit.admitData(cdb, bytes, later);
     }
 
     private ScsiResult route(final ScsiCommand command, final byte[] cdb) {

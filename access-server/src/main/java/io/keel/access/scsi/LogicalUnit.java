@@ -179,16 +179,16 @@ public final class LogicalUnit {
     }
 
     /**
-     * Whether the data of {@code cdb} ({@code bytes}) may be asked for now (see
-     * {@link ScsiTarget#admitData}): a write that the volume writes as it came is admitted by the
-     * volume's QoS limit; anything else at once. Checks of the command itself wait for its execution.
+     * Admits the data of {@code cdb} ({@code bytes}; see {@link ScsiTarget#admitData}): a write that
+     * the volume writes as it came is admitted by the volume's QoS limit; anything else at once.
+     * Checks of the command itself wait for its execution.
      */
-    boolean admitData(final byte[] cdb, final long bytes, final Runnable whenAdmitted) {
+    WriteAdmission admitData(final byte[] cdb, final long bytes, final Consumer<WriteAdmission> later) {
         int opcode = cdb.length == 0 ? -1 : Bytes.u8(cdb, 0);
         if (!DATA_WRITES.contains(opcode) || writeProtection() != null) {
-            return true;
+            return WriteAdmission.NONE;
         }
-        return backend.admitWrite(opcode == COMPARE_AND_WRITE ? bytes / 2 : bytes, whenAdmitted);
+        return backend.admitWrite(opcode == COMPARE_AND_WRITE ? bytes / 2 : bytes, later);
     }
 
     private ScsiResult run(final ScsiCommand c) {

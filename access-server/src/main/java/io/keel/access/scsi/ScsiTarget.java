@@ -39,13 +39,15 @@ public interface ScsiTarget {
     }
 
     /**
-     * Whether the Data-Out of {@code lun}'s command {@code cdb} ({@code bytes} in all) may be asked
-     * for now: false when the logical unit holds a write back (its volume's QoS limit), and then
-     * {@code whenAdmitted} runs once it may. The transport asks before it solicits data, so that a
-     * throttled write does not hold the portal's write buffers while it waits.
+     * Admits the Data-Out of {@code lun}'s command {@code cdb} ({@code bytes} in all) before the
+     * transport asks for it: the admission when it may be asked for now, to be passed on in the
+     * command's {@link ScsiCommand#admission}; null when the logical unit holds the write back (its
+     * volume's QoS limit), and then {@code later} gets the admission once it may. So a throttled
+     * write does not hold the portal's write buffers while it waits. The transport releases an
+     * admission whose command ends without running.
      */
-    default boolean admitData(int lun, byte[] cdb, long bytes, Runnable whenAdmitted) {
-        return true;
+    default WriteAdmission admitData(int lun, byte[] cdb, long bytes, Consumer<WriteAdmission> later) {
+        return WriteAdmission.NONE;
     }
 
     /** Whether {@code lun} exists (task management to an unknown LUN is refused by the transport). */

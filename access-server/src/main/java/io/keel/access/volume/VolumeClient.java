@@ -2,6 +2,7 @@ package io.keel.access.volume;
 
 import io.keel.access.scsi.BlockBackend;
 import io.keel.access.scsi.TransferBuffers;
+import io.keel.access.scsi.WriteAdmission;
 import io.keel.chunk.store.ExtentExistsException;
 import io.keel.chunk.store.ExtentNotFoundException;
 import io.keel.chunk.store.StaleEpochException;
@@ -119,7 +120,7 @@ public final class VolumeClient implements BlockBackend {
         if (length == 0) {
             return;
         }
-        counted(length, false, () -> {
+        counted(length, null, () -> {
             readInRange(offset, target, length);
             return null;
         }, done -> false);
@@ -151,7 +152,7 @@ public final class VolumeClient implements BlockBackend {
         }
         ResolvedExtent extent = place.extent();
         int length = target.remaining();
-        if (!throttle.tryAcquire(length, false)) {
+        if (!throttle.tryAcquire(length, null)) {
             return false; // the blocking read waits for the QoS limit
         }
         long started = io.begin();
@@ -165,7 +166,7 @@ public final class VolumeClient implements BlockBackend {
         } catch (IOException | RuntimeException e) {
             // Not started: the blocking read finds out again and answers for it (zeros for an extent never written).
         }
-        throttle.refund(length, false);
+        throttle.refund(length, null);
         io.notStarted();
         return false;
     }
@@ -178,13 +179,19 @@ public final class VolumeClient implements BlockBackend {
      */
     @Override
     public boolean startWrite(final long offset, final ByteBuffer data, final Consumer<IOException> done) {
+        return startWrite(offset, data, null, done);
+    }
+
+    @Override
+    public boolean startWrite(final long offset, final ByteBuffer data, final WriteAdmission admission,
+            final Consumer<IOException> done) {
         int length = data.remaining();
         KnownPlace place = knownPlace(offset, length);
         RangeLock.Held held = place == null ? null : ranges.tryAcquireShared(offset, offset + length);
         if (held == null) {
             return false;
         }
-        if (!throttle.tryAcquire(length, true)) {
+        if (!throttle.tryAcquire(length, admission)) {
             held.close();
             return false; // the blocking write waits for the QoS limit
         }
@@ -204,7 +211,7 @@ public final class VolumeClient implements BlockBackend {
                     layout.volumeId(), extent.extentId(), e.toString());
         }
         held.close();
-        throttle.refund(length, true);
+        throttle.refund(length, admission);
         io.notStarted();
         return false;
     }
@@ -215,16 +222,16 @@ public final class VolumeClient implements BlockBackend {
     }
 
     /**
-     * Runs {@code call} once the QoS limit lets it (a {@code write} spends what admitted writes paid
-     * first), and counts it as a read or write of {@code length} bytes (the wait included; a write
+     * Runs {@code call} once the QoS limit lets it (at once for a write whose {@code admission} paid
+     * already), and counts it as a read or write of {@code length} bytes (the wait included; a write
      * when {@code wrote} says so of its result), or as a failure.
      */
-    private <T> T counted(final int length, final boolean write, final Io<T> call, final Predicate<T> wrote)
-            throws IOException {
+    private <T> T counted(final int length, final WriteAdmission admission, final Io<T> call,
+            final Predicate<T> wrote) throws IOException {
         long started = io.begin();
         T result;
         try {
-            throttle.acquire(length, write);
+            throttle.acquire(length, admission);
             result = call.run();
         } catch (IOException | RuntimeException e) {
             io.failed();
@@ -263,18 +270,23 @@ public final class VolumeClient implements BlockBackend {
     }
 
     @Override
-    public boolean admitWrite(final long length, final Runnable whenAdmitted) {
-        return throttle.admitWrite(length, whenAdmitted);
+    public WriteAdmission admitWrite(final long length, final Consumer<WriteAdmission> later) {
+        return throttle.admitWrite(length, later);
     }
 
     @Override
     public void write(final long offset, final ByteBuffer data) throws IOException {
+        write(offset, data, null);
+    }
+
+    @Override
+    public void write(final long offset, final ByteBuffer data, final WriteAdmission admission) throws IOException {
         int length = data.remaining();
         checkRange(offset, length);
         if (length == 0) {
             return;
         }
-        counted(length, true, () -> {
+        counted(length, admission, () -> {
             writeInRange(offset, data, length);
             return null;
         }, done -> true);
@@ -300,6 +312,12 @@ public final class VolumeClient implements BlockBackend {
     @Override
     public long compareAndWrite(final long offset, final ByteBuffer expected, final ByteBuffer data)
             throws IOException {
+        return compareAndWrite(offset, expected, data, null);
+    }
+
+    @Override
+    public long compareAndWrite(final long offset, final ByteBuffer expected, final ByteBuffer data,
+            final WriteAdmission admission) throws IOException {
         int length = expected.remaining();
         if (data.remaining() != length) {
             throw new IllegalArgumentException("compare and write needs as many bytes to write (" + data.remaining()
@@ -307,7 +325,7 @@ public final class VolumeClient implements BlockBackend {
         }
         checkRange(offset, length);
         // A miscompare only read; a match wrote too, and counts as the write it is.
-        return counted(length, true, () -> compareAndWriteInRange(offset, expected, data, length),
+        return counted(length, admission, () -> compareAndWriteInRange(offset, expected, data, length),
                 mismatch -> mismatch < 0);
     }
 

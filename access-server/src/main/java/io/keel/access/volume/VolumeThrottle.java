@@ -1,8 +1,11 @@
 package io.keel.access.volume;
 
+import io.keel.access.scsi.WriteAdmission;
 import io.keel.runtime.time.Clock;
 import java.io.InterruptedIOException;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * Holds one volume's reads and writes to its QoS limits: operations per second and bytes per
@@ -13,9 +16,10 @@ import java.time.Duration;
  * default) costs one volatile read per call.
  *
  * <p>A write whose data is yet to come can be admitted first ({@link #admitWrite}): it pays its
- * tokens then, and waits for the limit before its data is asked for rather than holding the data
- * while it waits. What admitted writes paid is a credit that writes spend before the buckets, so
- * every operation is paid once, whichever write spends which credit.
+ * tokens then and waits for the limit before its data is asked for, rather than holding the data
+ * while it waits. The admission it gets is a ticket: handed back with the write, it lets that
+ * write through without paying again; released unspent (the write was aborted or refused), it
+ * gives its tokens back.
  */
 public final class VolumeThrottle {
 
@@ -32,9 +36,6 @@ public final class VolumeThrottle {
         double operations;
         double bytes;
         long refilledAt;
-        /** Paid ahead by admitted writes, spent by writes before the buckets. */
-        long prepaidOperations;
-        long prepaidBytes;
 
         Limits(final long iops, final long bytesPerSecond, final long now) {
             this.iops = iops;
@@ -74,80 +75,79 @@ public final class VolumeThrottle {
     }
 
     /**
-     * Takes the tokens of one read or write ({@code write}) of {@code length} bytes if the credit
-     * (writes only) and the buckets hold them now; false, taking nothing, otherwise (the caller then
-     * goes the way that may wait, {@link #acquire}).
+     * Takes the tokens of one call of {@code length} bytes if the buckets hold them now, or spends
+     * {@code admission} (the call's own, from {@link #admitWrite}; null for none); false, taking
+     * nothing, otherwise (the caller then goes the way that may wait, {@link #acquire}).
      */
-    boolean tryAcquire(final long length, final boolean write) {
+    boolean tryAcquire(final long length, final WriteAdmission admission) {
+        if (spend(admission)) {
+            return true;
+        }
         Limits in = limits;
         if (in == null) {
             return true;
         }
         synchronized (this) {
             refill(in);
-            boolean operationPaid = write && in.prepaidOperations > 0;
-            long bytesDue = length - (write ? Math.min(in.prepaidBytes, length) : 0);
-            if ((in.iops > 0 && !operationPaid && in.operations < 1)
-                    || (in.bytesPerSecond > 0 && bytesDue > 0 && in.bytes < bytesDue)) {
+            if ((in.iops > 0 && in.operations < 1) || (in.bytesPerSecond > 0 && in.bytes < length)) {
                 return false;
             }
-            spend(in, length, write);
+            take(in, length);
             return true;
         }
     }
 
-    /**
-     * Gives back what {@link #tryAcquire} took for a call that then did not go that way after all:
-     * a write's as credit (its blocking way spends it again), a read's to the buckets.
-     */
-    void refund(final long length, final boolean write) {
+    /** Gives back what {@link #tryAcquire} took for a call that then did not go that way after all. */
+    void refund(final long length, final WriteAdmission admission) {
+        if (admission instanceof Ticket ticket && ticket.owner() == this && ticket.unspend()) {
+            return;
+        }
         Limits in = limits;
         if (in == null) {
             return;
         }
-        synchronized (this) {
-            if (write) {
-                in.prepaidOperations++;
-                in.prepaidBytes += length;
-            } else {
-                in.operations = Math.min(in.operations + 1, in.iops);
-                in.bytes = Math.min(in.bytes + length, in.bytesPerSecond);
-            }
-        }
+        giveBack(in, length);
     }
 
     /**
-     * Admits a write of {@code length} bytes whose data has not come yet: takes its tokens now (they
-     * become credit its execution spends) and answers true when it may go on at once; otherwise
-     * false, and runs {@code whenAdmitted} on a new virtual thread once the limits have let it through.
+     * Admits a write of {@code length} bytes whose data has not come yet: takes its tokens now and
+     * returns its admission when it may go on at once ({@link WriteAdmission#NONE} without limits);
+     * otherwise null, and hands {@code later} the admission on a new virtual thread once the limits
+     * have let the write through.
      */
-    public boolean admitWrite(final long length, final Runnable whenAdmitted) {
-        long wait = admit(length);
-        if (wait == 0) {
-            return true;
-        }
-        clock.schedule(Duration.ofNanos(wait), () -> Thread.ofVirtual().name("qos-admitted").start(whenAdmitted));
-        return false;
-    }
-
-    /** Pays for a write of {@code length} bytes ahead, as credit; returns how long it must wait first (ns). */
-    long admit(final long length) {
+    public WriteAdmission admitWrite(final long length, final Consumer<WriteAdmission> later) {
         Limits in = limits;
         if (in == null) {
-            return 0;
+            return WriteAdmission.NONE;
         }
+        Ticket ticket = new Ticket(in, length);
+        long wait = admit(in, length);
+        if (wait == 0) {
+            return ticket;
+        }
+        clock.schedule(Duration.ofNanos(wait),
+                () -> Thread.ofVirtual().name("qos-admitted").start(() -> later.accept(ticket)));
+        return null;
+    }
+
+    /** Takes the tokens of a write of {@code length} bytes ahead; returns how long it must wait first (ns). */
+    private long admit(final Limits in, final long length) {
         synchronized (this) {
             refill(in);
-            take(in, 1, length);
-            in.prepaidOperations++;
-            in.prepaidBytes += length;
+            take(in, length);
             return debt(in);
         }
     }
 
-    /** Takes the tokens of one read or write ({@code write}) of {@code length} bytes, waiting as the limits say. */
-    void acquire(final long length, final boolean write) throws InterruptedIOException {
-        long wait = reserve(length, write);
+    /**
+     * Takes the tokens of one call of {@code length} bytes, or spends {@code admission} (the call's
+     * own, or null), waiting as long as the limits say.
+     */
+    void acquire(final long length, final WriteAdmission admission) throws InterruptedIOException {
+        if (spend(admission)) {
+            return;
+        }
+        long wait = reserve(length);
         if (wait > 0) {
             try {
                 clock.sleep(Duration.ofNanos(wait));
@@ -158,19 +158,29 @@ public final class VolumeThrottle {
         }
     }
 
-    /**
-     * Takes the tokens of one read or write ({@code write}) of {@code length} bytes; returns how long
-     * the caller must wait first (ns).
-     */
-    long reserve(final long length, final boolean write) {
+    /** Takes the tokens of one call of {@code length} bytes; returns how long the caller must wait first (ns). */
+    long reserve(final long length) {
         Limits in = limits;
         if (in == null) {
             return 0;
         }
         synchronized (this) {
             refill(in);
-            spend(in, length, write);
+            take(in, length);
             return debt(in);
+        }
+    }
+
+    /** Whether {@code admission} is one of this throttle's tickets, unspent, and now spent. */
+    private boolean spend(final WriteAdmission admission) {
+        return admission instanceof Ticket ticket && ticket.owner() == this && ticket.spend();
+    }
+
+    /** Puts one call's tokens back into {@code in}'s buckets (never above their one second). */
+    private void giveBack(final Limits in, final long length) {
+        synchronized (this) {
+            in.operations = Math.min(in.operations + 1, in.iops);
+            in.bytes = Math.min(in.bytes + length, in.bytesPerSecond);
         }
     }
 
@@ -181,20 +191,43 @@ public final class VolumeThrottle {
         return (long) Math.ceil(Math.max(0, seconds) * NANOS_PER_SECOND);
     }
 
-    /** Pays for one call: a write from the credit first, the rest from the buckets. */
-    private static void spend(final Limits in, final long length, final boolean write) {
-        int operations = 1;
-        long bytes = length;
-        if (write) {
-            if (in.prepaidOperations > 0) {
-                in.prepaidOperations--;
-                operations = 0;
-            }
-            long fromCredit = Math.min(in.prepaidBytes, length);
-            in.prepaidBytes -= fromCredit;
-            bytes -= fromCredit;
+    /**
+     * The tokens one admitted write paid into {@code paidTo} (the limits then in force): spent by
+     * that write's call, or given back by {@link #release} if the write never made it.
+     */
+    private final class Ticket implements WriteAdmission {
+        private static final int UNSPENT = 0;
+        private static final int SPENT = 1;
+        private static final int RELEASED = 2;
+
+        private final Limits paidTo;
+        private final long length;
+        private final AtomicInteger state = new AtomicInteger(UNSPENT);
+
+        Ticket(final Limits paidTo, final long length) {
+            this.paidTo = paidTo;
+            this.length = length;
         }
-        take(in, operations, bytes);
+
+        VolumeThrottle owner() {
+            return VolumeThrottle.this;
+        }
+
+        boolean spend() {
+            return state.compareAndSet(UNSPENT, SPENT);
+        }
+
+        /** Undoes {@link #spend} for a call that did not go the way that spent it. */
+        boolean unspend() {
+            return state.compareAndSet(SPENT, UNSPENT);
+        }
+
+        @Override
+        public void release() {
+            if (state.compareAndSet(UNSPENT, RELEASED)) {
+                giveBack(paidTo, length);
+            }
+        }
     }
 
     private void refill(final Limits in) {
@@ -205,9 +238,9 @@ public final class VolumeThrottle {
         in.bytes = Math.min(in.bytes + seconds * in.bytesPerSecond, in.bytesPerSecond);
     }
 
-    private static void take(final Limits in, final int operations, final long length) {
+    private static void take(final Limits in, final long length) {
         if (in.iops > 0) {
-            in.operations -= operations;
+            in.operations -= 1;
         }
         if (in.bytesPerSecond > 0) {
             in.bytes -= length;

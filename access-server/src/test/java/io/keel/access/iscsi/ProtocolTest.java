@@ -1009,7 +1009,8 @@ class ProtocolTest {
             assertThat(pong.data()).containsExactly(7);
             assertThat(volume.heldAdmissions).hasSize(1);
 
-            volume.heldAdmissions.poll().run();
+            java.util.concurrent.atomic.AtomicInteger released = new java.util.concurrent.atomic.AtomicInteger();
+            volume.heldAdmissions.poll().accept(released::incrementAndGet);
             Pdu r2t = skippingKeepAlives(initiator);
             assertThat(r2t.opcode()).as("asked for once admitted").isEqualTo(Opcode.R2T);
             byte[] data = new byte[4096];
@@ -1020,6 +1021,25 @@ class ProtocolTest {
             assertThat(response.opcode()).isEqualTo(Opcode.SCSI_RESPONSE);
             assertThat(response.byteAt(3)).as("GOOD").isZero();
             assertThat(volume.snapshot(8 * 512, 4096)).isEqualTo(data);
+            waitFor(() -> released.get() == 1); // MemoryBackend does not spend admissions: released at the end
+
+            // A write aborted while it waits: the admission that comes later goes straight back.
+            Pdu aborted = initiator.command(0xa1, 0, RawInitiator.write10(16, 8), 4096, null);
+            initiator.send(aborted);
+            waitFor(() -> volume.heldAdmissions.size() == 1);
+            Pdu answer = tmf(initiator, 1, 0, aborted.itt());
+            while (answer.opcode() == Opcode.NOP_IN) {
+                answer = initiator.read();
+            }
+            assertThat(answer.opcode()).isEqualTo(Opcode.TASK_MGMT_RESPONSE);
+            assertThat(answer.byteAt(2)).as("function complete").isZero();
+            volume.heldAdmissions.poll().accept(released::incrementAndGet);
+            waitFor(() -> released.get() == 2);
+            Pdu after = initiator.exchange(initiator.nop(new byte[] {9}));
+            while (after.opcode() == Opcode.NOP_IN && after.itt() == 0xffffffff) {
+                after = initiator.read();
+            }
+            assertThat(after.opcode()).as("no R2T for the aborted write").isEqualTo(Opcode.NOP_IN);
         }
     }
 

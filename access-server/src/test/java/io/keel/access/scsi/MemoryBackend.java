@@ -38,7 +38,8 @@ public final class MemoryBackend implements BlockBackend {
     volatile java.util.concurrent.CountDownLatch writeGate;
     /** When set, writes are not admitted at once (as a throttled volume's): see {@link #heldAdmissions}. */
     public volatile boolean holdAdmissions;
-    public final java.util.Queue<Runnable> heldAdmissions = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    public final java.util.Queue<java.util.function.Consumer<WriteAdmission>> heldAdmissions =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     public MemoryBackend(final String volumeId, final long sizeBytes, final boolean thin) {
         this.volumeId = volumeId;
@@ -51,12 +52,12 @@ public final class MemoryBackend implements BlockBackend {
     }
 
     @Override
-    public boolean admitWrite(final long length, final Runnable whenAdmitted) {
+    public WriteAdmission admitWrite(final long length, final java.util.function.Consumer<WriteAdmission> later) {
         if (!holdAdmissions) {
-            return true;
+            return WriteAdmission.NONE;
         }
-        heldAdmissions.add(whenAdmitted);
-        return false;
+        heldAdmissions.add(later);
+        return null;
     }
 
     void grow(final long sizeBytes) {

@@ -15,6 +15,7 @@ import io.keel.access.scsi.TransferLength;
 import io.keel.access.scsi.Sense;
 import io.keel.access.scsi.TaskAttribute;
 import io.keel.access.scsi.TransferBuffers;
+import io.keel.access.scsi.WriteAdmission;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -219,17 +220,18 @@ final class FullFeature implements DataPlacement {
             connection.context.metrics().commandsInFlight.dec();
         });
         if (task.write) {
+            task.unsolicitedLimit = Math.min(expected, connection.params.firstBurstLength);
+            task.unsolicitedOpen = !finalBit && !connection.params.initialR2T && immediate < task.unsolicitedLimit;
             if (placed != null) {
                 task.adoptBuffer(placed);
-            } else if (immediate < expected) {
+            } else if (immediate > 0 && immediate < expected || task.unsolicitedOpen) {
                 // Data-Out follows: received straight into a lent buffer, which the store writes from.
+                // (Data that comes only when asked for gets its buffer when it is asked for: solicit.)
                 task.lendBuffer(TransferBuffers.shared());
             }
             task.store(0, pdu.dataBuffer(), pdu.dataPlaced());
             task.received = immediate;
             connection.context.metrics().writeBytes.mark(immediate);
-            task.unsolicitedLimit = Math.min(expected, connection.params.firstBurstLength);
-            task.unsolicitedOpen = !finalBit && !connection.params.initialR2T && task.received < task.unsolicitedLimit;
             task.nextR2tOffset = task.received;
             if (!task.unsolicitedOpen) {
                 solicit(task);
@@ -295,16 +297,27 @@ final class FullFeature implements DataPlacement {
         if (task.aborted) {
             return;
         }
-        if (!task.admitted && task.nextR2tOffset < task.expectedLength) {
-            task.admitted = true;
-            if (!session.target().scsi().admitData(task.lun, task.cdb, task.expectedLength, () -> solicit(task))) {
+        if (!task.admissionAsked && task.nextR2tOffset < task.expectedLength) {
+            task.admissionAsked = true;
+            task.finished.whenComplete((done, failure) -> task.releaseAdmission());
+            WriteAdmission now = session.target().scsi().admitData(task.lun, task.cdb, task.expectedLength,
+                    later -> {
+                        if (task.holdAdmission(later)) {
+                            solicit(task);
+                        }
+                    });
+            if (now == null) {
                 LOG.debug("{} from {} waits for its volume's QoS limit before its data is asked for", task,
                         connection.who());
                 return;
             }
+            task.holdAdmission(now);
         }
         if (!task.budgeted && !reserveBudget(task)) {
             return;
+        }
+        if (task.received == 0) {
+            task.lendBufferOnce(TransferBuffers.shared());
         }
         List<Pdu> r2ts = new ArrayList<>();
         synchronized (task) {
@@ -556,7 +569,7 @@ final class FullFeature implements DataPlacement {
 
     private ScsiCommand command(final Task task, final ByteBuffer dataOut) {
         return new ScsiCommand(session.nexus(), task.lun, task.cdb, task.attribute, task.itt & 0xffffffffL,
-                task.expectedLength, dataOut);
+                task.expectedLength, dataOut, task.admission());
     }
 
     /** Counts {@code task} as done with {@code result} and sends its Data-In and status (unless aborted). */

@@ -2,6 +2,7 @@ package io.keel.access.iscsi.session;
 
 import io.keel.access.scsi.TaskAttribute;
 import io.keel.access.scsi.TransferBuffers;
+import io.keel.access.scsi.WriteAdmission;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
@@ -56,10 +57,38 @@ public final class Task {
     volatile boolean executed;
     /** Its status is being sent: task management can no longer abort it, only wait for it (TaskSet's lock). */
     boolean responding;
+    /**
+     * Keeps {@code granted} for the task's command, unless the task already ended: then it is
+     * released at once. Returns whether it was kept.
+     */
+    synchronized boolean holdAdmission(final WriteAdmission granted) {
+        if (finished.isDone()) {
+            granted.release();
+            return false;
+        }
+        admission = granted;
+        return true;
+    }
+
+    /** The admission the task's command carries, or null. */
+    synchronized WriteAdmission admission() {
+        return admission;
+    }
+
+    /** Releases the admission when the task ends (a command that ran spent it: then nothing happens). */
+    void releaseAdmission() {
+        WriteAdmission held = admission();
+        if (held != null) {
+            held.release();
+        }
+    }
+
     /** Whether the task's solicited data is reserved in the portal's write budget. */
     boolean budgeted;
-    /** Whether the logical unit admitted the task's data (ScsiTarget.admitData) before it is solicited. */
-    boolean admitted;
+    /** Whether the logical unit was asked to admit the task's data (ScsiTarget.admitData) before it is solicited. */
+    boolean admissionAsked;
+    /** What the logical unit took ahead for the task's data; under this task's lock. */
+    private WriteAdmission admission;
     /** Whether the task still holds a CmdSN window slot (guarded by the session). */
     boolean holdsSlot;
     /**
@@ -75,6 +104,7 @@ public final class Task {
      */
     private TransferBuffers.Lease lease;
     private boolean placing;
+    private boolean lendTried;
     private boolean releasing;
     int received;
     int unsolicitedLimit;
@@ -112,8 +142,21 @@ public final class Task {
      * Receives write data into a buffer lent from {@code buffers} when the transfer fits one and one
      * is free (else into an array). Called before any data is stored.
      */
-    void lendBuffer(final TransferBuffers buffers) {
+    synchronized void lendBuffer(final TransferBuffers buffers) {
         lease = buffers.tryLend(expectedLength);
+    }
+
+    /**
+     * {@link #lendBuffer} for a task none of whose data has come yet, once it is about to be asked
+     * for (not while it waits for admission or write budget); nothing if it has a buffer or tried.
+     */
+    synchronized void lendBufferOnce(final TransferBuffers buffers) {
+        if (!lendTried && !finished.isDone()) { // once finished, releaseData has run or will find it
+            lendTried = true;
+            if (lease == null) {
+                lease = buffers.tryLend(expectedLength);
+            }
+        }
     }
 
     /** Receives write data into {@code placed}, lent for the whole transfer. Called before any data is stored. */
