@@ -946,6 +946,19 @@ class ProtocolTest {
         allowed.close();
     }
 
+    /** Sends {@code data} as the one Data-Out that answers {@code r2t} of {@code write}; returns the next answer. */
+    private static Pdu sendForR2t(final RawInitiator initiator, final Pdu write, final Pdu r2t, final byte[] data)
+            throws Exception {
+        initiator.send(Pdu.of(Opcode.DATA_OUT).flags(0x80).itt(write.itt()).putInt32(20, r2t.int32(20))
+                .putInt32(36, 0).putInt32(40, 0).data(data));
+        return skippingKeepAlives(initiator);
+    }
+
+    /** A target with {@code volume} as LUN 0. */
+    private static BlockTarget oneLun(final MemoryBackend volume) {
+        return new BlockTarget(List.of(new LunSpec(0, volume, FakeReservations::new)), TargetOptions.defaults());
+    }
+
     /**
      * Adds target {@code iqn} over {@code scsi} to the directory and logs in to it with {@code keys},
      * past LUN 0's power-on unit attention.
@@ -964,8 +977,7 @@ class ProtocolTest {
     void aWriteWhoseLunIsRemappedBeforeItRunsIsRefusedAndWritesNothing() throws Exception {
         MemoryBackend first = new MemoryBackend("vol-first-0001", 1 << 20, false);
         MemoryBackend second = new MemoryBackend("vol-second-002", 1 << 20, false);
-        BlockTarget scsi = new BlockTarget(List.of(new LunSpec(0, first, FakeReservations::new)),
-                TargetOptions.defaults());
+        BlockTarget scsi = oneLun(first);
         String iqn = "iqn.2026-01.io.keel:remapped";
         try (RawInitiator initiator = loggedInToNewTarget(iqn, scsi, ALL_DATA_BY_R2T)) {
             Pdu write = initiator.command(0xa1, 0, RawInitiator.write10(0, 1), 512, null);
@@ -976,9 +988,7 @@ class ProtocolTest {
             scsi.update(List.of(new LunSpec(0, second, FakeReservations::new)));
             byte[] data = new byte[512];
             Arrays.fill(data, (byte) 0x5a);
-            initiator.send(Pdu.of(Opcode.DATA_OUT).flags(0x80).itt(write.itt()).putInt32(20, r2t.int32(20))
-                    .putInt32(36, 0).putInt32(40, 0).data(data));
-            Pdu response = skippingKeepAlives(initiator);
+            Pdu response = sendForR2t(initiator, write, r2t, data);
             assertThat(response.opcode()).isEqualTo(Opcode.SCSI_RESPONSE);
             assertThat(response.byteAt(3)).as("CHECK CONDITION").isEqualTo(2);
             byte[] sense = Arrays.copyOfRange(response.data(), 2, response.data().length);
@@ -993,8 +1003,7 @@ class ProtocolTest {
     void aThrottledWriteIsAskedForItsDataOnlyOnceItsVolumeAdmitsIt() throws Exception {
         MemoryBackend volume = new MemoryBackend("vol-qos-0001", 1 << 20, false);
         volume.holdAdmissions = true;
-        BlockTarget scsi = new BlockTarget(List.of(new LunSpec(0, volume, FakeReservations::new)),
-                TargetOptions.defaults());
+        BlockTarget scsi = oneLun(volume);
         String iqn = "iqn.2026-01.io.keel:throttled";
         try (RawInitiator initiator = loggedInToNewTarget(iqn, scsi, ALL_DATA_BY_R2T)) {
             Pdu write = initiator.command(0xa1, 0, RawInitiator.write10(8, 8), 4096, null);
@@ -1015,9 +1024,7 @@ class ProtocolTest {
             assertThat(r2t.opcode()).as("asked for once admitted").isEqualTo(Opcode.R2T);
             byte[] data = new byte[4096];
             Arrays.fill(data, (byte) 0x6b);
-            initiator.send(Pdu.of(Opcode.DATA_OUT).flags(0x80).itt(write.itt()).putInt32(20, r2t.int32(20))
-                    .putInt32(36, 0).putInt32(40, 0).data(data));
-            Pdu response = skippingKeepAlives(initiator);
+            Pdu response = sendForR2t(initiator, write, r2t, data);
             assertThat(response.opcode()).isEqualTo(Opcode.SCSI_RESPONSE);
             assertThat(response.byteAt(3)).as("GOOD").isZero();
             assertThat(volume.snapshot(8 * 512, 4096)).isEqualTo(data);
@@ -1048,8 +1055,7 @@ class ProtocolTest {
         MemoryBackend first = new MemoryBackend("vol-first-0003", 1 << 20, false);
         MemoryBackend second = new MemoryBackend("vol-second-004", 1 << 20, false);
         List<FakeReservations> secondReservations = new java.util.concurrent.CopyOnWriteArrayList<>();
-        BlockTarget scsi = new BlockTarget(List.of(new LunSpec(0, first, FakeReservations::new)),
-                TargetOptions.defaults());
+        BlockTarget scsi = oneLun(first);
         String iqn = "iqn.2026-01.io.keel:reset-remapped";
         try (RawInitiator initiator = loggedInToNewTarget(iqn, scsi, Map.of())) {
             first.startReads = false;
