@@ -2,8 +2,12 @@ package io.keel.access.volume;
 
 import io.keel.access.scsi.WriteAdmission;
 import io.keel.runtime.time.Clock;
+import io.keel.runtime.time.Timer;
 import java.io.InterruptedIOException;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -19,7 +23,8 @@ import java.util.function.Consumer;
  * tokens then and waits for the limit before its data is asked for, rather than holding the data
  * while it waits. The admission it gets is a ticket: handed back with the write, it lets that
  * write through without paying again; released unspent (the write was aborted or refused), it
- * gives its tokens back.
+ * gives its tokens back. A change of limits lets every write still waiting for admission through
+ * at once (each paid under the old limits; the new ones start full).
  */
 public final class VolumeThrottle {
 
@@ -28,6 +33,29 @@ public final class VolumeThrottle {
     private final Clock clock;
     /** The limits in force; null when there are none. */
     private volatile Limits limits;
+    /** Admitted writes waiting for their time, and the timers that will let them through. */
+    private final Map<Ticket, Waiting> waiting = new ConcurrentHashMap<>();
+
+    /**
+     * A write waiting for admission: what runs when it may go, and its timer (set once scheduled).
+     * Whoever removes it from {@link #waiting} (its timer or a change of limits) lets the write go,
+     * so it goes once.
+     */
+    private static final class Waiting {
+        final Runnable go;
+        volatile Timer timer;
+
+        Waiting(final Runnable go) {
+            this.go = go;
+        }
+
+        void cancelTimer() {
+            Timer t = timer;
+            if (t != null) {
+                t.cancel();
+            }
+        }
+    }
 
     /** The rates (0: that one is unlimited) and the buckets, which move under this object's lock. */
     private static final class Limits {
@@ -66,6 +94,13 @@ public final class VolumeThrottle {
             return false;
         }
         limits = unlimited ? null : new Limits(iops, bytesPerSecond, clock.nanoTime());
+        for (Ticket ticket : List.copyOf(waiting.keySet())) {
+            Waiting w = waiting.remove(ticket);
+            if (w != null) {
+                w.cancelTimer();
+                w.go.run();
+            }
+        }
         return true;
     }
 
@@ -125,8 +160,13 @@ public final class VolumeThrottle {
         if (wait == 0) {
             return ticket;
         }
-        clock.schedule(Duration.ofNanos(wait),
-                () -> Thread.ofVirtual().name("qos-admitted").start(() -> later.accept(ticket)));
+        Waiting w = new Waiting(() -> Thread.ofVirtual().name("qos-admitted").start(() -> later.accept(ticket)));
+        waiting.put(ticket, w);
+        w.timer = clock.schedule(Duration.ofNanos(wait), () -> {
+            if (waiting.remove(ticket) != null) {
+                w.go.run();
+            }
+        });
         return null;
     }
 

@@ -130,6 +130,19 @@ class VolumeThrottleTest {
     }
 
     @Test
+    void aChangeOfLimitsLetsTheWritesWaitingForAdmissionThroughAtOnce() throws Exception {
+        throttle.limit(1, 0);
+        List<WriteAdmission> later = new CopyOnWriteArrayList<>();
+        assertThat(throttle.admitWrite(4096, later::add)).isNotNull();
+        assertThat(throttle.admitWrite(4096, later::add)).isNull();
+        assertThat(throttle.admitWrite(4096, later::add)).as("two seconds away").isNull();
+        throttle.limit(0, 0);
+        waitFor(() -> later.size() == 2);
+        assertThat(clock.pendingTimers()).as("their timers are cancelled").isZero();
+        assertThat(throttle.tryAcquire(4096, later.get(0))).isTrue();
+    }
+
+    @Test
     void withoutLimitsAnAdmissionIsFreeAndImmediate() {
         assertThat(throttle.admitWrite(1 << 20, a -> { })).isSameAs(WriteAdmission.NONE);
     }
