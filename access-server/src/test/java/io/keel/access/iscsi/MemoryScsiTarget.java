@@ -24,6 +24,8 @@ final class MemoryScsiTarget implements ScsiTarget {
     final byte[] disk;
     final List<String> events = new CopyOnWriteArrayList<>();
     final List<ScsiCommand> commands = new CopyOnWriteArrayList<>();
+    /** When {@link #nexusLost} was last called ({@code System.nanoTime()}), or 0. */
+    volatile long nexusLostAt;
     /** When set, commands with opcode {@link #blockOpcode} wait for it (task management tests). */
     volatile CountDownLatch gate;
     volatile int blockOpcode = -1;
@@ -210,6 +212,7 @@ final class MemoryScsiTarget implements ScsiTarget {
 
     @Override
     public void nexusLost(final ItNexus nexus) {
+        nexusLostAt = System.nanoTime();
         events.add("nexusLost " + nexus.initiatorPortName());
     }
 }

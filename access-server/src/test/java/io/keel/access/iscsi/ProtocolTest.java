@@ -441,11 +441,18 @@ class ProtocolTest {
             assertThat(recovery.byteAt(2)).isEqualTo(2);
             Pdu logout = initiator.exchange(Pdu.of(Opcode.LOGOUT_REQUEST).flags(0x80).itt(4)
                     .putInt32(24, initiator.cmdSn++));
+            long answered = System.nanoTime();
             assertThat(logout.byteAt(2)).isZero();
             assertThat(initiator.closedByTarget()).isTrue();
+            // Gone before the answer: another initiator must not meet this nexus's reservation afterwards.
+            waitFor(() -> targets.open.nexusLostAt != 0);
+            assertThat(targets.open.nexusLostAt).as("the nexus is lost before the logout is answered")
+                    .isLessThan(answered);
         }
-        waitFor(() -> targets.open.events.contains("nexusLost " + RawInitiator.NAME + ",i,0x400000000001"));
-        assertThat(portal.sessions()).isEmpty();
+        waitFor(() -> portal.sessions().isEmpty());
+        assertThat(targets.open.events).contains("nexusLost " + RawInitiator.NAME + ",i,0x400000000001");
+        assertThat(targets.open.events.stream().filter(e -> e.startsWith("nexusLost"))).as("reported once")
+                .hasSize(1);
     }
 
     @Test

@@ -922,6 +922,9 @@ final class FullFeature implements DataPlacement {
         LOG.info("logout ({}) from {}", reason == 0 ? "close session" : "close connection", connection.who());
         Thread.ofVirtual().name("iscsi-logout").start(() -> {
             waitForTasks();
+            // The session's only connection goes, so the session ends with it (ErrorRecoveryLevel 0):
+            // its nexus is gone before the initiator learns that the logout is done.
+            session.reportNexusLost();
             connection.send(Pdu.of(Opcode.LOGOUT_RESPONSE).putByte(2, 0).itt(itt)
                     .putInt16(40, connection.params.defaultTime2Wait)
                     .putInt16(42, connection.params.defaultTime2Retain), true);

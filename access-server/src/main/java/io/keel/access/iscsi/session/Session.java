@@ -28,6 +28,7 @@ public final class Session {
     private final ItNexus nexus;
     private final TaskSet tasks;
     private final AtomicBoolean ended = new AtomicBoolean();
+    private final AtomicBoolean nexusReported = new AtomicBoolean();
     private final CompletableFuture<Void> gone = new CompletableFuture<>();
     private final int queueDepth;
     private volatile Connection connection;
@@ -162,6 +163,22 @@ public final class Session {
         return a != b && a - b < 0;
     }
 
+    /**
+     * Tells the target that the session's I_T nexus is gone (its SPC-2 reservation released, its
+     * per-nexus state dropped), once. A logout does it before it answers, so that once the
+     * initiator holds the Logout Response, no other initiator can meet the nexus's reservation.
+     */
+    void reportNexusLost() {
+        if (target == null || !nexusReported.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            target.scsi().nexusLost(nexus);
+        } catch (RuntimeException e) {
+            LOG.warn("nexusLost failed for {}", nexus.initiatorPortName(), e);
+        }
+    }
+
     /** Ends the session (idempotent): closes the connection, aborts the tasks, reports the nexus lost. */
     public void end(final String reason) {
         if (!ended.compareAndSet(false, true)) {
@@ -175,13 +192,7 @@ public final class Session {
         awaitTasks(aborted);
         context.sessions().remove(this);
         context.metrics().sessions.dec();
-        if (target != null) {
-            try {
-                target.scsi().nexusLost(nexus);
-            } catch (RuntimeException e) {
-                LOG.warn("nexusLost failed for {}", nexus.initiatorPortName(), e);
-            }
-        }
+        reportNexusLost();
         gone.complete(null);
         LOG.info("session ended: initiator={} isid={} target={} tsih={} reason={}", initiatorName, isid,
                 targetName(), tsih, reason);
