@@ -722,9 +722,7 @@ class ProtocolTest {
                 writes.add(initiator.command(0xa1, 0, RawInitiator.write10(block, 1), 512,
                         Arrays.copyOfRange(payload, block * 512, (block + 1) * 512)));
             }
-            for (Pdu write : writes) {
-                initiator.send(write);
-            }
+            initiator.sendTogether(writes); // all waiting to be read: the first seven cannot run on the reader
             Map<Integer, Integer> statuses = new java.util.HashMap<>();
             for (int k = 0; k < 8; k++) {
                 Pdu in = initiator.read();

@@ -112,6 +112,17 @@ public final class RawInitiator implements AutoCloseable {
         out.flush();
     }
 
+    /** Sends {@code pdus} in one socket write, so the target finds them all waiting to be read. */
+    public void sendTogether(final List<Pdu> pdus) throws IOException {
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        for (Pdu pdu : pdus) {
+            pdu.putInt32(28, expStatSn);
+            PduCodec.write(all, pdu, headerDigest, dataDigest);
+        }
+        out.write(all.toByteArray());
+        out.flush();
+    }
+
     /** Whether bytes from the target wait to be read. */
     boolean hasInput() throws IOException {
         return in.buffered() > 0 || socket.getInputStream().available() > 0;
