@@ -53,13 +53,13 @@ public interface BlockBackend {
     }
 
     /**
-     * Admits a write of {@code length} bytes before its data is asked for: its admission when the
-     * data may be asked for now ({@link WriteAdmission#NONE} when no limit took anything); null when
-     * the volume's QoS limit holds the write back, and then {@code later} gets the admission, on a
-     * thread of its own, once the limit lets the write through. The write, handed its admission,
-     * does not wait again, so a throttled write waits without holding its data.
+     * Admits a write of {@code length} bytes before its data is asked for ({@link WriteAdmission#NONE}
+     * when no limit took anything). When the volume's QoS limit holds the write back the admission
+     * {@link WriteAdmission#waits}, and {@code whenAdmitted} runs, on a thread of its own, once the
+     * limit lets the write through (unless the admission was released first). The write, handed its
+     * admission, does not wait again, so a throttled write waits without holding its data.
      */
-    default WriteAdmission admitWrite(long length, Consumer<WriteAdmission> later) {
+    default WriteAdmission admitWrite(long length, Runnable whenAdmitted) {
         return WriteAdmission.NONE;
     }
 

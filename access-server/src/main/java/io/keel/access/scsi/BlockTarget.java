@@ -141,10 +141,9 @@ public final class BlockTarget implements ScsiTarget {
     }
 
     @Override
-    public WriteAdmission admitData(final int lun, final byte[] cdb, final long bytes,
-            final Consumer<WriteAdmission> later) {
+    public WriteAdmission admitData(final int lun, final byte[] cdb, final long bytes, final Runnable whenAdmitted) {
         LogicalUnit unit = units.get(lun);
-        return unit == null ? WriteAdmission.NONE : unit.admitData(cdb, bytes, later);
+        return unit == null ? WriteAdmission.NONE : unit.admitData(cdb, bytes, whenAdmitted);
     }
 
     private ScsiResult route(final ScsiCommand command, final byte[] cdb) {

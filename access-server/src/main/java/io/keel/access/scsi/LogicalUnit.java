@@ -183,12 +183,12 @@ public final class LogicalUnit {
      * the volume writes as it came is admitted by the volume's QoS limit; anything else at once.
      * Checks of the command itself wait for its execution.
      */
-    WriteAdmission admitData(final byte[] cdb, final long bytes, final Consumer<WriteAdmission> later) {
+    WriteAdmission admitData(final byte[] cdb, final long bytes, final Runnable whenAdmitted) {
         int opcode = cdb.length == 0 ? -1 : Bytes.u8(cdb, 0);
         if (!DATA_WRITES.contains(opcode) || writeProtection() != null) {
             return WriteAdmission.NONE;
         }
-        return backend.admitWrite(opcode == COMPARE_AND_WRITE ? bytes / 2 : bytes, later);
+        return backend.admitWrite(opcode == COMPARE_AND_WRITE ? bytes / 2 : bytes, whenAdmitted);
     }
 
     private ScsiResult run(final ScsiCommand c) {

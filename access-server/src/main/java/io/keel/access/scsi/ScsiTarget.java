@@ -40,13 +40,13 @@ public interface ScsiTarget {
 
     /**
      * Admits the Data-Out of {@code lun}'s command {@code cdb} ({@code bytes} in all) before the
-     * transport asks for it: the admission when it may be asked for now, to be passed on in the
-     * command's {@link ScsiCommand#admission}; null when the logical unit holds the write back (its
-     * volume's QoS limit), and then {@code later} gets the admission once it may. So a throttled
-     * write does not hold the portal's write buffers while it waits. The transport releases an
-     * admission whose command ends without running.
+     * transport asks for it; the admission goes with the command ({@link ScsiCommand#admission}).
+     * When it {@link WriteAdmission#waits} (the logical unit's volume is held to a QoS limit), the
+     * data is asked for only once {@code whenAdmitted} ran, so a throttled write does not hold the
+     * portal's write buffers while it waits. The transport releases the admission when the command
+     * ends (a command that ran spent it), which also cancels a callback not yet run.
      */
-    default WriteAdmission admitData(int lun, byte[] cdb, long bytes, Consumer<WriteAdmission> later) {
+    default WriteAdmission admitData(int lun, byte[] cdb, long bytes, Runnable whenAdmitted) {
         return WriteAdmission.NONE;
     }
 

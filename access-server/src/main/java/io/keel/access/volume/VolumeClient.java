@@ -270,8 +270,8 @@ public final class VolumeClient implements BlockBackend {
     }
 
     @Override
-    public WriteAdmission admitWrite(final long length, final Consumer<WriteAdmission> later) {
-        return throttle.admitWrite(length, later);
+    public WriteAdmission admitWrite(final long length, final Runnable whenAdmitted) {
+        return throttle.admitWrite(length, whenAdmitted);
     }
 
     @Override

@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 
 /**
  * Holds one volume's reads and writes to its QoS limits: operations per second and bytes per
@@ -23,8 +22,9 @@ import java.util.function.Consumer;
  * tokens then and waits for the limit before its data is asked for, rather than holding the data
  * while it waits. The admission it gets is a ticket: handed back with the write, it lets that
  * write through without paying again; released unspent (the write was aborted or refused), it
- * gives its tokens back. A change of limits lets every write still waiting for admission through
- * at once (each paid under the old limits; the new ones start full).
+ * gives its tokens back (and, if the write still waited, it stops waiting). A change of limits lets
+ * every write still waiting for admission through at once (each paid under the old limits; the new
+ * ones start full).
  */
 public final class VolumeThrottle {
 
@@ -38,8 +38,8 @@ public final class VolumeThrottle {
 
     /**
      * A write waiting for admission: what runs when it may go, and its timer (set once scheduled).
-     * Whoever removes it from {@link #waiting} (its timer or a change of limits) lets the write go,
-     * so it goes once.
+     * Whoever removes it from {@link #waiting} decides: its timer or a change of limits lets the
+     * write go, its release cancels it; so it goes at most once.
      */
     private static final class Waiting {
         final Runnable go;
@@ -146,28 +146,27 @@ public final class VolumeThrottle {
 
     /**
      * Admits a write of {@code length} bytes whose data has not come yet: takes its tokens now and
-     * returns its admission when it may go on at once ({@link WriteAdmission#NONE} without limits);
-     * otherwise null, and hands {@code later} the admission on a new virtual thread once the limits
-     * have let the write through.
+     * returns its admission ({@link WriteAdmission#NONE} without limits). When the limits say wait,
+     * the admission {@link WriteAdmission#waits} and {@code whenAdmitted} runs on a new virtual
+     * thread once they let the write through, unless the admission is released first.
      */
-    public WriteAdmission admitWrite(final long length, final Consumer<WriteAdmission> later) {
+    public WriteAdmission admitWrite(final long length, final Runnable whenAdmitted) {
         Limits in = limits;
         if (in == null) {
             return WriteAdmission.NONE;
         }
-        Ticket ticket = new Ticket(in, length);
         long wait = admit(in, length);
-        if (wait == 0) {
-            return ticket;
+        Ticket ticket = new Ticket(in, length, wait > 0);
+        if (wait > 0) {
+            Waiting w = new Waiting(() -> Thread.ofVirtual().name("qos-admitted").start(whenAdmitted));
+            waiting.put(ticket, w);
+            w.timer = clock.schedule(Duration.ofNanos(wait), () -> {
+                if (waiting.remove(ticket) != null) {
+                    w.go.run();
+                }
+            });
         }
-        Waiting w = new Waiting(() -> Thread.ofVirtual().name("qos-admitted").start(() -> later.accept(ticket)));
-        waiting.put(ticket, w);
-        w.timer = clock.schedule(Duration.ofNanos(wait), () -> {
-            if (waiting.remove(ticket) != null) {
-                w.go.run();
-            }
-        });
-        return null;
+        return ticket;
     }
 
     /** Takes the tokens of a write of {@code length} bytes ahead; returns how long it must wait first (ns). */
@@ -242,11 +241,18 @@ public final class VolumeThrottle {
 
         private final Limits paidTo;
         private final long length;
+        private final boolean waits;
         private final AtomicInteger state = new AtomicInteger(UNSPENT);
 
-        Ticket(final Limits paidTo, final long length) {
+        Ticket(final Limits paidTo, final long length, final boolean waits) {
             this.paidTo = paidTo;
             this.length = length;
+            this.waits = waits;
+        }
+
+        @Override
+        public boolean waits() {
+            return waits;
         }
 
         VolumeThrottle owner() {
@@ -265,6 +271,10 @@ public final class VolumeThrottle {
         @Override
         public void release() {
             if (state.compareAndSet(UNSPENT, RELEASED)) {
+                Waiting w = waiting.remove(this);
+                if (w != null) {
+                    w.cancelTimer();
+                }
                 giveBack(paidTo, length);
             }
         }

@@ -38,8 +38,9 @@ public final class MemoryBackend implements BlockBackend {
     volatile java.util.concurrent.CountDownLatch writeGate;
     /** When set, writes are not admitted at once (as a throttled volume's): see {@link #heldAdmissions}. */
     public volatile boolean holdAdmissions;
-    public final java.util.Queue<java.util.function.Consumer<WriteAdmission>> heldAdmissions =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    public final java.util.Queue<Runnable> heldAdmissions = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** How many admissions were released (the double never spends them: a command's end releases it). */
+    public final AtomicInteger releasedAdmissions = new AtomicInteger();
 
     public MemoryBackend(final String volumeId, final long sizeBytes, final boolean thin) {
         this.volumeId = volumeId;
@@ -52,12 +53,25 @@ public final class MemoryBackend implements BlockBackend {
     }
 
     @Override
-    public WriteAdmission admitWrite(final long length, final java.util.function.Consumer<WriteAdmission> later) {
+    public WriteAdmission admitWrite(final long length, final Runnable whenAdmitted) {
         if (!holdAdmissions) {
             return WriteAdmission.NONE;
         }
-        heldAdmissions.add(later);
-        return null;
+        heldAdmissions.add(whenAdmitted);
+        java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+        return new WriteAdmission() {
+            @Override
+            public boolean waits() {
+                return true;
+            }
+
+            @Override
+            public void release() {
+                if (released.compareAndSet(false, true)) {
+                    releasedAdmissions.incrementAndGet();
+                }
+            }
+        };
     }
 
     void grow(final long sizeBytes) {

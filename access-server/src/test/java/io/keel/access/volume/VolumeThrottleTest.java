@@ -6,8 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.keel.access.scsi.WriteAdmission;
 import io.keel.runtime.time.ManualClock;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class VolumeThrottleTest {
@@ -79,27 +78,29 @@ class VolumeThrottleTest {
         for (int i = 0; i < 100; i++) {
             assertThat(throttle.tryAcquire(4096, null)).isTrue();
         }
-        List<WriteAdmission> later = new CopyOnWriteArrayList<>();
-        assertThat(throttle.admitWrite(4096, later::add)).as("the bucket is empty: it waits").isNull();
-        assertThat(throttle.admitWrite(4096, later::add)).isNull();
+        AtomicInteger admitted = new AtomicInteger();
+        WriteAdmission first = throttle.admitWrite(4096, admitted::incrementAndGet);
+        WriteAdmission second = throttle.admitWrite(4096, admitted::incrementAndGet);
+        assertThat(first.waits()).as("the bucket is empty: it waits").isTrue();
+        assertThat(second.waits()).isTrue();
         clock.advance(Duration.ofMillis(10));
-        waitFor(() -> later.size() == 1);
+        waitFor(() -> admitted.get() == 1);
         clock.advance(Duration.ofMillis(10));
-        waitFor(() -> later.size() == 2);
+        waitFor(() -> admitted.get() == 2);
         assertThat(throttle.tryAcquire(4096, null)).as("both refills went to the admitted writes").isFalse();
-        assertThat(throttle.tryAcquire(4096, later.get(0))).as("its own admission lets a write through").isTrue();
-        assertThat(throttle.tryAcquire(4096, later.get(0))).as("once").isFalse();
-        throttle.acquire(4096, later.get(1));
+        assertThat(throttle.tryAcquire(4096, first)).as("its own admission lets a write through").isTrue();
+        assertThat(throttle.tryAcquire(4096, first)).as("once").isFalse();
+        throttle.acquire(4096, second);
         assertThat(throttle.reserve(4096)).as("a write not admitted waits as before").isEqualTo(10 * MS);
     }
 
     @Test
     void anAdmissionReleasedUnspentGivesItsTokensBackAndOneSpentDoesNot() {
         throttle.limit(2, 0);
-        WriteAdmission first = throttle.admitWrite(4096, a -> { });
-        WriteAdmission second = throttle.admitWrite(4096, a -> { });
-        assertThat(first).isNotNull();
-        assertThat(second).isNotNull();
+        WriteAdmission first = throttle.admitWrite(4096, () -> { });
+        WriteAdmission second = throttle.admitWrite(4096, () -> { });
+        assertThat(first.waits()).isFalse();
+        assertThat(second.waits()).isFalse();
         assertThat(throttle.tryAcquire(4096, null)).isFalse();
         assertThat(throttle.tryAcquire(4096, first)).isTrue();
         first.release();
@@ -112,9 +113,25 @@ class VolumeThrottleTest {
     }
 
     @Test
+    void aWaitingAdmissionReleasedStopsWaitingAndItsCallbackNeverRuns() throws Exception {
+        throttle.limit(1, 0);
+        assertThat(throttle.admitWrite(4096, () -> { }).waits()).isFalse();
+        AtomicInteger admitted = new AtomicInteger();
+        WriteAdmission waiting = throttle.admitWrite(4096, admitted::incrementAndGet);
+        assertThat(waiting.waits()).isTrue();
+        assertThat(clock.pendingTimers()).isEqualTo(1);
+        waiting.release();
+        assertThat(clock.pendingTimers()).as("its timer is cancelled").isZero();
+        clock.advance(Duration.ofSeconds(5));
+        Thread.sleep(50);
+        assertThat(admitted.get()).isZero();
+        assertThat(throttle.tryAcquire(4096, null)).as("its token came back, and the bucket refilled").isTrue();
+    }
+
+    @Test
     void aRefundAfterAnAdmissionWasSpentMakesItSpendableAgain() {
         throttle.limit(1, 0);
-        WriteAdmission admitted = throttle.admitWrite(4096, a -> { });
+        WriteAdmission admitted = throttle.admitWrite(4096, () -> { });
         assertThat(throttle.tryAcquire(4096, admitted)).isTrue();
         throttle.refund(4096, admitted);
         assertThat(throttle.tryAcquire(4096, null)).as("the refund went to the admission, not the bucket").isFalse();
@@ -123,8 +140,8 @@ class VolumeThrottleTest {
         other.limit(1, 0);
         VolumeThrottle third = new VolumeThrottle(clock);
         third.limit(5, 0);
-        WriteAdmission foreign = third.admitWrite(4096, a -> { });
-        assertThat(foreign).isNotNull();
+        WriteAdmission foreign = third.admitWrite(4096, () -> { });
+        assertThat(foreign.waits()).isFalse();
         assertThat(other.tryAcquire(4096, null)).isTrue();
         assertThat(other.tryAcquire(4096, foreign)).as("another volume's admission pays for nothing here").isFalse();
     }
@@ -132,19 +149,20 @@ class VolumeThrottleTest {
     @Test
     void aChangeOfLimitsLetsTheWritesWaitingForAdmissionThroughAtOnce() throws Exception {
         throttle.limit(1, 0);
-        List<WriteAdmission> later = new CopyOnWriteArrayList<>();
-        assertThat(throttle.admitWrite(4096, later::add)).isNotNull();
-        assertThat(throttle.admitWrite(4096, later::add)).isNull();
-        assertThat(throttle.admitWrite(4096, later::add)).as("two seconds away").isNull();
+        AtomicInteger admitted = new AtomicInteger();
+        assertThat(throttle.admitWrite(4096, admitted::incrementAndGet).waits()).isFalse();
+        WriteAdmission waiting = throttle.admitWrite(4096, admitted::incrementAndGet);
+        assertThat(waiting.waits()).isTrue();
+        assertThat(throttle.admitWrite(4096, admitted::incrementAndGet).waits()).as("two seconds away").isTrue();
         throttle.limit(0, 0);
-        waitFor(() -> later.size() == 2);
+        waitFor(() -> admitted.get() == 2);
         assertThat(clock.pendingTimers()).as("their timers are cancelled").isZero();
-        assertThat(throttle.tryAcquire(4096, later.get(0))).isTrue();
+        assertThat(throttle.tryAcquire(4096, waiting)).isTrue();
     }
 
     @Test
     void withoutLimitsAnAdmissionIsFreeAndImmediate() {
-        assertThat(throttle.admitWrite(1 << 20, a -> { })).isSameAs(WriteAdmission.NONE);
+        assertThat(throttle.admitWrite(1 << 20, () -> { })).isSameAs(WriteAdmission.NONE);
     }
 
     private static void waitFor(final java.util.function.BooleanSupplier condition) throws InterruptedException {

@@ -300,18 +300,16 @@ final class FullFeature implements DataPlacement {
         if (!task.admissionAsked && task.nextR2tOffset < task.expectedLength) {
             task.admissionAsked = true;
             task.finished.whenComplete((done, failure) -> task.releaseAdmission());
-            WriteAdmission now = session.target().scsi().admitData(task.lun, task.cdb, task.expectedLength,
-                    later -> {
-                        if (task.holdAdmission(later)) {
-                            solicit(task);
-                        }
-                    });
-            if (now == null) {
+            WriteAdmission admission = session.target().scsi().admitData(task.lun, task.cdb, task.expectedLength,
+                    () -> solicit(task));
+            if (!task.holdAdmission(admission)) {
+                return; // the task ended meanwhile: the admission went straight back
+            }
+            if (admission.waits()) {
                 LOG.debug("{} from {} waits for its volume's QoS limit before its data is asked for", task,
                         connection.who());
                 return;
             }
-            task.holdAdmission(now);
         }
         if (!task.budgeted && !reserveBudget(task)) {
             return;
