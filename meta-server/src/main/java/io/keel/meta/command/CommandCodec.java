@@ -1,6 +1,7 @@
 package io.keel.meta.command;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -80,11 +81,16 @@ public final class CommandCodec {
         if (version < 1) {
             throw new EntryFormatException("entry has format version " + version, false, null);
         }
-        // A type or a field this build does not know was written by a newer build (commands and
-        // fields are only ever added): skipping the entry would let this replica diverge.
-        final Class<? extends MetaCommand> type = TYPES.get(root.path("type").asText(""));
+        // A type, field or enum value this build does not know was written by a newer build
+        // (commands, fields and values are only ever added): skipping the entry would let this
+        // replica diverge. A missing or empty type is just malformed.
+        final JsonNode typeName = root.path("type");
+        if (!typeName.isTextual() || typeName.textValue().isEmpty()) {
+            throw new EntryFormatException("entry has no type", false, null);
+        }
+        final Class<? extends MetaCommand> type = TYPES.get(typeName.textValue());
         if (type == null) {
-            throw new EntryFormatException("entry has type '" + root.path("type").asText("")
+            throw new EntryFormatException("entry has type '" + typeName.textValue()
                     + "', unknown to this build; upgrade this node", true, null);
         }
         try {
@@ -96,6 +102,10 @@ public final class CommandCodec {
         } catch (UnrecognizedPropertyException e) {
             throw new EntryFormatException("entry's " + type.getSimpleName() + " has field '" + e.getPropertyName()
                     + "', unknown to this build; upgrade this node", true, e);
+        } catch (InvalidFormatException e) {
+            final boolean newerValue = e.getTargetType() != null && e.getTargetType().isEnum();
+            throw new EntryFormatException("entry's " + type.getSimpleName() + (newerValue ? " has value '"
+                    + e.getValue() + "', unknown to this build; upgrade this node" : " does not parse"), newerValue, e);
         } catch (IOException | IllegalArgumentException e) {
             throw new EntryFormatException("entry's " + type.getSimpleName() + " does not parse", false, e);
         }

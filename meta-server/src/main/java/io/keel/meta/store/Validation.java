@@ -231,7 +231,6 @@ final class Validation {
             if (!volumes.add(v.id())) {
                 throw reject(ErrorCode.INVALID_ARGUMENT, what + ": volume '" + v.name() + "' is mapped to two LUNs");
             }
-            sameProtectionEverywhere(what, t.iqn(), l, v);
         }
         notNullElements(what + " allowed initiators", t.allowedInitiators());
         final Set<String> initiators = new HashSet<>();
@@ -243,26 +242,6 @@ final class Validation {
         }
         if (t.chap() != null) {
             chap(what, t.chap());
-        }
-    }
-
-    /**
-     * A volume is one logical unit to initiators (one identifier, whichever target shows it), so
-     * multipath software would join a read-only and a writable export of it into one device: a
-     * volume is exported read-only by every target that exports it, or by none.
-     */
-    private void sameProtectionEverywhere(final String what, final String iqn, final Lun lun, final Volume v) {
-        for (IscsiTarget other : state.targetsExporting(v.id())) {
-            if (other.iqn().equals(iqn)) {
-                continue;
-            }
-            for (Lun theirs : other.luns()) {
-                if (theirs.volumeId().equals(v.id()) && theirs.readOnly() != lun.readOnly()) {
-                    throw reject(ErrorCode.FAILED_PRECONDITION, what + ": volume '" + v.name() + "' is exported "
-                            + (theirs.readOnly() ? "read-only" : "writable") + " by target " + other.iqn()
-                            + "; a volume is read-only in every target that exports it, or in none");
-                }
-            }
         }
     }
 

@@ -91,6 +91,16 @@ class CommandCodecTest {
                 + "\"c\",\"iqn\":\"iqn.2025-01.a\",\"luns\":[{\"number\":0,\"volumeId\":\"v\",\"lunFlag\":1}]}}")
                 .getBytes())).isInstanceOf(EntryFormatException.class).hasMessageContaining("upgrade")
                 .satisfies(e -> assertThat(((EntryFormatException) e).newerVersion()).isTrue());
+        assertThatThrownBy(() -> CommandCodec.decode(("{\"v\":1,\"type\":\"SetNodeState\",\"command\":{\"changeId\":"
+                + "\"c\",\"nodeId\":\"n\",\"state\":\"HIBERNATING\",\"reason\":\"r\",\"at\":1}}").getBytes()))
+                .isInstanceOf(EntryFormatException.class).hasMessageContaining("HIBERNATING", "upgrade")
+                .satisfies(e -> assertThat(((EntryFormatException) e).newerVersion()).isTrue());
+        for (String noType : List.of("{\"v\":1,\"command\":{}}", "{\"v\":1,\"type\":\"\",\"command\":{}}",
+                "{\"v\":1,\"type\":7,\"command\":{}}")) {
+            assertThatThrownBy(() -> CommandCodec.decode(noType.getBytes())).isInstanceOf(EntryFormatException.class)
+                    .hasMessageContaining("no type")
+                    .satisfies(e -> assertThat(((EntryFormatException) e).newerVersion()).isFalse());
+        }
         assertThatThrownBy(() -> CommandCodec.decode(
                 "{\"v\":1,\"type\":\"DeletePool\",\"command\":{\"changeId\":\"c\",\"name\":{\"a\":1}}}".getBytes()))
                 .isInstanceOf(EntryFormatException.class).hasMessageContaining("does not parse")

@@ -311,16 +311,6 @@ class ValidationTest {
                 null, 0));
         assertRefused(f.submit(new CreateTarget(id(), IQN, null, List.of(), List.of(), null, 0)),
                 ErrorCode.ALREADY_EXISTS, "target " + IQN + " already exists");
-
-        // One volume is one logical unit to initiators: read-only in every target that exports it, or none.
-        String second = "iqn.2025-01.io.keel:target2";
-        assertRefused(f.submit(new CreateTarget(id(), second, null, List.of(new Lun(0, "vol-1", true)), List.of(),
-                null, 0)), ErrorCode.FAILED_PRECONDITION, "volume 'v1' is exported writable by target " + IQN);
-        f.ok(new CreateTarget(id(), second, null, List.of(new Lun(0, "vol-1")), List.of(), null, 0));
-        f.ok(new UpdateTarget(id(), IQN, null, List.of(new Lun(255, "vol-2", true)), List.of(), null));
-        f.ok(new UpdateTarget(id(), second, null, List.of(new Lun(0, "vol-1", true)), List.of(), null));
-        assertRefused(f.submit(new UpdateTarget(id(), IQN, null, List.of(new Lun(0, "vol-1")), List.of(), null)),
-                ErrorCode.FAILED_PRECONDITION, "volume 'v1' is exported read-only by target " + second);
     }
 
     @Test
