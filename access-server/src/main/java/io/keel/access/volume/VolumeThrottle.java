@@ -151,31 +151,38 @@ public final class VolumeThrottle {
      * thread once they let the write through, unless the admission is released first.
      */
     public WriteAdmission admitWrite(final long length, final Runnable whenAdmitted) {
-        Limits in = limits;
-        if (in == null) {
+        if (limits == null) {
             return WriteAdmission.NONE;
         }
-        long wait = admit(in, length);
-        Ticket ticket = new Ticket(in, length, wait > 0);
-        if (wait > 0) {
-            Waiting w = new Waiting(() -> Thread.ofVirtual().name("qos-admitted").start(whenAdmitted));
-            waiting.put(ticket, w);
+        Ticket ticket;
+        Waiting w = null;
+        long wait;
+        // Under the lock that limit() takes, so a change of limits sees this write waiting or finds
+        // it admitted under the new limits, never in between.
+        synchronized (this) {
+            Limits in = limits;
+            if (in == null) {
+                return WriteAdmission.NONE;
+            }
+            refill(in);
+            take(in, length);
+            wait = debt(in);
+            ticket = new Ticket(in, length, wait > 0);
+            if (wait > 0) {
+                w = new Waiting(() -> Thread.ofVirtual().name("qos-admitted").start(whenAdmitted));
+                waiting.put(ticket, w);
+            }
+        }
+        if (w != null) {
+            Waiting registered = w;
+            // A timer that fires after a change of limits or a release took the write finds nothing to do.
             w.timer = clock.schedule(Duration.ofNanos(wait), () -> {
                 if (waiting.remove(ticket) != null) {
-                    w.go.run();
+                    registered.go.run();
                 }
             });
         }
         return ticket;
-    }
-
-    /** Takes the tokens of a write of {@code length} bytes ahead; returns how long it must wait first (ns). */
-    private long admit(final Limits in, final long length) {
-        synchronized (this) {
-            refill(in);
-            take(in, length);
-            return debt(in);
-        }
     }
 
     /**

@@ -7,6 +7,7 @@ import io.keel.appliance.api.Views.SessionView;
 import io.keel.appliance.api.Views.TargetView;
 import io.keel.meta.command.CreateTarget;
 import io.keel.meta.command.DeleteTarget;
+import io.keel.meta.command.ErrorCode;
 import io.keel.meta.command.UpdateTarget;
 import io.keel.meta.model.ChapCredentials;
 import io.keel.meta.model.IscsiTarget;
@@ -95,7 +96,7 @@ public final class TargetResource {
         TargetDefinition body = Requests.required(request, "body");
         String iqn = Requests.required(body.iqn(), "iqn");
         MetaGateway meta = meta();
-        List<Lun> luns = meta.read(view -> luns(view, body.luns()));
+        List<Lun> luns = meta.read(view -> luns(view, iqn, body.luns()));
         meta.change(new CreateTarget(MetaGateway.changeId(headers, "create-target"), iqn, body.alias(), luns,
                 initiators(body), seal(iqn, body.chap(), null), meta.now()));
         return Response.status(Response.Status.CREATED).entity(get(iqn)).build();
@@ -112,7 +113,7 @@ public final class TargetResource {
         }
         MetaGateway meta = meta();
         IscsiTarget existing = meta.read(view -> target(view, iqn));
-        List<Lun> luns = meta.read(view -> luns(view, body.luns()));
+        List<Lun> luns = meta.read(view -> luns(view, iqn, body.luns()));
         meta.change(new UpdateTarget(MetaGateway.changeId(headers, "update-target"), iqn, body.alias(), luns,
                 initiators(body), seal(iqn, body.chap(), existing.chap())));
         return get(iqn);
@@ -147,15 +148,37 @@ public final class TargetResource {
         }
     }
 
-    private static List<Lun> luns(final MetaReader view, final List<LunView> requested) {
+    private static List<Lun> luns(final MetaReader view, final String iqn, final List<LunView> requested) {
         List<Lun> luns = new ArrayList<>();
         for (LunView lun : requested == null ? List.<LunView>of() : requested) {
             String volume = Requests.required(lun.volume(), "luns[].volume");
-            luns.add(new Lun(lun.lun(), view.volumeByName(volume).map(Volume::id)
+            String volumeId = view.volumeByName(volume).map(Volume::id)
                     .orElseThrow(() -> ApiException.notFound("LUN " + lun.lun() + ": volume '" + volume
-                            + "' does not exist")), lun.readOnly()));
+                            + "' does not exist"));
+            sameProtectionEverywhere(view, iqn, volume, volumeId, lun.readOnly());
+            luns.add(new Lun(lun.lun(), volumeId, lun.readOnly()));
         }
         return luns;
+    }
+
+    /**
+     * A volume is one logical unit to initiators (one identifier, whichever target shows it), so
+     * multipath software would join a read-only and a writable export of it into one device: a
+     * volume is read-only in every target that exports it, or in none. Checked here, before the
+     * change is submitted, not by the meta state machine, so replicas of different builds apply
+     * the same entries alike.
+     */
+    private static void sameProtectionEverywhere(final MetaReader view, final String iqn, final String volume,
+            final String volumeId, final boolean readOnly) {
+        for (IscsiTarget other : view.targetsExporting(volumeId)) {
+            boolean differs = !other.iqn().equals(iqn) && other.luns().stream()
+                    .anyMatch(l -> l.volumeId().equals(volumeId) && l.readOnly() != readOnly);
+            if (differs) {
+                throw ApiException.of(ErrorCode.FAILED_PRECONDITION, "volume '" + volume + "' is exported "
+                        + (readOnly ? "writable" : "read-only") + " by target " + other.iqn()
+                        + "; a volume is read-only in every target that exports it, or in none");
+            }
+        }
     }
 
     /**

@@ -78,6 +78,12 @@ class TargetChangeTest {
                 assertThat(other.run(1, RawInitiator.write10(0, 1), new byte[512]).senseKeyAscAscq())
                         .as("the new LUN is read-only: DATA PROTECT, WRITE PROTECTED").containsExactly(0x7, 0x27, 0x00);
 
+                Rest.Reply mixed = keel.rest.post("/api/v1/targets", """
+                        {"iqn": "%s", "luns": [{"lun": 0, "volume": "first", "readOnly": true}],
+                         "anyInitiator": true}""".formatted(SECOND_TARGET));
+                assertThat(mixed.status()).as("one volume, writable through one target and read-only through another: "
+                        + mixed).isEqualTo(409);
+                assertThat(mixed.message()).contains("exported writable by target " + IQN);
                 keel.createTarget(SECOND_TARGET, "first", "\"anyInitiator\": true");
                 login(viaSecondTarget, SECOND_TARGET, "iqn.2026-12.io.keel.test:third");
                 assertThat(viaSecondTarget.run(0, RawInitiator.read10(0, 1), null).status())

@@ -29,6 +29,7 @@ public final class Session {
     private final TaskSet tasks;
     private final AtomicBoolean ended = new AtomicBoolean();
     private final AtomicBoolean nexusReported = new AtomicBoolean();
+    private final CompletableFuture<Void> nexusLost = new CompletableFuture<>();
     private final CompletableFuture<Void> gone = new CompletableFuture<>();
     private final int queueDepth;
     private volatile Connection connection;
@@ -169,13 +170,19 @@ public final class Session {
      * initiator holds the Logout Response, no other initiator can meet the nexus's reservation.
      */
     void reportNexusLost() {
-        if (target == null || !nexusReported.compareAndSet(false, true)) {
+        if (target == null) {
+            return;
+        }
+        if (!nexusReported.compareAndSet(false, true)) {
+            nexusLost.join(); // the other caller's report is done before this one returns
             return;
         }
         try {
             target.scsi().nexusLost(nexus);
         } catch (RuntimeException e) {
             LOG.warn("nexusLost failed for {}", nexus.initiatorPortName(), e);
+        } finally {
+            nexusLost.complete(null);
         }
     }
 
