@@ -156,9 +156,28 @@ public final class NodeProcess implements AutoCloseable {
     /** Waits for the process to exit by itself and returns its exit code. */
     public int awaitExit(final Duration timeout) throws InterruptedException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new AssertionError(name + " did not exit within " + timeout);
+            throw new AssertionError(name + " did not exit within " + timeout + "; " + hangReport());
         }
         return process.exitValue();
+    }
+
+    /**
+     * What a node that does not exit is doing: its threads (SIGQUIT makes the JVM print them to the
+     * console) and the end of its log, so that a hang seen once in CI can be diagnosed.
+     */
+    private String hangReport() throws InterruptedException {
+        try {
+            new ProcessBuilder("kill", "-QUIT", Long.toString(process.pid())).start().waitFor(5, TimeUnit.SECONDS);
+            Thread.sleep(1000);
+            return "end of its log:\n" + tail(log(), 60) + "\nits threads and console:\n" + tail(console(), 400);
+        } catch (IOException e) {
+            return "no report: " + e;
+        }
+    }
+
+    private static String tail(final String text, final int lines) {
+        List<String> all = text.lines().toList();
+        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
     }
 
     /** What the node printed to its console (where a refused start explains itself). */
