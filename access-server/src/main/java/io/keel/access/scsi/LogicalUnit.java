@@ -59,7 +59,8 @@ public final class LogicalUnit {
         this.lun = spec.lun();
         this.backend = spec.backend();
         this.readOnly = spec.readOnly();
-        this.modes = new ModePages(readOnly);
+        this.modes = spec.modes() == null ? new ModePages() : spec.modes();
+        this.modes.attach(attentions);
         this.options = options;
         this.reservations = spec.reservations().apply(attentions);
         this.commands = Commands.forUnit(backend.thinProvisioned());
@@ -282,8 +283,8 @@ public final class LogicalUnit {
             case REQUEST_SENSE -> requestSense(c.nexus(), cdb);
             case INQUIRY -> inquiry(c.nexus(), cdb);
             case 0x15, 0x55 -> modeSelect(c, cdb);
-            case 0x1a -> ScsiResult.good(modes.sense(cdb, false, io.capacity()));
-            case 0x5a -> ScsiResult.good(modes.sense(cdb, true, io.capacity()));
+            case 0x1a -> ScsiResult.good(modes.sense(cdb, false, io.capacity(), readOnly));
+            case 0x5a -> ScsiResult.good(modes.sense(cdb, true, io.capacity(), readOnly));
             case 0x1b -> startStopUnit(cdb);
             case 0x16, 0x56 -> inSenseFormat(reservations.reserve(c.nexus(), cdb));
             case 0x17, 0x57 -> inSenseFormat(reservations.release(c.nexus(), cdb));
@@ -347,9 +348,7 @@ public final class LogicalUnit {
             throw SenseException.invalidCdb(1, 4); // PF=0: vendor-specific page format, none defined
         }
         byte[] params = BlockIo.bytes(BlockIo.dataOut(c, length));
-        if (modes.select(params, ten, io.capacity())) {
-            attentions.raiseOthers(c.nexus(), Sense.of(Sense.UNIT_ATTENTION, 0x2a, 0x01));
-        }
+        modes.select(c.nexus(), params, ten, io.capacity());
         return ScsiResult.good();
     }
 
@@ -475,6 +474,7 @@ public final class LogicalUnit {
             reservations.nexusLost(nexus);
         }
         reservations.detach(attentions);
+        modes.detach(attentions);
         LOG.info("volume {}: LUN {} unmapped", backend.volumeId(), lun);
     }
 

@@ -1,14 +1,19 @@
 package io.keel.access.scsi;
 
 import java.nio.ByteBuffer;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A logical unit's mode pages (Caching 08h, Control 0Ah, Informational Exceptions Control 1Ch),
- * shared by every nexus: MODE SENSE builds them, MODE SELECT changes what is changeable (D_SENSE
- * and SWP) and rejects any other difference. Nothing can be saved.
+ * shared by every nexus, and by every LUN that exports the same volume (one logical unit to its
+ * initiators: a LUN's spec may hand the same pages to several units). MODE SENSE builds them,
+ * MODE SELECT changes what is changeable (D_SENSE and SWP) and rejects any other difference, and a
+ * change is reported (MODE PARAMETERS CHANGED) to the other nexuses of every unit attached.
+ * Nothing can be saved.
  */
-final class ModePages {
+public final class ModePages {
 
     private static final int CACHING = 0x08;
     private static final int CONTROL = 0x0a;
@@ -24,14 +29,32 @@ final class ModePages {
     private static final int DEVICE_SPECIFIC = 0x10;
     private static final int WP = 0x80;
 
+    private static final Sense MODE_PARAMETERS_CHANGED = Sense.of(Sense.UNIT_ATTENTION, 0x2a, 0x01);
+
     private final ReentrantLock lock = new ReentrantLock();
-    private final boolean readOnly;
+    private final Set<UnitAttentions> units = new CopyOnWriteArraySet<>();
     private volatile boolean descriptorSense;
     private volatile boolean softwareWriteProtect;
 
-    /** The pages of a unit that is exported read-only ({@code readOnly}) or writable. */
-    ModePages(final boolean readOnly) {
-        this.readOnly = readOnly;
+    /** Pages at their defaults, attached to no unit yet. */
+    public ModePages() {
+    }
+
+    /** Attaches a unit's unit attentions: it is told of changes made through the other units. */
+    void attach(final UnitAttentions unit) {
+        units.add(unit);
+    }
+
+    /** Detaches a unit that was unmapped. */
+    void detach(final UnitAttentions unit) {
+        units.remove(unit);
+    }
+
+    /** MODE PARAMETERS CHANGED for every nexus of every attached unit but {@code changer}. */
+    private void reportChange(final ItNexus changer) {
+        for (UnitAttentions unit : units) {
+            unit.raiseOthers(changer, MODE_PARAMETERS_CHANGED);
+        }
     }
 
     /** Back to the default values (after a reset). */
@@ -84,8 +107,11 @@ final class ModePages {
         return p;
     }
 
-    /** MODE SENSE(6) when {@code ten} is false, else MODE SENSE(10); {@code blocks} is the capacity. */
-    ByteBuffer sense(final byte[] cdb, final boolean ten, final long blocks) {
+    /**
+     * MODE SENSE(6) when {@code ten} is false, else MODE SENSE(10); {@code blocks} is the capacity,
+     * {@code readOnly} whether the LUN asked through is exported read-only (WP).
+     */
+    ByteBuffer sense(final byte[] cdb, final boolean ten, final long blocks, final boolean readOnly) {
         boolean dbd = (cdb[1] & 0x08) != 0;
         boolean llbaa = ten && (cdb[1] & 0x10) != 0;
         int pc = (cdb[2] & 0xc0) >>> 6;
@@ -138,10 +164,11 @@ final class ModePages {
     }
 
     /**
-     * MODE SELECT(6) or (10) with its parameter list: validates all of it, then applies it.
-     * Returns whether a current value changed (other nexuses then get MODE PARAMETERS CHANGED).
+     * MODE SELECT(6) or (10) from {@code nexus} with its parameter list: validates all of it, then
+     * applies it; when a current value changed, every other nexus of every attached unit gets MODE
+     * PARAMETERS CHANGED.
      */
-    boolean select(final byte[] params, final boolean ten, final long blocks) {
+    void select(final ItNexus nexus, final byte[] params, final boolean ten, final long blocks) {
         int header = ten ? 8 : 4;
         if (params.length < header) {
             throw SenseException.parameterListLength();
@@ -211,7 +238,9 @@ final class ModePages {
             }
             descriptorSense = newDSense;
             softwareWriteProtect = newSwp;
-            return newDSense != dSense || newSwp != swp;
+            if (newDSense != dSense || newSwp != swp) {
+                reportChange(nexus);
+            }
         } finally {
             lock.unlock();
         }

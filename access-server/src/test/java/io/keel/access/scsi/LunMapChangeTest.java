@@ -29,6 +29,8 @@ class LunMapChangeTest extends ScsiFixture {
     private final Store store = new Store();
     private final SharedReservations thinShared = shared(thin);
     private final SharedReservations fullShared = shared(full);
+    private final java.util.Map<MemoryBackend, ModePages> modes = java.util.Map.of(thin, new ModePages(),
+            full, new ModePages());
     private final BlockTarget changing = new BlockTarget(List.of(spec(THIN, thin, thinShared)),
             TargetOptions.defaults());
 
@@ -138,6 +140,28 @@ class LunMapChangeTest extends ScsiFixture {
     }
 
     @Test
+    void aVolumeInTwoTargetsHasOneSetOfModePages() {
+        BlockTarget other = new BlockTarget(List.of(spec(7, thin, thinShared)), TargetOptions.defaults());
+        settle(changing, A, THIN);
+        settle(other, B, 7);
+        byte[] control = java.util.Arrays.copyOfRange(data(on(changing, A, THIN, cdb(0x1a, 0x08, 0x0a, 0, 255, 0))),
+                0, 16);
+        control[0] = 0;
+        control[8] |= 0x08; // SWP
+        good(on(changing, A, THIN, cdb(0x15, 0x10, 0, 0, 16, 0), control));
+
+        byte[] write = cdb(0x2a, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+        check(on(other, B, 7, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x01); // MODE PARAMETERS CHANGED
+        check(on(other, B, 7, write, new byte[512]), Sense.DATA_PROTECT, 0x27, 0x02);
+        assertThat(data(on(other, B, 7, cdb(0x1a, 0x08, 0x0a, 0, 255, 0)))[2] & 0x80).as("WP").isEqualTo(0x80);
+        good(on(changing, A, THIN, TUR)); // the nexus that changed them is not told
+
+        changing.logicalUnitReset(A, THIN); // the pages go back to their defaults for every path
+        settle(other, B, 7);
+        good(on(other, B, 7, write, new byte[512]));
+    }
+
+    @Test
     void aResetThroughOneTargetIsReportedOnTheOthers() {
         BlockTarget other = new BlockTarget(List.of(spec(7, thin, thinShared)), TargetOptions.defaults());
         settle(changing, A, THIN);
@@ -225,8 +249,9 @@ class LunMapChangeTest extends ScsiFixture {
         return new SharedReservations(sink -> new PersistentReservations(volume.volumeId(), store, sink));
     }
 
-    private static LunSpec spec(final int lun, final MemoryBackend volume, final SharedReservations reservations) {
-        return new LunSpec(lun, volume, reservations::attach);
+    /** A LUN of {@code volume}, sharing the volume's reservations and mode pages, as the node builds it. */
+    private LunSpec spec(final int lun, final MemoryBackend volume, final SharedReservations reservations) {
+        return new LunSpec(lun, volume, reservations::attach, false, modes.get(volume));
     }
 
     private static ScsiResult on(final BlockTarget t, final ItNexus n, final int lun, final byte[] cdb) {

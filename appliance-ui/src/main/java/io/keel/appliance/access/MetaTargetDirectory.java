@@ -6,6 +6,7 @@ import io.keel.access.iscsi.TargetDirectory;
 import io.keel.access.iscsi.TargetEntry;
 import io.keel.access.scsi.BlockTarget;
 import io.keel.access.scsi.LunSpec;
+import io.keel.access.scsi.ModePages;
 import io.keel.access.scsi.ReservationStore;
 import io.keel.access.scsi.TargetOptions;
 import io.keel.access.scsi.reservation.PersistentReservations;
@@ -38,8 +39,8 @@ import org.slf4j.LoggerFactory;
  * The targets of the meta server as the iSCSI portal serves them. A target's SCSI side (its
  * logical units with their unit attentions) is built once; a change of its LUN map is applied to
  * it in place, so sessions logged in see it too ({@link BlockTarget#update}). Each exported volume
- * has one client and one set of reservations on the node, shared by every target and LUN that
- * exports it: the client follows the volume's size, holds its I/O to its pool's QoS limits
+ * has one client, one set of reservations and one set of mode pages on the node, shared by every
+ * target and LUN that exports it: the client follows the volume's size, holds its I/O to its pool's QoS limits
  * ({@link VolumeThrottle}) and publishes its I/O metrics ({@link VolumeIoMetrics}) until the volume
  * is deleted.
  */
@@ -62,8 +63,8 @@ public final class MetaTargetDirectory implements TargetDirectory {
     private record Built(List<Lun> luns, BlockTarget scsi) {
     }
 
-    /** What every logical unit exporting one volume shares: its client and its reservations. */
-    private record Exported(VolumeClient client, SharedReservations reservations) {
+    /** What every logical unit exporting one volume shares: its client, its reservations and its mode pages. */
+    private record Exported(VolumeClient client, SharedReservations reservations, ModePages modes) {
     }
 
     /**
@@ -140,7 +141,8 @@ public final class MetaTargetDirectory implements TargetDirectory {
             List<LunSpec> specs = new ArrayList<>();
             for (Lun lun : target.luns()) {
                 Exported volume = volume(lun.volumeId());
-                specs.add(new LunSpec(lun.number(), volume.client(), volume.reservations()::attach, lun.readOnly()));
+                specs.add(new LunSpec(lun.number(), volume.client(), volume.reservations()::attach, lun.readOnly(),
+                        volume.modes()));
             }
             if (previous == null) {
                 LOG.info("target {}: serving LUNs {}", key, target.luns());
@@ -170,7 +172,8 @@ public final class MetaTargetDirectory implements TargetDirectory {
         Exported exported = volumes.computeIfAbsent(volumeId, id -> new Exported(
                 new VolumeClient(layout, resolver, allocationUnit, new VolumeIoMetrics(id, clock).register(metrics),
                         new VolumeThrottle(clock)),
-                new SharedReservations(attentions -> new PersistentReservations(id, reservations, attentions))));
+                new SharedReservations(attentions -> new PersistentReservations(id, reservations, attentions)),
+                new ModePages()));
         VolumeClient client = exported.client();
         if (client.sizeBytes() != layout.sizeBytes()) {
             client.updateLayout(layout);
