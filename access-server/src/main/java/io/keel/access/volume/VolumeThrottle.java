@@ -95,11 +95,7 @@ public final class VolumeThrottle {
         }
         limits = unlimited ? null : new Limits(iops, bytesPerSecond, clock.nanoTime());
         for (Ticket ticket : List.copyOf(waiting.keySet())) {
-            Waiting w = waiting.remove(ticket);
-            if (w != null) {
-                w.cancelTimer();
-                w.go.run();
-            }
+            letGo(ticket);
         }
         return true;
     }
@@ -134,7 +130,8 @@ public final class VolumeThrottle {
 
     /** Gives back what {@link #tryAcquire} took for a call that then did not go that way after all. */
     void refund(final long length, final WriteAdmission admission) {
-        if (admission instanceof Ticket ticket && ticket.owner() == this && ticket.unspend()) {
+        Ticket ticket = own(admission);
+        if (ticket != null && ticket.unspend()) {
             return;
         }
         Limits in = limits;
@@ -164,9 +161,7 @@ public final class VolumeThrottle {
             if (in == null) {
                 return WriteAdmission.NONE;
             }
-            refill(in);
-            take(in, length);
-            wait = debt(in);
+            wait = charge(in, length);
             ticket = new Ticket(in, length, wait > 0);
             if (wait > 0) {
                 w = new Waiting(() -> Thread.ofVirtual().name("qos-admitted").start(whenAdmitted));
@@ -174,13 +169,8 @@ public final class VolumeThrottle {
             }
         }
         if (w != null) {
-            Waiting registered = w;
             // A timer that fires after a change of limits or a release took the write finds nothing to do.
-            w.timer = clock.schedule(Duration.ofNanos(wait), () -> {
-                if (waiting.remove(ticket) != null) {
-                    registered.go.run();
-                }
-            });
+            w.timer = clock.schedule(Duration.ofNanos(wait), () -> letGo(ticket));
         }
         return ticket;
     }
@@ -211,15 +201,35 @@ public final class VolumeThrottle {
             return 0;
         }
         synchronized (this) {
-            refill(in);
-            take(in, length);
-            return debt(in);
+            return charge(in, length);
         }
+    }
+
+    /** Takes one call's tokens from {@code in} (refilled first, under this object's lock); returns the wait (ns). */
+    private long charge(final Limits in, final long length) {
+        refill(in);
+        take(in, length);
+        return debt(in);
     }
 
     /** Whether {@code admission} is one of this throttle's tickets, unspent, and now spent. */
     private boolean spend(final WriteAdmission admission) {
-        return admission instanceof Ticket ticket && ticket.owner() == this && ticket.spend();
+        Ticket ticket = own(admission);
+        return ticket != null && ticket.spend();
+    }
+
+    /** {@code admission} when it is one of this throttle's tickets, else null. */
+    private Ticket own(final WriteAdmission admission) {
+        return admission instanceof Ticket ticket && ticket.owner() == this ? ticket : null;
+    }
+
+    /** Lets {@code ticket}'s waiting write go, unless its timer, a change of limits or its release took it. */
+    private void letGo(final Ticket ticket) {
+        Waiting w = waiting.remove(ticket);
+        if (w != null) {
+            w.cancelTimer();
+            w.go.run();
+        }
     }
 
     /** Puts one call's tokens back into {@code in}'s buckets (never above their one second). */

@@ -82,9 +82,7 @@ class LunMapChangeTest extends ScsiFixture {
 
     @Test
     void anSpc2ReservationHeldThroughAnUnmappedLunIsReleased() {
-        BlockTarget other = new BlockTarget(List.of(spec(7, thin, thinShared)), TargetOptions.defaults());
-        settle(changing, A, THIN);
-        settle(other, B, 7);
+        BlockTarget other = secondTargetOfThin();
         good(on(changing, A, THIN, RESERVE_6));
         assertThat(on(other, B, 7, READ_10).status()).isEqualTo(ScsiStatus.RESERVATION_CONFLICT);
 
@@ -121,9 +119,7 @@ class LunMapChangeTest extends ScsiFixture {
 
     @Test
     void aVolumeInTwoTargetsHasOneSetOfReservations() {
-        BlockTarget other = new BlockTarget(List.of(spec(7, thin, thinShared)), TargetOptions.defaults());
-        settle(changing, A, THIN);
-        settle(other, B, 7);
+        BlockTarget other = secondTargetOfThin();
         good(on(changing, A, THIN, RESERVE_6));
         assertThat(on(other, B, 7, READ_10).status()).isEqualTo(ScsiStatus.RESERVATION_CONFLICT);
 
@@ -141,9 +137,7 @@ class LunMapChangeTest extends ScsiFixture {
 
     @Test
     void aVolumeInTwoTargetsHasOneSetOfModePages() {
-        BlockTarget other = new BlockTarget(List.of(spec(7, thin, thinShared)), TargetOptions.defaults());
-        settle(changing, A, THIN);
-        settle(other, B, 7);
+        BlockTarget other = secondTargetOfThin();
         byte[] control = java.util.Arrays.copyOfRange(data(on(changing, A, THIN, cdb(0x1a, 0x08, 0x0a, 0, 255, 0))),
                 0, 16);
         control[0] = 0;
@@ -163,9 +157,7 @@ class LunMapChangeTest extends ScsiFixture {
 
     @Test
     void aResetThroughOneTargetIsReportedOnTheOthers() {
-        BlockTarget other = new BlockTarget(List.of(spec(7, thin, thinShared)), TargetOptions.defaults());
-        settle(changing, A, THIN);
-        settle(other, B, 7);
+        BlockTarget other = secondTargetOfThin();
         good(on(other, B, 7, RESERVE_6));
 
         changing.logicalUnitReset(A, THIN);
@@ -235,6 +227,14 @@ class LunMapChangeTest extends ScsiFixture {
         }
         unexpected.add(-1);
         return false;
+    }
+
+    /** A second target exporting the thin volume as LUN 7; A (through the first) and B (through it) settled. */
+    private BlockTarget secondTargetOfThin() {
+        BlockTarget other = new BlockTarget(List.of(spec(7, thin, thinShared)), TargetOptions.defaults());
+        settle(changing, A, THIN);
+        settle(other, B, 7);
+        return other;
     }
 
     private static byte[] registerCdb() {

@@ -299,16 +299,19 @@ final class FullFeature implements DataPlacement {
         }
         if (!task.admissionAsked && task.nextR2tOffset < task.expectedLength) {
             task.admissionAsked = true;
-            task.finished.whenComplete((done, failure) -> task.releaseAdmission());
             WriteAdmission admission = session.target().scsi().admitData(task.lun, task.cdb, task.expectedLength,
                     () -> solicit(task));
-            if (!task.holdAdmission(admission)) {
-                return; // the task ended meanwhile: the admission went straight back
-            }
-            if (admission.waits()) {
-                LOG.debug("{} from {} waits for its volume's QoS limit before its data is asked for", task,
-                        connection.who());
-                return;
+            // Nothing to hold or give back when no limit took anything (the usual case: no per-write cost).
+            if (admission != WriteAdmission.NONE) {
+                if (!task.holdAdmission(admission)) {
+                    return; // the task ended meanwhile: the admission went straight back
+                }
+                task.finished.whenComplete((done, failure) -> task.releaseAdmission());
+                if (admission.waits()) {
+                    LOG.debug("{} from {} waits for its volume's QoS limit before its data is asked for", task,
+                            connection.who());
+                    return;
+                }
             }
         }
         if (!task.budgeted && !reserveBudget(task)) {
