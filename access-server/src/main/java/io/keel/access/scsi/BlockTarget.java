@@ -224,6 +224,20 @@ public final class BlockTarget implements ScsiTarget {
     }
 
     @Override
+    public byte[] unitIdentifier(final int lun) {
+        LogicalUnit unit = units.get(lun);
+        return unit == null ? null : unit.identifier();
+    }
+
+    @Override
+    public void commandsCleared(final ItNexus nexus, final int lun) {
+        LogicalUnit unit = units.get(lun);
+        if (unit != null) {
+            unit.raise(nexus, Sense.COMMANDS_CLEARED_BY_ANOTHER_INITIATOR);
+        }
+    }
+
+    @Override
     public void taskSetAborted(final ItNexus nexus, final int lun) {
         LogicalUnit unit = units.get(lun);
         if (unit != null) {

@@ -1,6 +1,7 @@
 package io.keel.access.scsi;
 
 import java.nio.ByteBuffer;
+import java.util.function.Predicate;
 
 /**
  * How a command ended: its status, the data for the initiator (a read's blocks, an INQUIRY's
@@ -11,14 +12,33 @@ import java.nio.ByteBuffer;
  * @param dataIn data-in positioned at its start, or {@code null} when none
  * @param sense fixed-format sense data (SPC-4 4.5.3), or {@code null} when the status is not CHECK CONDITION
  * @param dataInLease gives data-in back to the pool it was lent from, or {@code null} when it is the result's own
+ * @param abortTasksOf the I_T nexuses whose tasks on the command's logical unit are to be aborted before
+ *     this result is sent (PERSISTENT RESERVE OUT with PREEMPT AND ABORT), or {@code null}: see
+ *     {@link #afterAbortingTasksOf}
  */
-public record ScsiResult(int status, ByteBuffer dataIn, byte[] sense, Runnable dataInLease) {
+public record ScsiResult(int status, ByteBuffer dataIn, byte[] sense, Runnable dataInLease,
+        Predicate<ItNexus> abortTasksOf) {
 
     private static final ScsiResult GOOD = new ScsiResult(ScsiStatus.GOOD, null, null);
 
     /** A result whose data-in (if any) is its own. */
     public ScsiResult(final int status, final ByteBuffer dataIn, final byte[] sense) {
-        this(status, dataIn, sense, null);
+        this(status, dataIn, sense, null, null);
+    }
+
+    /** A result that aborts no other tasks. */
+    public ScsiResult(final int status, final ByteBuffer dataIn, final byte[] sense, final Runnable dataInLease) {
+        this(status, dataIn, sense, dataInLease, null);
+    }
+
+    /**
+     * This result, to be sent only once the transport has aborted every task that an I_T nexus
+     * {@code preempted} accepts has sent to the command's logical unit (through any target that
+     * exports it), except the command itself, and none of them can still change the medium
+     * (SPC-4 5.13.11.2.6, PREEMPT AND ABORT: fencing a host must stop its writes in flight too).
+     */
+    public ScsiResult afterAbortingTasksOf(final Predicate<ItNexus> preempted) {
+        return new ScsiResult(status, dataIn, sense, dataInLease, preempted);
     }
 
     /** GOOD with no data. */

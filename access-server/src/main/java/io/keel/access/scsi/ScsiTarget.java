@@ -33,6 +33,15 @@ public interface ScsiTarget {
         return null;
     }
 
+    /**
+     * The NAA identifier (VPD page 83h) of the logical unit {@code lun} addresses now, or null when
+     * none. It is the same through every LUN, of any target, that reaches the unit: task management
+     * and PREEMPT AND ABORT act on the unit's tasks whichever path they came by.
+     */
+    default byte[] unitIdentifier(int lun) {
+        return null;
+    }
+
     /** Whether the target was deleted: sessions still logged in to it are to be ended. */
     default boolean retired() {
         return false;
@@ -63,6 +72,14 @@ public interface ScsiTarget {
 
     /** ABORT TASK SET / CLEAR TASK SET from {@code nexus} on {@code lun}, after the transport aborted the tasks. */
     void taskSetAborted(ItNexus nexus, int lun);
+
+    /**
+     * Tasks that {@code nexus} sent to {@code lun} were aborted by another nexus (CLEAR TASK SET,
+     * PREEMPT AND ABORT). They ended without a status (TAS is 0), so the nexus's next command there
+     * finds COMMANDS CLEARED BY ANOTHER INITIATOR (SAM-5 5.6).
+     */
+    default void commandsCleared(ItNexus nexus, int lun) {
+    }
 
     /** LOGICAL UNIT RESET from {@code nexus} on {@code lun}, after the transport aborted that LUN's tasks. */
     void logicalUnitReset(ItNexus nexus, int lun);

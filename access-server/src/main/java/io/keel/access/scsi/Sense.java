@@ -37,6 +37,12 @@ public record Sense(int key, int asc, int ascq, long information, FieldPointer f
     /** UNIT ATTENTION / REPORTED LUNS DATA HAS CHANGED (SPC-4 table F.2): the target's LUN map changed. */
     public static final Sense REPORTED_LUNS_CHANGED = new Sense(UNIT_ATTENTION, 0x3f, 0x0e, -1, null);
 
+    /**
+     * UNIT ATTENTION / COMMANDS CLEARED BY ANOTHER INITIATOR (SAM-5 5.6): another nexus's CLEAR
+     * TASK SET or PREEMPT AND ABORT aborted tasks of this one, which got no status.
+     */
+    public static final Sense COMMANDS_CLEARED_BY_ANOTHER_INITIATOR = new Sense(UNIT_ATTENTION, 0x2f, 0x00, -1, null);
+
     /** Sense without INFORMATION or field pointer. */
     public static Sense of(final int key, final int asc, final int ascq) {
         return new Sense(key, asc, ascq, -1, null);

@@ -34,8 +34,9 @@ public final class MemoryBackend implements BlockBackend {
     /** When set, reads wait for it (to hold commands in flight); {@link #readsAtGate} counts those that came. */
     public volatile java.util.concurrent.CountDownLatch readGate;
     public final AtomicInteger readsAtGate = new AtomicInteger();
-    /** When set, writes wait for it. */
-    volatile java.util.concurrent.CountDownLatch writeGate;
+    /** When set, writes wait for it; {@link #writesAtGate} counts those that came. */
+    public volatile java.util.concurrent.CountDownLatch writeGate;
+    public final AtomicInteger writesAtGate = new AtomicInteger();
     /** When set, writes are not admitted at once (as a throttled volume's): see {@link #heldAdmissions}. */
     public volatile boolean holdAdmissions;
     public final java.util.Queue<Runnable> heldAdmissions = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -208,6 +209,9 @@ public final class MemoryBackend implements BlockBackend {
         }
         if (outOfSpace) {
             throw new IOException("writing failed", new StoreFullException("injected: no free block"));
+        }
+        if (writeGate != null) {
+            writesAtGate.incrementAndGet();
         }
         await(writeGate);
         lock.lock();

@@ -8,6 +8,7 @@ import io.keel.access.iscsi.pdu.DataPlacement;
 import io.keel.access.iscsi.pdu.Opcode;
 import io.keel.access.iscsi.pdu.Pdu;
 import io.keel.access.iscsi.pdu.PduException;
+import io.keel.access.scsi.ItNexus;
 import io.keel.access.scsi.ScsiCommand;
 import io.keel.access.scsi.ScsiResult;
 import io.keel.access.scsi.ScsiStatus;
@@ -21,6 +22,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -542,7 +544,63 @@ final class FullFeature implements DataPlacement {
             LOG.warn("{} failed in the SCSI target for {}", task, connection.who(), e);
             result = ScsiResult.checkCondition(Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
         }
+        if (result.abortTasksOf() != null) {
+            abortPreempted(task, result.abortTasksOf());
+        }
         finish(task, result);
+    }
+
+    /**
+     * PREEMPT AND ABORT: every task of a preempted nexus on {@code task}'s logical unit, through any
+     * target, is aborted and has ended before the command's GOOD goes out; the other nexuses among
+     * them find COMMANDS CLEARED BY ANOTHER INITIATOR.
+     */
+    private void abortPreempted(final Task task, final Predicate<ItNexus> preempted) {
+        byte[] unit = session.target().scsi().unitIdentifier(task.lun);
+        Map<Session, List<Task>> aborted = abortOnUnit(unit, other -> preempted.test(other.nexus()), t -> t != task);
+        awaitAndReportCleared(aborted);
+        LOG.info("PREEMPT AND ABORT by {} on LUN {}: {} task(s) of preempted nexuses aborted", connection.who(),
+                task.lun, aborted.values().stream().mapToLong(List::size).sum());
+    }
+
+    /**
+     * Aborts, in every session of the portal that {@code sessions} accepts, the tasks {@code which}
+     * accepts that address the logical unit whose identifier is {@code unit} (by whatever LUN and
+     * target); the aborted tasks by session. None when the unit is gone.
+     */
+    private Map<Session, List<Task>> abortOnUnit(final byte[] unit, final Predicate<Session> sessions,
+            final Predicate<Task> which) {
+        Map<Session, List<Task>> aborted = new LinkedHashMap<>();
+        if (unit == null) {
+            return aborted;
+        }
+        for (Session other : connection.context.sessions().all()) {
+            TargetEntry target = other.target();
+            if (other.discovery() || target == null || !sessions.test(other)) {
+                continue;
+            }
+            List<Task> tasks = other.tasks().abort(t -> which.test(t)
+                    && Arrays.equals(target.scsi().unitIdentifier(t.lun), unit));
+            if (!tasks.isEmpty()) {
+                aborted.put(other, tasks);
+            }
+        }
+        return aborted;
+    }
+
+    /**
+     * Waits for the {@code aborted} tasks to end, then tells each other session's logical unit that
+     * its tasks were cleared by this nexus (they got no status).
+     */
+    private void awaitAndReportCleared(final Map<Session, List<Task>> aborted) {
+        Session.awaitTasks(aborted.values().stream().flatMap(List::stream).toList());
+        aborted.forEach((other, tasks) -> {
+            if (other.nexus().equals(session.nexus())) {
+                return;
+            }
+            tasks.stream().filter(t -> t.aborted).map(t -> t.lun).distinct()
+                    .forEach(lun -> other.target().scsi().commandsCleared(other.nexus(), lun));
+        });
     }
 
     /**
@@ -701,17 +759,23 @@ final class FullFeature implements DataPlacement {
         }
         switch (function) {
             case 1 -> abortTask(pdu, itt);
-            case 2, 4 -> {
+            case 2 -> afterAborts(session.tasks().abort(t -> t.lun == lun), itt, function,
+                    () -> target.scsi().taskSetAborted(session.nexus(), lun));
+            case 4 -> {
                 List<Task> aborted = new ArrayList<>(session.tasks().abort(t -> t.lun == lun));
-                if (function == 4) {
-                    aborted.addAll(abortOthers(t -> t.lun == lun));
-                }
-                afterAborts(aborted, itt, function, () -> target.scsi().taskSetAborted(session.nexus(), lun));
+                Map<Session, List<Task>> others = abortOnUnit(target.scsi().unitIdentifier(lun),
+                        other -> other != session, t -> true);
+                others.values().forEach(aborted::addAll);
+                afterAborts(aborted, itt, function, () -> {
+                    awaitAndReportCleared(others);
+                    target.scsi().taskSetAborted(session.nexus(), lun);
+                });
             }
             case 5 -> {
                 Object unit = target.scsi().unitToken(lun);
                 List<Task> aborted = new ArrayList<>(session.tasks().abort(t -> t.lun == lun));
-                aborted.addAll(abortOthers(t -> t.lun == lun));
+                abortOnUnit(target.scsi().unitIdentifier(lun), other -> other != session, t -> true).values()
+                        .forEach(aborted::addAll);
                 afterAborts(aborted, itt, function, () -> {
                     // A LUN remapped while the aborts ran now addresses a unit this reset was not meant for.
                     if (target.scsi().unitToken(lun) == unit) {

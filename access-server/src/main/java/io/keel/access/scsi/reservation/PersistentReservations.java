@@ -229,8 +229,25 @@ public final class PersistentReservations implements Reservations {
             for (Attention a : o.attentions) {
                 attentions.raise(a.nexus, a.sense);
             }
+            if (sa == SA_PREEMPT_AND_ABORT) {
+                List<Registration> preempted = removed(cur, o.next);
+                if (!preempted.isEmpty()) {
+                    return ScsiResult.good().afterAbortingTasksOf(n -> preempted.stream().anyMatch(r -> r.matches(n)));
+                }
+            }
             return ScsiResult.good();
         }
+    }
+
+    /** The registrations of {@code before} that {@code after} no longer has. */
+    private static List<Registration> removed(final PrState before, final PrState after) {
+        List<Registration> gone = new ArrayList<>();
+        for (Registration r : before.registrations()) {
+            if (after.registrations().stream().noneMatch(a -> PrState.sameRegistrant(a, r))) {
+                gone.add(r);
+            }
+        }
+        return List.copyOf(gone);
     }
 
     private static boolean validNexus(final ItNexus n) {

@@ -262,7 +262,13 @@ class PersistentReserveOutTest {
         assertGood(register(pr, C, 3));
         assertGood(reserve(pr, A, 1, WE));
         uas.clear();
-        assertGood(out(pr, B, PREEMPT_AND_ABORT, EA, 2, 1, 0));
+        ScsiResult preempted = out(pr, B, PREEMPT_AND_ABORT, EA, 2, 1, 0);
+        assertGood(preempted);
+        // The transport is to abort the tasks of A, the preempted nexus, before it answers; not B's or C's.
+        assertThat(preempted.abortTasksOf()).isNotNull();
+        assertThat(preempted.abortTasksOf().test(A)).isTrue();
+        assertThat(preempted.abortTasksOf().test(B)).isFalse();
+        assertThat(preempted.abortTasksOf().test(C)).isFalse();
         assertThat(reservation(pr)).containsExactly(2, EA);
         assertThat(keys(pr)).containsExactly(2L, 3L);
         // A lost its registration; the type changed, so C is told the reservation went.
@@ -276,9 +282,25 @@ class PersistentReserveOutTest {
         assertGood(register(pr, B, 2));
         assertGood(register(pr, C, 3));
         assertGood(reserve(pr, A, 1, WE));
-        assertGood(out(pr, B, PREEMPT, WE, 2, 3, 0));
+        ScsiResult preempted = out(pr, B, PREEMPT, WE, 2, 3, 0);
+        assertGood(preempted);
+        assertThat(preempted.abortTasksOf()).as("PREEMPT leaves the preempted tasks running").isNull();
         assertThat(reservation(pr)).containsExactly(1, WE);
         assertThat(keys(pr)).containsExactly(1L, 2L);
+    }
+
+    @Test
+    void preemptAndAbortOfANonHolderKeyAbortsTheTasksOfItsNexusOnly() {
+        assertGood(register(pr, A, 1));
+        assertGood(register(pr, B, 2));
+        assertGood(register(pr, C, 3));
+        assertGood(reserve(pr, A, 1, WE));
+        ScsiResult aborted = out(pr, B, PREEMPT_AND_ABORT, WE, 2, 3, 0);
+        assertGood(aborted);
+        assertThat(reservation(pr)).containsExactly(1, WE);
+        assertThat(aborted.abortTasksOf().test(C)).isTrue();
+        assertThat(aborted.abortTasksOf().test(A)).isFalse();
+        assertThat(aborted.abortTasksOf().test(B)).isFalse();
     }
 
     @Test
