@@ -231,18 +231,20 @@ class ProtocolTest {
     }
 
     @Test
-    void aDataOutWithADataDigestErrorIsRejectedAndItsResentDataIsWhatLands() throws Exception {
+    void aDataOutWithADataDigestErrorIsRejectedAndItsTaskEndsInAProtocolServiceCrcErrorOnceItsR2tsAreAnswered()
+            throws Exception {
         int lentBefore = TransferBuffers.shared().lent();
         try (RawInitiator initiator = loggedIn(Map.of("DataDigest", "CRC32C", "InitialR2T", "Yes",
-                "MaxRecvDataSegmentLength", "8192"))) {
-            byte[] payload = new byte[8192];
+                "MaxRecvDataSegmentLength", "8192", "MaxBurstLength", "8192", "MaxOutstandingR2T", "2"))) {
+            byte[] payload = new byte[16384];
             new java.util.Random(5).nextBytes(payload);
-            Pdu command = initiator.command(0x21, 0, RawInitiator.write10(40, 16), payload.length, null);
+            Pdu command = initiator.command(0x21, 0, RawInitiator.write10(40, 32), payload.length, null);
             initiator.send(command);
-            Pdu r2t = initiator.read();
-            assertThat(r2t.opcode()).isEqualTo(Opcode.R2T);
-            Pdu dataOut = Pdu.of(Opcode.DATA_OUT).flags(0x80).itt(command.itt()).putInt32(20, r2t.int32(20))
-                    .putInt32(36, 0).putInt32(40, 0).data(payload);
+            Pdu first = initiator.read();
+            Pdu second = initiator.read();
+            assertThat(List.of(first.opcode(), second.opcode())).containsOnly(Opcode.R2T);
+            Pdu dataOut = Pdu.of(Opcode.DATA_OUT).flags(0x80).itt(command.itt()).putInt32(20, first.int32(20))
+                    .putInt32(36, 0).putInt32(40, 0).data(Arrays.copyOf(payload, 8192));
             ByteArrayOutputStream wire = new ByteArrayOutputStream();
             PduCodec.write(wire, dataOut, false, true);
             byte[] damaged = wire.toByteArray();
@@ -252,13 +254,22 @@ class ProtocolTest {
             Pdu reject = initiator.read();
             assertThat(reject.opcode()).isEqualTo(Opcode.REJECT);
             assertThat(reject.byteAt(2)).isEqualTo((byte) Opcode.REJECT_DATA_DIGEST);
+            Thread.sleep(200);
+            assertThat(initiator.hasInput()).as("no status while the second R2T's data is still due").isFalse();
 
-            initiator.send(dataOut);
+            // RFC 7143 §7.8: the target waits for the data of every R2T it sent, then ends the task.
+            initiator.send(Pdu.of(Opcode.DATA_OUT).flags(0x80).itt(command.itt()).putInt32(20, second.int32(20))
+                    .putInt32(36, 0).putInt32(40, 8192).data(Arrays.copyOfRange(payload, 8192, 16384)));
             Pdu status = initiator.read();
             assertThat(status.opcode()).isEqualTo(Opcode.SCSI_RESPONSE);
-            assertThat(status.byteAt(3)).isZero();
-            assertThat(Arrays.copyOfRange(targets.open.disk, 40 * 512, 40 * 512 + payload.length)).isEqualTo(payload);
-            assertThat(lastWrite().dataOut().isDirect()).isTrue();
+            assertThat(status.itt()).isEqualTo(command.itt());
+            assertThat(status.byteAt(3)).as("CHECK CONDITION").isEqualTo(2);
+            byte[] sense = Arrays.copyOfRange(status.data(), 2, status.data().length);
+            assertThat(List.of(sense[2] & 0x0f, sense[12] & 0xff, sense[13] & 0xff))
+                    .as("ABORTED COMMAND / PROTOCOL SERVICE CRC ERROR").containsExactly(0x0b, 0x47, 0x05);
+            assertThat(Arrays.copyOfRange(targets.open.disk, 40 * 512, 40 * 512 + payload.length))
+                    .as("nothing of the write landed").isEqualTo(new byte[payload.length]);
+            assertThat(initiator.run(0, new byte[6], null).status()).as("the session goes on").isZero();
         }
         waitFor(() -> TransferBuffers.shared().lent() == lentBefore);
     }

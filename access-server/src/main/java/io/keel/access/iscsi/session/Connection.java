@@ -267,6 +267,10 @@ public final class Connection {
                     }
                     ffp.notATask(e.pdu());
                     reject(e.rejectReason(), e.pdu(), e.getMessage());
+                    if (e.rejectReason() == Opcode.REJECT_DATA_DIGEST && e.pdu() != null
+                            && e.pdu().opcode() == Opcode.DATA_OUT) {
+                        ffp.dataDigestFailed(e.pdu()); // after its Reject, which comes before the task's status
+                    }
                 }
             }
         }

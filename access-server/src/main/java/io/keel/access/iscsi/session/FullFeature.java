@@ -46,6 +46,8 @@ final class FullFeature implements DataPlacement {
     private static final int AHS_BIDI_READ_LENGTH = 2;
     /** SPC-4 sense data is at most 252 bytes (additional length 244 + 8). */
     private static final int MAX_SENSE = 252;
+    /** ABORTED COMMAND / PROTOCOL SERVICE CRC ERROR: the iSCSI condition of a task whose data was lost (§11.4.7.2). */
+    private static final Sense PROTOCOL_SERVICE_CRC_ERROR = Sense.of(Sense.ABORTED_COMMAND, 0x47, 0x05);
 
     private final Connection connection;
     private final Session session;
@@ -296,7 +298,7 @@ final class FullFeature implements DataPlacement {
      * the portal's write budget holds it (until then the task waits for each in turn).
      */
     private void solicit(final Task task) {
-        if (task.aborted) {
+        if (task.aborted || task.dataLost) {
             return;
         }
         if (!task.admissionAsked && task.nextR2tOffset < task.expectedLength) {
@@ -450,7 +452,26 @@ final class FullFeature implements DataPlacement {
         }
     }
 
+    /**
+     * A Data-Out whose data digest failed, already rejected: it counts as received, without its
+     * data, for the order of what follows; its task then asks for no more data and, once the data of
+     * the R2Ts already sent is in, ends in CHECK CONDITION / PROTOCOL SERVICE CRC ERROR (RFC 7143
+     * §7.8: at ErrorRecoveryLevel 0 no recovery R2T may ask for the data again).
+     */
+    void dataDigestFailed(final Pdu pdu) {
+        try {
+            dataOut(pdu, true);
+        } catch (PduException e) {
+            LOG.warn("Data-Out with a data digest error from {} was out of order as well: {}", connection.who(),
+                    e.getMessage());
+        }
+    }
+
     private void dataOut(final Pdu pdu) throws PduException {
+        dataOut(pdu, false);
+    }
+
+    private void dataOut(final Pdu pdu, final boolean lost) throws PduException {
         int itt = pdu.itt();
         int ttt = pdu.int32(20);
         int dataSn = pdu.int32(36);
@@ -472,7 +493,7 @@ final class FullFeature implements DataPlacement {
                     throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu,
                             "unsolicited Data-Out out of order or beyond FirstBurstLength");
                 }
-                task.store(offset, pdu.dataBuffer(), pdu.dataPlaced());
+                keep(task, pdu, offset, lost);
                 task.received += length;
                 task.unsolicitedDataSn++;
                 if (last) {
@@ -505,7 +526,7 @@ final class FullFeature implements DataPlacement {
                 if (last && r2t.received + length != r2t.length) {
                     throw PduException.reject(Opcode.REJECT_PROTOCOL_ERROR, pdu, "burst ended short of the R2T");
                 }
-                task.store(offset, pdu.dataBuffer(), pdu.dataPlaced());
+                keep(task, pdu, offset, lost);
                 r2t.received += length;
                 r2t.nextDataSn++;
                 task.received += length;
@@ -519,18 +540,33 @@ final class FullFeature implements DataPlacement {
                 solicit(task);
             }
         }
-        connection.context.metrics().writeBytes.mark(length);
+        if (!lost) {
+            connection.context.metrics().writeBytes.mark(length);
+        }
         boolean ready;
         synchronized (task) {
-            ready = task.dataComplete() && !task.unsolicitedOpen && task.r2ts.isEmpty();
+            ready = task.dataSettled();
         }
         if (ready) {
             session.tasks().ready(task);
         }
     }
 
+    /** Stores a Data-Out's data in its task, or, when its digest failed, marks the task's data lost. Lock held. */
+    private static void keep(final Task task, final Pdu pdu, final int offset, final boolean lost) {
+        if (lost) {
+            task.dataLost = true;
+        } else {
+            task.store(offset, pdu.dataBuffer(), pdu.dataPlaced());
+        }
+    }
+
     /** Executes {@code task} on the calling virtual thread and sends its Data-In and status. */
     void execute(final Task task) {
+        if (task.dataLost) {
+            finish(task, ScsiResult.checkCondition(PROTOCOL_SERVICE_CRC_ERROR));
+            return;
+        }
         TargetEntry target = session.target();
         if (target.scsi().unitToken(task.lun) != task.unitToken) {
             finish(task, ScsiResult.checkCondition(Sense.REPORTED_LUNS_CHANGED));
@@ -610,7 +646,8 @@ final class FullFeature implements DataPlacement {
      * nothing, otherwise.
      */
     boolean start(final Task task) {
-        if (task.read == task.write || session.target().scsi().unitToken(task.lun) != task.unitToken) {
+        if (task.read == task.write || task.dataLost
+                || session.target().scsi().unitToken(task.lun) != task.unitToken) {
             return false; // the blocking way refuses a command whose LUN now addresses another unit
         }
         ByteBuffer dataOut = task.write ? task.writeData() : null;

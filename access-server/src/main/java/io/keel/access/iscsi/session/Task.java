@@ -107,6 +107,11 @@ public final class Task {
     private boolean lendTried;
     private boolean releasing;
     int received;
+    /**
+     * A Data-Out of this task failed its data digest. At ErrorRecoveryLevel 0 the data cannot be
+     * asked for again, so no more R2Ts go out and the task ends in CHECK CONDITION (RFC 7143 §7.8).
+     */
+    volatile boolean dataLost;
     int unsolicitedLimit;
     boolean unsolicitedOpen;
     int unsolicitedDataSn;
@@ -240,6 +245,14 @@ public final class Task {
     /** Whether all write data is in. */
     boolean dataComplete() {
         return !write || received >= expectedLength;
+    }
+
+    /**
+     * Whether no more data is coming that the task waits for: all of it is in, or a Data-Out was
+     * lost to a data digest error and the data of every R2T already sent is in. Task lock held.
+     */
+    boolean dataSettled() {
+        return (dataLost || dataComplete()) && !unsolicitedOpen && r2ts.isEmpty();
     }
 
     @Override
