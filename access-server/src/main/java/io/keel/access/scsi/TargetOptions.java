@@ -28,11 +28,14 @@ public record TargetOptions(String vendorId, String productId, String productRev
     }
 
     /**
-     * Keel's defaults: 32 MiB transfers (65536 blocks: libiscsi's WriteSame16.Unmap writes that
-     * many in one WRITE(16), and initiators such as Linux cap their requests at the advertised
+     * Keel's defaults: 1024 commands in flight per logical unit, whatever the number of sessions
+     * (a shared datastore has every host of the cluster on one unit, each allowed up to its own
+     * LUN queue depth, 128 for ESXi's software initiator and open-iscsi; each session is held to its
+     * CmdSN window anyway), 32 MiB transfers (65536 blocks: libiscsi's WriteSame16.Unmap writes
+     * that many in one WRITE(16), and initiators such as Linux cap their requests at the advertised
      * maximum anyway), 512 MiB per UNMAP/WRITE SAME, 256 descriptors, 1-block ATS.
      */
     public static TargetOptions defaults() {
-        return new TargetOptions("KEEL", "Keel Volume", "0001", 128, 65536, 1 << 20, 256, 1);
+        return new TargetOptions("KEEL", "Keel Volume", "0001", 1024, 65536, 1 << 20, 256, 1);
     }
 }
