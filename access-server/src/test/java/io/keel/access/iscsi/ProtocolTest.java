@@ -65,6 +65,19 @@ class ProtocolTest {
     }
 
     @Test
+    void aLoginWhoseTargetCannotBeLookedUpIsAnsweredServiceUnavailable() throws Exception {
+        targets.findFailure = new IllegalStateException("meta member is closing");
+        try (RawInitiator initiator = new RawInitiator(port)) {
+            Pdu response = initiator.loginFull(TestTargets.OPEN, Map.of());
+            assertThat(response.opcode()).isEqualTo(Opcode.LOGIN_RESPONSE);
+            assertThat(RawInitiator.status(response)).as("target error: service unavailable")
+                    .isEqualTo(LoginStatus.SERVICE_UNAVAILABLE);
+        }
+        targets.findFailure = null;
+        loggedIn(Map.of()).close();
+    }
+
+    @Test
     void loginAnswersEveryKeyWithTheNegotiatedValue() throws Exception {
         RawInitiator initiator = new RawInitiator(port);
         Map<String, String> extra = new LinkedHashMap<>();

@@ -34,8 +34,15 @@ final class TestTargets implements TargetDirectory {
         return entries;
     }
 
+    /** When set, {@link #find} throws it, as a directory whose metadata cannot be read does. */
+    volatile RuntimeException findFailure;
+
     @Override
     public Optional<TargetEntry> find(final String iqn) {
+        RuntimeException failure = findFailure;
+        if (failure != null) {
+            throw failure;
+        }
         return entries.stream().filter(e -> e.iqn().equals(iqn)).findFirst();
     }
 

@@ -181,7 +181,15 @@ final class LoginHandler {
             if (targetName == null || targetName.isEmpty()) {
                 throw new LoginException(LoginStatus.MISSING_PARAMETER, "no TargetName for a normal session");
             }
-            Optional<TargetEntry> found = connection.context.directory().find(targetName);
+            Optional<TargetEntry> found;
+            try {
+                found = connection.context.directory().find(targetName);
+            } catch (RuntimeException e) {
+                // The directory could not be read (the meta member is starting or stopping): try again later.
+                LOG.warn("login of {} to {}: the target directory failed", initiatorName, targetName, e);
+                throw new LoginException(LoginStatus.SERVICE_UNAVAILABLE, "target " + targetName
+                        + " cannot be looked up now: " + e.getMessage());
+            }
             if (found.isEmpty()) {
                 throw new LoginException(LoginStatus.TARGET_NOT_FOUND, "no target " + targetName);
             }
