@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,6 +32,7 @@ class IscsiConformanceTest {
     Path dir;
 
     @Test
+    @Timeout(value = 30, unit = TimeUnit.MINUTES) // about 3 minutes on a quiet machine; the default 5 is too tight
     void libiscsiConformanceSuitePassesWhatKeelPromises() throws Exception {
         IscsiNode.assumeInstalled("iscsi-test-cu", "python3");
         try (IscsiNode keel = IscsiNode.start("conformance", dir.resolve("node"), 3L << 30)) {
