@@ -1,5 +1,6 @@
 package io.keel.access.iscsi;
 
+import static io.keel.access.iscsi.ProtocolTest.waitFor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.codahale.metrics.MetricRegistry;
@@ -7,6 +8,7 @@ import io.keel.access.iscsi.pdu.Opcode;
 import io.keel.access.iscsi.pdu.Pdu;
 import io.keel.access.iscsi.pdu.PduCodec;
 import io.keel.access.iscsi.pdu.PduException;
+import io.keel.access.scsi.TransferBuffers;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -25,6 +27,7 @@ import org.junit.jupiter.api.Timeout;
 class FuzzTest {
 
     private TestTargets targets;
+    private MetricRegistry metrics;
     private IscsiPortal portal;
     private int port;
     private RawInitiator bystander;
@@ -32,7 +35,8 @@ class FuzzTest {
     @BeforeEach
     void start() throws Exception {
         targets = new TestTargets();
-        portal = targets.start(TestTargets.config(), new MetricRegistry());
+        metrics = new MetricRegistry();
+        portal = targets.start(TestTargets.config(), metrics);
         port = portal.boundAddresses().get(0).getPort();
         bystander = new RawInitiator(port);
         bystander.isid = new byte[] {0x40, 0, 0, 0, 0, 99};
@@ -74,7 +78,7 @@ class FuzzTest {
     @Test
     void bitFlippedPdusInFullFeaturePhase() throws Exception {
         Random random = new Random(2);
-        int closed = 0;
+        int lentBefore = TransferBuffers.shared().lent();
         for (int i = 0; i < 40; i++) {
             try (RawInitiator victim = new RawInitiator(port)) {
                 victim.isid = new byte[] {0x40, 0, 0, 0, 1, (byte) i};
@@ -90,35 +94,79 @@ class FuzzTest {
                 ByteArrayOutputStream wire = new ByteArrayOutputStream();
                 PduCodec.write(wire, valid, false, false);
                 byte[] bytes = wire.toByteArray();
+                // Mostly the header; every fourth PDU also in its data segment or beyond.
                 for (int flips = 0; flips < 1 + random.nextInt(6); flips++) {
-                    int at = random.nextInt(Math.min(bytes.length, 48));
+                    int at = random.nextInt(i % 4 == 3 ? bytes.length : Math.min(bytes.length, 48));
                     bytes[at] ^= (byte) (1 << random.nextInt(8));
                 }
                 victim.out.write(bytes);
                 victim.out.flush();
-                if (!survivesOrCloses(victim)) {
-                    closed++;
+                readUntilQuietOrClosed(victim);
+            }
+            bystanderStillWorks();
+        }
+        // Every victim connection is gone (none left hanging) and every buffer lent to one came back.
+        waitFor(() -> metrics.counter("iscsi.connections").getCount() == 1);
+        waitFor(() -> TransferBuffers.shared().lent() == lentBefore);
+    }
+
+    @Test
+    void mutatedLoginTextIsAnsweredWithAnInitiatorErrorOrClosedNeverATargetError() throws Exception {
+        Random random = new Random(3);
+        String[] keys = {"InitiatorName", "TargetName", "SessionType", "MaxRecvDataSegmentLength", "HeaderDigest",
+            "DataDigest", "MaxBurstLength", "FirstBurstLength", "InitialR2T", "ImmediateData", "AuthMethod",
+            "ErrorRecoveryLevel", "MaxOutstandingR2T", "CHAP_A", "X-private", ""};
+        String[] values = {"", "0", "-1", "4294967297", "Yes,No", "None,CRC32C,Bogus", "CHAP,None", "Normal",
+            "Discovery", TestTargets.OPEN, "iqn.2026-01.io.keel:raw", "x".repeat(9000), "\u00ff\u0000",
+            "NotUnderstood", "Reject", "Irrelevant"};
+        int answered = 0;
+        for (int i = 0; i < 80; i++) {
+            ByteArrayOutputStream text = new ByteArrayOutputStream();
+            text.writeBytes(("InitiatorName=" + RawInitiator.NAME + "\0").getBytes());
+            for (int k = 0; k < 1 + random.nextInt(6); k++) {
+                String key = keys[random.nextInt(keys.length)];
+                String value = values[random.nextInt(values.length)];
+                text.writeBytes((random.nextInt(10) == 0 ? key + value : key + "=" + value).getBytes());
+                if (random.nextInt(8) != 0) {
+                    text.write(0); // sometimes the NUL is missing, so two pairs run together
+                }
+            }
+            try (RawInitiator victim = new RawInitiator(port)) {
+                victim.socket.setSoTimeout(5000);
+                victim.isid = new byte[] {0x40, 0, 0, 0, 2, (byte) i};
+                int csg = random.nextInt(4);
+                Pdu login = Pdu.of(Opcode.LOGIN_REQUEST).immediate(true)
+                        .flags((random.nextBoolean() ? 0x80 : 0) | csg << 2 | random.nextInt(4)).itt(i)
+                        .putInt32(24, victim.cmdSn).data(text.toByteArray());
+                System.arraycopy(victim.isid, 0, login.bhs(), 8, 6);
+                Pdu response;
+                try {
+                    response = victim.exchange(login);
+                } catch (IOException | PduException e) {
+                    response = null; // closed by the target
+                }
+                if (response != null) {
+                    answered++;
+                    assertThat(response.opcode()).as("login %d", i).isEqualTo(Opcode.LOGIN_RESPONSE);
+                    assertThat(response.byteAt(36)).as("status class of login %d: %s", i, text)
+                            .isIn(0, 1, 2);
                 }
             }
             bystanderStillWorks();
         }
-        assertThat(closed).isLessThanOrEqualTo(40);
+        assertThat(answered).as("malformed logins get a Login Response").isGreaterThan(40);
+        waitFor(() -> metrics.counter("iscsi.connections").getCount() == 1);
     }
 
-    /** Reads whatever comes back until a short quiet period; false when the target closed. */
-    private static boolean survivesOrCloses(final RawInitiator victim) throws IOException {
-        victim.socket.setSoTimeout(300);
+    /** Reads whatever comes back (Rejects, responses) until a short quiet period or the target closes. */
+    private static void readUntilQuietOrClosed(final RawInitiator victim) {
         try {
-            while (true) {
-                Pdu pdu = victim.read();
-                if (pdu == null) {
-                    return false;
-                }
+            victim.socket.setSoTimeout(300);
+            while (victim.read() != null) {
+                continue;
             }
-        } catch (SocketTimeoutException e) {
-            return true;
         } catch (PduException | IOException e) {
-            return false;
+            return; // quiet (a timeout) or closed: both are fine answers to garbage
         }
     }
 
