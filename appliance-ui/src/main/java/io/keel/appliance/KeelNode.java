@@ -52,6 +52,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -301,14 +302,13 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
         if (access == null) {
             return "";
         }
-        String portal = access.portalAddresses().stream().map(a -> a.getHostString() + ":" + a.getPort())
-                .collect(java.util.stream.Collectors.joining(", "));
+        List<String> addresses = access.connectAddresses();
+        String portal = String.join(", ", addresses);
         ClusterSettings.DemoExport demo = configuration.cluster().demoExport();
         if (demo == null) {
             return "  iSCSI       portal " + portal + "\n";
         }
-        String first = access.portalAddresses().getFirst().getHostString() + ":"
-                + access.portalAddresses().getFirst().getPort();
+        String first = addresses.getFirst();
         return """
                   iSCSI       portal %s   target %s (LUN 0 = volume '%s', any initiator, no CHAP)
                               qemu:  -drive file=iscsi://%s/%s/0,format=raw

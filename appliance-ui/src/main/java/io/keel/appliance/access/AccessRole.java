@@ -12,8 +12,14 @@ import io.keel.meta.server.MetaClient;
 import io.keel.meta.server.MetaService;
 import io.keel.runtime.time.Clock;
 import io.keel.runtime.time.Timer;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,13 +39,16 @@ public final class AccessRole implements AutoCloseable {
     private static final Duration REFRESH = Duration.ofSeconds(2);
 
     private final IscsiPortal portal;
+    private final String portalAddress;
     private final MetaTargetDirectory directory;
     private final Clock clock;
     private volatile Timer refresh;
     private volatile boolean closed;
 
-    private AccessRole(final IscsiPortal portal, final MetaTargetDirectory directory, final Clock clock) {
+    private AccessRole(final IscsiPortal portal, final String portalAddress, final MetaTargetDirectory directory,
+            final Clock clock) {
         this.portal = portal;
+        this.portalAddress = portalAddress;
         this.directory = directory;
         this.clock = clock;
     }
@@ -65,7 +74,8 @@ public final class AccessRole implements AutoCloseable {
                 settings.queueDepth(), d.maxRecvDataSegmentLength(), d.maxBurstLength(), d.firstBurstLength(),
                 d.maxOutstandingR2T(), maxTransfer, d.immediateData(), d.initialR2T(), d.loginTimeout(),
                 d.nopInInterval(), d.nopInTimeout(), settings.portalAddress(), settings.maxConnections());
-        AccessRole role = new AccessRole(IscsiPortal.start(config, directory, metrics, clock), directory, clock);
+        AccessRole role = new AccessRole(IscsiPortal.start(config, directory, metrics, clock),
+                settings.portalAddress(), directory, clock);
         role.scheduleRefresh();
         return role;
     }
@@ -86,6 +96,43 @@ public final class AccessRole implements AutoCloseable {
     /** The addresses the portal listens on (with the ports it got). */
     public List<InetSocketAddress> portalAddresses() {
         return portal.boundAddresses();
+    }
+
+    /**
+     * Where initiators are to connect, as {@code host:port}: the configured {@code portalAddress},
+     * else each listen address, where a wildcard one ({@code 0.0.0.0}, {@code ::}) is replaced by
+     * this host's first non-loopback address that is up (loopback when it has none).
+     */
+    public List<String> connectAddresses() {
+        if (portalAddress != null) {
+            return List.of(portalAddress);
+        }
+        return portal.boundAddresses().stream().map(AccessRole::connectAddress).toList();
+    }
+
+    /** {@code bound} as initiators reach it: a wildcard address becomes {@link #reachableAddress}. */
+    static String connectAddress(final InetSocketAddress bound) {
+        InetAddress host = bound.getAddress().isAnyLocalAddress() ? reachableAddress() : bound.getAddress();
+        String text = host.getHostAddress();
+        return (host instanceof Inet6Address ? "[" + text + "]" : text) + ":" + bound.getPort();
+    }
+
+    private static InetAddress reachableAddress() {
+        try {
+            for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                if (!nic.isUp() || nic.isLoopback()) {
+                    continue;
+                }
+                for (InetAddress address : Collections.list(nic.getInetAddresses())) {
+                    if (address instanceof Inet4Address && !address.isLinkLocalAddress()) {
+                        return address;
+                    }
+                }
+            }
+        } catch (SocketException e) {
+            LOG.debug("cannot list network interfaces", e);
+        }
+        return InetAddress.getLoopbackAddress();
     }
 
     private static List<InetSocketAddress> addresses(final List<String> listen) {

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Test;
 
-/** {@code iscsi.listen} entries: what is accepted, and the message for what is not. */
+/** {@code iscsi.listen} entries: what is accepted, the message for what is not, and what initiators are told. */
 class ListenAddressTest {
 
     @Test
@@ -25,6 +25,15 @@ class ListenAddressTest {
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("iscsi.listen address '" + bad + "'");
         }
+    }
+
+    @Test
+    void aWildcardListenAddressIsShownAsAnAddressInitiatorsCanReach() {
+        assertThat(AccessRole.connectAddress(new InetSocketAddress("127.0.0.1", 3260))).isEqualTo("127.0.0.1:3260");
+        assertThat(AccessRole.connectAddress(new InetSocketAddress("::1", 3261))).isEqualTo("[0:0:0:0:0:0:0:1]:3261");
+        String wildcard = AccessRole.connectAddress(new InetSocketAddress("0.0.0.0", 3260));
+        assertThat(wildcard).endsWith(":3260").doesNotStartWith("0.0.0.0");
+        assertThat(AccessRole.connectAddress(new InetSocketAddress("::", 3260))).doesNotStartWith("[0:0:0:0:0:0:0:0]");
     }
 
     @Test
