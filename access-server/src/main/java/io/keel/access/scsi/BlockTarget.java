@@ -224,6 +224,12 @@ public final class BlockTarget implements ScsiTarget {
     }
 
     @Override
+    public ScsiResult checkCondition(final int lun, final Sense sense) {
+        LogicalUnit unit = units.get(lun);
+        return unit == null ? ScsiResult.checkCondition(sense) : unit.fail(sense);
+    }
+
+    @Override
     public byte[] unitIdentifier(final int lun) {
         LogicalUnit unit = units.get(lun);
         return unit == null ? null : unit.identifier();

@@ -59,6 +59,15 @@ public interface ScsiTarget {
         return WriteAdmission.NONE;
     }
 
+    /**
+     * CHECK CONDITION with {@code sense} for a command to {@code lun} that the transport itself
+     * ends (a refused transfer, a LUN remapped under it, lost data): in the sense data format
+     * the unit's Control mode page asks for (D_SENSE).
+     */
+    default ScsiResult checkCondition(int lun, Sense sense) {
+        return ScsiResult.checkCondition(sense);
+    }
+
     /** Whether {@code lun} exists (task management to an unknown LUN is refused by the transport). */
     boolean hasLun(int lun);
 

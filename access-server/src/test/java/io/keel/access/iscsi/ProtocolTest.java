@@ -1003,6 +1003,26 @@ class ProtocolTest {
     }
 
     @Test
+    void senseTheTransportSendsFollowsTheUnitsDescriptorSenseSetting() throws Exception {
+        BlockTarget scsi = oneLun(new MemoryBackend("vol-d-sense-001", 1 << 20, false));
+        try (RawInitiator initiator = loggedInToNewTarget("iqn.2026-01.io.keel:d-sense", scsi, Map.of())) {
+            byte[] control = {0, 0, 0, 0, 0x0a, 0x0a, 0x06, 0x10, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 0, 0};
+            byte[] modeSelect = {0x15, 0x10, 0, 0, (byte) control.length, 0};
+            assertThat(initiator.run(0, modeSelect, control).status()).as("MODE SELECT D_SENSE=1").isZero();
+            // Both READ and WRITE set: the transport refuses it itself, in descriptor format now.
+            initiator.send(initiator.command(0xe1, 0, RawInitiator.read10(0, 1), 512, null));
+            Pdu response = skippingKeepAlives(initiator);
+            assertThat(response.opcode()).isEqualTo(Opcode.SCSI_RESPONSE);
+            assertThat(response.byteAt(3)).as("CHECK CONDITION").isEqualTo(2);
+            byte[] sense = Arrays.copyOfRange(response.data(), 2, response.data().length);
+            assertThat(sense[0] & 0x7f).as("descriptor format").isEqualTo(0x72);
+            assertThat(List.of(sense[1] & 0x0f, sense[2] & 0xff, sense[3] & 0xff))
+                    .as("INVALID FIELD IN CDB").containsExactly(5, 0x24, 0);
+            assertThat(sense[7]).as("no field pointer: the fault is not in the CDB").isZero();
+        }
+    }
+
+    @Test
     void aWriteWhoseLunIsRemappedBeforeItRunsIsRefusedAndWritesNothing() throws Exception {
         MemoryBackend first = new MemoryBackend("vol-first-0001", 1 << 20, false);
         MemoryBackend second = new MemoryBackend("vol-second-002", 1 << 20, false);

@@ -48,6 +48,8 @@ final class FullFeature implements DataPlacement {
     private static final int MAX_SENSE = 252;
     /** ABORTED COMMAND / PROTOCOL SERVICE CRC ERROR: the iSCSI condition of a task whose data was lost (§11.4.7.2). */
     private static final Sense PROTOCOL_SERVICE_CRC_ERROR = Sense.of(Sense.ABORTED_COMMAND, 0x47, 0x05);
+    /** INVALID FIELD IN CDB without a field pointer: what the transport refuses is not a field of the CDB. */
+    private static final Sense INVALID_FIELD_NO_POINTER = Sense.of(Sense.ILLEGAL_REQUEST, 0x24, 0x00);
 
     private final Connection connection;
     private final Session session;
@@ -209,11 +211,11 @@ final class FullFeature implements DataPlacement {
             throw PduException.reject(Opcode.REJECT_TASK_IN_PROGRESS, pdu, "ITT already in use");
         }
         if (read && write) {
-            respondNow(task, Sense.invalidFieldInCdb(0, -1), "bidirectional commands are not supported");
+            respondNow(task, INVALID_FIELD_NO_POINTER, "bidirectional commands are not supported");
             return null;
         }
         if (expected > connection.context.config().maxTransferLength()) {
-            respondNow(task, Sense.invalidFieldInCdb(0, -1), "transfer length above the portal's limit");
+            respondNow(task, INVALID_FIELD_NO_POINTER, "transfer length above the portal's limit");
             return null;
         }
         task.holdsSlot = numbered;
@@ -289,7 +291,7 @@ final class FullFeature implements DataPlacement {
 
     private void respondNow(final Task task, final Sense sense, final String why) {
         connection.context.refusals().info("refusing " + task + " from " + connection.who() + ": " + why);
-        sendStatus(task, ScsiResult.checkCondition(sense), 0, 0, 0);
+        sendStatus(task, session.target().scsi().checkCondition(task.lun, sense), 0, 0, 0);
     }
 
     /**
@@ -564,12 +566,12 @@ final class FullFeature implements DataPlacement {
     /** Executes {@code task} on the calling virtual thread and sends its Data-In and status. */
     void execute(final Task task) {
         if (task.dataLost) {
-            finish(task, ScsiResult.checkCondition(PROTOCOL_SERVICE_CRC_ERROR));
+            finish(task, session.target().scsi().checkCondition(task.lun, PROTOCOL_SERVICE_CRC_ERROR));
             return;
         }
         TargetEntry target = session.target();
         if (target.scsi().unitToken(task.lun) != task.unitToken) {
-            finish(task, ScsiResult.checkCondition(Sense.REPORTED_LUNS_CHANGED));
+            finish(task, target.scsi().checkCondition(task.lun, Sense.REPORTED_LUNS_CHANGED));
             return;
         }
         ByteBuffer dataOut = task.write ? task.writeData() : null;
@@ -578,7 +580,7 @@ final class FullFeature implements DataPlacement {
             result = target.scsi().execute(command(task, dataOut));
         } catch (RuntimeException e) {
             LOG.warn("{} failed in the SCSI target for {}", task, connection.who(), e);
-            result = ScsiResult.checkCondition(Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
+            result = target.scsi().checkCondition(task.lun, Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
         }
         if (result.abortTasksOf() != null) {
             abortPreempted(task, result.abortTasksOf());
@@ -672,7 +674,7 @@ final class FullFeature implements DataPlacement {
     private void finish(final Task task, final ScsiResult executed) {
         ScsiResult result = executed;
         if (result == null) {
-            result = ScsiResult.checkCondition(Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
+            result = session.target().scsi().checkCondition(task.lun, Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
         }
         var metrics = connection.context.metrics();
         metrics.latency(connection.context.clock().nanoTime() - task.arrivalNanos);
