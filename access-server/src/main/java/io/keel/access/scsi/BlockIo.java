@@ -153,9 +153,14 @@ final class BlockIo {
         return a;
     }
 
+    /**
+     * A failed read's sense, MEDIUM ERROR / UNRECOVERED READ ERROR: its INFORMATION is the first
+     * unreadable LBA the read asked for when the backend says which, else the read's first LBA.
+     */
     private SenseException readError(final long lba, final IOException e) {
-        LOG.warn("volume {}: read failed at LBA {}", backend.volumeId(), lba, e);
-        return new SenseException(new Sense(Sense.MEDIUM_ERROR, 0x11, 0x00, lba, null));
+        long failed = e instanceof UnreadableDataException u ? Math.max(lba, u.offset() / BLOCK) : lba;
+        LOG.warn("volume {}: read from LBA {} failed at LBA {}", backend.volumeId(), lba, failed, e);
+        return new SenseException(new Sense(Sense.MEDIUM_ERROR, 0x11, 0x00, failed, null));
     }
 
     /**

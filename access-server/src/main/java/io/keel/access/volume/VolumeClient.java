@@ -2,7 +2,9 @@ package io.keel.access.volume;
 
 import io.keel.access.scsi.BlockBackend;
 import io.keel.access.scsi.TransferBuffers;
+import io.keel.access.scsi.UnreadableDataException;
 import io.keel.access.scsi.WriteAdmission;
+import io.keel.chunk.store.ChecksumMismatchException;
 import io.keel.chunk.store.ExtentExistsException;
 import io.keel.chunk.store.ExtentNotFoundException;
 import io.keel.chunk.store.StaleEpochException;
@@ -157,9 +159,10 @@ public final class VolumeClient implements BlockBackend {
         }
         long started = io.begin();
         try {
+            long extentStart = offset - place.within();
             if (extent.store().startRead(extent.extentId(), place.within(), target, failure -> {
                 ended(failure, length, started, false);
-                done.accept(failure);
+                done.accept(failure == null ? null : located(extentStart, failure));
             })) {
                 return true;
             }
@@ -506,8 +509,16 @@ public final class VolumeClient implements BlockBackend {
                 return;
             } catch (StaleEpochException e) {
                 extent = refresh(index, extent, attempt, e);
+            } catch (ChecksumMismatchException e) {
+                throw located(index * layout.extentSize(), e);
             }
         }
+    }
+
+    /** {@code failure} of a read of the extent at volume offset {@code extentStart}, naming a damaged sector. */
+    private static IOException located(final long extentStart, final IOException failure) {
+        return failure instanceof ChecksumMismatchException damaged
+                ? new UnreadableDataException(extentStart + damaged.extentOffset(), damaged) : failure;
     }
 
     private void writeSectors(final long start, final ByteBuffer data) throws IOException {

@@ -113,6 +113,16 @@ class BlockCommandsTest extends ScsiFixture {
         assertThat(information(r.sense())).isEqualTo(77);
         assertThat(TransferBuffers.shared().lent()).as("the failed read's buffer went back").isEqualTo(lent);
         thin.failReads = false;
+        // A damaged sector inside the read: INFORMATION is its first LBA, not the read's.
+        thin.unreadableAt = 85 * 512L;
+        r = run(THIN, 0x28, 0, 0, 0, 0, 80, 0, 0, 16, 0);
+        check(r, Sense.MEDIUM_ERROR, 0x11, 0);
+        assertThat(information(r.sense())).isEqualTo(85);
+        // ... and the read's own first LBA when the damaged physical block begins before it.
+        thin.unreadableAt = 88 * 512L;
+        r = run(THIN, 0x28, 0, 0, 0, 0, 90, 0, 0, 4, 0);
+        assertThat(information(r.sense())).isEqualTo(90);
+        thin.unreadableAt = -1;
         thin.failWrites = true;
         r = write10(66, new byte[512]);
         check(r, Sense.MEDIUM_ERROR, 0x0c, 0);

@@ -21,6 +21,8 @@ public final class MemoryBackend implements BlockBackend {
     private byte[] data;
     private boolean[] mapped;
     volatile boolean failReads;
+    /** When not negative, reads covering this byte offset fail as a damaged sector there does. */
+    volatile long unreadableAt = -1;
     /** Whether {@link #startRead} starts reads (else it declines them), and how many it started. */
     public volatile boolean startReads = true;
     final AtomicInteger startedReads = new AtomicInteger();
@@ -138,6 +140,11 @@ public final class MemoryBackend implements BlockBackend {
     public void read(final long offset, final ByteBuffer target) throws IOException {
         if (failReads) {
             throw new IOException("injected read failure");
+        }
+        long damaged = unreadableAt;
+        // Like a volume, reads whole 4 KiB blocks: a damaged one fails a read of any part of it.
+        if (damaged >= offset - offset % 4096 && damaged < offset + target.remaining()) {
+            throw new UnreadableDataException(damaged, new IOException("injected: checksum mismatch"));
         }
         if (readGate != null) {
             readsAtGate.incrementAndGet();

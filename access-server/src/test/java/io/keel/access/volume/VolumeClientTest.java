@@ -43,14 +43,20 @@ class VolumeClientTest {
     private final AtomicLong resolutions = new AtomicLong();
     private VolumeClient client;
 
+    private final DeviceIdentity identity = new DeviceIdentity(UUID.randomUUID(), UUID.randomUUID(),
+            UUID.randomUUID());
+
     @BeforeEach
-    void openStore() throws IOException {
-        Path path = dir.resolve("device");
-        DeviceIdentity identity = new DeviceIdentity(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID());
-        try (DirectFileDevice device = DirectFileDevice.create(path, 64L << 20)) {
+    void formatStore() throws IOException {
+        try (DirectFileDevice device = DirectFileDevice.create(dir.resolve("device"), 64L << 20)) {
             ChunkStore.format(device, identity, LayoutOptions.defaults(2).withExtentSize(EXTENT)
                     .withJournalBytesPerWorker(4L << 20), false);
         }
+        openStore();
+    }
+
+    private void openStore() throws IOException {
+        Path path = dir.resolve("device");
         store = ChunkStore.open(DirectFileDevice.open(path), identity.clusterId(), identity.nodeId(),
                 StoreOptions.defaults().withScrubBytesPerSecond(0));
         ExtentResolver resolver = (volume, index, stale) -> {
@@ -386,6 +392,44 @@ class VolumeClientTest {
         assertThatThrownBy(() -> client.write(100, ByteBuffer.allocate(512)))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> client.unmap(-512, 512)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aDamagedSectorIsReportedAtItsOffsetInTheVolume() throws Exception {
+        long offset = 2 * EXTENT + 3 * 4096; // a sector inside the third extent
+        byte[] pattern = new byte[4096];
+        new Random(11).nextBytes(pattern);
+        client.write(offset - 4096, ByteBuffer.wrap(new byte[3 * 4096]));
+        client.write(offset, ByteBuffer.wrap(pattern));
+        store.close(); // the data goes home on the device, out of the store's memory
+        Path path = dir.resolve("device");
+        byte[] device = java.nio.file.Files.readAllBytes(path);
+        int at = indexOf(device, pattern);
+        assertThat(at).as("the written sector on the device").isNotNegative();
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(path,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.wrap(new byte[] {(byte) (pattern[100] ^ 0x20)}), at + 100);
+        }
+        openStore();
+
+        assertThatThrownBy(() -> client.read(offset - 4096, ByteBuffer.allocate(3 * 4096)))
+                .isInstanceOfSatisfying(io.keel.access.scsi.UnreadableDataException.class,
+                        e -> assertThat(e.offset()).as("the damaged sector's volume offset").isEqualTo(offset));
+        ByteBuffer aligned = ByteBuffer.allocateDirect(4096);
+        CompletableFuture<IOException> started = new CompletableFuture<>();
+        if (client.startRead(offset, aligned, started::complete)) {
+            assertThat(started.get(10, TimeUnit.SECONDS)).isInstanceOfSatisfying(
+                    io.keel.access.scsi.UnreadableDataException.class, e -> assertThat(e.offset()).isEqualTo(offset));
+        }
+    }
+
+    private static int indexOf(final byte[] haystack, final byte[] needle) {
+        for (int i = 0; i + needle.length <= haystack.length; i += 512) {
+            if (java.util.Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static byte[] filled(final int length, final byte value) {
