@@ -72,6 +72,17 @@ class PrimaryCommandsTest extends ScsiFixture {
         assertThat(new String(page, StandardCharsets.US_ASCII)).contains("iqn.2026-01.io.keel:t,t,0x0001");
     }
 
+    /**
+     * A LUN's identity to its hosts: ESXi names datastores' devices by it and multipath joins paths
+     * by it, so a change of the derivation would make every existing volume look like a new disk
+     * (ESXi would take its VMFS for a snapshot). It must only change on purpose, with this value.
+     */
+    @Test
+    void theNaaIdentifierOfAVolumeIsPinned() {
+        assertThat(java.util.HexFormat.of().formatHex(InquiryData.naa("0b6f5a52-7c1e-4c5e-9a1d-3f2b8e4d6c71")))
+                .isEqualTo("6000000c68bc83259ce0ea28705fabc5");
+    }
+
     @Test
     void blockLimitsAndProvisioningFollowTheBackend() {
         byte[] b0 = data(run(THIN, 0x12, 1, 0xb0, 0, 255, 0));
