@@ -11,6 +11,7 @@ import io.dropwizard.lifecycle.Managed;
 import io.keel.appliance.access.AccessRole;
 import io.keel.appliance.api.ApiErrors;
 import io.keel.appliance.api.ClusterResource;
+import io.keel.appliance.api.IscsiResource;
 import io.keel.appliance.api.LeaderForwarding;
 import io.keel.appliance.api.MetaGateway;
 import io.keel.appliance.api.PoolResource;
@@ -209,6 +210,7 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
         jersey.register(new PoolResource(gateway));
         jersey.register(new VolumeResource(gateway));
         jersey.register(new TargetResource(gateway, cluster.secretBox()));
+        jersey.register(new IscsiResource(gateway, cluster.secretBox()));
         jersey.register(new ApiErrors.ApiExceptionMapper());
         jersey.register(new ApiErrors.JsonMapper());
         jersey.register(new ApiErrors.FallbackMapper());

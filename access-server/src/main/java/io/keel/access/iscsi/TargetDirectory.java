@@ -17,6 +17,14 @@ public interface TargetDirectory {
     Optional<TargetEntry> find(String iqn);
 
     /**
+     * The CHAP secrets every discovery session must log in with, or {@code null} when discovery
+     * needs no authentication (then only an initiator that offers AuthMethod None is let in).
+     */
+    default ChapSecrets discoveryChap() {
+        return null;
+    }
+
+    /**
      * Whether target {@code iqn} still exists and admits {@code initiatorName}: asked for every
      * logged-in session every few seconds, so directories should answer without building anything.
      */

@@ -34,6 +34,14 @@ final class TestTargets implements TargetDirectory {
         return entries;
     }
 
+    /** What discovery sessions must log in with (null: nothing). */
+    volatile ChapSecrets discoveryChap;
+
+    @Override
+    public ChapSecrets discoveryChap() {
+        return discoveryChap;
+    }
+
     /** When set, {@link #find} throws it, as a directory whose metadata cannot be read does. */
     volatile RuntimeException findFailure;
 

@@ -229,12 +229,21 @@ public final class MetaTargetDirectory implements TargetDirectory {
     }
 
     private ChapSecrets chap(final IscsiTarget target) {
-        ChapCredentials chap = target.chap();
+        return open(target.chap(), target.iqn());
+    }
+
+    /** Read at every discovery login, from this node's meta member (a change holds for the next login). */
+    @Override
+    public ChapSecrets discoveryChap() {
+        return open(meta.read(view -> view.discoveryChap()).orElse(null), ChapCredentials.DISCOVERY);
+    }
+
+    /** {@code chap}'s secrets in plaintext, sealed for {@code name} (a target's IQN, or discovery's); null for none. */
+    private ChapSecrets open(final ChapCredentials chap, final String name) {
         if (chap == null) {
             return null;
         }
-        try (Secret secret = chap.openSecret(secrets, target.iqn());
-                Secret mutual = chap.openMutualSecret(secrets, target.iqn())) {
+        try (Secret secret = chap.openSecret(secrets, name); Secret mutual = chap.openMutualSecret(secrets, name)) {
             return new ChapSecrets(chap.username(), secret.bytes().clone(), chap.mutualUsername(),
                     mutual == null ? null : mutual.bytes().clone());
         }

@@ -2,7 +2,10 @@ package io.keel.appliance.api;
 
 import io.keel.appliance.api.Views.LunView;
 import io.keel.appliance.api.Views.QosView;
+import io.keel.meta.model.ChapCredentials;
 import io.keel.meta.model.QosLimits;
+import io.keel.meta.secret.SecretBox;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 
@@ -38,11 +41,42 @@ public final class Requests {
             Boolean anyInitiator, Chap chap) {
     }
 
+    /** {@code PUT /iscsi/discovery-auth}: the CHAP credentials discovery sessions must use. */
+    public record DiscoveryAuth(Chap chap) {
+    }
+
     /** CHAP credentials as a client sends them; the secrets are sealed before they are stored. */
     public record Chap(String username, String secret, String mutualUsername, String mutualSecret) {
         @Override
         public String toString() {
             return "Chap[username=" + username + ", mutualUsername=" + mutualUsername + ", secrets redacted]";
+        }
+    }
+
+    /**
+     * {@code chap} sealed for {@code name} (a target's IQN, or discovery's), or null for none. A
+     * request that names the stored user and leaves {@code secret} out keeps the {@code stored}
+     * credentials; {@code what} names the owner in errors.
+     */
+    static ChapCredentials seal(final SecretBox secrets, final String name, final String what, final Chap chap,
+            final ChapCredentials stored) {
+        if (chap == null) {
+            return null;
+        }
+        String username = required(chap.username(), "chap.username");
+        if (chap.secret() == null) {
+            if (stored == null || !username.equals(stored.username())) {
+                throw ApiException.invalid("'chap.secret' is required unless " + what + " keeps its CHAP user '"
+                        + (stored == null ? "" : stored.username()) + "'");
+            }
+            return stored;
+        }
+        try {
+            return ChapCredentials.seal(secrets, name, username, chap.secret().getBytes(StandardCharsets.UTF_8),
+                    chap.mutualUsername(), chap.mutualSecret() == null ? null
+                            : chap.mutualSecret().getBytes(StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(what + ": " + e.getMessage());
         }
     }
 

@@ -30,7 +30,6 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -128,24 +127,7 @@ public final class TargetResource {
     }
 
     private ChapCredentials seal(final String iqn, final Chap chap, final ChapCredentials stored) {
-        if (chap == null) {
-            return null;
-        }
-        String username = Requests.required(chap.username(), "chap.username");
-        if (chap.secret() == null) {
-            if (stored == null || !username.equals(stored.username())) {
-                throw ApiException.invalid("'chap.secret' is required unless the target keeps its CHAP user '"
-                        + (stored == null ? "" : stored.username()) + "'");
-            }
-            return stored;
-        }
-        try {
-            return ChapCredentials.seal(secrets, iqn, username, chap.secret().getBytes(StandardCharsets.UTF_8),
-                    chap.mutualUsername(), chap.mutualSecret() == null ? null
-                            : chap.mutualSecret().getBytes(StandardCharsets.UTF_8));
-        } catch (IllegalArgumentException e) {
-            throw ApiException.invalid("target '" + iqn + "': " + e.getMessage());
-        }
+        return Requests.seal(secrets, iqn, "target '" + iqn + "'", chap, stored);
     }
 
     private static List<Lun> luns(final MetaReader view, final String iqn, final List<LunView> requested) {

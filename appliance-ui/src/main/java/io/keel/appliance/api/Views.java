@@ -1,5 +1,6 @@
 package io.keel.appliance.api;
 
+import io.keel.meta.model.ChapCredentials;
 import io.keel.meta.model.Disk;
 import io.keel.meta.model.Extent;
 import io.keel.meta.model.IscsiTarget;
@@ -116,8 +117,18 @@ public final class Views {
     public record LunView(int lun, String volume, boolean readOnly) {
     }
 
-    /** The CHAP user names of a target; the secrets are never shown. */
+    /** The CHAP user names of a target or of discovery; the secrets are never shown. */
     public record ChapView(String username, String mutualUsername) {
+        static ChapView of(final ChapCredentials chap) {
+            return chap == null ? null : new ChapView(chap.username(), chap.mutualUsername());
+        }
+    }
+
+    /** Whether discovery sessions must log in with CHAP ({@code chap} null: they need no authentication). */
+    public record DiscoveryAuthView(boolean required, ChapView chap) {
+        static DiscoveryAuthView of(final ChapCredentials chap) {
+            return new DiscoveryAuthView(chap != null, ChapView.of(chap));
+        }
     }
 
     /** An iSCSI target. */
@@ -126,10 +137,8 @@ public final class Views {
         static TargetView of(final IscsiTarget target, final MetaReader view) {
             List<LunView> luns = target.luns().stream().map((Lun lun) -> new LunView(lun.number(),
                     view.volume(lun.volumeId()).map(Volume::name).orElse(lun.volumeId()), lun.readOnly())).toList();
-            ChapView chap = target.chap() == null ? null
-                    : new ChapView(target.chap().username(), target.chap().mutualUsername());
             return new TargetView(target.iqn(), target.alias(), luns, target.allowedInitiators(),
-                    target.allowedInitiators().isEmpty(), chap, target.createdAt());
+                    target.allowedInitiators().isEmpty(), ChapView.of(target.chap()), target.createdAt());
         }
     }
 

@@ -21,6 +21,7 @@ import picocli.CommandLine.Parameters;
             TargetCommands.Sessions.class,
             TargetCommands.Update.class,
             TargetCommands.Delete.class,
+            TargetCommands.DiscoveryAuth.class,
         })
 final class TargetCommands extends GroupCommand {
 
@@ -45,28 +46,8 @@ final class TargetCommands extends GroupCommand {
                 description = "admit every initiator (CHAP still applies) instead of a list")
         boolean anyInitiator;
 
-        @Option(names = "--chap-user", paramLabel = "USER", order = 4, description = "require CHAP with this user")
-        String chapUser;
-
-        @Option(names = "--chap-secret-file", paramLabel = "FILE", order = 5,
-                description = "file holding the CHAP secret (12-16 characters); without it you are asked")
-        Path chapSecretFile;
-
-        @Option(names = "--prompt-chap-secret", order = 6,
-                description = "update only: ask for a new CHAP secret instead of keeping the stored one")
-        boolean promptChapSecret;
-
-        @Option(names = "--mutual-chap-user", paramLabel = "USER", order = 7,
-                description = "mutual CHAP: the user the target answers with (needs --chap-user)")
-        String mutualUser;
-
-        @Option(names = "--mutual-chap-secret-file", paramLabel = "FILE", order = 8,
-                description = "file holding the mutual CHAP secret (12-16 characters); without it you are asked")
-        Path mutualSecretFile;
-
-        @Option(names = "--prompt-mutual-chap-secret", order = 9,
-                description = "update only: ask for a new mutual CHAP secret instead of keeping the stored one")
-        boolean promptMutualSecret;
+        @Mixin
+        ChapOptions chap;
 
         /**
          * The request body. With {@code update}, a CHAP user given without a secret source sends no
@@ -94,9 +75,63 @@ final class TargetCommands extends GroupCommand {
             if (anyInitiator) {
                 body.put("anyInitiator", true);
             }
+            chap.putInto(body, command, update);
+            return body;
+        }
+
+        private void check(final ApiCommand command) {
+            if (luns != null) {
+                Set<Integer> seen = new HashSet<>();
+                for (Lun lun : luns) {
+                    if (!seen.add(lun.lun())) {
+                        throw command.usage("LUN " + lun.lun() + " is given twice");
+                    }
+                }
+            }
+        }
+    }
+
+    /** CHAP credentials from the command line (secrets only from files or the prompt), for a target or discovery. */
+    static final class ChapOptions {
+
+        @Option(names = "--chap-user", paramLabel = "USER", order = 4, description = "require CHAP with this user")
+        String chapUser;
+
+        @Option(names = "--chap-secret-file", paramLabel = "FILE", order = 5,
+                description = "file holding the CHAP secret (12-16 characters); without it you are asked")
+        Path chapSecretFile;
+
+        @Option(names = "--prompt-chap-secret", order = 6,
+                description = "update only: ask for a new CHAP secret instead of keeping the stored one")
+        boolean promptChapSecret;
+
+        @Option(names = "--mutual-chap-user", paramLabel = "USER", order = 7,
+                description = "mutual CHAP: the user the target answers with (needs --chap-user)")
+        String mutualUser;
+
+        @Option(names = "--mutual-chap-secret-file", paramLabel = "FILE", order = 8,
+                description = "file holding the mutual CHAP secret (12-16 characters); without it you are asked")
+        Path mutualSecretFile;
+
+        @Option(names = "--prompt-mutual-chap-secret", order = 9,
+                description = "update only: ask for a new mutual CHAP secret instead of keeping the stored one")
+        boolean promptMutualSecret;
+
+        /** Whether a CHAP user was given. */
+        boolean given() {
+            return chapUser != null;
+        }
+
+        /**
+         * Puts {@code "chap"} into {@code body}: null without a CHAP user, else the user and the
+         * secrets; with {@code update}, a user given without a secret source sends no secret (keep
+         * the stored one).
+         */
+        void putInto(final ObjectNode body, final ApiCommand command, final boolean update) {
+            check(command);
             if (chapUser == null) {
                 body.putNull("chap");
-                return body;
+                return;
             }
             CliEnvironment env = command.environment();
             ObjectNode chap = body.putObject("chap").put("username", chapUser);
@@ -113,7 +148,6 @@ final class TargetCommands extends GroupCommand {
                     chap.put("mutualSecret", mutual);
                 }
             }
-            return body;
         }
 
         private void check(final ApiCommand command) {
@@ -125,14 +159,6 @@ final class TargetCommands extends GroupCommand {
             }
             if ((chapSecretFile != null && promptChapSecret) || (mutualSecretFile != null && promptMutualSecret)) {
                 throw command.usage("give a secret either from a file or at the prompt, not both");
-            }
-            if (luns != null) {
-                Set<Integer> seen = new HashSet<>();
-                for (Lun lun : luns) {
-                    if (!seen.add(lun.lun())) {
-                        throw command.usage("LUN " + lun.lun() + " is given twice");
-                    }
-                }
             }
         }
 
@@ -239,6 +265,37 @@ final class TargetCommands extends GroupCommand {
         @Override
         void run(final ApiClient api, final Output out) {
             out.result(api.delete(ApiClient.path("targets", iqn)), Views.TARGET, "deleted target " + iqn);
+        }
+    }
+
+    @Command(name = "discovery-auth", description = {
+        "Show or set the CHAP credentials discovery sessions (SendTargets) must log in with.",
+        "Without options it shows them; --chap-user sets them (the stored secret is kept for the same user "
+                + "unless a new one is given); --off lets discovery in without authentication again."})
+    static final class DiscoveryAuth extends ApiCommand {
+
+        @Mixin
+        ChapOptions chap;
+
+        @Option(names = "--off", description = "discovery sessions need no authentication")
+        boolean off;
+
+        @Override
+        void run(final ApiClient api, final Output out) {
+            if (off && chap.given()) {
+                throw usage("--off and --chap-user exclude each other");
+            }
+            if (off) {
+                out.result(api.delete("/iscsi/discovery-auth"), Views.DISCOVERY_AUTH,
+                        "discovery sessions need no authentication");
+            } else if (chap.given()) {
+                ObjectNode body = ApiClient.object();
+                chap.putInto(body, this, true);
+                out.result(api.put("/iscsi/discovery-auth", body), Views.DISCOVERY_AUTH,
+                        "discovery sessions log in with CHAP user " + chap.chapUser);
+            } else {
+                out.show(api.get("/iscsi/discovery-auth"), Views.DISCOVERY_AUTH);
+            }
         }
     }
 }

@@ -100,6 +100,11 @@ final class Views {
             col("chap user", n -> text("username").apply(n.path("chap"))),
             col("mutual chap user", n -> text("mutualUsername").apply(n.path("chap"))));
 
+    static final List<Column> DISCOVERY_AUTH = List.of(
+            col("chap required", n -> n.path("required").asBoolean() ? "yes" : "no"),
+            col("chap user", n -> text("username").apply(n.path("chap"))),
+            col("mutual chap user", n -> text("mutualUsername").apply(n.path("chap"))));
+
     static final List<Column> SESSION = List.of(
             col("initiator", text("initiator")),
             col("from", text("initiatorAddress")),

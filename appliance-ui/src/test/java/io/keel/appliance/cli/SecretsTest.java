@@ -77,6 +77,28 @@ class SecretsTest {
     }
 
     @Test
+    void discoveryAuthIsSetFromFilesShownWithoutSecretsAndTurnedOff() throws IOException {
+        String view = """
+                {"required": true, "chap": {"username": "disco", "mutualUsername": null}}""";
+        api.reply("PUT", "/iscsi/discovery-auth", 200, view);
+        CliHarness.Result set = cli.run("target", "discovery-auth", "--chap-user", "disco", "--chap-secret-file",
+                chapFile.toString());
+        assertThat(set.code()).as(set.err()).isZero();
+        assertNoSecretIn(set);
+        assertThat(JSON.readTree(api.only().body())).isEqualTo(JSON.readTree("""
+                {"chap": {"username": "disco", "secret": "%s"}}""".formatted(CHAP)));
+
+        api.reply("GET", "/iscsi/discovery-auth", 200, view);
+        CliHarness.Result shown = cli.run("target", "discovery-auth");
+        assertThat(shown.code()).as(shown.err()).isZero();
+        assertThat(shown.out()).contains("disco", "yes");
+
+        api.reply("DELETE", "/iscsi/discovery-auth", 204, null);
+        assertThat(cli.run("target", "discovery-auth", "--off").code()).isZero();
+        assertThat(cli.run("target", "discovery-auth", "--off", "--chap-user", "x").code()).isEqualTo(1);
+    }
+
+    @Test
     void noOptionTakesASecretAsItsValue() {
         List<String> checked = new ArrayList<>();
         walk(KeelCli.commandLine(new CliHarness(null).environment()), checked);

@@ -42,6 +42,7 @@ public final class CommandCodec {
         register("UpdateTarget", UpdateTarget.class);
         register("DeleteTarget", DeleteTarget.class);
         register("SetAdminCredential", SetAdminCredential.class);
+        register("SetDiscoveryChap", SetDiscoveryChap.class);
         register("ReplaceExtentReplicas", ReplaceExtentReplicas.class);
     }
 

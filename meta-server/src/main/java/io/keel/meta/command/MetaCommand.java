@@ -9,7 +9,7 @@ package io.keel.meta.command;
 public sealed interface MetaCommand permits RegisterNode, SetNodeState, UpdateNodeLabels, RegisterDisk, RemoveDisk,
         CreatePool, UpdatePool, DeletePool, CreateVolume, ResizeVolume, DeleteVolume, SetVolumeServingNode,
         SetVolumeQos, CreateSnapshot, DeleteSnapshot, CreateTarget, UpdateTarget, DeleteTarget, SetAdminCredential,
-        ReplaceExtentReplicas, SetScsiReservations {
+        ReplaceExtentReplicas, SetScsiReservations, SetDiscoveryChap {
 
     /** Unique per logical change; a retried change reuses it. 1–128 printable characters. */
     String changeId();

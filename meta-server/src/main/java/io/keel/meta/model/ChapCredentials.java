@@ -14,6 +14,12 @@ import java.util.Arrays;
 public record ChapCredentials(String username, SealedSecret secret, String mutualUsername,
         SealedSecret mutualSecret) {
 
+    /**
+     * The name discovery sessions' credentials are sealed for, in place of a target's IQN (it can
+     * be no target's: an iSCSI name starts with iqn., eui. or naa.).
+     */
+    public static final String DISCOVERY = "discovery";
+
     /** Fewest secret bytes: RFC 7143 §12.1.3 requires at least 96 bits for CHAP secrets. */
     public static final int MIN_SECRET_BYTES = 12;
     /** Most secret bytes: the Microsoft and VMware initiators accept at most 16. */

@@ -21,6 +21,7 @@ import io.keel.meta.command.RemoveDisk;
 import io.keel.meta.command.ReplaceExtentReplicas;
 import io.keel.meta.command.ResizeVolume;
 import io.keel.meta.command.SetAdminCredential;
+import io.keel.meta.command.SetDiscoveryChap;
 import io.keel.meta.command.SetNodeState;
 import io.keel.meta.command.SetScsiReservations;
 import io.keel.meta.command.SetVolumeQos;
@@ -93,6 +94,7 @@ final class Applier {
             case SetAdminCredential c -> a.setAdmin(c);
             case ReplaceExtentReplicas c -> a.replaceReplicas(c);
             case SetScsiReservations c -> a.setScsiReservations(c);
+            case SetDiscoveryChap c -> a.setDiscoveryChap(c);
         };
         return new ChangeResult(command.changeId(), index, ErrorCode.OK, "", created);
     }
@@ -377,6 +379,16 @@ final class Applier {
             tx.put(Keys.scsiReservations(v.id()), state);
         }
         return v.id();
+    }
+
+    private String setDiscoveryChap(final SetDiscoveryChap c) {
+        if (c.chap() == null) {
+            tx.delete(Keys.DISCOVERY_CHAP);
+        } else {
+            check.chap("discovery sessions", c.chap());
+            put(Keys.DISCOVERY_CHAP, c.chap());
+        }
+        return "";
     }
 
     private String replaceReplicas(final ReplaceExtentReplicas c) {

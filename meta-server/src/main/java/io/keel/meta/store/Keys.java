@@ -16,6 +16,7 @@ final class Keys {
     static final byte[] NEXT_EXTENT = ascii("m/next-extent");
     static final byte[] RESULT_COUNT = ascii("m/result-count");
     static final byte[] ADMIN = ascii("m/admin");
+    static final byte[] DISCOVERY_CHAP = ascii("m/iscsi-discovery-chap");
 
     static final byte[] NODES = ascii("n/");
     static final byte[] NODE_NAMES = ascii("nn/");

@@ -1,6 +1,7 @@
 package io.keel.meta.store;
 
 import io.keel.meta.command.ChangeResult;
+import io.keel.meta.model.ChapCredentials;
 import io.keel.meta.model.Disk;
 import io.keel.meta.model.Extent;
 import io.keel.meta.model.IscsiTarget;
@@ -94,6 +95,9 @@ public interface MetaReader {
 
     /** The admin account, if one was set. */
     Optional<AdminCredential> adminCredential();
+
+    /** The CHAP credentials iSCSI discovery sessions must log in with, if set. */
+    Optional<ChapCredentials> discoveryChap();
 
     /** The result of a change, while it is among the most recent {@link MetaStore#RESULT_RETENTION}. */
     Optional<ChangeResult> result(String changeId);

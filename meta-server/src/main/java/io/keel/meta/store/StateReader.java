@@ -2,6 +2,7 @@ package io.keel.meta.store;
 
 import io.keel.meta.command.ChangeResult;
 import io.keel.meta.command.MetaJson;
+import io.keel.meta.model.ChapCredentials;
 import io.keel.meta.model.Disk;
 import io.keel.meta.model.DiskRole;
 import io.keel.meta.model.Extent;
@@ -185,6 +186,11 @@ class StateReader implements MetaReader {
     @Override
     public Optional<AdminCredential> adminCredential() {
         return value(Keys.ADMIN, AdminCredential.class);
+    }
+
+    @Override
+    public Optional<ChapCredentials> discoveryChap() {
+        return value(Keys.DISCOVERY_CHAP, ChapCredentials.class);
     }
 
     @Override

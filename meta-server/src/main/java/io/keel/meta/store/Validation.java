@@ -245,7 +245,7 @@ final class Validation {
         }
     }
 
-    private void chap(final String what, final ChapCredentials c) {
+    void chap(final String what, final ChapCredentials c) {
         if (!Names.isText(c.username(), 255)) {
             throw reject(ErrorCode.INVALID_ARGUMENT, what + ": CHAP username must be 1-255 characters");
         }

@@ -44,7 +44,8 @@ class CommandCodecTest {
                 new DeleteTarget("c", "iqn.2025-01.a"),
                 new SetAdminCredential("c", AdminCredential.create("admin", "pw".toCharArray(), 1000, 7)),
                 new ReplaceExtentReplicas("c", 9, 1, List.of("a")),
-                new SetScsiReservations("c", "v", new byte[] {1, 2, 3}));
+                new SetScsiReservations("c", "v", new byte[] {1, 2, 3}),
+                new SetDiscoveryChap("c", null));
         assertThat(all.stream().map(MetaCommand::getClass).distinct()).hasSize(
                 MetaCommand.class.getPermittedSubclasses().length);
         for (MetaCommand c : all) {

@@ -20,6 +20,7 @@ import io.keel.meta.command.RemoveDisk;
 import io.keel.meta.command.ReplaceExtentReplicas;
 import io.keel.meta.command.ResizeVolume;
 import io.keel.meta.command.SetAdminCredential;
+import io.keel.meta.command.SetDiscoveryChap;
 import io.keel.meta.command.SetNodeState;
 import io.keel.meta.command.UpdateTarget;
 import io.keel.meta.model.ChapCredentials;
@@ -343,6 +344,23 @@ class ValidationTest {
         assertRefused(f.submit(new UpdateTarget(id(), IQN, null, List.of(), List.of(),
                 new ChapCredentials("user", good.secret(), "target", null))), ErrorCode.INVALID_ARGUMENT,
                 "mutual CHAP needs both");
+    }
+
+    @Test
+    void discoveryChapIsSetCheckedLikeATargetsAndCleared() {
+        assertThat(f.store.read((MetaReader v) -> v.discoveryChap())).isEmpty();
+        final ChapCredentials good = ChapCredentials.seal(BOX, ChapCredentials.DISCOVERY, "disco",
+                "0123456789ab".getBytes(), null, null);
+        f.ok(new SetDiscoveryChap(id(), good));
+        assertThat(f.store.read((MetaReader v) -> v.discoveryChap())).get().extracting(ChapCredentials::username)
+                .isEqualTo("disco");
+        final SealedSecret tooShort = BOX.seal("01234567890".getBytes(),
+                ChapCredentials.context(ChapCredentials.DISCOVERY, false));
+        assertRefused(f.submit(new SetDiscoveryChap(id(), new ChapCredentials("disco", tooShort, null, null))),
+                ErrorCode.INVALID_ARGUMENT, "discovery sessions: CHAP secret must be 12 to 16 bytes");
+        assertThat(f.store.read((MetaReader v) -> v.discoveryChap())).get().isEqualTo(good);
+        f.ok(new SetDiscoveryChap(id(), null));
+        assertThat(f.store.read((MetaReader v) -> v.discoveryChap())).isEmpty();
     }
 
     @Test

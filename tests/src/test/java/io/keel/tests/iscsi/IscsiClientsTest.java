@@ -78,6 +78,38 @@ class IscsiClientsTest {
     }
 
     @Test
+    void discoveryNeedsTheDiscoveryChapOnceItIsSet() throws Exception {
+        String secret = "disco-secret-1";
+        Rest.Reply set = keel.rest.put("/api/v1/iscsi/discovery-auth", """
+                {"chap": {"username": "disco", "secret": "%s"}}""".formatted(secret));
+        assertThat(set.status()).as(set.toString()).isEqualTo(200);
+        try {
+            Rest.Reply shown = keel.rest.get("/api/v1/iscsi/discovery-auth");
+            assertThat(shown.body().path("required").asBoolean()).isTrue();
+            assertThat(shown.body().path("chap").path("username").asText()).isEqualTo("disco");
+            assertThat(shown.body().toString()).doesNotContain(secret);
+            assertThat(keel.rest.put("/api/v1/iscsi/discovery-auth", """
+                    {"chap": {"username": "disco", "secret": "short"}}""").status()).isEqualTo(400);
+
+            IscsiNode.Run refused = run("iscsi-ls", keel.portalUrl());
+            assertThat(refused.exit()).as(refused.output()).isNotZero();
+            IscsiNode.Run wrong = run("iscsi-ls", "iscsi://disco%wrong-secret-1@127.0.0.1:" + keel.iscsiPort + "/");
+            assertThat(wrong.exit()).as(wrong.output()).isNotZero();
+            IscsiNode.Run listed = run("iscsi-ls", "iscsi://disco%" + secret + "@127.0.0.1:" + keel.iscsiPort + "/");
+            assertThat(listed.exit()).as(listed.output()).isZero();
+            assertThat(listed.output()).contains("Target:" + OPEN);
+            // Normal sessions are not affected: a target without CHAP is still reached without it.
+            IscsiNode.Run inquiry = run("iscsi-inq", keel.url(OPEN, 0, null, null));
+            assertThat(inquiry.exit()).as(inquiry.output()).isZero();
+        } finally {
+            assertThat(keel.rest.delete("/api/v1/iscsi/discovery-auth").status()).isEqualTo(204);
+        }
+        IscsiNode.Run open = run("iscsi-ls", keel.portalUrl());
+        assertThat(open.exit()).as(open.output()).isZero();
+        assertThat(keel.rest.get("/api/v1/iscsi/discovery-auth").body().path("required").asBoolean()).isFalse();
+    }
+
+    @Test
     void inquiryAndReadCapacityDescribeTheVolume() throws Exception {
         IscsiNode.Run inquiry = run("iscsi-inq", keel.url(OPEN, 0, null, null));
         assertThat(inquiry.exit()).as(inquiry.output()).isZero();

@@ -1,5 +1,6 @@
 package io.keel.access.iscsi.session;
 
+import io.keel.access.iscsi.ChapSecrets;
 import io.keel.access.iscsi.TargetEntry;
 import io.keel.access.iscsi.login.ChapAuthenticator;
 import io.keel.access.iscsi.login.LoginException;
@@ -49,6 +50,8 @@ final class LoginHandler {
     private TargetEntry target;
     private String authMethod;
     private ChapAuthenticator chap;
+    /** For a discovery login: the secrets discovery sessions need, read at its first PDU (null: none). */
+    private ChapSecrets discoveryChap;
     private boolean declaredTpgt;
     private boolean declaredRecvLength;
 
@@ -177,7 +180,15 @@ final class LoginHandler {
             throw new LoginException(LoginStatus.SESSION_TYPE_NOT_SUPPORTED, "SessionType " + sessionType);
         }
         discovery = "Discovery".equals(sessionType);
-        if (!discovery) {
+        if (discovery) {
+            try {
+                discoveryChap = connection.context.directory().discoveryChap();
+            } catch (RuntimeException e) {
+                LOG.warn("discovery login of {}: the target directory failed", initiatorName, e);
+                throw new LoginException(LoginStatus.SERVICE_UNAVAILABLE, "discovery authentication cannot be "
+                        + "looked up now: " + e.getMessage());
+            }
+        } else {
             if (targetName == null || targetName.isEmpty()) {
                 throw new LoginException(LoginStatus.MISSING_PARAMETER, "no TargetName for a normal session");
             }
@@ -213,8 +224,13 @@ final class LoginHandler {
                 .orElse(null);
     }
 
+    /** The CHAP secrets this login must prove it knows: the discovery ones, or its target's; null: none. */
+    private ChapSecrets requiredChap() {
+        return discovery ? discoveryChap : target == null ? null : target.chap();
+    }
+
     private boolean chapRequired() {
-        return target != null && target.chap() != null;
+        return requiredChap() != null;
     }
 
     private ChapAuthenticator chap() throws LoginException {
@@ -268,7 +284,7 @@ final class LoginHandler {
                 throw new LoginException(LoginStatus.AUTHENTICATION_FAILURE, "target requires CHAP");
             }
             authMethod = "CHAP";
-            chap = new ChapAuthenticator(target.chap(), connection.context.random());
+            chap = new ChapAuthenticator(requiredChap(), connection.context.random());
             return "CHAP";
         }
         if (!methods.contains("None")) {
