@@ -36,6 +36,7 @@ public record ScsiResult(int status, ByteBuffer dataIn, byte[] sense, Runnable d
      * {@code preempted} accepts has sent to the command's logical unit (through any target that
      * exports it), except the command itself, and none of them can still change the medium
      * (SPC-4 5.13.11.2.6, PREEMPT AND ABORT: fencing a host must stop its writes in flight too).
+     * Only a result of {@link ScsiTarget#execute} may carry it; a started command's never does.
      */
     public ScsiResult afterAbortingTasksOf(final Predicate<ItNexus> preempted) {
         return new ScsiResult(status, dataIn, sense, dataInLease, preempted);

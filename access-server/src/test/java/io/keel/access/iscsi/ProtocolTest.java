@@ -187,6 +187,53 @@ class ProtocolTest {
     }
 
     @Test
+    void discoverySessionsLogInWithTheirOwnChapWhenItIsSet() throws Exception {
+        targets.discoveryChap = new ChapSecrets("disco", "discosecret1".getBytes(), null, null);
+        try (RawInitiator initiator = new RawInitiator(port)) {
+            Map<String, String> keys = RawInitiator.discovery();
+            keys.put("AuthMethod", "None");
+            assertThat(RawInitiator.status(initiator.login(0, 1, true, keys)))
+                    .as("no CHAP offered").isEqualTo(LoginStatus.AUTHENTICATION_FAILURE);
+        }
+        try (RawInitiator initiator = new RawInitiator(port)) {
+            Map<String, String> keys = RawInitiator.discovery();
+            keys.put("AuthMethod", "CHAP,None");
+            assertThat(RawInitiator.keys(initiator.login(0, 1, true, keys))).containsEntry("AuthMethod", "CHAP");
+            Map<String, String> challenge = RawInitiator.keys(initiator.login(0, 1, true, Map.of("CHAP_A", "5")));
+            byte[] c = io.keel.access.iscsi.login.TextKeys.decodeBinary(challenge.get("CHAP_C"));
+            byte[] r = io.keel.access.iscsi.login.ChapAuthenticator.md5(Integer.parseInt(challenge.get("CHAP_I")),
+                    "discosecret1".getBytes(), c);
+            Pdu done = initiator.login(0, 1, true, Map.of("CHAP_N", "disco",
+                    "CHAP_R", "0b" + java.util.Base64.getEncoder().encodeToString(r)));
+            assertThat(RawInitiator.status(done)).isZero();
+            assertThat(RawInitiator.status(initiator.login(1, 3, true, Map.of()))).isZero();
+            Pdu text = initiator.exchange(Pdu.of(Opcode.TEXT_REQUEST).immediate(true).flags(0x80).itt(77)
+                    .putInt32(20, Pdu.RESERVED_TAG).putInt32(24, initiator.cmdSn)
+                    .data("SendTargets=All\0".getBytes()));
+            assertThat(new String(text.data())).contains("TargetName=" + TestTargets.OPEN);
+        }
+        // A target's own CHAP is not what discovery takes.
+        try (RawInitiator initiator = new RawInitiator(port)) {
+            Map<String, String> keys = RawInitiator.discovery();
+            keys.put("AuthMethod", "CHAP");
+            initiator.login(0, 1, true, keys);
+            Map<String, String> challenge = RawInitiator.keys(initiator.login(0, 1, true, Map.of("CHAP_A", "5")));
+            byte[] c = io.keel.access.iscsi.login.TextKeys.decodeBinary(challenge.get("CHAP_C"));
+            byte[] r = io.keel.access.iscsi.login.ChapAuthenticator.md5(Integer.parseInt(challenge.get("CHAP_I")),
+                    "secretsecret12".getBytes(), c);
+            assertThat(RawInitiator.status(initiator.login(0, 1, true, Map.of("CHAP_N", "user",
+                    "CHAP_R", "0b" + java.util.Base64.getEncoder().encodeToString(r)))))
+                    .isEqualTo(LoginStatus.AUTHENTICATION_FAILURE);
+        }
+        targets.discoveryChap = null;
+        try (RawInitiator initiator = new RawInitiator(port)) {
+            Map<String, String> keys = RawInitiator.discovery();
+            keys.put("AuthMethod", "None");
+            assertThat(RawInitiator.status(initiator.login(0, 1, true, keys))).as("none needed again").isZero();
+        }
+    }
+
+    @Test
     void writeWithImmediateUnsolicitedAndSolicitedDataThenReadBackWithDigests() throws Exception {
         Map<String, String> extra = new LinkedHashMap<>();
         extra.put("HeaderDigest", "CRC32C");
@@ -267,8 +314,7 @@ class ProtocolTest {
             Pdu reject = initiator.read();
             assertThat(reject.opcode()).isEqualTo(Opcode.REJECT);
             assertThat(reject.byteAt(2)).isEqualTo((byte) Opcode.REJECT_DATA_DIGEST);
-            Thread.sleep(200);
-            assertThat(initiator.hasInput()).as("no status while the second R2T's data is still due").isFalse();
+            assertThat(initiator.nextWithin(200)).as("no status while the second R2T's data is still due").isNull();
 
             // RFC 7143 §7.8: the target waits for the data of every R2T it sent, then ends the task.
             initiator.send(Pdu.of(Opcode.DATA_OUT).flags(0x80).itt(command.itt()).putInt32(20, second.int32(20))

@@ -139,6 +139,23 @@ public final class RawInitiator implements AutoCloseable {
         return pdu;
     }
 
+    /** The next PDU other than a NOP-In (keep-alive) that comes within {@code millis}, or null when none did. */
+    public Pdu nextWithin(final int millis) throws IOException, PduException, InterruptedException {
+        // Polled, not a socket timeout: one that strikes inside a PDU would leave the reader mid-stream.
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (hasInput()) {
+                Pdu pdu = read();
+                if (pdu == null || pdu.opcode() != Opcode.NOP_IN) {
+                    return pdu;
+                }
+            } else {
+                Thread.sleep(5);
+            }
+        }
+        return null;
+    }
+
     /** Whether the target closed the connection within the socket timeout (any PDUs before that are skipped). */
     boolean closedByTarget() throws IOException {
         try {

@@ -583,42 +583,51 @@ final class FullFeature implements DataPlacement {
             result = target.scsi().checkCondition(task.lun, Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
         }
         if (result.abortTasksOf() != null) {
-            abortPreempted(task, result.abortTasksOf());
+            // Not on this thread, which may be the connection's reader serving other sessions too.
+            ScsiResult preempting = result;
+            Thread.ofVirtual().name("iscsi-preempt-and-abort").start(() -> {
+                abortPreempted(task, preempting.abortTasksOf());
+                finish(task, preempting);
+            });
+            return;
         }
         finish(task, result);
     }
 
     /**
      * PREEMPT AND ABORT: every task of a preempted nexus on {@code task}'s logical unit, through any
-     * target, is aborted and has ended before the command's GOOD goes out; the other nexuses among
-     * them find COMMANDS CLEARED BY ANOTHER INITIATOR.
+     * target of this node, is aborted, and no command of them can change the medium any more (they
+     * ran, or never will), before the command's GOOD goes out; the other nexuses among them find
+     * COMMANDS CLEARED BY ANOTHER INITIATOR.
      */
     private void abortPreempted(final Task task, final Predicate<ItNexus> preempted) {
-        byte[] unit = session.target().scsi().unitIdentifier(task.lun);
-        Map<Session, List<Task>> aborted = abortOnUnit(unit, other -> preempted.test(other.nexus()), t -> t != task);
-        awaitAndReportCleared(aborted);
+        Map<Session, List<Task>> aborted = abortOnUnit(task.lun, other -> preempted.test(other.nexus()),
+                t -> t != task);
+        Session.awaitCommandsEnded(aborted.values().stream().flatMap(List::stream).toList());
+        reportCleared(aborted);
         LOG.info("PREEMPT AND ABORT by {} on LUN {}: {} task(s) of preempted nexuses aborted", connection.who(),
                 task.lun, aborted.values().stream().mapToLong(List::size).sum());
     }
 
     /**
      * Aborts, in every session of the portal that {@code sessions} accepts, the tasks {@code which}
-     * accepts that address the logical unit whose identifier is {@code unit} (by whatever LUN and
-     * target); the aborted tasks by session. None when the unit is gone.
+     * accepts that address the logical unit this session's {@code lun} addresses: by its identifier,
+     * whatever LUN and target they reach it by, or, for a target whose units have none, by the same
+     * target and LUN. Returns the tasks to wait for, by session.
      */
-    private Map<Session, List<Task>> abortOnUnit(final byte[] unit, final Predicate<Session> sessions,
+    private Map<Session, List<Task>> abortOnUnit(final int lun, final Predicate<Session> sessions,
             final Predicate<Task> which) {
+        byte[] unit = session.target().scsi().unitIdentifier(lun);
         Map<Session, List<Task>> aborted = new LinkedHashMap<>();
-        if (unit == null) {
-            return aborted;
-        }
         for (Session other : connection.context.sessions().all()) {
             TargetEntry target = other.target();
             if (other.discovery() || target == null || !sessions.test(other)) {
                 continue;
             }
-            List<Task> tasks = other.tasks().abort(t -> which.test(t)
-                    && Arrays.equals(target.scsi().unitIdentifier(t.lun), unit));
+            Predicate<Task> onUnit = unit != null
+                    ? t -> Arrays.equals(target.scsi().unitIdentifier(t.lun), unit)
+                    : t -> t.lun == lun && other.targetName().equals(session.targetName());
+            List<Task> tasks = other.tasks().abort(t -> which.test(t) && onUnit.test(t));
             if (!tasks.isEmpty()) {
                 aborted.put(other, tasks);
             }
@@ -627,11 +636,10 @@ final class FullFeature implements DataPlacement {
     }
 
     /**
-     * Waits for the {@code aborted} tasks to end, then tells each other session's logical unit that
-     * its tasks were cleared by this nexus (they got no status).
+     * Tells each other session's logical unit that its {@code aborted} tasks were cleared by this
+     * nexus (they got no status).
      */
-    private void awaitAndReportCleared(final Map<Session, List<Task>> aborted) {
-        Session.awaitTasks(aborted.values().stream().flatMap(List::stream).toList());
+    private void reportCleared(final Map<Session, List<Task>> aborted) {
         aborted.forEach((other, tasks) -> {
             if (other.nexus().equals(session.nexus())) {
                 return;
@@ -686,6 +694,7 @@ final class FullFeature implements DataPlacement {
         // Counted out of the window first so the status PDU already opens it; removed from the task set only
         // after the status is sent, so an ORDERED task's successors answer after it.
         task.executed = true;
+        task.commandEnded.complete(null);
         session.release(task);
         try {
             if (session.tasks().claimResponse(task)) {
@@ -802,19 +811,17 @@ final class FullFeature implements DataPlacement {
                     () -> target.scsi().taskSetAborted(session.nexus(), lun));
             case 4 -> {
                 List<Task> aborted = new ArrayList<>(session.tasks().abort(t -> t.lun == lun));
-                Map<Session, List<Task>> others = abortOnUnit(target.scsi().unitIdentifier(lun),
-                        other -> other != session, t -> true);
+                Map<Session, List<Task>> others = abortOnUnit(lun, other -> other != session, t -> true);
                 others.values().forEach(aborted::addAll);
                 afterAborts(aborted, itt, function, () -> {
-                    awaitAndReportCleared(others);
+                    reportCleared(others);
                     target.scsi().taskSetAborted(session.nexus(), lun);
                 });
             }
             case 5 -> {
                 Object unit = target.scsi().unitToken(lun);
                 List<Task> aborted = new ArrayList<>(session.tasks().abort(t -> t.lun == lun));
-                abortOnUnit(target.scsi().unitIdentifier(lun), other -> other != session, t -> true).values()
-                        .forEach(aborted::addAll);
+                abortOnUnit(lun, other -> other != session, t -> true).values().forEach(aborted::addAll);
                 afterAborts(aborted, itt, function, () -> {
                     // A LUN remapped while the aborts ran now addresses a unit this reset was not meant for.
                     if (target.scsi().unitToken(lun) == unit) {

@@ -220,6 +220,30 @@ public final class Session {
         return ended.get();
     }
 
+    /**
+     * Waits, however long it takes, until none of {@code list}'s commands can change the medium any
+     * more (executed or ended unrun; their statuses may still be going out), warning every
+     * {@value #DRAIN_SECONDS} s: what PREEMPT AND ABORT must know before it answers.
+     */
+    static void awaitCommandsEnded(final List<Task> list) {
+        CompletableFuture<?> all = CompletableFuture.allOf(list.stream()
+                .map(t -> CompletableFuture.anyOf(t.commandEnded, t.finished)).toArray(CompletableFuture[]::new));
+        while (true) {
+            try {
+                all.get(DRAIN_SECONDS, TimeUnit.SECONDS);
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (ExecutionException e) {
+                return;
+            } catch (TimeoutException e) {
+                LOG.warn("still waiting for aborted commands to end: {}",
+                        list.stream().filter(t -> !t.commandEnded.isDone() && !t.finished.isDone()).toList());
+            }
+        }
+    }
+
     static void awaitTasks(final List<Task> list) {
         try {
             CompletableFuture.allOf(list.stream().map(t -> t.finished).toArray(CompletableFuture[]::new))

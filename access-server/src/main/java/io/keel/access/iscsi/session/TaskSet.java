@@ -127,6 +127,7 @@ final class TaskSet {
             start = ordered == 0 && task.attribute != TaskAttribute.ORDERED ? List.of() : startable();
         }
         released.accept(task);
+        task.commandEnded.complete(null);
         task.finished.complete(null);
         start.forEach(starter);
     }
@@ -134,8 +135,9 @@ final class TaskSet {
     /**
      * Marks every task matching {@code which} aborted; the ones not running are removed now.
      *
-     * @return the aborted tasks (running ones finish on their own, their results discarded), and
-     *     matching tasks already sending their status, which finish normally (not marked aborted)
+     * @return the aborted tasks (running ones finish on their own, their results discarded),
+     *     matching tasks aborted before and still running, and matching tasks already sending their
+     *     status, which finish normally (not marked aborted): everything the caller must wait for
      */
     List<Task> abort(final Predicate<Task> which) {
         List<Task> aborted = new ArrayList<>();
@@ -154,6 +156,9 @@ final class TaskSet {
                     if (task.state != Task.State.RUNNING) {
                         removed.add(task);
                     }
+                } else {
+                    // Aborted before (ABORT TASK, its session ending) and still running: it can still write.
+                    aborted.add(task);
                 }
             }
         }
