@@ -230,9 +230,8 @@ public final class BlockTarget implements ScsiTarget {
     }
 
     @Override
-    public byte[] unitIdentifier(final int lun) {
-        LogicalUnit unit = units.get(lun);
-        return unit == null ? null : unit.identifier();
+    public byte[] unitIdentifier(final Object unitToken) {
+        return unitToken instanceof LogicalUnit unit ? unit.identifier() : null;
     }
 
     @Override

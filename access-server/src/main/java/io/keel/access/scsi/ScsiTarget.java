@@ -34,11 +34,12 @@ public interface ScsiTarget {
     }
 
     /**
-     * The NAA identifier (VPD page 83h) of the logical unit {@code lun} addresses now, or null when
-     * none. It is the same through every LUN, of any target, that reaches the unit: task management
-     * and PREEMPT AND ABORT act on the unit's tasks whichever path they came by.
+     * The NAA identifier (VPD page 83h) of the logical unit {@code unitToken} (a {@link #unitToken})
+     * stands for, or null when none. It is the same through every LUN, of any target, that reaches
+     * the unit: task management and PREEMPT AND ABORT act on the unit's tasks whichever path they
+     * came by, and on the unit a task was sent to, even if its LUN was remapped since.
      */
-    default byte[] unitIdentifier(int lun) {
+    default byte[] unitIdentifier(Object unitToken) {
         return null;
     }
 

@@ -601,8 +601,8 @@ final class FullFeature implements DataPlacement {
      * COMMANDS CLEARED BY ANOTHER INITIATOR.
      */
     private void abortPreempted(final Task task, final Predicate<ItNexus> preempted) {
-        Map<Session, List<Task>> aborted = abortOnUnit(task.lun, other -> preempted.test(other.nexus()),
-                t -> t != task);
+        Map<Session, List<Task>> aborted = abortOnUnit(task.lun, task.unitToken,
+                other -> preempted.test(other.nexus()), t -> t != task);
         Session.awaitCommandsEnded(aborted.values().stream().flatMap(List::stream).toList());
         reportCleared(aborted);
         LOG.info("PREEMPT AND ABORT by {} on LUN {}: {} task(s) of preempted nexuses aborted", connection.who(),
@@ -611,13 +611,13 @@ final class FullFeature implements DataPlacement {
 
     /**
      * Aborts, in every session of the portal that {@code sessions} accepts, the tasks {@code which}
-     * accepts that address the logical unit this session's {@code lun} addresses: by its identifier,
-     * whatever LUN and target they reach it by, or, for a target whose units have none, by the same
-     * target and LUN. Returns the tasks to wait for, by session.
+     * accepts that were sent to the logical unit {@code unitToken} stands for (this session's
+     * {@code lun}): by its identifier, whatever LUN and target they reach it by, or, for a target
+     * whose units have none, by the same target and LUN. Returns the tasks to wait for, by session.
      */
-    private Map<Session, List<Task>> abortOnUnit(final int lun, final Predicate<Session> sessions,
-            final Predicate<Task> which) {
-        byte[] unit = session.target().scsi().unitIdentifier(lun);
+    private Map<Session, List<Task>> abortOnUnit(final int lun, final Object unitToken,
+            final Predicate<Session> sessions, final Predicate<Task> which) {
+        byte[] unit = session.target().scsi().unitIdentifier(unitToken);
         Map<Session, List<Task>> aborted = new LinkedHashMap<>();
         for (Session other : connection.context.sessions().all()) {
             TargetEntry target = other.target();
@@ -625,7 +625,7 @@ final class FullFeature implements DataPlacement {
                 continue;
             }
             Predicate<Task> onUnit = unit != null
-                    ? t -> Arrays.equals(target.scsi().unitIdentifier(t.lun), unit)
+                    ? t -> Arrays.equals(target.scsi().unitIdentifier(t.unitToken), unit)
                     : t -> t.lun == lun && other.targetName().equals(session.targetName());
             List<Task> tasks = other.tasks().abort(t -> which.test(t) && onUnit.test(t));
             if (!tasks.isEmpty()) {
@@ -811,7 +811,8 @@ final class FullFeature implements DataPlacement {
                     () -> target.scsi().taskSetAborted(session.nexus(), lun));
             case 4 -> {
                 List<Task> aborted = new ArrayList<>(session.tasks().abort(t -> t.lun == lun));
-                Map<Session, List<Task>> others = abortOnUnit(lun, other -> other != session, t -> true);
+                Map<Session, List<Task>> others = abortOnUnit(lun, target.scsi().unitToken(lun),
+                        other -> other != session, t -> true);
                 others.values().forEach(aborted::addAll);
                 afterAborts(aborted, itt, function, () -> {
                     reportCleared(others);
@@ -821,7 +822,7 @@ final class FullFeature implements DataPlacement {
             case 5 -> {
                 Object unit = target.scsi().unitToken(lun);
                 List<Task> aborted = new ArrayList<>(session.tasks().abort(t -> t.lun == lun));
-                abortOnUnit(lun, other -> other != session, t -> true).values().forEach(aborted::addAll);
+                abortOnUnit(lun, unit, other -> other != session, t -> true).values().forEach(aborted::addAll);
                 afterAborts(aborted, itt, function, () -> {
                     // A LUN remapped while the aborts ran now addresses a unit this reset was not meant for.
                     if (target.scsi().unitToken(lun) == unit) {
