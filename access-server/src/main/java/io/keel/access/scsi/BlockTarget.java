@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * A SCSI target device of block logical units, one per {@link LunSpec}: routes each command to
@@ -21,6 +22,8 @@ public final class BlockTarget implements ScsiTarget {
 
     private final TargetOptions options;
     private final Clock clock;
+    /** Units of the node's other targets by identifier (EXTENDED COPY between datastores), or none. */
+    private final Function<byte[], LogicalUnit> elsewhere;
     /** Replaced whole by {@link #update}; commands route through whichever map they read. */
     private volatile Map<Integer, LogicalUnit> units;
     private volatile boolean retired;
@@ -33,8 +36,18 @@ public final class BlockTarget implements ScsiTarget {
 
     /** A target of {@code luns} with {@code options}; {@code clock} paces long-running work (SANITIZE). */
     public BlockTarget(final List<LunSpec> luns, final TargetOptions options, final Clock clock) {
+        this(luns, options, clock, naa -> null);
+    }
+
+    /**
+     * A target whose EXTENDED COPY may also reach {@code elsewhere}'s units (the node's other
+     * targets, by NAA identifier), as hypervisors copying between datastores of one array expect.
+     */
+    public BlockTarget(final List<LunSpec> luns, final TargetOptions options, final Clock clock,
+            final Function<byte[], LogicalUnit> elsewhere) {
         this.options = options;
         this.clock = clock;
+        this.elsewhere = elsewhere;
         this.units = build(luns, Map.of());
     }
 
@@ -113,8 +126,17 @@ public final class BlockTarget implements ScsiTarget {
         return Collections.unmodifiableMap(m);
     }
 
-    /** The unit whose NAA identifier is {@code naa}, or null (EXTENDED COPY target descriptors). */
+    /**
+     * The unit whose NAA identifier is {@code naa} (EXTENDED COPY target descriptors): one of this
+     * target's, else one of the node's other targets', else null.
+     */
     private LogicalUnit unitByIdentifier(final byte[] naa) {
+        LogicalUnit own = unitWithIdentifier(naa);
+        return own != null ? own : elsewhere.apply(naa);
+    }
+
+    /** This target's unit whose NAA identifier is {@code naa}, or null. */
+    public LogicalUnit unitWithIdentifier(final byte[] naa) {
         for (LogicalUnit unit : units.values()) {
             if (java.util.Arrays.equals(unit.identifier(), naa)) {
                 return unit;

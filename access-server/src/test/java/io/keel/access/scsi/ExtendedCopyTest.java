@@ -3,6 +3,7 @@ package io.keel.access.scsi;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -125,6 +126,30 @@ class ExtendedCopyTest extends ScsiFixture {
         check(send(FULL, parameters(1, 0, new String[] {"vol-full-0002"},
                 new long[][] {{0, 0, 2048, 0, FULL_BLOCKS - 1}})), Sense.COPY_ABORTED, 0, 0);
         invalidField(run(THIN, 0x84, 0x00, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0), 2);
+    }
+
+    @Test
+    void aCopyReachesAUnitOfAnotherTargetOfTheNodeOnlyThroughItsDirectory() {
+        MemoryBackend other = new MemoryBackend("vol-other-0003", 1 << 20, false);
+        BlockTarget second = new BlockTarget(List.of(new LunSpec(0, other, FakeReservations::new)),
+                TargetOptions.defaults());
+        byte[] d = pattern(8 * 512, 23);
+        good(run(THIN, cdb(0x8a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0), d));
+        String[] across = {"vol-thin-0001", "vol-other-0003"};
+        // This fixture's target knows no other target: the other volume is not reachable.
+        check(send(THIN, parameters(1, 0, across, new long[][] {{0, 1, 8, 0, 16}})), Sense.COPY_ABORTED, 0x0d, 0x02);
+
+        // A target built with the node's directory of units copies into the other target's volume.
+        BlockTarget first = new BlockTarget(List.of(new LunSpec(0, thin, FakeReservations::new)),
+                TargetOptions.defaults(), io.keel.runtime.time.SystemClock.INSTANCE, second::unitWithIdentifier);
+        byte[] parameters = parameters(2, 0, across, new long[][] {{0, 1, 8, 0, 16}});
+        ScsiResult settled;
+        do {
+            settled = first.execute(new ScsiCommand(A, 0, xcopy(parameters.length), TaskAttribute.SIMPLE, 1,
+                    parameters.length, ByteBuffer.wrap(parameters)));
+        } while (settled.status() == ScsiStatus.CHECK_CONDITION && (settled.sense()[2] & 0x0f) == Sense.UNIT_ATTENTION);
+        good(settled);
+        assertThat(other.snapshot(16 * 512L, d.length)).isEqualTo(d);
     }
 
     @Test

@@ -5,6 +5,7 @@ import io.keel.access.iscsi.ChapSecrets;
 import io.keel.access.iscsi.TargetDirectory;
 import io.keel.access.iscsi.TargetEntry;
 import io.keel.access.scsi.BlockTarget;
+import io.keel.access.scsi.LogicalUnit;
 import io.keel.access.scsi.LunSpec;
 import io.keel.access.scsi.ModePages;
 import io.keel.access.scsi.ReservationStore;
@@ -146,7 +147,7 @@ public final class MetaTargetDirectory implements TargetDirectory {
             }
             if (previous == null) {
                 LOG.info("target {}: serving LUNs {}", key, target.luns());
-                return new Built(target.luns(), new BlockTarget(specs, options));
+                return new Built(target.luns(), new BlockTarget(specs, options, clock, this::unitAnywhere));
             }
             if (previous.scsi().update(specs)) {
                 LOG.info("target {}: LUNs now {} (were {}); logged-in sessions find REPORTED LUNS DATA HAS CHANGED",
@@ -230,6 +231,17 @@ public final class MetaTargetDirectory implements TargetDirectory {
 
     private ChapSecrets chap(final IscsiTarget target) {
         return open(target.chap(), target.iqn());
+    }
+
+    /** A unit of any target of this node whose NAA identifier is {@code naa} (EXTENDED COPY between targets). */
+    private LogicalUnit unitAnywhere(final byte[] naa) {
+        for (Built target : built.values()) {
+            LogicalUnit unit = target.scsi().unitWithIdentifier(naa);
+            if (unit != null) {
+                return unit;
+            }
+        }
+        return null;
     }
 
     /** Read at every discovery login, from this node's meta member (a change holds for the next login). */
