@@ -94,15 +94,7 @@ class PreemptAndAbortTest {
             fenced.send(write);
             waitFor(() -> volume.writesAtGate.get() == 1);
 
-            Pdu preempt = survivor.command(0xa1, Lun.encode(0), prOut(PREEMPT_AND_ABORT, WRITE_EXCLUSIVE), 24,
-                    parameters(0xB, 0xA));
-            survivor.send(preempt);
-            assertThat(survivor.nextWithin(300)).as("no answer while the preempted host's write is in flight").isNull();
-
-            volume.writeGate.countDown();
-            Pdu answer = nextResponse(survivor);
-            assertThat(answer.itt()).isEqualTo(preempt.itt());
-            assertThat(answer.byteAt(3)).as("PREEMPT AND ABORT status").isEqualTo(ScsiStatus.GOOD);
+            preemptAndAbortAnsweredOnlyOnceTheGateOpens(survivor);
 
             // The aborted write got no status; the fenced host is told why, and may no longer write.
             List<List<Integer>> attentions = new ArrayList<>();
@@ -139,14 +131,7 @@ class PreemptAndAbortTest {
             // Its ABORT TASK answers only once the write ends; give the fenced session's reader time to take it.
             Thread.sleep(300);
 
-            Pdu preempt = survivor.command(0xa1, Lun.encode(0), prOut(PREEMPT_AND_ABORT, WRITE_EXCLUSIVE), 24,
-                    parameters(0xB, 0xA));
-            survivor.send(preempt);
-            assertThat(survivor.nextWithin(300)).as("no answer while the aborted write still runs").isNull();
-            volume.writeGate.countDown();
-            Pdu answer = nextResponse(survivor);
-            assertThat(answer.itt()).isEqualTo(preempt.itt());
-            assertThat(answer.byteAt(3)).isEqualTo(ScsiStatus.GOOD);
+            preemptAndAbortAnsweredOnlyOnceTheGateOpens(survivor);
         }
     }
 
@@ -175,6 +160,21 @@ class PreemptAndAbortTest {
                     .as("COMMANDS CLEARED BY ANOTHER INITIATOR").containsExactly(6, 0x2f, 0x00);
             assertThat(clearing.run(0, new byte[6], null).status()).as("not for the nexus that cleared").isZero();
         }
+    }
+
+    /**
+     * {@code survivor} (key B) preempts and aborts key A: no answer while the write held at the
+     * volume's gate is in flight, GOOD once the gate opens.
+     */
+    private void preemptAndAbortAnsweredOnlyOnceTheGateOpens(final RawInitiator survivor) throws Exception {
+        Pdu preempt = survivor.command(0xa1, Lun.encode(0), prOut(PREEMPT_AND_ABORT, WRITE_EXCLUSIVE), 24,
+                parameters(0xB, 0xA));
+        survivor.send(preempt);
+        assertThat(survivor.nextWithin(300)).as("no answer while the preempted host's write is in flight").isNull();
+        volume.writeGate.countDown();
+        Pdu answer = nextResponse(survivor);
+        assertThat(answer.itt()).isEqualTo(preempt.itt());
+        assertThat(answer.byteAt(3)).as("PREEMPT AND ABORT status").isEqualTo(ScsiStatus.GOOD);
     }
 
     /** A session of its own I_T nexus (ISID ending in {@code isid}), past the power-on unit attention. */

@@ -175,15 +175,20 @@ class ProtocolTest {
             assertThat(offer.flags() & 0x80).isZero();
             Map<String, String> challenge = RawInitiator.keys(initiator.login(0, 1, true, Map.of("CHAP_A", "6,5")));
             assertThat(challenge).containsEntry("CHAP_A", "5").containsKeys("CHAP_I", "CHAP_C");
-            byte[] c = io.keel.access.iscsi.login.TextKeys.decodeBinary(challenge.get("CHAP_C"));
-            byte[] r = io.keel.access.iscsi.login.ChapAuthenticator.md5(Integer.parseInt(challenge.get("CHAP_I")),
-                    "secretsecret12".getBytes(), c);
             Pdu done = initiator.login(0, 1, true, Map.of("CHAP_N", "user",
-                    "CHAP_R", "0b" + java.util.Base64.getEncoder().encodeToString(r)));
+                    "CHAP_R", chapResponse(challenge, "secretsecret12")));
             assertThat(RawInitiator.status(done)).isZero();
             assertThat(done.flags()).isEqualTo(0x81);
             assertThat(RawInitiator.status(initiator.login(1, 3, true, Map.of()))).isZero();
         }
+    }
+
+    /** CHAP_R (MD5, base64) for {@code challenge}'s CHAP_I and CHAP_C with {@code secret}. */
+    private static String chapResponse(final Map<String, String> challenge, final String secret) throws Exception {
+        byte[] c = io.keel.access.iscsi.login.TextKeys.decodeBinary(challenge.get("CHAP_C"));
+        byte[] r = io.keel.access.iscsi.login.ChapAuthenticator.md5(Integer.parseInt(challenge.get("CHAP_I")),
+                secret.getBytes(), c);
+        return "0b" + java.util.Base64.getEncoder().encodeToString(r);
     }
 
     @Test
@@ -200,11 +205,8 @@ class ProtocolTest {
             keys.put("AuthMethod", "CHAP,None");
             assertThat(RawInitiator.keys(initiator.login(0, 1, true, keys))).containsEntry("AuthMethod", "CHAP");
             Map<String, String> challenge = RawInitiator.keys(initiator.login(0, 1, true, Map.of("CHAP_A", "5")));
-            byte[] c = io.keel.access.iscsi.login.TextKeys.decodeBinary(challenge.get("CHAP_C"));
-            byte[] r = io.keel.access.iscsi.login.ChapAuthenticator.md5(Integer.parseInt(challenge.get("CHAP_I")),
-                    "discosecret1".getBytes(), c);
             Pdu done = initiator.login(0, 1, true, Map.of("CHAP_N", "disco",
-                    "CHAP_R", "0b" + java.util.Base64.getEncoder().encodeToString(r)));
+                    "CHAP_R", chapResponse(challenge, "discosecret1")));
             assertThat(RawInitiator.status(done)).isZero();
             assertThat(RawInitiator.status(initiator.login(1, 3, true, Map.of()))).isZero();
             Pdu text = initiator.exchange(Pdu.of(Opcode.TEXT_REQUEST).immediate(true).flags(0x80).itt(77)
@@ -218,11 +220,8 @@ class ProtocolTest {
             keys.put("AuthMethod", "CHAP");
             initiator.login(0, 1, true, keys);
             Map<String, String> challenge = RawInitiator.keys(initiator.login(0, 1, true, Map.of("CHAP_A", "5")));
-            byte[] c = io.keel.access.iscsi.login.TextKeys.decodeBinary(challenge.get("CHAP_C"));
-            byte[] r = io.keel.access.iscsi.login.ChapAuthenticator.md5(Integer.parseInt(challenge.get("CHAP_I")),
-                    "secretsecret12".getBytes(), c);
             assertThat(RawInitiator.status(initiator.login(0, 1, true, Map.of("CHAP_N", "user",
-                    "CHAP_R", "0b" + java.util.Base64.getEncoder().encodeToString(r)))))
+                    "CHAP_R", chapResponse(challenge, "secretsecret12")))))
                     .isEqualTo(LoginStatus.AUTHENTICATION_FAILURE);
         }
         targets.discoveryChap = null;
