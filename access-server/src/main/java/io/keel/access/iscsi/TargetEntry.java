@@ -1,6 +1,7 @@
 package io.keel.access.iscsi;
 
 import io.keel.access.scsi.ScsiTarget;
+import java.security.MessageDigest;
 import java.util.List;
 
 /**
@@ -23,6 +24,23 @@ public record TargetEntry(String iqn, String alias, List<String> allowedInitiato
     /** Whether {@code initiatorName} may log in (compared case-insensitively, as iSCSI names are). */
     public boolean admits(final String initiatorName) {
         return admits(allowedInitiators, initiatorName);
+    }
+
+    /**
+     * Whether an initiator logged in to {@code from} as {@code initiatorName} could log in here with
+     * what it proved there: this target admits the name and needs no CHAP, or needs the very CHAP
+     * user and secret {@code from} made it prove. What one of its commands may reach in this target
+     * (an EXTENDED COPY naming a unit of it) must not be more than it could reach by logging in.
+     */
+    public boolean reachableFrom(final TargetEntry from, final String initiatorName) {
+        if (!admits(initiatorName)) {
+            return false;
+        }
+        if (chap == null) {
+            return true;
+        }
+        return from.chap() != null && from.chap().username().equals(chap.username())
+                && MessageDigest.isEqual(from.chap().secret(), chap.secret());
     }
 
     /** Whether a target allowing {@code allowedInitiators} (empty: any) admits {@code initiatorName}. */

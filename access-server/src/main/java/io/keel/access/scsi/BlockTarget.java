@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * A SCSI target device of block logical units, one per {@link LunSpec}: routes each command to
@@ -22,8 +22,8 @@ public final class BlockTarget implements ScsiTarget {
 
     private final TargetOptions options;
     private final Clock clock;
-    /** Units of the node's other targets by identifier (EXTENDED COPY between datastores), or none. */
-    private final Function<byte[], LogicalUnit> elsewhere;
+    /** Units of the node's other targets a nexus may reach, by identifier (EXTENDED COPY between datastores). */
+    private final BiFunction<ItNexus, byte[], LogicalUnit> elsewhere;
     /** Replaced whole by {@link #update}; commands route through whichever map they read. */
     private volatile Map<Integer, LogicalUnit> units;
     private volatile boolean retired;
@@ -36,15 +36,16 @@ public final class BlockTarget implements ScsiTarget {
 
     /** A target of {@code luns} with {@code options}; {@code clock} paces long-running work (SANITIZE). */
     public BlockTarget(final List<LunSpec> luns, final TargetOptions options, final Clock clock) {
-        this(luns, options, clock, naa -> null);
+        this(luns, options, clock, (nexus, naa) -> null);
     }
 
     /**
-     * A target whose EXTENDED COPY may also reach {@code elsewhere}'s units (the node's other
-     * targets, by NAA identifier), as hypervisors copying between datastores of one array expect.
+     * A target whose EXTENDED COPY may also reach the units {@code elsewhere} gives a nexus (units
+     * of the node's other targets, by NAA identifier, that the nexus's initiator may use), as
+     * hypervisors copying between datastores of one array expect.
      */
     public BlockTarget(final List<LunSpec> luns, final TargetOptions options, final Clock clock,
-            final Function<byte[], LogicalUnit> elsewhere) {
+            final BiFunction<ItNexus, byte[], LogicalUnit> elsewhere) {
         this.options = options;
         this.clock = clock;
         this.elsewhere = elsewhere;
@@ -128,11 +129,11 @@ public final class BlockTarget implements ScsiTarget {
 
     /**
      * The unit whose NAA identifier is {@code naa} (EXTENDED COPY target descriptors): one of this
-     * target's, else one of the node's other targets', else null.
+     * target's, else one of the node's other targets' that {@code nexus}'s initiator may use, else null.
      */
-    private LogicalUnit unitByIdentifier(final byte[] naa) {
+    private LogicalUnit unitByIdentifier(final ItNexus nexus, final byte[] naa) {
         LogicalUnit own = unitWithIdentifier(naa);
-        return own != null ? own : elsewhere.apply(naa);
+        return own != null ? own : elsewhere.apply(nexus, naa);
     }
 
     /** This target's unit whose NAA identifier is {@code naa}, or null. */

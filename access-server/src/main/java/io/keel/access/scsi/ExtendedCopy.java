@@ -7,7 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * The copy manager of one logical unit: EXTENDED COPY (LID1, 83h/00h) with identification
@@ -40,7 +40,7 @@ final class ExtendedCopy {
     private static final int HELD_RESULTS = 64;
 
     private final LogicalUnit self;
-    private final Function<byte[], LogicalUnit> unitByIdentifier;
+    private final BiFunction<ItNexus, byte[], LogicalUnit> unitByIdentifier;
     private final int maxConcurrentCopies;
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<HeldKey, Result> held = new LinkedHashMap<>();
@@ -59,7 +59,7 @@ final class ExtendedCopy {
             int blocks) {
     }
 
-    ExtendedCopy(final LogicalUnit self, final Function<byte[], LogicalUnit> unitByIdentifier,
+    ExtendedCopy(final LogicalUnit self, final BiFunction<ItNexus, byte[], LogicalUnit> unitByIdentifier,
             final int maxConcurrentCopies) {
         this.self = self;
         this.unitByIdentifier = unitByIdentifier;
@@ -103,7 +103,7 @@ final class ExtendedCopy {
         if (inlineBytes != 0) {
             throw SenseException.invalidParameter(12, -1); // MAXIMUM INLINE DATA LENGTH is 0
         }
-        List<Target> targets = targets(p, 16, targetBytes);
+        List<Target> targets = targets(c.nexus(), p, 16, targetBytes);
         List<Segment> segments = segments(p, 16 + targetBytes, (int) segmentBytes, targets);
         long bytes = 0;
         for (Segment s : segments) {
@@ -116,7 +116,7 @@ final class ExtendedCopy {
         return ScsiResult.good();
     }
 
-    private List<Target> targets(final byte[] p, final int from, final int length) {
+    private List<Target> targets(final ItNexus nexus, final byte[] p, final int from, final int length) {
         List<Target> targets = new ArrayList<>();
         int at = from;
         while (at < from + length) {
@@ -133,7 +133,7 @@ final class ExtendedCopy {
             if (type != IDENTIFICATION) {
                 throw SenseException.of(Sense.ILLEGAL_REQUEST, 0x26, 0x07);
             }
-            targets.add(identification(p, at));
+            targets.add(identification(nexus, p, at));
             at += TARGET_DESCRIPTOR;
         }
         return targets;
@@ -143,7 +143,7 @@ final class ExtendedCopy {
      * An identification descriptor of a block device with 512-byte blocks. LU ID TYPE is obsolete
      * in SPC-4 and ignored (libiscsi checks that it is, for an SPC-4 device).
      */
-    private Target identification(final byte[] p, final int at) {
+    private Target identification(final ItNexus nexus, final byte[] p, final int at) {
         boolean nul = (p[at + 1] & 0x20) != 0;
         int deviceType = p[at + 1] & 0x1f;
         if (deviceType != 0) {
@@ -159,7 +159,7 @@ final class ExtendedCopy {
         if (nul || codeSet != 0x01 || association != 0 || designatorType != 0x03 || designatorLength != 16) {
             return new Target(null); // not a logical unit of this target: unreachable if a segment names it
         }
-        return new Target(unitByIdentifier.apply(Arrays.copyOfRange(p, at + 8, at + 24)));
+        return new Target(unitByIdentifier.apply(nexus, Arrays.copyOfRange(p, at + 8, at + 24)));
     }
 
     private List<Segment> segments(final byte[] p, final int from, final int length, final List<Target> targets) {
@@ -226,6 +226,9 @@ final class ExtendedCopy {
             throw new SenseException(protection);
         }
         for (int done = 0; done < s.blocks(); done += CHUNK_BLOCKS) {
+            if (from.retired() || to.retired()) {
+                throw copyAborted(0x0d, 0x02); // a unit's LUN was unmapped or remapped meanwhile
+            }
             int n = Math.min(CHUNK_BLOCKS, s.blocks() - done);
             ByteBuffer data = from.io().readBlocks(s.sourceLba() + done, n);
             to.io().writeBlocks(s.destinationLba() + done, data);

@@ -6,8 +6,8 @@ import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,14 +48,15 @@ public final class LogicalUnit {
     private final InquiryData.Unit inquiryUnit;
     private final AtomicLong knownCapacity;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile boolean retired;
 
     /**
-     * A unit for {@code spec}; {@code unitByIdentifier} finds a unit of the same target by its
-     * NAA identifier (the EXTENDED COPY target descriptors name units that way), or null;
+     * A unit for {@code spec}; {@code unitByIdentifier} finds a unit a nexus may copy from or to by
+     * its NAA identifier (the EXTENDED COPY target descriptors name units that way), or null;
      * {@code clock} paces a SANITIZE OVERWRITE.
      */
-    LogicalUnit(final LunSpec spec, final TargetOptions options, final Function<byte[], LogicalUnit> unitByIdentifier,
-            final Clock clock) {
+    LogicalUnit(final LunSpec spec, final TargetOptions options,
+            final BiFunction<ItNexus, byte[], LogicalUnit> unitByIdentifier, final Clock clock) {
         this.lun = spec.lun();
         this.backend = spec.backend();
         this.readOnly = spec.readOnly();
@@ -470,12 +471,18 @@ public final class LogicalUnit {
      * units of the volume, forget it.
      */
     void retire() {
+        retired = true;
         for (ItNexus nexus : attentions.seen()) {
             reservations.nexusLost(nexus);
         }
         reservations.detach(attentions);
         modes.detach(attentions);
         LOG.info("volume {}: LUN {} unmapped", backend.volumeId(), lun);
+    }
+
+    /** Whether the unit's LUN was unmapped (or remapped): a copy that still holds it must stop. */
+    boolean retired() {
+        return retired;
     }
 
     /** The nexus is gone: its SPC-2 reservation and unit attentions go with it. */

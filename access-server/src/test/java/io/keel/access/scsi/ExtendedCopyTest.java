@@ -139,17 +139,36 @@ class ExtendedCopyTest extends ScsiFixture {
         // This fixture's target knows no other target: the other volume is not reachable.
         check(send(THIN, parameters(1, 0, across, new long[][] {{0, 1, 8, 0, 16}})), Sense.COPY_ABORTED, 0x0d, 0x02);
 
-        // A target built with the node's directory of units copies into the other target's volume.
+        // A target built with the node's directory of units copies into the other target's volume, for an
+        // initiator the directory lets reach it (in a node: one logged in to that target) and no other.
         BlockTarget first = new BlockTarget(List.of(new LunSpec(0, thin, FakeReservations::new)),
-                TargetOptions.defaults(), io.keel.runtime.time.SystemClock.INSTANCE, second::unitWithIdentifier);
+                TargetOptions.defaults(), io.keel.runtime.time.SystemClock.INSTANCE,
+                (nexus, naa) -> nexus.equals(A) ? second.unitWithIdentifier(naa) : null);
         byte[] parameters = parameters(2, 0, across, new long[][] {{0, 1, 8, 0, 16}});
-        ScsiResult settled;
-        do {
-            settled = first.execute(new ScsiCommand(A, 0, xcopy(parameters.length), TaskAttribute.SIMPLE, 1,
-                    parameters.length, ByteBuffer.wrap(parameters)));
-        } while (settled.status() == ScsiStatus.CHECK_CONDITION && (settled.sense()[2] & 0x0f) == Sense.UNIT_ATTENTION);
-        good(settled);
+        ScsiResult settled = xcopyAfterUnitAttentions(first, B, parameters);
+        check(settled, Sense.COPY_ABORTED, 0x0d, 0x02);
+        assertThat(other.snapshot(16 * 512L, d.length)).isEqualTo(new byte[d.length]);
+        good(xcopyAfterUnitAttentions(first, A, parameters));
         assertThat(other.snapshot(16 * 512L, d.length)).isEqualTo(d);
+
+        // A unit found, then unmapped before the copy runs: the copy stops instead of writing through it.
+        LogicalUnit unmapped = second.logicalUnit(0);
+        second.update(List.of());
+        BlockTarget stale = new BlockTarget(List.of(new LunSpec(0, thin, FakeReservations::new)),
+                TargetOptions.defaults(), io.keel.runtime.time.SystemClock.INSTANCE, (nexus, naa) -> unmapped);
+        check(xcopyAfterUnitAttentions(stale, A, parameters(3, 0, across, new long[][] {{0, 1, 8, 0, 32}})),
+                Sense.COPY_ABORTED, 0x0d, 0x02);
+        assertThat(other.snapshot(32 * 512L, d.length)).isEqualTo(new byte[d.length]);
+    }
+
+    private static ScsiResult xcopyAfterUnitAttentions(final BlockTarget target, final ItNexus nexus,
+            final byte[] parameters) {
+        ScsiResult result;
+        do {
+            result = target.execute(new ScsiCommand(nexus, 0, xcopy(parameters.length), TaskAttribute.SIMPLE, 1,
+                    parameters.length, ByteBuffer.wrap(parameters)));
+        } while (result.status() == ScsiStatus.CHECK_CONDITION && (result.sense()[2] & 0x0f) == Sense.UNIT_ATTENTION);
+        return result;
     }
 
     @Test

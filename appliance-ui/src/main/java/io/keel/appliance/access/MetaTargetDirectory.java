@@ -5,6 +5,7 @@ import io.keel.access.iscsi.ChapSecrets;
 import io.keel.access.iscsi.TargetDirectory;
 import io.keel.access.iscsi.TargetEntry;
 import io.keel.access.scsi.BlockTarget;
+import io.keel.access.scsi.ItNexus;
 import io.keel.access.scsi.LogicalUnit;
 import io.keel.access.scsi.LunSpec;
 import io.keel.access.scsi.ModePages;
@@ -233,15 +234,33 @@ public final class MetaTargetDirectory implements TargetDirectory {
         return open(target.chap(), target.iqn());
     }
 
-    /** A unit of any target of this node whose NAA identifier is {@code naa} (EXTENDED COPY between targets). */
-    private LogicalUnit unitAnywhere(final byte[] naa) {
-        for (Built target : built.values()) {
-            LogicalUnit unit = target.scsi().unitWithIdentifier(naa);
-            if (unit != null) {
+    /**
+     * A unit of another target of this node whose NAA identifier is {@code naa} and that target
+     * {@code nexus}'s initiator could log in to with what it proved to its own
+     * ({@link TargetEntry#reachableFrom}), or null: an EXTENDED COPY must not reach a volume its
+     * initiator could not read or write itself.
+     */
+    private LogicalUnit unitAnywhere(final ItNexus nexus, final byte[] naa) {
+        TargetEntry from = null;
+        for (Map.Entry<String, Built> target : built.entrySet()) {
+            LogicalUnit unit = target.getValue().scsi().unitWithIdentifier(naa);
+            if (unit == null) {
+                continue;
+            }
+            from = from != null ? from : access(nexus.targetName());
+            TargetEntry to = access(target.getKey());
+            if (from != null && to != null && to.reachableFrom(from, nexus.initiatorName())) {
                 return unit;
             }
         }
         return null;
+    }
+
+    /** Target {@code iqn} as the meta server defines it now, over the units built for it, or null (no rebuild). */
+    private TargetEntry access(final String iqn) {
+        Built current = built.get(iqn);
+        IscsiTarget target = meta.read(view -> view.target(iqn)).orElse(null);
+        return current == null || target == null ? null : entry(target, current.scsi());
     }
 
     /** Read at every discovery login, from this node's meta member (a change holds for the next login). */
