@@ -136,6 +136,26 @@ class PreemptAndAbortTest {
     }
 
     @Test
+    void aWriteOfASessionThatEndedWhileItRanIsWaitedForToo() throws Exception {
+        RawInitiator fenced = session(1);
+        assertThat(fenced.run(0, prOut(REGISTER, 0), parameters(0, 0xA)).status()).isZero();
+        volume.writeGate = new CountDownLatch(1);
+        fenced.send(fenced.command(0xa1, Lun.encode(0), RawInitiator.write10(24, 1), 512, new byte[512]));
+        waitFor(() -> volume.writesAtGate.get() == 1);
+        // The host's connection dies; its session ends (after waiting a while for the write) without it.
+        fenced.close();
+        long until = System.nanoTime() + 30_000_000_000L; // the ending session waits 10 s for its tasks first
+        while (!portal.sessions().isEmpty()) {
+            assertThat(System.nanoTime()).as("the fenced session ended").isLessThan(until);
+            Thread.sleep(50);
+        }
+        try (RawInitiator survivor = session(2)) {
+            assertThat(survivor.run(0, prOut(REGISTER, 0), parameters(0, 0xB)).status()).isZero();
+            preemptAndAbortAnsweredOnlyOnceTheGateOpens(survivor);
+        }
+    }
+
+    @Test
     void clearTaskSetAbortsAnotherHostsCommandsAndTellsItSo() throws Exception {
         try (RawInitiator other = session(1); RawInitiator clearing = session(2)) {
             volume.writeGate = new CountDownLatch(1);

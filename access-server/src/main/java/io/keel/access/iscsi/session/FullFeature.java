@@ -586,8 +586,17 @@ final class FullFeature implements DataPlacement {
             // Not on this thread, which may be the connection's reader serving other sessions too.
             ScsiResult preempting = result;
             Thread.ofVirtual().name("iscsi-preempt-and-abort").start(() -> {
-                abortPreempted(task, preempting.abortTasksOf());
-                finish(task, preempting);
+                ScsiResult answer = preempting;
+                try {
+                    if (!abortPreempted(task, preempting.abortTasksOf())) {
+                        answer = target.scsi().checkCondition(task.lun, Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
+                    }
+                } catch (RuntimeException e) {
+                    // The reservation already changed; the initiator must not take GOOD for the aborts too.
+                    LOG.error("PREEMPT AND ABORT by {}: aborting the preempted tasks failed", connection.who(), e);
+                    answer = target.scsi().checkCondition(task.lun, Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
+                }
+                finish(task, answer);
             });
             return;
         }
@@ -598,15 +607,18 @@ final class FullFeature implements DataPlacement {
      * PREEMPT AND ABORT: every task of a preempted nexus on {@code task}'s logical unit, through any
      * target of this node, is aborted, and no command of them can change the medium any more (they
      * ran, or never will), before the command's GOOD goes out; the other nexuses among them find
-     * COMMANDS CLEARED BY ANOTHER INITIATOR.
+     * COMMANDS CLEARED BY ANOTHER INITIATOR. False when the wait was interrupted (no GOOD then).
      */
-    private void abortPreempted(final Task task, final Predicate<ItNexus> preempted) {
+    private boolean abortPreempted(final Task task, final Predicate<ItNexus> preempted) {
         Map<Session, List<Task>> aborted = abortOnUnit(task.lun, task.unitToken,
                 other -> preempted.test(other.nexus()), t -> t != task);
-        Session.awaitCommandsEnded(aborted.values().stream().flatMap(List::stream).toList());
+        if (!Session.awaitCommandsEnded(aborted.values().stream().flatMap(List::stream).toList())) {
+            return false;
+        }
         reportCleared(aborted);
         LOG.info("PREEMPT AND ABORT by {} on LUN {}: {} task(s) of preempted nexuses aborted", connection.who(),
                 task.lun, aborted.values().stream().mapToLong(List::size).sum());
+        return true;
     }
 
     /**
@@ -624,15 +636,27 @@ final class FullFeature implements DataPlacement {
             if (other.discovery() || target == null || !sessions.test(other)) {
                 continue;
             }
-            Predicate<Task> onUnit = unit != null
-                    ? t -> Arrays.equals(target.scsi().unitIdentifier(t.unitToken), unit)
-                    : t -> t.lun == lun && other.targetName().equals(session.targetName());
-            List<Task> tasks = other.tasks().abort(t -> which.test(t) && onUnit.test(t));
+            List<Task> tasks = other.tasks().abort(t -> which.test(t) && sentTo(other, t, unit, lun));
             if (!tasks.isEmpty()) {
                 aborted.put(other, tasks);
             }
         }
+        // Tasks of sessions that ended while they ran (aborted then) can still write: wait for them too.
+        connection.context.sessions().unfinished().forEach((task, ended) -> {
+            if (sessions.test(ended) && which.test(task) && sentTo(ended, task, unit, lun)) {
+                aborted.computeIfAbsent(ended, s -> new ArrayList<>()).add(task);
+            }
+        });
         return aborted;
+    }
+
+    /**
+     * Whether {@code other}'s {@code task} was sent to the unit whose identifier is {@code unit}, or,
+     * for units without one, to this session's target and {@code lun}.
+     */
+    private boolean sentTo(final Session other, final Task task, final byte[] unit, final int lun) {
+        return unit != null ? Arrays.equals(other.target().scsi().unitIdentifier(task.unitToken), unit)
+                : task.lun == lun && other.targetName().equals(session.targetName());
     }
 
     /**

@@ -197,6 +197,7 @@ public final class Session {
         }
         List<Task> aborted = tasks.abort(t -> true);
         awaitTasks(aborted);
+        context.sessions().keepUntilFinished(this, aborted.stream().filter(t -> !t.finished.isDone()).toList());
         context.sessions().remove(this);
         context.metrics().sessions.dec();
         reportNexusLost();
@@ -223,20 +224,21 @@ public final class Session {
     /**
      * Waits, however long it takes, until none of {@code list}'s commands can change the medium any
      * more (executed or ended unrun; their statuses may still be going out), warning every
-     * {@value #DRAIN_SECONDS} s: what PREEMPT AND ABORT must know before it answers.
+     * {@value #DRAIN_SECONDS} s: what PREEMPT AND ABORT must know before it answers. False only
+     * when the waiting thread was interrupted first.
      */
-    static void awaitCommandsEnded(final List<Task> list) {
+    static boolean awaitCommandsEnded(final List<Task> list) {
         CompletableFuture<?> all = CompletableFuture.allOf(list.stream()
                 .map(t -> CompletableFuture.anyOf(t.commandEnded, t.finished)).toArray(CompletableFuture[]::new));
         while (true) {
             try {
                 all.get(DRAIN_SECONDS, TimeUnit.SECONDS);
-                return;
+                return true;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                return false;
             } catch (ExecutionException e) {
-                return;
+                return true; // the futures are only ever completed normally
             } catch (TimeoutException e) {
                 LOG.warn("still waiting for aborted commands to end: {}",
                         list.stream().filter(t -> !t.commandEnded.isDone() && !t.finished.isDone()).toList());

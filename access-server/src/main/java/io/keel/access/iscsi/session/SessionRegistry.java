@@ -5,14 +5,17 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The portal's sessions by TSIH and by identity (initiator name, ISID, target): assigns TSIHs and
- * finds the session a new login reinstates.
+ * finds the session a new login reinstates. It also keeps the tasks of ended sessions that are
+ * still running, so that fencing (PREEMPT AND ABORT) can wait for them too.
  */
 public final class SessionRegistry {
 
     private final Map<Integer, Session> byTsih = new HashMap<>();
+    private final Map<Task, Session> unfinished = new ConcurrentHashMap<>();
     private int nextTsih = 1;
 
     /** Registers {@code session} under a fresh TSIH, returned. */
@@ -50,5 +53,18 @@ public final class SessionRegistry {
     /** Every session. */
     public synchronized List<Session> all() {
         return new ArrayList<>(byTsih.values());
+    }
+
+    /** Keeps {@code session}'s aborted {@code tasks} that still run until they finish (the session is ending). */
+    void keepUntilFinished(final Session session, final List<Task> tasks) {
+        for (Task task : tasks) {
+            unfinished.put(task, session);
+            task.finished.whenComplete((done, failure) -> unfinished.remove(task));
+        }
+    }
+
+    /** The still-running tasks of ended sessions, with their session. */
+    Map<Task, Session> unfinished() {
+        return Map.copyOf(unfinished);
     }
 }
