@@ -4,6 +4,7 @@ import io.keel.appliance.api.Views.LunView;
 import io.keel.appliance.api.Views.QosView;
 import io.keel.meta.model.ChapCredentials;
 import io.keel.meta.model.QosLimits;
+import io.keel.meta.secret.Secret;
 import io.keel.meta.secret.SecretBox;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -54,9 +55,10 @@ public final class Requests {
     }
 
     /**
-     * {@code chap} sealed for {@code name} (a target's IQN, or discovery's), or null for none. A
-     * request that names the stored user and leaves {@code secret} out keeps the {@code stored}
-     * credentials; {@code what} names the owner in errors.
+     * {@code chap} sealed for {@code name} (a target's IQN, or discovery's), or null for none.
+     * {@code secret} left out keeps the {@code stored} secret of the same user, and
+     * {@code mutualSecret} left out the stored mutual secret of the same mutual user; without
+     * {@code mutualUsername} there is no mutual CHAP. {@code what} names the owner in errors.
      */
     static ChapCredentials seal(final SecretBox secrets, final String name, final String what, final Chap chap,
             final ChapCredentials stored) {
@@ -64,17 +66,24 @@ public final class Requests {
             return null;
         }
         String username = required(chap.username(), "chap.username");
-        if (chap.secret() == null) {
-            if (stored == null || !username.equals(stored.username())) {
-                throw ApiException.invalid("'chap.secret' is required unless " + what + " keeps its CHAP user '"
-                        + (stored == null ? "" : stored.username()) + "'");
-            }
-            return stored;
+        String mutualUsername = chap.mutualUsername();
+        boolean keepSecret = chap.secret() == null;
+        boolean keepMutual = mutualUsername != null && chap.mutualSecret() == null;
+        if (keepSecret && (stored == null || !username.equals(stored.username()))) {
+            throw ApiException.invalid("'chap.secret' is required unless " + what + " keeps its CHAP user '"
+                    + (stored == null ? "" : stored.username()) + "'");
         }
-        try {
-            return ChapCredentials.seal(secrets, name, username, chap.secret().getBytes(StandardCharsets.UTF_8),
-                    chap.mutualUsername(), chap.mutualSecret() == null ? null
-                            : chap.mutualSecret().getBytes(StandardCharsets.UTF_8));
+        if (keepMutual && (stored == null || !mutualUsername.equals(stored.mutualUsername()))) {
+            throw ApiException.invalid("'chap.mutualSecret' is required unless " + what
+                    + " keeps its mutual CHAP user '" + (stored == null || !stored.mutual() ? ""
+                            : stored.mutualUsername()) + "'");
+        }
+        try (Secret kept = keepSecret ? stored.openSecret(secrets, name) : null;
+                Secret keptMutual = keepMutual ? stored.openMutualSecret(secrets, name) : null) {
+            byte[] secret = kept != null ? kept.bytes() : chap.secret().getBytes(StandardCharsets.UTF_8);
+            byte[] mutual = keptMutual != null ? keptMutual.bytes() : chap.mutualSecret() == null ? null
+                    : chap.mutualSecret().getBytes(StandardCharsets.UTF_8);
+            return ChapCredentials.seal(secrets, name, username, secret, mutualUsername, mutual);
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid(what + ": " + e.getMessage());
         }

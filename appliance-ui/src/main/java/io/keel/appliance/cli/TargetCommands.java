@@ -1,5 +1,6 @@
 package io.keel.appliance.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.keel.appliance.cli.Converters.Lun;
@@ -128,6 +129,15 @@ final class TargetCommands extends GroupCommand {
          * the stored one).
          */
         void putInto(final ObjectNode body, final ApiCommand command, final boolean update) {
+            putInto(body, command, update, update);
+        }
+
+        /**
+         * Like {@link #putInto(ObjectNode, ApiCommand, boolean)}, where a secret not given is kept
+         * (not asked for) only when {@code keepSecret}, a mutual one only when {@code keepMutual}.
+         */
+        void putInto(final ObjectNode body, final ApiCommand command, final boolean keepSecret,
+                final boolean keepMutual) {
             check(command);
             if (chapUser == null) {
                 body.putNull("chap");
@@ -135,14 +145,14 @@ final class TargetCommands extends GroupCommand {
             }
             CliEnvironment env = command.environment();
             ObjectNode chap = body.putObject("chap").put("username", chapUser);
-            String secret = secret(env, command, chapSecretFile, promptChapSecret || !update,
+            String secret = secret(env, command, chapSecretFile, promptChapSecret || !keepSecret,
                     "CHAP secret for " + chapUser, "--chap-secret-file");
             if (secret != null) {
                 chap.put("secret", secret);
             }
             if (mutualUser != null) {
                 chap.put("mutualUsername", mutualUser);
-                String mutual = secret(env, command, mutualSecretFile, promptMutualSecret || !update,
+                String mutual = secret(env, command, mutualSecretFile, promptMutualSecret || !keepMutual,
                         "mutual CHAP secret for " + mutualUser, "--mutual-chap-secret-file");
                 if (mutual != null) {
                     chap.put("mutualSecret", mutual);
@@ -150,7 +160,13 @@ final class TargetCommands extends GroupCommand {
             }
         }
 
-        private void check(final ApiCommand command) {
+        /** Whether any CHAP option was given. */
+        boolean anyGiven() {
+            return chapUser != null || chapSecretFile != null || promptChapSecret || mutualUser != null
+                    || mutualSecretFile != null || promptMutualSecret;
+        }
+
+        void check(final ApiCommand command) {
             if (chapUser == null && (chapSecretFile != null || promptChapSecret || mutualUser != null)) {
                 throw command.usage("CHAP options need --chap-user");
             }
@@ -282,15 +298,21 @@ final class TargetCommands extends GroupCommand {
 
         @Override
         void run(final ApiClient api, final Output out) {
-            if (off && chap.given()) {
-                throw usage("--off and --chap-user exclude each other");
+            if (off && chap.anyGiven()) {
+                throw usage("--off takes no CHAP options");
             }
+            chap.check(this);
             if (off) {
                 out.result(api.delete("/iscsi/discovery-auth"), Views.DISCOVERY_AUTH,
                         "discovery sessions need no authentication");
             } else if (chap.given()) {
+                // A secret not given is kept only for the user already stored; a new user's is asked for.
+                JsonNode stored = api.get("/iscsi/discovery-auth").path("chap");
+                boolean sameUser = chap.chapUser.equals(stored.path("username").asText(null));
+                boolean sameMutual = chap.mutualUser != null
+                        && chap.mutualUser.equals(stored.path("mutualUsername").asText(null));
                 ObjectNode body = ApiClient.object();
-                chap.putInto(body, this, true);
+                chap.putInto(body, this, sameUser, sameMutual);
                 out.result(api.put("/iscsi/discovery-auth", body), Views.DISCOVERY_AUTH,
                         "discovery sessions log in with CHAP user " + chap.chapUser);
             } else {

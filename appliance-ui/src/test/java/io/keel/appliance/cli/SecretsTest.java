@@ -80,13 +80,23 @@ class SecretsTest {
     void discoveryAuthIsSetFromFilesShownWithoutSecretsAndTurnedOff() throws IOException {
         String view = """
                 {"required": true, "chap": {"username": "disco", "mutualUsername": null}}""";
+        api.reply("GET", "/iscsi/discovery-auth", 200, "{\"required\": false, \"chap\": null}");
         api.reply("PUT", "/iscsi/discovery-auth", 200, view);
         CliHarness.Result set = cli.run("target", "discovery-auth", "--chap-user", "disco", "--chap-secret-file",
                 chapFile.toString());
         assertThat(set.code()).as(set.err()).isZero();
         assertNoSecretIn(set);
-        assertThat(JSON.readTree(api.only().body())).isEqualTo(JSON.readTree("""
+        assertThat(JSON.readTree(api.requests().get(1).body())).isEqualTo(JSON.readTree("""
                 {"chap": {"username": "disco", "secret": "%s"}}""".formatted(CHAP)));
+        // A new user without a secret source and no terminal: a usage error, nothing sent.
+        api.reply("GET", "/iscsi/discovery-auth", 200, view);
+        assertThat(cli.run("target", "discovery-auth", "--chap-user", "newcomer").code()).isEqualTo(1);
+        // The stored user again without a secret: the stored secret is kept.
+        api.reply("GET", "/iscsi/discovery-auth", 200, view);
+        api.reply("PUT", "/iscsi/discovery-auth", 200, view);
+        assertThat(cli.run("target", "discovery-auth", "--chap-user", "disco").code()).isZero();
+        assertThat(JSON.readTree(api.requests().get(api.requests().size() - 1).body()))
+                .isEqualTo(JSON.readTree("{\"chap\": {\"username\": \"disco\"}}"));
 
         api.reply("GET", "/iscsi/discovery-auth", 200, view);
         CliHarness.Result shown = cli.run("target", "discovery-auth");
@@ -96,6 +106,9 @@ class SecretsTest {
         api.reply("DELETE", "/iscsi/discovery-auth", 204, null);
         assertThat(cli.run("target", "discovery-auth", "--off").code()).isZero();
         assertThat(cli.run("target", "discovery-auth", "--off", "--chap-user", "x").code()).isEqualTo(1);
+        assertThat(cli.run("target", "discovery-auth", "--off", "--mutual-chap-user", "x").code()).isEqualTo(1);
+        assertThat(cli.run("target", "discovery-auth", "--chap-secret-file", chapFile.toString()).code())
+                .as("a secret without a user").isEqualTo(1);
     }
 
     @Test
