@@ -283,10 +283,25 @@ public final class MetaLog implements AutoCloseable {
      * lock on that thread rather than having the release interrupted by the selector's close.
      */
     private void awaitLeadershipEnd(final Duration timeout) {
-        Deadline deadline = Deadline.after(clock, timeout);
         if (!zooKeeperReachable()) {
             return;
         }
+        // Bounded as a whole, not only between calls: if the ensemble goes away meanwhile (the whole
+        // cluster stopping), a ZooKeeper call waits out Curator's retries, well past the timeout.
+        Thread waiter = Thread.ofVirtual().name("meta-log-close-await-leadership")
+                .start(() -> awaitLeadershipEnd(Deadline.after(clock, timeout)));
+        try {
+            if (!waiter.join(timeout.plusSeconds(1))) {
+                LOG.info("member {}: stopped waiting for its leadership to end after {}; ZooKeeper does not answer",
+                        config.memberId(), timeout);
+                waiter.interrupt();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void awaitLeadershipEnd(final Deadline deadline) {
         try {
             List<String> held = ownElectionNodes();
             while ((leadership != null || leading) && !deadline.isExpired()) {
