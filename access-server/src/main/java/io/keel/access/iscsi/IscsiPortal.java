@@ -7,6 +7,7 @@ import io.keel.access.iscsi.session.PortalContext;
 import io.keel.access.iscsi.session.Session;
 import io.keel.access.iscsi.session.SessionRegistry;
 import io.keel.access.iscsi.session.WriteBudget;
+import io.keel.access.scsi.ItNexus;
 import io.keel.runtime.log.RateLimitedLog;
 import io.keel.runtime.time.Clock;
 import java.io.IOException;
@@ -19,6 +20,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
@@ -99,6 +101,16 @@ public final class IscsiPortal implements AutoCloseable {
     /** The live sessions. */
     public List<Session> sessions() {
         return context.sessions().all();
+    }
+
+    /**
+     * The target {@code nexus}'s live session logged in to, as it was at that login (its ACL and the
+     * CHAP secrets the initiator proved then), or empty when no live session has that nexus.
+     */
+    public Optional<TargetEntry> loginEntry(final ItNexus nexus) {
+        return context.sessions().all().stream()
+                .filter(session -> !session.discovery() && !session.ended() && session.matches(nexus))
+                .map(Session::target).findFirst();
     }
 
     private void accept(final ServerSocket server) {

@@ -74,8 +74,9 @@ public final class AccessRole implements AutoCloseable {
                 settings.queueDepth(), d.maxRecvDataSegmentLength(), d.maxBurstLength(), d.firstBurstLength(),
                 d.maxOutstandingR2T(), maxTransfer, d.immediateData(), d.initialR2T(), d.loginTimeout(),
                 d.nopInInterval(), d.nopInTimeout(), settings.portalAddress(), settings.maxConnections());
-        AccessRole role = new AccessRole(IscsiPortal.start(config, directory, metrics, clock),
-                settings.portalAddress(), directory, clock);
+        IscsiPortal portal = IscsiPortal.start(config, directory, metrics, clock);
+        directory.copiesBetweenTargets(nexus -> portal.loginEntry(nexus).orElse(null));
+        AccessRole role = new AccessRole(portal, settings.portalAddress(), directory, clock);
         role.scheduleRefresh();
         return role;
     }

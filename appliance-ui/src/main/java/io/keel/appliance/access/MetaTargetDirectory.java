@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +60,7 @@ public final class MetaTargetDirectory implements TargetDirectory {
     private final MetricRegistry metrics;
     private final Clock clock;
     private final Map<String, Built> built = new ConcurrentHashMap<>();
+    private volatile Function<ItNexus, TargetEntry> loginEntries = nexus -> null;
     private final Map<String, Exported> volumes = new ConcurrentHashMap<>();
 
     /** A target's SCSI side and the LUN mapping it serves now. */
@@ -235,32 +237,43 @@ public final class MetaTargetDirectory implements TargetDirectory {
     }
 
     /**
+     * Lets EXTENDED COPY reach units of other targets: {@code loginEntries} gives the target entry a
+     * nexus's live session logged in with (what its initiator proved then), or null. Until this is
+     * called no copy crosses targets.
+     */
+    public void copiesBetweenTargets(final Function<ItNexus, TargetEntry> loginEntries) {
+        this.loginEntries = loginEntries;
+    }
+
+    /**
      * A unit of another target of this node whose NAA identifier is {@code naa} and that target
-     * {@code nexus}'s initiator could log in to with what it proved to its own
+     * {@code nexus}'s initiator could log in to with what it proved at its own login
      * ({@link TargetEntry#reachableFrom}), or null: an EXTENDED COPY must not reach a volume its
-     * initiator could not read or write itself.
+     * initiator could not read or write itself. A target whose entry cannot be read is skipped.
      */
     private LogicalUnit unitAnywhere(final ItNexus nexus, final byte[] naa) {
-        TargetEntry from = null;
+        TargetEntry from = loginEntries.apply(nexus);
+        if (from == null) {
+            return null;
+        }
         for (Map.Entry<String, Built> target : built.entrySet()) {
             LogicalUnit unit = target.getValue().scsi().unitWithIdentifier(naa);
             if (unit == null) {
                 continue;
             }
-            from = from != null ? from : access(nexus.targetName());
-            TargetEntry to = access(target.getKey());
-            if (from != null && to != null && to.reachableFrom(from, nexus.initiatorName())) {
-                return unit;
+            try {
+                IscsiTarget defined = meta.read(view -> view.target(target.getKey())).orElse(null);
+                // The ACL first: secrets are opened only for a target that admits the initiator at all.
+                if (defined != null && TargetEntry.admits(defined.allowedInitiators(), nexus.initiatorName())
+                        && entry(defined, target.getValue().scsi()).reachableFrom(from, nexus.initiatorName())) {
+                    return unit;
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("EXTENDED COPY from {}: target {} cannot be checked, so it is not reached", nexus,
+                        target.getKey(), e);
             }
         }
         return null;
-    }
-
-    /** Target {@code iqn} as the meta server defines it now, over the units built for it, or null (no rebuild). */
-    private TargetEntry access(final String iqn) {
-        Built current = built.get(iqn);
-        IscsiTarget target = meta.read(view -> view.target(iqn)).orElse(null);
-        return current == null || target == null ? null : entry(target, current.scsi());
     }
 
     /** Read at every discovery login, from this node's meta member (a change holds for the next login). */

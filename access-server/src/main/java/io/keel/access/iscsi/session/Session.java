@@ -104,9 +104,17 @@ public final class Session {
         return target != null && target.scsi().retired();
     }
 
-    /** The target, or {@code null} for a discovery session. */
-    TargetEntry target() {
+    /**
+     * The target as it was when this session logged in (its ACL, and the CHAP secrets the
+     * initiator proved then; its SCSI side follows changes), or {@code null} for a discovery session.
+     */
+    public TargetEntry target() {
         return target;
+    }
+
+    /** Whether this session is the I_T nexus {@code other}. */
+    public boolean matches(final ItNexus other) {
+        return nexus.equals(other);
     }
 
     /** Whether this is a discovery session. */
