@@ -55,6 +55,12 @@ final class TargetCommands extends GroupCommand {
          * secret, which the API reads as "keep the stored secrets".
          */
         ObjectNode body(final String iqn, final ApiCommand command, final boolean update) {
+            return body(iqn, command, update, update);
+        }
+
+        /** The request body; a secret not given is kept only when {@code keepSecret} (mutual: {@code keepMutual}). */
+        ObjectNode body(final String iqn, final ApiCommand command, final boolean keepSecret,
+                final boolean keepMutual) {
             check(command);
             ObjectNode body = ApiClient.object().put("iqn", iqn);
             if (alias != null) {
@@ -76,7 +82,7 @@ final class TargetCommands extends GroupCommand {
             if (anyInitiator) {
                 body.put("anyInitiator", true);
             }
-            chap.putInto(body, command, update);
+            chap.putInto(body, command, keepSecret, keepMutual);
             return body;
         }
 
@@ -158,6 +164,16 @@ final class TargetCommands extends GroupCommand {
                     chap.put("mutualSecret", mutual);
                 }
             }
+        }
+
+        /** Whether the CHAP user given is the one {@code stored} (a view's {@code chap}) has. */
+        boolean sameUser(final JsonNode stored) {
+            return chapUser != null && chapUser.equals(stored.path("username").asText(null));
+        }
+
+        /** Whether the mutual CHAP user given is the one {@code stored} (a view's {@code chap}) has. */
+        boolean sameMutualUser(final JsonNode stored) {
+            return mutualUser != null && mutualUser.equals(stored.path("mutualUsername").asText(null));
         }
 
         /** Whether any CHAP option was given. */
@@ -253,8 +269,16 @@ final class TargetCommands extends GroupCommand {
 
         @Override
         void run(final ApiClient api, final Output out) {
-            out.result(api.put(ApiClient.path("targets", iqn), definition.body(iqn, this, true)), Views.TARGET,
-                    "updated target " + iqn);
+            ObjectNode body;
+            if (definition.chap.given()) {
+                // A secret not given is kept only for the user the target has now; a new user's is asked for.
+                JsonNode stored = api.get(ApiClient.path("targets", iqn)).path("chap");
+                body = definition.body(iqn, this, definition.chap.sameUser(stored),
+                        definition.chap.sameMutualUser(stored));
+            } else {
+                body = definition.body(iqn, this, true);
+            }
+            out.result(api.put(ApiClient.path("targets", iqn), body), Views.TARGET, "updated target " + iqn);
         }
     }
 
@@ -287,7 +311,8 @@ final class TargetCommands extends GroupCommand {
     @Command(name = "discovery-auth", description = {
         "Show or set the CHAP credentials discovery sessions (SendTargets) must log in with.",
         "Without options it shows them; --chap-user sets them (the stored secret is kept for the same user "
-                + "unless a new one is given); --off lets discovery in without authentication again."})
+                + "unless a new one is given; mutual CHAP stays on only with --mutual-chap-user); --off lets "
+                + "discovery in without authentication again."})
     static final class DiscoveryAuth extends ApiCommand {
 
         @Mixin
@@ -308,11 +333,8 @@ final class TargetCommands extends GroupCommand {
             } else if (chap.given()) {
                 // A secret not given is kept only for the user already stored; a new user's is asked for.
                 JsonNode stored = api.get("/iscsi/discovery-auth").path("chap");
-                boolean sameUser = chap.chapUser.equals(stored.path("username").asText(null));
-                boolean sameMutual = chap.mutualUser != null
-                        && chap.mutualUser.equals(stored.path("mutualUsername").asText(null));
                 ObjectNode body = ApiClient.object();
-                chap.putInto(body, this, sameUser, sameMutual);
+                chap.putInto(body, this, chap.sameUser(stored), chap.sameMutualUser(stored));
                 out.result(api.put("/iscsi/discovery-auth", body), Views.DISCOVERY_AUTH,
                         "discovery sessions log in with CHAP user " + chap.chapUser);
             } else {

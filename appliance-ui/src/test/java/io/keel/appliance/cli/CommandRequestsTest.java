@@ -291,13 +291,26 @@ class CommandRequestsTest {
 
     @Test
     void targetUpdateIsAPutOfTheWholeDefinition() throws IOException {
-        FakeApi.Request request = expectOne("PUT", "/targets/iqn.2026-11.io.keel:web", 200, TestData.TARGET,
-                "target", "update", "iqn.2026-11.io.keel:web", "--lun", "0=vm-01", "--chap-user", "esx");
-        // No secret source: the chap object goes without secrets, which keeps the stored ones.
+        api.reply("GET", "/targets/iqn.2026-11.io.keel:web", 200, TestData.TARGET);
+        api.reply("PUT", "/targets/iqn.2026-11.io.keel:web", 200, TestData.TARGET);
+        CliHarness.Result result = cli.run("target", "update", "iqn.2026-11.io.keel:web", "--lun", "0=vm-01",
+                "--chap-user", "esx");
+        assertThat(result.code()).as(result.err()).isZero();
+        // The target's CHAP user again, no secret source: the chap object goes without secrets, keeping them.
+        FakeApi.Request request = api.requests().get(1);
+        assertThat(request.method()).isEqualTo("PUT");
         assertThat(json(request.body())).isEqualTo(json("""
                 {"iqn": "iqn.2026-11.io.keel:web", "luns": [{"lun": 0, "volume": "vm-01"}], "allowedInitiators": [],
                  "chap": {"username": "esx"}}"""));
         assertThat(cli.prompts).isEmpty();
+    }
+
+    @Test
+    void targetUpdateToANewChapUserNeedsItsSecret() {
+        api.reply("GET", "/targets/iqn.2026-11.io.keel:web", 200, TestData.TARGET);
+        CliHarness.Result result = cli.run("target", "update", "iqn.2026-11.io.keel:web", "--chap-user", "esx2");
+        assertThat(result.code()).as("no terminal to ask for esx2's secret").isEqualTo(1);
+        assertThat(api.requests()).hasSize(1);
     }
 
     @Test

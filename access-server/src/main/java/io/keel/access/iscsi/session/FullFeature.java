@@ -586,17 +586,18 @@ final class FullFeature implements DataPlacement {
             // Not on this thread, which may be the connection's reader serving other sessions too.
             ScsiResult preempting = result;
             Thread.ofVirtual().name("iscsi-preempt-and-abort").start(() -> {
-                ScsiResult answer = preempting;
+                ScsiResult answer = target.scsi().checkCondition(task.lun, Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
                 try {
-                    if (!abortPreempted(task, preempting.abortTasksOf())) {
-                        answer = target.scsi().checkCondition(task.lun, Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
+                    if (abortPreempted(task, preempting.abortTasksOf())) {
+                        answer = preempting;
                     }
                 } catch (RuntimeException e) {
                     // The reservation already changed; the initiator must not take GOOD for the aborts too.
                     LOG.error("PREEMPT AND ABORT by {}: aborting the preempted tasks failed", connection.who(), e);
-                    answer = target.scsi().checkCondition(task.lun, Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
+                } finally {
+                    Thread.interrupted(); // an interrupted wait must not make the status write fail
+                    finish(task, answer);
                 }
-                finish(task, answer);
             });
             return;
         }
@@ -643,7 +644,9 @@ final class FullFeature implements DataPlacement {
         }
         // Tasks of sessions that ended while they ran (aborted then) can still write: wait for them too.
         connection.context.sessions().unfinished().forEach((task, ended) -> {
-            if (sessions.test(ended) && which.test(task) && sentTo(ended, task, unit, lun)) {
+            List<Task> known = aborted.getOrDefault(ended, List.of());
+            if (ended.target() != null && !known.contains(task) && sessions.test(ended) && which.test(task)
+                    && sentTo(ended, task, unit, lun)) {
                 aborted.computeIfAbsent(ended, s -> new ArrayList<>()).add(task);
             }
         });
@@ -665,8 +668,8 @@ final class FullFeature implements DataPlacement {
      */
     private void reportCleared(final Map<Session, List<Task>> aborted) {
         aborted.forEach((other, tasks) -> {
-            if (other.nexus().equals(session.nexus())) {
-                return;
+            if (other.nexus().equals(session.nexus()) || other.ended()) {
+                return; // an ended session's nexus is gone: nothing is to be reported to it
             }
             tasks.stream().filter(t -> t.aborted).map(t -> t.lun).distinct()
                     .forEach(lun -> other.target().scsi().commandsCleared(other.nexus(), lun));
