@@ -79,7 +79,7 @@ public final class LogicalUnit {
     }
 
     /** The volume behind the unit. */
-    String volumeId() {
+    public String volumeId() {
         return backend.volumeId();
     }
 

@@ -263,8 +263,10 @@ public final class MetaTargetDirectory implements TargetDirectory {
             }
             try {
                 IscsiTarget defined = meta.read(view -> view.target(target.getKey())).orElse(null);
-                // The ACL first: secrets are opened only for a target that admits the initiator at all.
+                // The ACL first: secrets are opened only for a target that admits the initiator at all. The
+                // volume must still be one of the target's (its units follow the meta server only at refresh).
                 if (defined != null && TargetEntry.admits(defined.allowedInitiators(), nexus.initiatorName())
+                        && defined.luns().stream().anyMatch(lun -> lun.volumeId().equals(unit.volumeId()))
                         && entry(defined, target.getValue().scsi()).reachableFrom(from, nexus.initiatorName())) {
                     return unit;
                 }
