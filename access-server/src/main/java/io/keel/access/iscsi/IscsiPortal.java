@@ -68,8 +68,10 @@ public final class IscsiPortal implements AutoCloseable {
             final MetricRegistry metrics, final Clock clock) {
         ExecutorService readers = Executors.newCachedThreadPool(
                 Thread.ofPlatform().daemon().name("iscsi-reader-", 0).factory());
+        SessionRegistry sessions = new SessionRegistry();
+        metrics.gauge("iscsi.tasks.of-ended-sessions", () -> sessions::unfinishedCount);
         PortalContext context = new PortalContext(config, directory, new IscsiMetrics(metrics), clock,
-                new SessionRegistry(), new SecureRandom(), WriteBudget.ofHeap(), readers,
+                sessions, new SecureRandom(), WriteBudget.ofHeap(), readers,
                 BusyReaderWatch.open(), new RateLimitedLog(LoggerFactory.getLogger(Connection.class), clock,
                         REFUSALS_LOGGED, REFUSAL_LOG_WINDOW));
         IscsiPortal portal = new IscsiPortal(context, readers);

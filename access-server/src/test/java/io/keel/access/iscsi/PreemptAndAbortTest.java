@@ -43,6 +43,7 @@ class PreemptAndAbortTest {
     private static final int PREEMPT_AND_ABORT = 5;
 
     private final TestTargets targets = new TestTargets();
+    private final MetricRegistry metrics = new MetricRegistry();
     private IscsiPortal portal;
     private int port;
     private MemoryBackend volume;
@@ -69,7 +70,7 @@ class PreemptAndAbortTest {
                 TargetOptions.defaults());
         targets.entries = Stream.concat(targets.entries.stream(),
                 Stream.of(new TargetEntry(IQN, null, List.of(), null, scsi))).toList();
-        portal = targets.start(TestTargets.config(), new MetricRegistry());
+        portal = targets.start(TestTargets.config(), metrics);
         port = portal.boundAddresses().get(0).getPort();
     }
 
@@ -149,10 +150,12 @@ class PreemptAndAbortTest {
             assertThat(System.nanoTime()).as("the fenced session ended").isLessThan(until);
             Thread.sleep(50);
         }
+        assertThat(metrics.getGauges().get("iscsi.tasks.of-ended-sessions").getValue()).isEqualTo(1);
         try (RawInitiator survivor = session(2)) {
             assertThat(survivor.run(0, prOut(REGISTER, 0), parameters(0, 0xB)).status()).isZero();
             preemptAndAbortAnsweredOnlyOnceTheGateOpens(survivor);
         }
+        waitFor(() -> metrics.getGauges().get("iscsi.tasks.of-ended-sessions").getValue().equals(0));
     }
 
     @Test

@@ -63,6 +63,11 @@ public final class SessionRegistry {
         }
     }
 
+    /** How many tasks of ended sessions still run (a gauge: a command that never ends shows here). */
+    public int unfinishedCount() {
+        return unfinished.size();
+    }
+
     /** The still-running tasks of ended sessions, with their session. */
     Map<Task, Session> unfinished() {
         return Map.copyOf(unfinished);
