@@ -62,8 +62,11 @@ class ClockDrivenTest {
 
     @Test
     void loginMustFinishWithinTheLoginTimeout() throws Exception {
+        int timersBefore = clock.pendingTimers();
         try (RawInitiator stalled = new RawInitiator(port)) {
-            ProtocolTest.waitFor(() -> metrics.counter("iscsi.connections").getCount() == 1);
+            // The connection is counted just before its login timer is set: wait for the timer itself.
+            ProtocolTest.waitFor(() -> metrics.counter("iscsi.connections").getCount() == 1
+                    && clock.pendingTimers() > timersBefore);
             clock.advance(Duration.ofSeconds(14));
             stalled.socket.setSoTimeout(300);
             assertThat(stalled.closedByTarget()).isFalse();
