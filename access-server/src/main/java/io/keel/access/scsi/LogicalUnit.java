@@ -223,7 +223,7 @@ public final class LogicalUnit {
             return fail(e.sense());
         } catch (RuntimeException e) {
             LOG.error("volume {} LUN {}: command {} failed", backend.volumeId(), lun, hex(cdb), e);
-            return fail(Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
+            return fail(Sense.INTERNAL_TARGET_FAILURE);
         }
     }
 

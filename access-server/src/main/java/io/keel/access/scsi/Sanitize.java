@@ -112,7 +112,7 @@ final class Sanitize {
                 failure.set(e);
             } catch (RuntimeException e) {
                 LOG.error("volume {}: sanitize failed", volumeId, e);
-                failure.set(SenseException.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
+                failure.set(new SenseException(Sense.INTERNAL_TARGET_FAILURE));
             } finally {
                 running.set(false);
                 wait.done().complete(true);

@@ -34,6 +34,9 @@ public record Sense(int key, int asc, int ascq, long information, FieldPointer f
     /** Sense key MISCOMPARE. */
     public static final int MISCOMPARE = 0xE;
 
+    /** HARDWARE ERROR / INTERNAL TARGET FAILURE: something in the target failed that the initiator cannot fix. */
+    public static final Sense INTERNAL_TARGET_FAILURE = new Sense(HARDWARE_ERROR, 0x44, 0x00, -1, null);
+
     /** UNIT ATTENTION / REPORTED LUNS DATA HAS CHANGED (SPC-4 table F.2): the target's LUN map changed. */
     public static final Sense REPORTED_LUNS_CHANGED = new Sense(UNIT_ATTENTION, 0x3f, 0x0e, -1, null);
 

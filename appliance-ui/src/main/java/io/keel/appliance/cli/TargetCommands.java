@@ -2,6 +2,7 @@ package io.keel.appliance.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.keel.appliance.cli.Converters.Lun;
 import java.nio.file.Path;
@@ -51,16 +52,10 @@ final class TargetCommands extends GroupCommand {
         ChapOptions chap;
 
         /**
-         * The request body. With {@code update}, a CHAP user given without a secret source sends no
-         * secret, which the API reads as "keep the stored secrets".
+         * The request body; {@code storedChap} is the target's CHAP as stored now (a view's
+         * {@code chap}; missing for a new target), whose secrets a CHAP user given again keeps.
          */
-        ObjectNode body(final String iqn, final ApiCommand command, final boolean update) {
-            return body(iqn, command, update, update);
-        }
-
-        /** The request body; a secret not given is kept only when {@code keepSecret} (mutual: {@code keepMutual}). */
-        ObjectNode body(final String iqn, final ApiCommand command, final boolean keepSecret,
-                final boolean keepMutual) {
+        ObjectNode body(final String iqn, final ApiCommand command, final JsonNode storedChap) {
             check(command);
             ObjectNode body = ApiClient.object().put("iqn", iqn);
             if (alias != null) {
@@ -82,7 +77,7 @@ final class TargetCommands extends GroupCommand {
             if (anyInitiator) {
                 body.put("anyInitiator", true);
             }
-            chap.putInto(body, command, keepSecret, keepMutual);
+            chap.putInto(body, command, storedChap);
             return body;
         }
 
@@ -131,20 +126,14 @@ final class TargetCommands extends GroupCommand {
 
         /**
          * Puts {@code "chap"} into {@code body}: null without a CHAP user, else the user and the
-         * secrets; with {@code update}, a user given without a secret source sends no secret (keep
-         * the stored one).
+         * secrets. A secret without a source (file or prompt) is sent only for a user other than
+         * {@code stored}'s (a view's {@code chap}, missing when none): then it is asked for; for the
+         * stored user none is sent, which the API reads as "keep the stored secret".
          */
-        void putInto(final ObjectNode body, final ApiCommand command, final boolean update) {
-            putInto(body, command, update, update);
-        }
-
-        /**
-         * Like {@link #putInto(ObjectNode, ApiCommand, boolean)}, where a secret not given is kept
-         * (not asked for) only when {@code keepSecret}, a mutual one only when {@code keepMutual}.
-         */
-        void putInto(final ObjectNode body, final ApiCommand command, final boolean keepSecret,
-                final boolean keepMutual) {
+        void putInto(final ObjectNode body, final ApiCommand command, final JsonNode stored) {
             check(command);
+            boolean keepSecret = chapUser != null && chapUser.equals(stored.path("username").asText(null));
+            boolean keepMutual = mutualUser != null && mutualUser.equals(stored.path("mutualUsername").asText(null));
             if (chapUser == null) {
                 body.putNull("chap");
                 return;
@@ -164,16 +153,6 @@ final class TargetCommands extends GroupCommand {
                     chap.put("mutualSecret", mutual);
                 }
             }
-        }
-
-        /** Whether the CHAP user given is the one {@code stored} (a view's {@code chap}) has. */
-        boolean sameUser(final JsonNode stored) {
-            return chapUser != null && chapUser.equals(stored.path("username").asText(null));
-        }
-
-        /** Whether the mutual CHAP user given is the one {@code stored} (a view's {@code chap}) has. */
-        boolean sameMutualUser(final JsonNode stored) {
-            return mutualUser != null && mutualUser.equals(stored.path("mutualUsername").asText(null));
         }
 
         /** Whether any CHAP option was given. */
@@ -229,7 +208,8 @@ final class TargetCommands extends GroupCommand {
 
         @Override
         void run(final ApiClient api, final Output out) {
-            out.result(api.post("/targets", definition.body(iqn, this, false)), Views.TARGET, "created target " + iqn);
+            out.result(api.post("/targets", definition.body(iqn, this, MissingNode.getInstance())), Views.TARGET,
+                    "created target " + iqn);
         }
     }
 
@@ -269,16 +249,11 @@ final class TargetCommands extends GroupCommand {
 
         @Override
         void run(final ApiClient api, final Output out) {
-            ObjectNode body;
-            if (definition.chap.given()) {
-                // A secret not given is kept only for the user the target has now; a new user's is asked for.
-                JsonNode stored = api.get(ApiClient.path("targets", iqn)).path("chap");
-                body = definition.body(iqn, this, definition.chap.sameUser(stored),
-                        definition.chap.sameMutualUser(stored));
-            } else {
-                body = definition.body(iqn, this, true);
-            }
-            out.result(api.put(ApiClient.path("targets", iqn), body), Views.TARGET, "updated target " + iqn);
+            // A secret not given is kept only for the user the target has now; a new user's is asked for.
+            JsonNode stored = definition.chap.given() ? api.get(ApiClient.path("targets", iqn)).path("chap")
+                    : MissingNode.getInstance();
+            out.result(api.put(ApiClient.path("targets", iqn), definition.body(iqn, this, stored)), Views.TARGET,
+                    "updated target " + iqn);
         }
     }
 
@@ -334,7 +309,7 @@ final class TargetCommands extends GroupCommand {
                 // A secret not given is kept only for the user already stored; a new user's is asked for.
                 JsonNode stored = api.get("/iscsi/discovery-auth").path("chap");
                 ObjectNode body = ApiClient.object();
-                chap.putInto(body, this, chap.sameUser(stored), chap.sameMutualUser(stored));
+                chap.putInto(body, this, stored);
                 out.result(api.put("/iscsi/discovery-auth", body), Views.DISCOVERY_AUTH,
                         "discovery sessions log in with CHAP user " + chap.chapUser);
             } else {

@@ -580,13 +580,13 @@ final class FullFeature implements DataPlacement {
             result = target.scsi().execute(command(task, dataOut));
         } catch (RuntimeException e) {
             LOG.warn("{} failed in the SCSI target for {}", task, connection.who(), e);
-            result = target.scsi().checkCondition(task.lun, Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
+            result = target.scsi().checkCondition(task.lun, Sense.INTERNAL_TARGET_FAILURE);
         }
         if (result.abortTasksOf() != null) {
             // Not on this thread, which may be the connection's reader serving other sessions too.
             ScsiResult preempting = result;
             Thread.ofVirtual().name("iscsi-preempt-and-abort").start(() -> {
-                ScsiResult answer = target.scsi().checkCondition(task.lun, Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
+                ScsiResult answer = target.scsi().checkCondition(task.lun, Sense.INTERNAL_TARGET_FAILURE);
                 try {
                     if (abortPreempted(task, preempting.abortTasksOf())) {
                         answer = preempting;
@@ -709,7 +709,7 @@ final class FullFeature implements DataPlacement {
     private void finish(final Task task, final ScsiResult executed) {
         ScsiResult result = executed;
         if (result == null) {
-            result = session.target().scsi().checkCondition(task.lun, Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
+            result = session.target().scsi().checkCondition(task.lun, Sense.INTERNAL_TARGET_FAILURE);
         }
         var metrics = connection.context.metrics();
         metrics.latency(connection.context.clock().nanoTime() - task.arrivalNanos);
@@ -721,7 +721,6 @@ final class FullFeature implements DataPlacement {
         // Counted out of the window first so the status PDU already opens it; removed from the task set only
         // after the status is sent, so an ORDERED task's successors answer after it.
         task.executed = true;
-        task.commandEnded.complete(null);
         session.release(task);
         try {
             if (session.tasks().claimResponse(task)) {

@@ -236,20 +236,23 @@ public final class Session {
      * when the waiting thread was interrupted first.
      */
     static boolean awaitCommandsEnded(final List<Task> list) {
-        CompletableFuture<?> all = CompletableFuture.allOf(list.stream()
-                .map(t -> CompletableFuture.anyOf(t.commandEnded, t.finished)).toArray(CompletableFuture[]::new));
+        // Polls the tasks' executed flag rather than keeping a future per command for this rare wait.
+        int polls = 0;
         while (true) {
-            try {
-                all.get(DRAIN_SECONDS, TimeUnit.SECONDS);
+            List<Task> running = list.stream().filter(t -> !t.executed && !t.finished.isDone()).toList();
+            if (running.isEmpty()) {
                 return true;
+            }
+            try {
+                CompletableFuture.anyOf(running.stream().map(t -> t.finished).toArray(CompletableFuture[]::new))
+                        .get(5, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return false;
-            } catch (ExecutionException e) {
-                return true; // the futures are only ever completed normally
-            } catch (TimeoutException e) {
-                LOG.warn("still waiting for aborted commands to end: {}",
-                        list.stream().filter(t -> !t.commandEnded.isDone() && !t.finished.isDone()).toList());
+            } catch (ExecutionException | TimeoutException e) {
+                if (++polls % (DRAIN_SECONDS * 200) == 0) { // 5 ms each: every DRAIN_SECONDS
+                    LOG.warn("still waiting for aborted commands to end: {}", running);
+                }
             }
         }
     }

@@ -49,8 +49,6 @@ public final class Task {
     final boolean write;
     final long arrivalNanos;
     final CompletableFuture<Void> finished = new CompletableFuture<>();
-    /** Completed once the command can no longer change anything: it was executed, or it ended without running. */
-    final CompletableFuture<Void> commandEnded = new CompletableFuture<>();
 
     State state = State.DATA;
     /** The logical unit the LUN addressed when the command arrived (ScsiTarget.unitToken); set once, then read. */

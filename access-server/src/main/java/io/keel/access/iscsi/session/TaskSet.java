@@ -127,7 +127,6 @@ final class TaskSet {
             start = ordered == 0 && task.attribute != TaskAttribute.ORDERED ? List.of() : startable();
         }
         released.accept(task);
-        task.commandEnded.complete(null);
         task.finished.complete(null);
         start.forEach(starter);
     }

@@ -52,8 +52,7 @@ public final class PersistentReservations implements Reservations {
     private static final ScsiResult CONFLICT = ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT);
     private static final ScsiResult LENGTH_ERROR =
             ScsiResult.checkCondition(Sense.of(Sense.ILLEGAL_REQUEST, 0x1A, 0x00));
-    private static final ScsiResult INTERNAL_FAILURE =
-            ScsiResult.checkCondition(Sense.of(Sense.HARDWARE_ERROR, 0x44, 0x00));
+    private static final ScsiResult INTERNAL_FAILURE = ScsiResult.checkCondition(Sense.INTERNAL_TARGET_FAILURE);
     private static final ScsiResult INVALID_RELEASE =
             ScsiResult.checkCondition(Sense.of(Sense.ILLEGAL_REQUEST, 0x26, 0x04));
     private static final ScsiResult NO_REGISTRATION_RESOURCES =
