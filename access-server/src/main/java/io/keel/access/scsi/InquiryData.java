@@ -2,8 +2,6 @@ package io.keel.access.scsi;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 
 /**
  * INQUIRY parameter data: the standard data and the vital product data pages 00h, 80h, 83h,
@@ -13,12 +11,6 @@ import java.security.NoSuchAlgorithmException;
 final class InquiryData {
 
     private static final int BLOCK_BYTES = 512;
-
-    /**
-     * IEEE company id in the NAA identifier. Keel has no registered OUI yet; the 100 bits below it
-     * come from a hash of the volume id, which is what makes the identifier unique.
-     */
-    static final int IEEE_COMPANY_ID = 0x000000;
 
     /**
      * OPTIMAL TRANSFER LENGTH (4 MiB), below the maximum: Linux sizes its requests (max_sectors)
@@ -108,25 +100,9 @@ final class InquiryData {
         return b;
     }
 
-    /** The 16-byte NAA IEEE Registered Extended (6h) identifier of {@code volumeId}. */
-    static byte[] naa(final String volumeId) {
-        byte[] h;
-        try {
-            h = MessageDigest.getInstance("SHA-256").digest(volumeId.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is always present", e);
-        }
-        byte[] b = new byte[16];
-        long vendorSpecific = (Bytes.u32(h, 0) << 4) | (Bytes.u8(h, 4) >>> 4);
-        long hi = (6L << 60) | ((long) IEEE_COMPANY_ID << 36) | vendorSpecific;
-        Bytes.put64(b, 0, hi);
-        System.arraycopy(h, 8, b, 8, 8);
-        return b;
-    }
-
     private static byte[] deviceIdentification(final Unit unit, final ItNexus nexus) {
         ByteBuffer d = ByteBuffer.allocate(1024);
-        byte[] naa = naa(unit.backend().volumeId());
+        byte[] naa = UnitIdentifier.naa(unit.backend().volumeId());
         designator(d, 0x01, 0x03, naa);
         byte[] t10 = new byte[8 + serial(unit.backend().volumeId()).length()];
         Bytes.putAscii(t10, 0, 8, unit.options().vendorId());

@@ -68,7 +68,7 @@ public final class LogicalUnit {
         this.io = new BlockIo(backend, options);
         this.sanitize = new Sanitize(io, backend.volumeId(), clock);
         this.copyManager = new ExtendedCopy(this, unitByIdentifier, options.maxQueueDepth());
-        this.identifier = InquiryData.naa(backend.volumeId());
+        this.identifier = UnitIdentifier.naa(backend.volumeId());
         this.inquiryUnit = new InquiryData.Unit(backend, options, io.maxWriteSameBlocks(), io.maxAtomicBlocks());
         this.knownCapacity = new AtomicLong(io.capacity());
     }

@@ -23,7 +23,7 @@ class ExtendedCopyTest extends ScsiFixture {
 
     private static void target(final ByteBuffer b, final String volumeId, final int flags) {
         b.put((byte) 0xe4).put((byte) flags).putShort((short) 0);
-        b.put((byte) 0x01).put((byte) 0x03).put((byte) 0).put((byte) 16).put(InquiryData.naa(volumeId));
+        b.put((byte) 0x01).put((byte) 0x03).put((byte) 0).put((byte) 16).put(UnitIdentifier.naa(volumeId));
         b.put(new byte[4]).put((byte) 0).put((byte) 0).put((byte) 2).put((byte) 0);
     }
 

@@ -68,7 +68,7 @@ class PrimaryCommandsTest extends ScsiFixture {
         ScsiResult r = other.execute(new ScsiCommand(B, 5, cdb(0x12, 1, 0x83, 0, 255, 0), TaskAttribute.SIMPLE, 1,
                 255, null));
         assertThat(Arrays.copyOfRange(data(r), 8, 24)).isEqualTo(naa);
-        assertThat(InquiryData.naa("vol-full-0002")).isNotEqualTo(naa);
+        assertThat(UnitIdentifier.naa("vol-full-0002")).isNotEqualTo(naa);
         assertThat(new String(page, StandardCharsets.US_ASCII)).contains("iqn.2026-01.io.keel:t,t,0x0001");
     }
 
@@ -79,8 +79,10 @@ class PrimaryCommandsTest extends ScsiFixture {
      */
     @Test
     void theNaaIdentifierOfAVolumeIsPinned() {
-        assertThat(java.util.HexFormat.of().formatHex(InquiryData.naa("0b6f5a52-7c1e-4c5e-9a1d-3f2b8e4d6c71")))
+        assertThat(java.util.HexFormat.of().formatHex(UnitIdentifier.naa("0b6f5a52-7c1e-4c5e-9a1d-3f2b8e4d6c71")))
                 .isEqualTo("6000000c68bc83259ce0ea28705fabc5");
+        assertThat(UnitIdentifier.name("0b6f5a52-7c1e-4c5e-9a1d-3f2b8e4d6c71"))
+                .isEqualTo("naa.6000000c68bc83259ce0ea28705fabc5");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.keel.appliance.api;
 
+import io.keel.access.scsi.UnitIdentifier;
 import io.keel.meta.model.ChapCredentials;
 import io.keel.meta.model.Disk;
 import io.keel.meta.model.Extent;
@@ -43,9 +44,13 @@ public final class Views {
         }
     }
 
-    /** A volume, with the QoS limits that hold for it and whether they are its own or its pool's. */
+    /**
+     * A volume, with the QoS limits that hold for it and whether they are its own or its pool's, and
+     * the NAA name hypervisors show for it as a LUN.
+     */
     public record VolumeView(String id, String name, String pool, long sizeBytes, String provisioning, String state,
-            String servingNode, long createdAt, long extentSize, long extents, QosView qos, String qosSource) {
+            String servingNode, long createdAt, long extentSize, long extents, QosView qos, String qosSource,
+            String naa) {
         static VolumeView of(final Volume volume, final MetaReader view) {
             Map<String, String> nodeNames = MetaGateway.nodeNames(view);
             QosLimits qos = volume.effectiveQos(view.pool(volume.pool()).map(Pool::qos).orElse(null));
@@ -54,7 +59,8 @@ public final class Views {
                     volume.servingNode() == null ? null : nodeNames.getOrDefault(volume.servingNode(),
                             volume.servingNode()),
                     volume.createdAt(), volume.extentSize(), volume.extentCount(),
-                    new QosView(qos.iops(), qos.bandwidthBytesPerSecond()), volume.qos() == null ? "POOL" : "VOLUME");
+                    new QosView(qos.iops(), qos.bandwidthBytesPerSecond()), volume.qos() == null ? "POOL" : "VOLUME",
+                    UnitIdentifier.name(volume.id()));
         }
     }
 

@@ -67,7 +67,8 @@ final class Views {
             show("qos from", lower("qosSource")),
             show("extent size", size("extentSize")),
             col("created", time("createdAt")),
-            show("id", text("id")));
+            show("id", text("id")),
+            show("naa", text("naa")));
 
     static final List<Column> VOLUME_EXTENT = List.of(
             num("index", text("index")),

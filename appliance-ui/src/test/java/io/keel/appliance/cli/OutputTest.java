@@ -106,6 +106,7 @@ class OutputTest {
                 extent size:     256 MiB
                 created:         2026-11-02T10:00:00Z
                 id:              v-0001
+                naa:             naa.6000000c68bc83259ce0ea28705fabc5
                 """);
     }
 
