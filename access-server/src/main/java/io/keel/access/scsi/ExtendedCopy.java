@@ -8,16 +8,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The copy manager of one logical unit: EXTENDED COPY (LID1, 83h/00h) with identification
- * target descriptors (E4h, an NAA designator of a logical unit of this target) and block to
- * block segment descriptors (02h), and RECEIVE COPY RESULTS (84h) COPY STATUS and OPERATING
- * PARAMETERS. This is what VMware's VAAI XCOPY (clone, Storage vMotion within one target) sends.
+ * target descriptors (E4h, an NAA designator of a logical unit of this target or of another
+ * target the initiator could log in to) and block to block segment descriptors (02h), and
+ * RECEIVE COPY RESULTS (84h) COPY STATUS and OPERATING PARAMETERS. This is what VMware's VAAI
+ * XCOPY (clone, Storage vMotion) sends.
  * Every descriptor and range is checked before any block is copied; blocks are read from the
  * source unit and written to the destination unit in 1 MiB pieces.
  */
 final class ExtendedCopy {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ExtendedCopy.class);
 
     static final int EXTENDED_COPY = 0x83;
     static final int RECEIVE_COPY_RESULTS = 0x84;
@@ -230,8 +235,18 @@ final class ExtendedCopy {
                 throw copyAborted(0x0d, 0x02); // a unit's LUN was unmapped or remapped meanwhile
             }
             int n = Math.min(CHUNK_BLOCKS, s.blocks() - done);
-            ByteBuffer data = from.io().readBlocks(s.sourceLba() + done, n);
-            to.io().writeBlocks(s.destinationLba() + done, data);
+            try {
+                ByteBuffer data = from.io().readBlocks(s.sourceLba() + done, n);
+                to.io().writeBlocks(s.destinationLba() + done, data);
+            } catch (SenseException e) {
+                // The failure is a copy target's, not the addressed unit's: its sense (a MEDIUM ERROR's
+                // LBA, out of space) would otherwise read as this unit's own (SPC-4 6.4.5).
+                Sense cause = e.sense();
+                LOG.warn("EXTENDED COPY from {}: segment {} stopped at block {} of {} -> {}: sense {}/{}/{}", nexus,
+                        s.index(), done, from.volumeId(), to.volumeId(), Integer.toHexString(cause.key()),
+                        Integer.toHexString(cause.asc()), Integer.toHexString(cause.ascq()));
+                throw copyAborted(0x0d, 0x01); // THIRD PARTY DEVICE FAILURE
+            }
         }
     }
 

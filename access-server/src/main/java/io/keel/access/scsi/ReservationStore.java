@@ -14,4 +14,12 @@ public interface ReservationStore {
 
     /** Replaces the saved state for {@code volumeId}; durable when it returns. */
     void save(String volumeId, byte[] state) throws IOException;
+
+    /**
+     * The largest state {@link #save} takes: a change that would need more is refused before it is
+     * saved (INSUFFICIENT REGISTRATION RESOURCES), not failed by the store.
+     */
+    default int maxStateBytes() {
+        return Integer.MAX_VALUE;
+    }
 }

@@ -172,6 +172,18 @@ class ExtendedCopyTest extends ScsiFixture {
     }
 
     @Test
+    void aCopyTargetsFailureIsACopyAbortNotTheAddressedUnitsOwnError() {
+        String[] both = {"vol-thin-0001", "vol-full-0002"};
+        thin.unreadableAt = 4 * 512L;
+        check(send(FULL, parameters(1, 0, both, new long[][] {{0, 1, 8, 0, 0}})), Sense.COPY_ABORTED, 0x0d, 0x01);
+        thin.unreadableAt = -1;
+        thin.outOfSpace = true;
+        check(send(FULL, parameters(1, 0, both, new long[][] {{1, 0, 8, 0, 0}})), Sense.COPY_ABORTED, 0x0d, 0x01);
+        thin.outOfSpace = false;
+        good(send(FULL, parameters(1, 0, both, new long[][] {{1, 0, 8, 0, 0}})));
+    }
+
+    @Test
     void anotherUnitsReservationStopsTheCopy() {
         thinReservations.conflictFor = A;
         String[] both = {"vol-thin-0001", "vol-full-0002"};

@@ -34,6 +34,11 @@ public final class MetaReservationStore implements ReservationStore {
     }
 
     @Override
+    public int maxStateBytes() {
+        return SetScsiReservations.MAX_STATE_BYTES;
+    }
+
+    @Override
     public void save(final String volumeId, final byte[] state) throws IOException {
         ChangeResult result;
         try {

@@ -25,6 +25,8 @@ enum CommandClass {
             case 0x9E -> cdb.length > 1 && (cdb[1] & 0x1f) == 0x10 ? ALLOWED : READ;
             // MAINTENANCE IN: the REPORT ... service actions are allowed, the rest read.
             case 0xA3 -> cdb.length > 1 && maintenanceReport(cdb[1] & 0x1f) ? ALLOWED : READ;
+            // START STOP UNIT: starting the unit in its current power condition is allowed (SBC-3 table 13).
+            case 0x1B -> cdb.length > 4 && (cdb[4] & 0x01) != 0 && (cdb[4] & 0xf0) == 0 ? ALLOWED : WRITE;
             // Variable length: READ(32) and VERIFY(32) read; the writes do not.
             case 0x7F -> cdb.length > 9 && cdb[8] == 0 && (cdb[9] == 0x09 || cdb[9] == 0x0A) ? READ : WRITE;
             default -> WRITE;

@@ -218,8 +218,12 @@ public final class PersistentReservations implements Reservations {
                 return o.failure;
             }
             if (o.next != cur) {
+                byte[] encoded = StateCodec.encode(o.next);
+                if (encoded.length > store.maxStateBytes() && encoded.length > StateCodec.encode(cur).length) {
+                    return NO_REGISTRATION_RESOURCES;
+                }
                 try {
-                    store.save(volumeId, StateCodec.encode(o.next));
+                    store.save(volumeId, encoded);
                 } catch (IOException | RuntimeException e) {
                     return INTERNAL_FAILURE; // nothing changed: the initiator may retry
                 }
@@ -295,6 +299,11 @@ public final class PersistentReservations implements Reservations {
             }
             if (q.saKey == 0) {
                 return Outcome.of(cur);
+            }
+            // One key per I_T nexus: registering every target port must not cover one this initiator port
+            // registered through already (its I/O would then act under the older key, not the holder's).
+            if (q.allTargetPorts() && cur.registrations().stream().anyMatch(o -> o.sameInitiatorPort(q.nexus))) {
+                return Outcome.fail(CONFLICT);
             }
             if (cur.registrations().size() >= MAX_REGISTRATIONS) {
                 return Outcome.fail(NO_REGISTRATION_RESOURCES);
@@ -459,6 +468,10 @@ public final class PersistentReservations implements Reservations {
                 Short.toUnsignedInt(p.getShort(18)));
         if (dest == null || !validNexus(dest)) {
             return Outcome.fail(ScsiResult.checkCondition(Sense.invalidFieldInParameterList(24, -1)));
+        }
+        // The target has one port here (its portal group): a reservation moved to any other could never be used.
+        if (dest.portalGroupTag() != q.nexus.portalGroupTag()) {
+            return Outcome.fail(ScsiResult.checkCondition(Sense.invalidFieldInParameterList(18, -1)));
         }
         if (r.matches(dest)) {
             return Outcome.fail(ScsiResult.checkCondition(Sense.invalidFieldInParameterList(24, -1)));

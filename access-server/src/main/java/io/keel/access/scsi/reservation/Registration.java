@@ -21,11 +21,16 @@ record Registration(String initiatorName, String isid, String targetName, int po
 
     /** Whether commands from {@code nexus} act under this registration. */
     boolean matches(final ItNexus nexus) {
-        if (!initiatorName.equals(nexus.initiatorName()) || !isid.equalsIgnoreCase(nexus.isid())) {
+        if (!sameInitiatorPort(nexus)) {
             return false;
         }
         return allTargetPorts
                 || (targetName.equals(nexus.targetName()) && portalGroupTag == nexus.portalGroupTag());
+    }
+
+    /** Whether this registration is of {@code nexus}'s initiator port (through any target port). */
+    boolean sameInitiatorPort(final ItNexus nexus) {
+        return initiatorName.equals(nexus.initiatorName()) && isid.equalsIgnoreCase(nexus.isid());
     }
 
     /** The nexus this registration was made through (where its unit attentions go). */

@@ -111,6 +111,17 @@ class ConflictsTest {
         assertThat(pr.conflicts(A, cdb)).isFalse();
     }
 
+    /** SBC-3 table 13: START UNIT in the current power condition is allowed; STOP and power changes are not. */
+    @Test
+    void startUnitIsAllowedUnderEveryReservationButStopIsNot() {
+        PersistentReservations pr = new PersistentReservations("v", new MemoryReservationStore(), new Pr.Attentions());
+        register(pr, A, 1);
+        reserve(pr, A, 1, Pr.EA);
+        assertThat(pr.conflicts(B, new byte[] {0x1B, 0, 0, 0, 0x01, 0})).as("START").isFalse();
+        assertThat(pr.conflicts(B, new byte[] {0x1B, 0, 0, 0, 0x00, 0})).as("STOP").isTrue();
+        assertThat(pr.conflicts(B, new byte[] {0x1B, 0, 0, 0, 0x31, 0})).as("START into STANDBY").isTrue();
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {0x08, 0x28, 0xA8, 0x88, 0x2F, 0xAF, 0x8F, 0x34, 0x90, 0x1A, 0x5A, 0x3C, 0x1C, 0x37})
     void readsPassWriteExclusiveButNotExclusiveAccess(final int op) {

@@ -6,7 +6,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /** A {@link ReservationStore} in memory whose saves can be made to fail. */
-final class MemoryReservationStore implements ReservationStore {
+class MemoryReservationStore implements ReservationStore {
 
     private final Map<String, byte[]> states = new HashMap<>();
     volatile boolean failSaves;

@@ -103,6 +103,45 @@ class PersistentReserveOutTest {
         assertThat(full.getShort(8 + 18)).isZero();
     }
 
+    /** One key per I_T nexus: an all-ports registration may not cover a port the initiator registered through. */
+    @Test
+    void allTargetPortsRegistrationOverAnExistingOneOfTheInitiatorPortConflicts() {
+        assertGood(register(pr, A, 7));
+        assertConflict(out(pr, A2, REGISTER, 0, 0, 8, 0x04));
+        assertThat(keys(pr)).containsExactly(7L);
+        // Through its own port, as a plain registration, it may register: then each nexus has one key.
+        assertGood(out(pr, A2, REGISTER, 0, 0, 8, 0));
+        assertGood(reserve(pr, A2, 8, WE));
+        assertThat(pr.conflicts(A2, Pr.write10())).isFalse();
+        assertThat(pr.conflicts(A, Pr.write10())).as("A registrant, Write Exclusive").isTrue();
+    }
+
+    /** A change the store could not hold is refused as a lack of registration resources, before saving. */
+    @Test
+    void aStateLargerThanTheStoreTakesIsRefusedBeforeSaving() {
+        MemoryReservationStore small = new MemoryReservationStore() {
+            @Override
+            public int maxStateBytes() {
+                return 400;
+            }
+        };
+        PersistentReservations limited = new PersistentReservations("v", small, uas);
+        int registered = 0;
+        ScsiResult last = null;
+        for (int i = 0; i < 20; i++) {
+            last = register(limited, new io.keel.access.scsi.ItNexus("iqn.2026-12.io.keel.test:initiator-" + i,
+                    "000000000001", Pr.TARGET, 1), i + 1);
+            if (last.status() != 0) {
+                break;
+            }
+            registered++;
+        }
+        assertThat(registered).isBetween(1, 19);
+        assertSense(last, 0x5, 0x55, 0x04);
+        assertThat(keys(limited)).hasSize(registered);
+        assertThat(small.load("v").length).isLessThanOrEqualTo(400);
+    }
+
     @Test
     void reserveNeedsARegistrationAndTheRightKey() {
         assertConflict(reserve(pr, A, 0, WE));

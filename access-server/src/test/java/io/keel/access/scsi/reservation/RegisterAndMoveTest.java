@@ -64,6 +64,13 @@ class RegisterAndMoveTest {
         assertThat(move(A, 1, 0, 0, B, Pr.WE).status()).as("SARK 0").isEqualTo(ScsiStatus.CHECK_CONDITION);
         assertThat(move(A, 1, 7, 0, A, Pr.WE).status()).as("to itself").isEqualTo(ScsiStatus.CHECK_CONDITION);
         assertThat(move(A, 1, 7, 0, B, 2).status()).as("bad type").isEqualTo(ScsiStatus.CHECK_CONDITION);
+        ItNexus nowhere = new ItNexus(B.initiatorName(), B.isid(), B.targetName(), 0);
+        ScsiResult toNoPort = move(A, 1, 7, 0, nowhere, Pr.WE);
+        assertThat(toNoPort.status()).as("a target port the target does not have")
+                .isEqualTo(ScsiStatus.CHECK_CONDITION);
+        assertThat(toNoPort.sense()[12]).as("INVALID FIELD IN PARAMETER LIST").isEqualTo((byte) 0x26);
+        assertThat((toNoPort.sense()[16] & 0xff) << 8 | toNoPort.sense()[17] & 0xff)
+                .as("field pointer: RELATIVE TARGET PORT IDENTIFIER").isEqualTo(18);
         // A TransportID longer than the parameter list.
         ByteBuffer p = ByteBuffer.allocate(28);
         p.putLong(1).putLong(7).putInt(0).putInt(100).clear();
