@@ -222,15 +222,16 @@ final class ExtendedCopy {
     private void copy(final ItNexus nexus, final Segment s) {
         LogicalUnit from = s.source().unit();
         LogicalUnit to = s.destination().unit();
-        // Units other than the one addressed get the checks their own READ or WRITE would get.
-        if (from != self && from.refusesCopy(nexus, false) || to != self && to.refusesCopy(nexus, true)) {
-            throw copyAborted(0x0d, 0x02);
-        }
         Sense protection = to == self ? self.writeProtection() : null;
         if (protection != null) {
             throw new SenseException(protection);
         }
         for (int done = 0; done < s.blocks(); done += CHUNK_BLOCKS) {
+            // Units other than the one addressed get the checks their own READ or WRITE would get, before
+            // every piece: a reservation preempted meanwhile (fencing this host) stops the copy there.
+            if (from != self && from.refusesCopy(nexus, false) || to != self && to.refusesCopy(nexus, true)) {
+                throw copyAborted(0x0d, 0x02);
+            }
             if (from.retired() || to.retired()) {
                 throw copyAborted(0x0d, 0x02); // a unit's LUN was unmapped or remapped meanwhile
             }

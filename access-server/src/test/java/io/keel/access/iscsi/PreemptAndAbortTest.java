@@ -13,6 +13,7 @@ import io.keel.access.scsi.MemoryBackend;
 import io.keel.access.scsi.ReservationStore;
 import io.keel.access.scsi.ScsiStatus;
 import io.keel.access.scsi.TargetOptions;
+import io.keel.access.scsi.UnitIdentifier;
 import io.keel.access.scsi.reservation.PersistentReservations;
 import io.keel.access.scsi.reservation.SharedReservations;
 import java.nio.ByteBuffer;
@@ -47,6 +48,8 @@ class PreemptAndAbortTest {
     private IscsiPortal portal;
     private int port;
     private MemoryBackend volume;
+    /** LUN 1: what the fenced host copies from into {@link #volume}. */
+    private MemoryBackend source;
 
     @BeforeEach
     void start() {
@@ -66,8 +69,11 @@ class PreemptAndAbortTest {
         };
         SharedReservations reservations = new SharedReservations(
                 sink -> new PersistentReservations(volume.volumeId(), store, sink));
-        BlockTarget scsi = new BlockTarget(List.of(new LunSpec(0, volume, reservations::attach)),
-                TargetOptions.defaults());
+        source = new MemoryBackend("vol-source-0002", 1 << 20, false);
+        SharedReservations sourceReservations = new SharedReservations(
+                sink -> new PersistentReservations(source.volumeId(), store, sink));
+        BlockTarget scsi = new BlockTarget(List.of(new LunSpec(0, volume, reservations::attach),
+                new LunSpec(1, source, sourceReservations::attach)), TargetOptions.defaults());
         targets.entries = Stream.concat(targets.entries.stream(),
                 Stream.of(new TargetEntry(IQN, null, List.of(), null, scsi))).toList();
         portal = targets.start(TestTargets.config(), metrics);
@@ -114,6 +120,36 @@ class PreemptAndAbortTest {
             assertThat(fenced.run(0, RawInitiator.write10(8, 1), data).status())
                     .isEqualTo(ScsiStatus.RESERVATION_CONFLICT);
             assertThat(survivor.run(0, RawInitiator.write10(8, 1), new byte[512]).status()).isZero();
+        }
+    }
+
+    /** An EXTENDED COPY may write to any unit: one sent to another LUN but writing here is waited for too. */
+    @Test
+    void aCopyIntoTheFencedUnitSentToAnotherLunIsWaitedForToo() throws Exception {
+        try (RawInitiator fenced = session(1); RawInitiator survivor = session(2)) {
+            assertThat(fenced.run(0, prOut(REGISTER, 0), parameters(0, 0xA)).status()).isZero();
+            assertThat(survivor.run(0, prOut(REGISTER, 0), parameters(0, 0xB)).status()).isZero();
+            assertThat(fenced.run(0, prOut(RESERVE, WRITE_EXCLUSIVE), parameters(0xA, 0)).status()).isZero();
+            fenced.run(1, new byte[6], null); // LUN 1's power-on unit attention
+
+            volume.writeGate = new CountDownLatch(1);
+            ByteBuffer copy = ByteBuffer.allocate(16 + 64 + 28);
+            copy.put((byte) 1).put((byte) 0).putShort((short) 64).putInt(0).putInt(28).putInt(0);
+            for (String volumeId : List.of(source.volumeId(), volume.volumeId())) {
+                copy.put((byte) 0xe4).put((byte) 0).putShort((short) 0).put((byte) 0x01).put((byte) 0x03)
+                        .put((byte) 0).put((byte) 16).put(UnitIdentifier.naa(volumeId)).put(new byte[4])
+                        .put((byte) 0).put((byte) 0).put((byte) 2).put((byte) 0);
+            }
+            copy.put((byte) 0x02).put((byte) 0).putShort((short) 0x18).putShort((short) 0).putShort((short) 1)
+                    .putShort((short) 0).putShort((short) 8).putLong(0).putLong(32);
+            byte[] list = copy.array();
+            byte[] cdb = new byte[16];
+            cdb[0] = (byte) 0x83;
+            cdb[13] = (byte) list.length;
+            fenced.send(fenced.command(0xa1, Lun.encode(1), cdb, list.length, list));
+            waitFor(() -> volume.writesAtGate.get() == 1);
+
+            preemptAndAbortAnsweredOnlyOnceTheGateOpens(survivor);
         }
     }
 

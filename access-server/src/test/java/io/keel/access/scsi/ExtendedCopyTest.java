@@ -183,6 +183,25 @@ class ExtendedCopyTest extends ScsiFixture {
         good(send(FULL, parameters(1, 0, both, new long[][] {{1, 0, 8, 0, 0}})));
     }
 
+    /** A host fenced while its copy runs (PREEMPT AND ABORT on the destination): no further piece lands. */
+    @Test
+    void aReservationLostWhileCopyingStopsTheCopyBeforeItsNextPiece() throws Exception {
+        String[] both = {"vol-thin-0001", "vol-full-0002"};
+        good(run(FULL, cdb(0x8a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0), pattern(4096 * 512, 5)));
+        thin.writeGate = new java.util.concurrent.CountDownLatch(1);
+        var copied = new java.util.concurrent.atomic.AtomicReference<ScsiResult>();
+        Thread copier = Thread.ofVirtual().start(() ->
+                copied.set(send(FULL, parameters(1, 0, both, new long[][] {{1, 0, 4096, 0, 0}}))));
+        while (thin.writesAtGate.get() == 0) {
+            Thread.sleep(5);
+        }
+        thinReservations.conflictFor = A;
+        thin.writeGate.countDown();
+        copier.join(10_000);
+        check(copied.get(), Sense.COPY_ABORTED, 0x0d, 0x02);
+        assertThat(thin.snapshot(2048 * 512L, 2048 * 512)).as("the second piece").isEqualTo(new byte[2048 * 512]);
+    }
+
     @Test
     void anotherUnitsReservationStopsTheCopy() {
         thinReservations.conflictFor = A;

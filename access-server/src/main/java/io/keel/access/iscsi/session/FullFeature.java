@@ -611,8 +611,10 @@ final class FullFeature implements DataPlacement {
      * COMMANDS CLEARED BY ANOTHER INITIATOR. False when the wait was interrupted (no GOOD then).
      */
     private boolean abortPreempted(final Task task, final Predicate<ItNexus> preempted) {
+        // An EXTENDED COPY may write to any unit whatever LUN it was sent to: a fenced host's copy is
+        // waited for too, so none of its pieces lands after the GOOD.
         Map<Session, List<Task>> aborted = abortOnUnit(task.lun, task.unitToken,
-                other -> preempted.test(other.nexus()), t -> t != task);
+                other -> preempted.test(other.nexus()), t -> t != task, true);
         if (!Session.awaitCommandsEnded(aborted.values().stream().flatMap(List::stream).toList())) {
             return false;
         }
@@ -630,6 +632,12 @@ final class FullFeature implements DataPlacement {
      */
     private Map<Session, List<Task>> abortOnUnit(final int lun, final Object unitToken,
             final Predicate<Session> sessions, final Predicate<Task> which) {
+        return abortOnUnit(lun, unitToken, sessions, which, false);
+    }
+
+    /** As above; with {@code copiesAnywhere}, EXTENDED COPY tasks count as sent to every unit. */
+    private Map<Session, List<Task>> abortOnUnit(final int lun, final Object unitToken,
+            final Predicate<Session> sessions, final Predicate<Task> which, final boolean copiesAnywhere) {
         byte[] unit = session.target().scsi().unitIdentifier(unitToken);
         Map<Session, List<Task>> aborted = new LinkedHashMap<>();
         for (Session other : connection.context.sessions().all()) {
@@ -637,7 +645,8 @@ final class FullFeature implements DataPlacement {
             if (other.discovery() || target == null || !sessions.test(other)) {
                 continue;
             }
-            List<Task> tasks = other.tasks().abort(t -> which.test(t) && sentTo(other, t, unit, lun));
+            List<Task> tasks = other.tasks().abort(t -> which.test(t)
+                    && (sentTo(other, t, unit, lun) || copiesAnywhere && isExtendedCopy(t)));
             if (!tasks.isEmpty()) {
                 aborted.put(other, tasks);
             }
@@ -646,11 +655,15 @@ final class FullFeature implements DataPlacement {
         connection.context.sessions().unfinished().forEach((task, ended) -> {
             List<Task> known = aborted.getOrDefault(ended, List.of());
             if (ended.target() != null && !known.contains(task) && sessions.test(ended) && which.test(task)
-                    && sentTo(ended, task, unit, lun)) {
+                    && (sentTo(ended, task, unit, lun) || copiesAnywhere && isExtendedCopy(task))) {
                 aborted.computeIfAbsent(ended, s -> new ArrayList<>()).add(task);
             }
         });
         return aborted;
+    }
+
+    private static boolean isExtendedCopy(final Task task) {
+        return task.cdb.length > 0 && (task.cdb[0] & 0xff) == 0x83;
     }
 
     /**

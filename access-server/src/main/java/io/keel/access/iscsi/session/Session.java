@@ -236,16 +236,22 @@ public final class Session {
      * when the waiting thread was interrupted first.
      */
     static boolean awaitCommandsEnded(final List<Task> list) {
-        // Polls the tasks' executed flag rather than keeping a future per command for this rare wait.
+        // Polls the tasks' executed flag rather than keeping a future per command for this rare wait. The
+        // wait on their ends is built again only once one ended: each build hangs a dependent on every
+        // running task's future until it completes, so one per poll would grow the heap while a task hangs.
         int polls = 0;
+        CompletableFuture<Object> anyEnded = null;
         while (true) {
             List<Task> running = list.stream().filter(t -> !t.executed && !t.finished.isDone()).toList();
             if (running.isEmpty()) {
                 return true;
             }
+            if (anyEnded == null || anyEnded.isDone()) {
+                anyEnded = CompletableFuture.anyOf(running.stream().map(t -> t.finished)
+                        .toArray(CompletableFuture[]::new));
+            }
             try {
-                CompletableFuture.anyOf(running.stream().map(t -> t.finished).toArray(CompletableFuture[]::new))
-                        .get(5, TimeUnit.MILLISECONDS);
+                anyEnded.get(5, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return false;
