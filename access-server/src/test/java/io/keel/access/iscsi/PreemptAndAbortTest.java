@@ -38,6 +38,7 @@ import org.junit.jupiter.api.Timeout;
 class PreemptAndAbortTest {
 
     private static final String IQN = "iqn.2026-01.io.keel:fencing";
+    private static final String SECOND_IQN = "iqn.2026-01.io.keel:fencing-too";
     private static final int WRITE_EXCLUSIVE = 1;
     private static final int REGISTER = 0;
     private static final int RESERVE = 1;
@@ -74,8 +75,11 @@ class PreemptAndAbortTest {
                 sink -> new PersistentReservations(source.volumeId(), store, sink));
         BlockTarget scsi = new BlockTarget(List.of(new LunSpec(0, volume, reservations::attach),
                 new LunSpec(1, source, sourceReservations::attach)), TargetOptions.defaults());
-        targets.entries = Stream.concat(targets.entries.stream(),
-                Stream.of(new TargetEntry(IQN, null, List.of(), null, scsi))).toList();
+        // A second target exporting the fenced volume: one logical unit, two targets.
+        BlockTarget second = new BlockTarget(List.of(new LunSpec(0, volume, reservations::attach)),
+                TargetOptions.defaults());
+        targets.entries = Stream.concat(targets.entries.stream(), Stream.of(new TargetEntry(IQN, null, List.of(),
+                null, scsi), new TargetEntry(SECOND_IQN, null, List.of(), null, second))).toList();
         portal = targets.start(TestTargets.config(), metrics);
         port = portal.boundAddresses().get(0).getPort();
     }
@@ -120,6 +124,25 @@ class PreemptAndAbortTest {
             assertThat(fenced.run(0, RawInitiator.write10(8, 1), data).status())
                     .isEqualTo(ScsiStatus.RESERVATION_CONFLICT);
             assertThat(survivor.run(0, RawInitiator.write10(8, 1), new byte[512]).status()).isZero();
+        }
+    }
+
+    /** A LOGICAL UNIT RESET through one target is a reset of the unit for the nexuses of every target. */
+    @Test
+    void aLogicalUnitResetIsReportedThroughTheUnitsOtherTargetsToo() throws Exception {
+        try (RawInitiator resetting = session(1); RawInitiator elsewhere = new RawInitiator(port)) {
+            elsewhere.isid = new byte[] {0x40, 0, 0, 0, 0, 3};
+            assertThat(RawInitiator.status(elsewhere.loginFull(SECOND_IQN, Map.of()))).isZero();
+            elsewhere.run(0, new byte[6], null); // the power-on unit attention
+            assertThat(elsewhere.run(0, new byte[6], null).status()).isEqualTo(ScsiStatus.GOOD);
+            resetting.send(Pdu.of(Opcode.TASK_MGMT_REQUEST).immediate(true).flags(0x80 | 5).lun(0)
+                    .itt(resetting.nextItt++).putInt32(20, Pdu.RESERVED_TAG).putInt32(24, resetting.cmdSn));
+            Pdu response = skippingKeepAlives(resetting);
+            assertThat(response.opcode()).isEqualTo(Opcode.TASK_MGMT_RESPONSE);
+            assertThat(response.byteAt(2)).as("function complete").isZero();
+            RawInitiator.Reply after = elsewhere.run(0, new byte[6], null);
+            assertThat(after.status()).isEqualTo(ScsiStatus.CHECK_CONDITION);
+            assertThat(after.senseKeyAscAscq()).as("BUS DEVICE RESET FUNCTION OCCURRED").containsExactly(6, 0x29, 3);
         }
     }
 
