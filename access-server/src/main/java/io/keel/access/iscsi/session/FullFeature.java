@@ -219,7 +219,9 @@ final class FullFeature implements DataPlacement {
             return null;
         }
         task.holdsSlot = numbered;
-        session.tasks().add(task);
+        if (!session.tasks().add(task)) {
+            return null; // the session ended meanwhile (its tasks are aborted): the command is dropped
+        }
         connection.context.metrics().commandsInFlight.inc();
         task.finished.whenComplete((v, e) -> {
             task.releaseData();

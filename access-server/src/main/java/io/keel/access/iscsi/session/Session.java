@@ -203,7 +203,7 @@ public final class Session {
         if (c != null) {
             c.close(reason);
         }
-        List<Task> aborted = tasks.abort(t -> true);
+        List<Task> aborted = tasks.closeAndAbortAll();
         awaitTasks(aborted);
         context.sessions().keepUntilFinished(this, aborted.stream().filter(t -> !t.finished.isDone()).toList());
         context.sessions().remove(this);

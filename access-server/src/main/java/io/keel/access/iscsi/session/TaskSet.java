@@ -19,6 +19,8 @@ final class TaskSet {
     private final Map<Integer, Task> tasks = new LinkedHashMap<>();
     /** ORDERED tasks in the set: while there are none, nothing waits for anything (no scan needed). */
     private int ordered;
+    /** Set when the session ended: no task is added any more. */
+    private boolean closed;
     private final Consumer<Task> starter;
     private final Consumer<Task> released;
 
@@ -32,6 +34,9 @@ final class TaskSet {
      * still being sent) is free again: the initiator may reuse it as soon as it sees that status.
      */
     synchronized boolean add(final Task task) {
+        if (closed) {
+            return false;
+        }
         Task existing = tasks.get(task.itt);
         if (existing != null) {
             if (!existing.executed) {
@@ -129,6 +134,17 @@ final class TaskSet {
         released.accept(task);
         task.finished.complete(null);
         start.forEach(starter);
+    }
+
+    /**
+     * Refuses every task from now on and aborts those in the set: the session ended, and a command
+     * its reader was still dispatching must not be left running, or holding its buffers, unseen.
+     */
+    List<Task> closeAndAbortAll() {
+        synchronized (this) {
+            closed = true;
+        }
+        return abort(t -> true);
     }
 
     /**
