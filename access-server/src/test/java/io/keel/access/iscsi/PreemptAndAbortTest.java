@@ -8,6 +8,7 @@ import io.keel.access.iscsi.pdu.Opcode;
 import io.keel.access.iscsi.pdu.Pdu;
 import io.keel.access.iscsi.session.Lun;
 import io.keel.access.scsi.BlockTarget;
+import io.keel.access.scsi.CopyParameters;
 import io.keel.access.scsi.LunSpec;
 import io.keel.access.scsi.MemoryBackend;
 import io.keel.access.scsi.ReservationStore;
@@ -156,19 +157,9 @@ class PreemptAndAbortTest {
             fenced.run(1, new byte[6], null); // LUN 1's power-on unit attention
 
             volume.writeGate = new CountDownLatch(1);
-            ByteBuffer copy = ByteBuffer.allocate(16 + 64 + 28);
-            copy.put((byte) 1).put((byte) 0).putShort((short) 64).putInt(0).putInt(28).putInt(0);
-            for (String volumeId : List.of(source.volumeId(), volume.volumeId())) {
-                copy.put((byte) 0xe4).put((byte) 0).putShort((short) 0).put((byte) 0x01).put((byte) 0x03)
-                        .put((byte) 0).put((byte) 16).put(UnitIdentifier.naa(volumeId)).put(new byte[4])
-                        .put((byte) 0).put((byte) 0).put((byte) 2).put((byte) 0);
-            }
-            copy.put((byte) 0x02).put((byte) 0).putShort((short) 0x18).putShort((short) 0).putShort((short) 1)
-                    .putShort((short) 0).putShort((short) 8).putLong(0).putLong(32);
-            byte[] list = copy.array();
-            byte[] cdb = new byte[16];
-            cdb[0] = (byte) 0x83;
-            cdb[13] = (byte) list.length;
+            byte[] list = CopyParameters.list(1, 0, List.of(UnitIdentifier.naa(source.volumeId()),
+                    UnitIdentifier.naa(volume.volumeId())), new long[][] {{0, 1, 8, 0, 32}});
+            byte[] cdb = CopyParameters.cdb(list.length);
             fenced.send(fenced.command(0xa1, Lun.encode(1), cdb, list.length, list));
             waitFor(() -> volume.writesAtGate.get() == 1);
 

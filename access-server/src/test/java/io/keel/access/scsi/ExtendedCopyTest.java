@@ -3,6 +3,7 @@ package io.keel.access.scsi;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -18,34 +19,14 @@ class ExtendedCopyTest extends ScsiFixture {
     }
 
     private static byte[] xcopy(final int length) {
-        return cdb(0x83, 0, 0, 0, 0, 0, 0, 0, 0, 0, length >>> 24, length >>> 16, length >>> 8, length, 0, 0);
-    }
-
-    private static void target(final ByteBuffer b, final String volumeId, final int flags) {
-        b.put((byte) 0xe4).put((byte) flags).putShort((short) 0);
-        b.put((byte) 0x01).put((byte) 0x03).put((byte) 0).put((byte) 16).put(UnitIdentifier.naa(volumeId));
-        b.put(new byte[4]).put((byte) 0).put((byte) 0).put((byte) 2).put((byte) 0);
-    }
-
-    private static void segment(final ByteBuffer b, final int source, final int destination, final int blocks,
-            final long sourceLba, final long destinationLba) {
-        b.put((byte) 0x02).put((byte) 0).putShort((short) 0x18).putShort((short) source).putShort((short) destination);
-        b.putShort((short) 0).putShort((short) blocks).putLong(sourceLba).putLong(destinationLba);
+        return CopyParameters.cdb(length);
     }
 
     /** A parameter list of {@code targets} descriptors (volume ids) and one segment per {@code segments} row. */
     private static byte[] parameters(final int listId, final int usage, final String[] targets,
             final long[][] segments) {
-        ByteBuffer b = ByteBuffer.allocate(16 + 32 * targets.length + 28 * segments.length);
-        b.put((byte) listId).put((byte) (usage << 3)).putShort((short) (32 * targets.length)).putInt(0);
-        b.putInt(28 * segments.length).putInt(0);
-        for (String t : targets) {
-            target(b, t, 0);
-        }
-        for (long[] s : segments) {
-            segment(b, (int) s[0], (int) s[1], (int) s[2], s[3], s[4]);
-        }
-        return b.array();
+        return CopyParameters.list(listId, usage, Arrays.stream(targets).map(UnitIdentifier::naa).toList(),
+                segments);
     }
 
     private ScsiResult send(final int lun, final byte[] parameters) {

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.keel.access.iscsi.RawInitiator;
 import io.keel.access.iscsi.RawInitiator.Reply;
 import io.keel.access.iscsi.pdu.Pdu;
-import java.nio.ByteBuffer;
+import io.keel.access.scsi.CopyParameters;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -116,30 +116,15 @@ class CrossTargetCopyTest {
         return data;
     }
 
-    /** EXTENDED COPY (LID1) CDB for a parameter list of two identification descriptors and one segment. */
+    /** EXTENDED COPY of {@link #BLOCKS} blocks from one unit to another. */
     private static byte[] xcopy(final int listId, final byte[] from, final byte[] to, final long fromLba,
             final long toLba) {
-        int length = parametersOf(listId, from, to, fromLba, toLba).length;
-        return new byte[] {(byte) 0x83, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) (length >>> 24), (byte) (length >>> 16),
-            (byte) (length >>> 8), (byte) length, 0, 0};
+        return CopyParameters.cdb(parametersOf(listId, from, to, fromLba, toLba).length);
     }
 
-    /**
-     * The parameter list: two NAA identification CSCD descriptors (E4h; source, destination) and one
-     * block-to-block segment (02h) of {@link #BLOCKS} blocks.
-     */
     private static byte[] parametersOf(final int listId, final byte[] from, final byte[] to, final long fromLba,
             final long toLba) {
-        ByteBuffer b = ByteBuffer.allocate(16 + 2 * 32 + 28);
-        b.put((byte) listId).put((byte) 0).putShort((short) 64).putInt(0).putInt(28).putInt(0);
-        for (byte[] naa : List.of(from, to)) {
-            b.put((byte) 0xe4).put((byte) 0).putShort((short) 0);
-            b.put((byte) 0x01).put((byte) 0x03).put((byte) 0).put((byte) 16).put(naa);
-            b.put(new byte[4]).put((byte) 0).put((byte) 0).put((byte) 2).put((byte) 0);
-        }
-        b.put((byte) 0x02).put((byte) 0).putShort((short) 0x18).putShort((short) 0).putShort((short) 1);
-        b.putShort((short) 0).putShort((short) BLOCKS).putLong(fromLba).putLong(toLba);
-        return b.array();
+        return CopyParameters.list(listId, 0, List.of(from, to), new long[][] {{0, 1, BLOCKS, fromLba, toLba}});
     }
 
     private static RawInitiator loggedIn(final IscsiNode keel, final String iqn, final String initiator)
