@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiPredicate;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -630,25 +631,21 @@ final class FullFeature implements DataPlacement {
      * Aborts, in every session of the portal that {@code sessions} accepts, the tasks {@code which}
      * accepts that were sent to the logical unit {@code unitToken} stands for (this session's
      * {@code lun}): by its identifier, whatever LUN and target they reach it by, or, for a target
-     * whose units have none, by the same target and LUN. Returns the tasks to wait for, by session.
+     * whose units have none, by the same target and LUN; with {@code copiesAnywhere}, EXTENDED COPY
+     * tasks count as sent to every unit. Returns the tasks to wait for, by session.
      */
-    private Map<Session, List<Task>> abortOnUnit(final int lun, final Object unitToken,
-            final Predicate<Session> sessions, final Predicate<Task> which) {
-        return abortOnUnit(lun, unitToken, sessions, which, false);
-    }
-
-    /** As above; with {@code copiesAnywhere}, EXTENDED COPY tasks count as sent to every unit. */
     private Map<Session, List<Task>> abortOnUnit(final int lun, final Object unitToken,
             final Predicate<Session> sessions, final Predicate<Task> which, final boolean copiesAnywhere) {
         byte[] unit = session.target().scsi().unitIdentifier(unitToken);
+        BiPredicate<Session, Task> matching = (other, t) -> which.test(t)
+                && (sentTo(other, t, unit, lun) || copiesAnywhere && isExtendedCopy(t));
         Map<Session, List<Task>> aborted = new LinkedHashMap<>();
         for (Session other : connection.context.sessions().all()) {
             TargetEntry target = other.target();
             if (other.discovery() || target == null || !sessions.test(other)) {
                 continue;
             }
-            List<Task> tasks = other.tasks().abort(t -> which.test(t)
-                    && (sentTo(other, t, unit, lun) || copiesAnywhere && isExtendedCopy(t)));
+            List<Task> tasks = other.tasks().abort(t -> matching.test(other, t));
             if (!tasks.isEmpty()) {
                 aborted.put(other, tasks);
             }
@@ -656,8 +653,8 @@ final class FullFeature implements DataPlacement {
         // Tasks of sessions that ended while they ran (aborted then) can still write: wait for them too.
         connection.context.sessions().unfinished().forEach((task, ended) -> {
             List<Task> known = aborted.getOrDefault(ended, List.of());
-            if (ended.target() != null && !known.contains(task) && sessions.test(ended) && which.test(task)
-                    && (sentTo(ended, task, unit, lun) || copiesAnywhere && isExtendedCopy(task))) {
+            if (ended.target() != null && !known.contains(task) && sessions.test(ended)
+                    && matching.test(ended, task)) {
                 aborted.computeIfAbsent(ended, s -> new ArrayList<>()).add(task);
             }
         });
@@ -853,7 +850,7 @@ final class FullFeature implements DataPlacement {
             case 4 -> {
                 List<Task> aborted = new ArrayList<>(session.tasks().abort(t -> t.lun == lun));
                 Map<Session, List<Task>> others = abortOnUnit(lun, target.scsi().unitToken(lun),
-                        other -> other != session, t -> true);
+                        other -> other != session, t -> true, false);
                 others.values().forEach(aborted::addAll);
                 afterAborts(aborted, itt, function, () -> {
                     reportCleared(others);
@@ -863,7 +860,8 @@ final class FullFeature implements DataPlacement {
             case 5 -> {
                 Object unit = target.scsi().unitToken(lun);
                 List<Task> aborted = new ArrayList<>(session.tasks().abort(t -> t.lun == lun));
-                abortOnUnit(lun, unit, other -> other != session, t -> true).values().forEach(aborted::addAll);
+                abortOnUnit(lun, unit, other -> other != session, t -> true, false).values()
+                        .forEach(aborted::addAll);
                 afterAborts(aborted, itt, function, () -> {
                     // A LUN remapped while the aborts ran now addresses a unit this reset was not meant for.
                     if (target.scsi().unitToken(lun) == unit) {
