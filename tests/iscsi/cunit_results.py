@@ -33,7 +33,9 @@ Modes:
   cunit_results.py --expected FILE OUTPUT compare with an expected-not-passing list
                                           (lines "<suite>.<test>  # reason"); exit 1 when a
                                           listed test passes, an unlisted test fails or
-                                          skips, or the run looks incomplete.
+                                          skips, or the run looks incomplete. --expected may
+                                          be given more than once: the lists add up (a test
+                                          in two of them is a usage error).
 Standard library only.  Exit status 2 for usage errors and unreadable input.
 """
 
@@ -229,9 +231,15 @@ def _check_summary(run):
             % (s["ran"], s["passed"], s["failed"], ran, ran - failed, failed))
 
 
-def read_expected(path):
-    """Expected-not-passing list: '<suite>.<test>  # reason' per line; '#' lines and blanks ignored."""
+def read_expected(paths):
+    """Expected-not-passing lists: '<suite>.<test>  # reason' per line; '#' lines and blanks ignored."""
     expected = OrderedDict()
+    for path in paths:
+        _read_expected_file(path, expected)
+    return expected
+
+
+def _read_expected_file(path, expected):
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             body, _, reason = line.partition("#")
@@ -243,8 +251,9 @@ def read_expected(path):
                 raise ValueError("%s:%d: expected '<suite>.<test>  # reason', got %r" % (path, n, line.rstrip()))
             if not reason.strip():
                 raise ValueError("%s:%d: %s has no reason (add '# why')" % (path, n, name))
+            if _strip_family(name) in expected:
+                raise ValueError("%s:%d: %s is listed twice" % (path, n, name))
             expected[_strip_family(name)] = reason.strip()
-    return expected
 
 
 def compare(run, expected):
@@ -269,7 +278,8 @@ def main(argv=None):
     ap.add_argument("output", help="iscsi-test-cu text output (default CUnit verbose mode); '-' for stdin")
     ap.add_argument("--tests", action="store_true", help='print one line per test: "<suite>.<test> <STATUS>"')
     ap.add_argument("--reasons", action="store_true", help="with --tests, append the first skip/failure line")
-    ap.add_argument("--expected", metavar="FILE", help="expected-not-passing list to compare with")
+    ap.add_argument("--expected", metavar="FILE", action="append",
+                    help="expected-not-passing list to compare with (repeat to add lists up)")
     ap.add_argument("--list", metavar="FILE", help="output of `iscsi-test-cu -l`: tests missing from the run count as FAILED")
     ap.add_argument("--lun-blocks", type=int, metavar="N",
                     help="logical blocks of the LUN under test (READ CAPACITY), to catch tests that skip silently")

@@ -179,6 +179,21 @@ class ExpectedList(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertIn("only 22 tests passed", out)
 
+    def test_lists_add_up(self):
+        half = len(self.NOT_PASSING) // 2
+        rc, out, _ = run_main("--expected", self.write(self.NOT_PASSING[:half]),
+                              "--expected", self.write(self.NOT_PASSING[half:]), FIXTURE)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("total 43, 21 expected not to pass; OK", out)
+        rc, out, _ = run_main("--expected", self.write(self.NOT_PASSING[1:]), FIXTURE)
+        self.assertEqual(rc, 1, "a test missing from both lists")
+
+    def test_test_in_two_lists_is_a_usage_error(self):
+        rc, _, err = run_main("--expected", self.write(self.NOT_PASSING),
+                              "--expected", self.write(["Inquiry.BlockLimits"]), FIXTURE)
+        self.assertEqual(rc, 2)
+        self.assertIn("listed twice", err)
+
     def test_entry_without_reason_is_a_usage_error(self):
         rc, _, err = run_main("--expected", self.write(self.NOT_PASSING, "Inquiry.EVPD\n"), FIXTURE)
         self.assertEqual(rc, 2)

@@ -25,6 +25,14 @@ public interface BlockBackend {
     /** The size writes should be aligned to (4096): smaller or unaligned ones are read, modified and written. */
     int physicalBlockSize();
 
+    /**
+     * The physical block size the logical unit reports in READ CAPACITY (16): {@link #physicalBlockSize}
+     * (512e), or 512 for a volume created to look like a 512n disk to guests that need one.
+     */
+    default int reportedPhysicalBlockSize() {
+        return physicalBlockSize();
+    }
+
     /** The size UNMAP frees space in: unmapping less than this only zeroes the range. */
     int unmapGranularity();
 

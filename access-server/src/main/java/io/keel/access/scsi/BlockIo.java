@@ -628,7 +628,7 @@ final class BlockIo {
         byte[] b = new byte[32];
         Bytes.put64(b, 0, Math.max(capacity() - 1, 0));
         Bytes.put32(b, 8, BLOCK);
-        int exponent = Integer.numberOfTrailingZeros(Math.max(BLOCK, backend.physicalBlockSize()) / BLOCK);
+        int exponent = Integer.numberOfTrailingZeros(Math.max(BLOCK, backend.reportedPhysicalBlockSize()) / BLOCK);
         b[13] = (byte) (exponent & 0x0f);
         if (backend.thinProvisioned()) {
             b[14] = (byte) 0xc0; // LBPME, LBPRZ

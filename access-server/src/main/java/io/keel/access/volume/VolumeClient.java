@@ -111,6 +111,11 @@ public final class VolumeClient implements BlockBackend {
     }
 
     @Override
+    public int reportedPhysicalBlockSize() {
+        return layout.reportedPhysicalBlockBytes();
+    }
+
+    @Override
     public int unmapGranularity() {
         return allocationUnit;
     }

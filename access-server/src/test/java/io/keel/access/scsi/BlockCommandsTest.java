@@ -314,4 +314,17 @@ class BlockCommandsTest extends ScsiFixture {
         byte[] full16 = data(run(FULL, 0x9e, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0));
         assertThat(full16[14] & 0xc0).isZero();
     }
+
+    @Test
+    void aVolumeReporting512BytePhysicalBlocksSaysSoOnlyInReadCapacity16() {
+        thin.reportPhysicalBlockSize(512);
+        byte[] rc16 = data(run(THIN, 0x9e, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0));
+        assertThat(rc16[13] & 0x0f).as("one logical block per physical block").isZero();
+        // The Block Limits page still gives the stores' 4 KiB as what transfers, unmaps and atomic
+        // writes are best aligned to: that is what the volume does, whatever it reports as physical.
+        byte[] limits = data(run(THIN, 0x12, 0x01, 0xb0, 0, 64, 0));
+        assertThat(Bytes.u16(limits, 6)).as("optimal transfer length granularity").isEqualTo(8);
+        assertThat(Bytes.u32(limits, 28)).as("optimal unmap granularity").isEqualTo(8);
+        assertThat(Bytes.u32(limits, 48)).as("atomic alignment").isEqualTo(8);
+    }
 }

@@ -17,6 +17,7 @@ public final class MemoryBackend implements BlockBackend {
 
     private final String volumeId;
     private final boolean thin;
+    private volatile int reportedPhysicalBlockSize = 4096;
     private final ReentrantLock lock = new ReentrantLock();
     private byte[] data;
     private boolean[] mapped;
@@ -123,6 +124,16 @@ public final class MemoryBackend implements BlockBackend {
     @Override
     public int physicalBlockSize() {
         return 4096;
+    }
+
+    @Override
+    public int reportedPhysicalBlockSize() {
+        return reportedPhysicalBlockSize;
+    }
+
+    /** Reports {@code bytes} as the physical block (a 512n volume: 512) instead of 4096. */
+    public void reportPhysicalBlockSize(final int bytes) {
+        reportedPhysicalBlockSize = bytes;
     }
 
     @Override

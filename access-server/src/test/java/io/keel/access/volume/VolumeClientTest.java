@@ -72,6 +72,17 @@ class VolumeClientTest {
     }
 
     @Test
+    void aVolumeCreatedAs512nReports512BytePhysicalBlocksAndStillWritesInTheStoresBlocks() {
+        VolumeClient native512 = new VolumeClient(new VolumeLayout("vol-1", VOLUME, EXTENT, true, 512),
+                (volume, index, stale) -> new ResolvedExtent(1000 + index, 1, store, "test store"), BLOCK);
+        assertThat(native512.reportedPhysicalBlockSize()).isEqualTo(512);
+        assertThat(native512.physicalBlockSize()).as("what writes should align to").isEqualTo(4096);
+        assertThat(client.reportedPhysicalBlockSize()).as("the default, 512e").isEqualTo(4096);
+        assertThatThrownBy(() -> new VolumeLayout("vol-1", VOLUME, EXTENT, true, 1024))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be 512 or 4096");
+    }
+
+    @Test
     void neverWrittenRangesReadAsZerosWithoutCreatingExtents() throws IOException {
         ByteBuffer target = ByteBuffer.allocate(8192);
         target.put(0, (byte) 7);

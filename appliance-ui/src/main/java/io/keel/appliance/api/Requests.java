@@ -26,7 +26,7 @@ public final class Requests {
     }
 
     /** {@code POST /volumes}. */
-    public record NewVolume(String name, String pool, Long sizeBytes, String servingNode) {
+    public record NewVolume(String name, String pool, Long sizeBytes, String servingNode, Integer physicalBlockBytes) {
     }
 
     /** {@code PATCH /volumes/{name}}: grow, set the volume's own QoS limits, or return it to its pool's. */

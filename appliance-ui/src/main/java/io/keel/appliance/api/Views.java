@@ -45,12 +45,12 @@ public final class Views {
     }
 
     /**
-     * A volume, with the QoS limits that hold for it and whether they are its own or its pool's, and
-     * the NAA name hypervisors show for it as a LUN.
+     * A volume, with the QoS limits that hold for it and whether they are its own or its pool's, the
+     * NAA name hypervisors show for it as a LUN and the physical block size its LUNs report.
      */
     public record VolumeView(String id, String name, String pool, long sizeBytes, String provisioning, String state,
             String servingNode, long createdAt, long extentSize, long extents, QosView qos, String qosSource,
-            String naa) {
+            String naa, int physicalBlockBytes) {
         static VolumeView of(final Volume volume, final MetaReader view) {
             Map<String, String> nodeNames = MetaGateway.nodeNames(view);
             QosLimits qos = volume.effectiveQos(view.pool(volume.pool()).map(Pool::qos).orElse(null));
@@ -60,7 +60,7 @@ public final class Views {
                             volume.servingNode()),
                     volume.createdAt(), volume.extentSize(), volume.extentCount(),
                     new QosView(qos.iops(), qos.bandwidthBytesPerSecond()), volume.qos() == null ? "POOL" : "VOLUME",
-                    UnitIdentifier.name(volume.id()));
+                    UnitIdentifier.name(volume.id()), volume.physicalBlockBytes());
         }
     }
 

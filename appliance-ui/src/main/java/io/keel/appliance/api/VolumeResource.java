@@ -85,7 +85,7 @@ public final class VolumeResource {
             ExtentPlacement placement = place(() -> Placement.forNewVolume(view, poolName, size,
                     Volume.DEFAULT_EXTENT_SIZE, null, servingNode), "volume '" + name + "'");
             return new CreateVolume(changeId, UUID.randomUUID().toString(), name, poolName, size, null,
-                    Volume.DEFAULT_EXTENT_SIZE, servingNode, placement, meta.now());
+                    Volume.DEFAULT_EXTENT_SIZE, servingNode, placement, meta.now(), body.physicalBlockBytes());
         }));
         return Response.status(Response.Status.CREATED).entity(meta.read(view -> VolumeView.of(
                 view.volume(result.createdId()).orElseThrow(() -> ApiException.notFound(

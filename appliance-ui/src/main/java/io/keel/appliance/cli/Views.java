@@ -68,7 +68,8 @@ final class Views {
             show("extent size", size("extentSize")),
             col("created", time("createdAt")),
             show("id", text("id")),
-            show("naa", text("naa")));
+            show("naa", text("naa")),
+            show("physical block", text("physicalBlockBytes")));
 
     static final List<Column> VOLUME_EXTENT = List.of(
             num("index", text("index")),

@@ -51,12 +51,20 @@ final class VolumeCommands extends GroupCommand {
                 description = "the node whose access server serves it; one replica goes there when possible")
         String servingNode;
 
+        @Option(names = "--physical-block-size", paramLabel = "BYTES", order = 4,
+                description = {"the physical block size its LUNs report: 4096 (512e, the default) or 512 (512n, for",
+                    "guests or applications that need 512-byte physical sectors); cannot be changed later"})
+        Integer physicalBlockBytes;
+
         @Override
         void run(final ApiClient api, final Output out) {
             ObjectNode body = ApiClient.object().put("name", name).put("pool", pool)
                     .put("sizeBytes", checkedSize(this, size));
             if (servingNode != null) {
                 body.put("servingNode", servingNode);
+            }
+            if (physicalBlockBytes != null) {
+                body.put("physicalBlockBytes", physicalBlockBytes);
             }
             out.result(api.post("/volumes", body), Views.VOLUME, "created volume " + name);
         }

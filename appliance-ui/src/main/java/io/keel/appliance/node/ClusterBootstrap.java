@@ -123,7 +123,7 @@ public final class ClusterBootstrap {
                 volumeId = UUID.randomUUID().toString();
                 ChangeResult created = meta.submit(new CreateVolume("bootstrap-demo-volume:" + UUID.randomUUID(),
                         volumeId, export.volume(), pool, export.sizeBytes(), Provisioning.THIN,
-                        Volume.DEFAULT_EXTENT_SIZE, null, placement, clock.epochMillis()));
+                        Volume.DEFAULT_EXTENT_SIZE, null, placement, clock.epochMillis(), null));
                 LOG.info("demo volume '{}' ({} bytes, thin): {}", export.volume(), export.sizeBytes(),
                         created.ok() ? "created" : created.message());
                 if (!created.ok()) {

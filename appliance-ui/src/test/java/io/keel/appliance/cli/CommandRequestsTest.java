@@ -170,6 +170,14 @@ class CommandRequestsTest {
     }
 
     @Test
+    void volumeCreateReporting512BytePhysicalBlocks() throws IOException {
+        FakeApi.Request request = expectOne("POST", "/volumes", 201, TestData.VOLUME,
+                "volume", "create", "legacy", "--pool", "gold", "--size", "4096", "--physical-block-size", "512");
+        assertThat(json(request.body())).isEqualTo(json("""
+                {"name": "legacy", "pool": "gold", "sizeBytes": 4096, "physicalBlockBytes": 512}"""));
+    }
+
+    @Test
     void volumeList() {
         expectOne("GET", "/volumes", 200, TestData.list(TestData.VOLUME), "volume", "list");
     }

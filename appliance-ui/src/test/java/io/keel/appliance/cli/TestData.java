@@ -18,7 +18,8 @@ final class TestData {
             {"id": "v-0001", "name": "vm-01", "pool": "gold", "sizeBytes": 10737418240, "provisioning": "THIN",
              "state": "ONLINE", "servingNode": "node-a", "createdAt": "2026-11-02T10:00:00Z",
              "extentSize": 268435456, "extents": 40, "qos": {"iopsLimit": 2000, "bandwidthLimitBytes": 0},
-             "qosSource": "VOLUME", "naa": "naa.6000000c68bc83259ce0ea28705fabc5"}""";
+             "qosSource": "VOLUME", "naa": "naa.6000000c68bc83259ce0ea28705fabc5",
+             "physicalBlockBytes": 4096}""";
 
     static final String NODE = """
             {"id": "n-1", "name": "node-a", "rpcAddress": "10.0.0.1:7000", "restAddress": "10.0.0.1:8080",

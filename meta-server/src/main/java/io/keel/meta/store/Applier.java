@@ -261,9 +261,10 @@ final class Applier {
         }
         check.enoughDomains(pool, what + " in pool '" + pool.name() + "'");
         check.placement(what, pool, c.placement(), count);
+        check.physicalBlockBytes(what, c.physicalBlockBytes());
         final Provisioning prov = c.provisioning() == null ? pool.provisioning() : c.provisioning();
         final Volume v = new Volume(c.volumeId(), c.name(), pool.name(), c.sizeBytes(), prov, c.servingNode(),
-                VolumeState.ACTIVE, c.at(), c.extentSize(), null);
+                VolumeState.ACTIVE, c.at(), c.extentSize(), null, c.physicalBlockBytes());
         check.thickRoom(what, StateReader.reservation(v, pool));
         put(Keys.volume(v.id()), v);
         tx.put(Keys.volumeName(v.name()), v.id().getBytes(UTF_8));
@@ -317,8 +318,7 @@ final class Applier {
         }
         final ExtentPlacement placement = c.placement() == null ? ExtentPlacement.NONE : c.placement();
         check.placement(what, pool, placement, newCount - oldCount);
-        final Volume grown = new Volume(v.id(), v.name(), v.pool(), c.newSizeBytes(), v.provisioning(),
-                v.servingNode(), v.state(), v.createdAt(), v.extentSize(), v.qos());
+        final Volume grown = v.withSize(c.newSizeBytes());
         check.thickRoom(what, StateReader.reservation(grown, pool) - StateReader.reservation(v, pool));
         put(Keys.volume(v.id()), grown);
         addExtents(grown, oldCount, placement);
@@ -354,8 +354,7 @@ final class Applier {
         if (c.nodeId() != null) {
             check.servingNode(c.nodeId(), "volume '" + v.name() + "' serving node");
         }
-        put(Keys.volume(v.id()), new Volume(v.id(), v.name(), v.pool(), v.sizeBytes(), v.provisioning(),
-                c.nodeId(), v.state(), v.createdAt(), v.extentSize(), v.qos()));
+        put(Keys.volume(v.id()), v.withServingNode(c.nodeId()));
         return v.id();
     }
 

@@ -85,6 +85,14 @@ final class Validation {
         }
     }
 
+    /** A physical block size a volume may report, or {@code null} for the default. */
+    void physicalBlockBytes(final String what, final Integer bytes) {
+        if (bytes != null && !Volume.PHYSICAL_BLOCK_BYTES.contains(bytes)) {
+            throw reject(ErrorCode.INVALID_ARGUMENT, what + ": physical block size must be 512 or 4096 bytes, got "
+                    + bytes);
+        }
+    }
+
     void extentSize(final String what, final long bytes) {
         if (Long.bitCount(bytes) != 1 || bytes < Applier.MIN_EXTENT_SIZE || bytes > Applier.MAX_EXTENT_SIZE) {
             throw reject(ErrorCode.INVALID_ARGUMENT, what + ": extent size must be a power of two from 1 MiB to "

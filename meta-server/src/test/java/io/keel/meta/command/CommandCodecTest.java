@@ -11,6 +11,7 @@ import io.keel.meta.model.NodeRole;
 import io.keel.meta.model.NodeState;
 import io.keel.meta.model.Provisioning;
 import io.keel.meta.model.QosLimits;
+import io.keel.meta.model.Volume;
 import io.keel.meta.secret.AdminCredential;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -31,7 +32,7 @@ class CommandCodecTest {
                 new UpdatePool("c", "p", QosLimits.UNLIMITED),
                 new DeletePool("c", "p"),
                 new CreateVolume("c", "v", "v", "p", 4096, null, 1 << 20, "node-1",
-                        ExtentPlacement.of(List.of(List.of("a", "b"), List.of("b", "a"))), 4),
+                        ExtentPlacement.of(List.of(List.of("a", "b"), List.of("b", "a"))), 4, 512),
                 new ResizeVolume("c", "v", 8192, ExtentPlacement.NONE),
                 new DeleteVolume("c", "v"),
                 new SetVolumeServingNode("c", "v", null),
@@ -64,6 +65,19 @@ class CommandCodecTest {
                 .isEqualTo("{\"number\":2,\"volumeId\":\"v\",\"readOnly\":true}");
         assertThat(MetaJson.fromBytes("{\"number\":0,\"volumeId\":\"v\"}".getBytes(StandardCharsets.UTF_8),
                 Lun.class)).isEqualTo(new Lun(0, "v", false));
+    }
+
+    @Test
+    void aVolumeOrCreateVolumeStoredBeforeThePhysicalBlockSizeReadsWithTheDefault() {
+        final Volume old = MetaJson.fromBytes(("{\"id\":\"v\",\"name\":\"v\",\"pool\":\"p\",\"sizeBytes\":4096,"
+                + "\"provisioning\":\"THIN\",\"servingNode\":null,\"state\":\"ACTIVE\",\"createdAt\":1,"
+                + "\"extentSize\":1048576,\"qos\":null}").getBytes(StandardCharsets.UTF_8), Volume.class);
+        assertThat(old.physicalBlockBytes()).isEqualTo(4096);
+        final String entry = new String(CommandCodec.encode(new CreateVolume("c", "v", "v", "p", 4096, null, 1 << 20,
+                null, ExtentPlacement.NONE, 4, null)), StandardCharsets.UTF_8);
+        assertThat(entry).as("what older builds wrote").doesNotContain("physicalBlockBytes");
+        assertThat(((CreateVolume) CommandCodec.decode(entry.getBytes(StandardCharsets.UTF_8))).physicalBlockBytes())
+                .isNull();
     }
 
     @Test

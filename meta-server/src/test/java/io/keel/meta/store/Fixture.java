@@ -89,7 +89,7 @@ final class Fixture implements AutoCloseable {
 
     CreateVolume volume(final String id, final String name, final String pool, final long size) {
         return new CreateVolume(nextChangeId(), id, name, pool, size, null, EXTENT, null, plan(pool, size, null),
-                3000);
+                3000, null);
     }
 
     void reopen() throws IOException {

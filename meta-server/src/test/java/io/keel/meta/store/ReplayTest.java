@@ -183,7 +183,7 @@ class ReplayTest {
                 placement = ExtentPlacement.of(List.of(List.of(pick("node-", 6))));
             }
             return new CreateVolume(id, pick("vol-", 8), pick("v", 10), pool, size, null, 64 * MIB, null, placement,
-                    at);
+                    at, null);
         }
 
         private MetaCommand resize(final String id) {

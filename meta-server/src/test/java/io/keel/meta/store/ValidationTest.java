@@ -134,11 +134,27 @@ class ValidationTest {
                 "volume 'v1' size must be a positive multiple of 4096 bytes, got 0");
         assertRefused(f.submit(volume("vol-1", "v1", GIB + 512)), ErrorCode.INVALID_ARGUMENT, "got " + (GIB + 512));
         assertRefused(f.submit(new CreateVolume(id(), "vol-1", "v1", "p1", GIB, null, 3 * Fixture.MIB, null,
-                f.plan("p1", GIB, null), 0)), ErrorCode.INVALID_ARGUMENT, "extent size must be a power of two");
+                f.plan("p1", GIB, null), 0, null)), ErrorCode.INVALID_ARGUMENT, "extent size must be a power of two");
+    }
+
+    @Test
+    void aVolumeReportsA512Or4096BytePhysicalBlock() {
+        assertRefused(f.submit(new CreateVolume(id(), "vol-1", "v1", "p1", GIB, null, EXTENT, null,
+                f.plan("p1", GIB, null), 0, 1024)), ErrorCode.INVALID_ARGUMENT,
+                "volume 'v1': physical block size must be 512 or 4096 bytes, got 1024");
+        f.ok(new CreateVolume(id(), "vol-1", "v1", "p1", GIB, null, EXTENT, null, f.plan("p1", GIB, null), 0, 512));
+        f.ok(f.volume("vol-2", "v2", "p1", GIB));
+        assertThat(f.store.read((MetaReader v) -> v.volume("vol-1")).orElseThrow().physicalBlockBytes())
+                .isEqualTo(512);
+        assertThat(f.store.read((MetaReader v) -> v.volume("vol-2")).orElseThrow().physicalBlockBytes())
+                .isEqualTo(4096);
+        f.ok(new ResizeVolume(id(), "vol-1", 2 * GIB, f.plan("p1", GIB, null)));
+        assertThat(f.store.read((MetaReader v) -> v.volume("vol-1")).orElseThrow().physicalBlockBytes())
+                .as("kept when the volume grows").isEqualTo(512);
     }
 
     private CreateVolume volume(final String volumeId, final String name, final long size) {
-        return new CreateVolume(id(), volumeId, name, "p1", size, null, EXTENT, null, ExtentPlacement.NONE, 0);
+        return new CreateVolume(id(), volumeId, name, "p1", size, null, EXTENT, null, ExtentPlacement.NONE, 0, null);
     }
 
     @Test
@@ -167,7 +183,7 @@ class ValidationTest {
         final ExtentPlacement p = placementOf(List.of("node-1", "node-2", "node-3"), 4);
         f.ok(new io.keel.meta.command.UpdateNodeLabels(id(), "node-1", new NodeLabels("r1", null)));
         f.ok(new io.keel.meta.command.UpdateNodeLabels(id(), "node-2", new NodeLabels("r1", null)));
-        assertRefused(f.submit(new CreateVolume(id(), "vol-1", "v1", "racks", GIB, null, EXTENT, null, p, 0)),
+        assertRefused(f.submit(new CreateVolume(id(), "vol-1", "v1", "racks", GIB, null, EXTENT, null, p, 0, null)),
                 ErrorCode.FAILED_PRECONDITION, "volume 'v1' in pool 'racks' needs 3 distinct rack failure domains");
     }
 
@@ -182,13 +198,13 @@ class ValidationTest {
         assertRefused(f.submit(new CreatePool(id(), "racks", 3, Provisioning.THIN, FailureDomain.RACK, null, 0)),
                 ErrorCode.FAILED_PRECONDITION, "the registered chunk nodes form 2");
         assertRefused(f.submit(new CreateVolume(id(), "vol-1", "v1", "p1", GIB, null, EXTENT, null,
-                placementOf(List.of("node-1", "node-2", "node-9"), 4), 0)), ErrorCode.FAILED_PRECONDITION,
+                placementOf(List.of("node-1", "node-2", "node-9"), 4), 0, null)), ErrorCode.FAILED_PRECONDITION,
                 "replica node 'n9' does not run the chunk role");
         assertRefused(f.submit(new CreateVolume(id(), "vol-1", "v1", "p1", GIB, null, EXTENT, "node-9",
-                placementOf(List.of("node-1", "node-2", "node-3"), 4), 0)), ErrorCode.FAILED_PRECONDITION,
+                placementOf(List.of("node-1", "node-2", "node-3"), 4), 0, null)), ErrorCode.FAILED_PRECONDITION,
                 "node 'n9' (node-9) does not run the access role");
         f.ok(new CreateVolume(id(), "vol-1", "v1", "p1", GIB, null, EXTENT, "node-3",
-                placementOf(List.of("node-1", "node-2", "node-3"), 4), 0));
+                placementOf(List.of("node-1", "node-2", "node-3"), 4), 0, null));
         f.ok(f.volume("vol-2", "v2", "p1", 8 * GIB)); // planned by Placement
         assertThat(f.store.read((MetaReader v) -> v.extentsOf("vol-2"))).hasSize(32)
                 .allSatisfy(e -> assertThat(e.replicas()).doesNotContain("node-9"));
@@ -203,13 +219,13 @@ class ValidationTest {
         f.pool("thick", 3, Provisioning.THICK);
         // 300 GiB raw: a 100 GiB thick RF3 volume fits exactly, one more 4 KiB does not.
         f.ok(new CreateVolume(id(), "vol-1", "v1", "thick", 60 * GIB, null, EXTENT, null,
-                f.plan("thick", 60 * GIB, null), 0));
+                f.plan("thick", 60 * GIB, null), 0, null));
         assertRefused(f.submit(new CreateVolume(id(), "vol-2", "v2", "thick", 41 * GIB, null, EXTENT, null,
-                placementOf(List.of("node-1", "node-2", "node-3"), 164), 0)), ErrorCode.INSUFFICIENT_CAPACITY,
+                placementOf(List.of("node-1", "node-2", "node-3"), 164), 0, null)), ErrorCode.INSUFFICIENT_CAPACITY,
                 "volume 'v2' needs " + 123 * GIB + " raw bytes of thick reservation but only " + 120 * GIB
                         + " of " + 300 * GIB + " DATA bytes are free");
         f.ok(new CreateVolume(id(), "vol-2", "v2", "thick", 40 * GIB, null, EXTENT, null,
-                placementOf(List.of("node-1", "node-2", "node-3"), 160), 0));
+                placementOf(List.of("node-1", "node-2", "node-3"), 160), 0, null));
         assertThat(f.store.read((MetaReader v) -> v.capacity()))
                 .isEqualTo(new ClusterCapacity(300 * GIB, 300 * GIB, 0));
         assertThat(f.store.read((MetaReader v) -> v.poolUsage("thick")).orElseThrow())
@@ -217,7 +233,7 @@ class ValidationTest {
         // A thick volume in a thin pool reserves too; thin volumes never do.
         f.ok(f.volume("vol-3", "v3", "p1", 500 * GIB));
         assertRefused(f.submit(new CreateVolume(id(), "vol-4", "v4", "p1", GIB, Provisioning.THICK, EXTENT, null,
-                f.plan("p1", GIB, null), 0)), ErrorCode.INSUFFICIENT_CAPACITY, "volume 'v4'");
+                f.plan("p1", GIB, null), 0, null)), ErrorCode.INSUFFICIENT_CAPACITY, "volume 'v4'");
         // Growing a thick volume is checked as well, and removing capacity under reservations is refused.
         assertRefused(f.submit(new ResizeVolume(id(), "vol-2", 41 * GIB,
                 placementOf(List.of("node-1", "node-2", "node-3"), 4))), ErrorCode.INSUFFICIENT_CAPACITY,
@@ -229,26 +245,28 @@ class ValidationTest {
     @Test
     void placementMustBeValid() {
         assertRefused(f.submit(new CreateVolume(id(), "vol-1", "v1", "p1", GIB, null, EXTENT, null,
-                placementOf(List.of("node-1", "node-2", "node-3"), 3), 0)), ErrorCode.INVALID_ARGUMENT,
+                placementOf(List.of("node-1", "node-2", "node-3"), 3), 0, null)), ErrorCode.INVALID_ARGUMENT,
                 "volume 'v1' needs a placement for 4 extents, got 3");
         assertRefused(f.submit(new CreateVolume(id(), "vol-1", "v1", "p1", GIB, null, EXTENT, null,
-                placementOf(List.of("node-1", "node-2"), 4), 0)), ErrorCode.INVALID_ARGUMENT,
+                placementOf(List.of("node-1", "node-2"), 4), 0, null)), ErrorCode.INVALID_ARGUMENT,
                 "volume 'v1' extent 0 needs 3 replicas, got 2");
         assertRefused(f.submit(new CreateVolume(id(), "vol-1", "v1", "p1", GIB, null, EXTENT, null,
-                placementOf(List.of("node-1", "node-2", "node-1"), 4), 0)), ErrorCode.FAILED_PRECONDITION,
+                placementOf(List.of("node-1", "node-2", "node-1"), 4), 0, null)), ErrorCode.FAILED_PRECONDITION,
                 "volume 'v1' extent 0: replicas share failure domain node:node-1");
         assertRefused(f.submit(new CreateVolume(id(), "vol-1", "v1", "p1", GIB, null, EXTENT, null,
-                placementOf(List.of("node-1", "node-2", "node-7"), 4), 0)), ErrorCode.STALE_PLACEMENT,
+                placementOf(List.of("node-1", "node-2", "node-7"), 4), 0, null)), ErrorCode.STALE_PLACEMENT,
                 "node node-7 is not registered");
         f.ok(new SetNodeState(id(), "node-3", NodeState.DOWN, "", 0));
         assertRefused(f.submit(new CreateVolume(id(), "vol-1", "v1", "p1", GIB, null, EXTENT, null,
-                placementOf(List.of("node-1", "node-2", "node-3"), 4), 0)), ErrorCode.STALE_PLACEMENT,
+                placementOf(List.of("node-1", "node-2", "node-3"), 4), 0, null)), ErrorCode.STALE_PLACEMENT,
                 "node 'n3' (node-3) is DOWN");
         assertRefused(f.submit(new CreateVolume(id(), "vol-1", "v1", "p1", GIB, null, EXTENT, null,
-                new ExtentPlacement(List.of("node-1"), List.of(List.of(0, 1, 2))), 0)), ErrorCode.INVALID_ARGUMENT,
+                new ExtentPlacement(List.of("node-1"), List.of(List.of(0, 1, 2))), 0, null)),
+                ErrorCode.INVALID_ARGUMENT,
                 "needs a placement for 4 extents");
         assertRefused(f.submit(new CreateVolume(id(), "vol-1", "v1", "p1", EXTENT, null, EXTENT, null,
-                new ExtentPlacement(List.of("node-1"), List.of(List.of(0, 1, 2))), 0)), ErrorCode.INVALID_ARGUMENT,
+                new ExtentPlacement(List.of("node-1"), List.of(List.of(0, 1, 2))), 0, null)),
+                ErrorCode.INVALID_ARGUMENT,
                 "refers to node #1 outside its node table");
     }
 

@@ -160,6 +160,26 @@ class IscsiClientsTest {
     }
 
     @Test
+    void aVolumeCreatedWith512BytePhysicalBlocksReportsThemAndOthersAreRefused() throws Exception {
+        keel.createVolume("native-512", 16L << 20, true, 512);
+        String iqn = "iqn.2026-12.io.keel.test:native-512";
+        keel.createTarget(iqn, "native-512", "\"anyInitiator\": true");
+        assertThat(keel.rest.get("/api/v1/volumes/native-512").body().get("physicalBlockBytes").asInt())
+                .isEqualTo(512);
+        IscsiNode.Run native512 = run("iscsi-readcapacity16", keel.url(iqn, 0, null, null));
+        assertThat(native512.exit()).as(native512.output()).isZero();
+        assertThat(native512.output()).contains("LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT:0");
+        IscsiNode.Run emulated = run("iscsi-readcapacity16", keel.url(OPEN, 0, null, null));
+        assertThat(emulated.output()).as("the default, 512e").contains("LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT:3");
+
+        Rest.Reply refused = keel.rest.post("/api/v1/volumes", """
+                {"name": "odd-block", "pool": "default", "sizeBytes": 16777216, "physicalBlockBytes": 1024}""");
+        assertThat(refused.status()).as(refused.toString()).isEqualTo(400);
+        assertThat(refused.message()).contains("physical block size must be 512 or 4096 bytes, got 1024");
+        assertThat(keel.rest.get("/api/v1/volumes/odd-block").status()).isEqualTo(404);
+    }
+
+    @Test
     void aDeletedVolumesMetricsLeaveTheScrape() throws Exception {
         String iqn = "iqn.2026-12.io.keel.test:short-lived";
         keel.createVolume("short-lived", 16L << 20, true);

@@ -53,14 +53,21 @@ final class IscsiNode implements AutoCloseable {
         rest = node.awaitAdminApi();
     }
 
-    /** Creates a volume in the default pool. */
+    /** Creates a volume in the default pool (thin) or a thick one, reporting 4096-byte physical blocks (512e). */
     void createVolume(final String name, final long sizeBytes, final boolean thin) throws Exception {
+        createVolume(name, sizeBytes, thin, 4096);
+    }
+
+    /** Creates a volume whose LUNs report {@code physicalBlockBytes} (512: 512n, 4096: 512e). */
+    void createVolume(final String name, final long sizeBytes, final boolean thin, final int physicalBlockBytes)
+            throws Exception {
         if (!thin && rest.get("/api/v1/pools/thick").status() == 404) {
             assertThat(rest.post("/api/v1/pools", "{\"name\":\"thick\",\"replicationFactor\":1,"
                     + "\"provisioning\":\"THICK\"}").status()).isEqualTo(201);
         }
-        Rest.Reply created = rest.post("/api/v1/volumes", "{\"name\":\"%s\",\"pool\":\"%s\",\"sizeBytes\":%d}"
-                .formatted(name, thin ? "default" : "thick", sizeBytes));
+        Rest.Reply created = rest.post("/api/v1/volumes",
+                "{\"name\":\"%s\",\"pool\":\"%s\",\"sizeBytes\":%d,\"physicalBlockBytes\":%d}"
+                        .formatted(name, thin ? "default" : "thick", sizeBytes, physicalBlockBytes));
         assertThat(created.status()).as(created.toString()).isEqualTo(201);
     }
 
