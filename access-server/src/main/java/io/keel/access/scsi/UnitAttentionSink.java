@@ -15,6 +15,15 @@ public interface UnitAttentionSink {
         raise(nexus, sense);
     }
 
+    /**
+     * Raises {@code sense} for every nexus of {@code nexus}'s initiator port, through whatever target
+     * port, that has used the logical unit: the I_T nexuses of a registration made with ALL_TG_PT. A
+     * sink that does not know the unit's nexuses raises it for {@code nexus}.
+     */
+    default void raiseForInitiatorPort(ItNexus nexus, Sense sense) {
+        raise(nexus, sense);
+    }
+
     /** Raises {@code sense} for every nexus that has used the logical unit (a reset through another path). */
     default void raiseForEveryNexus(Sense sense) {
     }

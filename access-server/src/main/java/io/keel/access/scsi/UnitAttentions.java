@@ -67,6 +67,20 @@ final class UnitAttentions implements UnitAttentionSink {
     }
 
     @Override
+    public void raiseForInitiatorPort(final ItNexus nexus, final Sense sense) {
+        lock.lock();
+        try {
+            for (ItNexus n : seen) {
+                if (n.initiatorName().equals(nexus.initiatorName()) && n.isid().equalsIgnoreCase(nexus.isid())) {
+                    add(n, sense);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
     public void raiseForEveryNexus(final Sense sense) {
         raiseOthers(null, sense);
     }

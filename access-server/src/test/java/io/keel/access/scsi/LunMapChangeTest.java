@@ -136,6 +136,26 @@ class LunMapChangeTest extends ScsiFixture {
     }
 
     @Test
+    void anAllTargetPortsRegistrationIsToldOfItsPreemptionThroughEveryTargetPort() {
+        BlockTarget other = secondTargetOfThin();
+        ItNexus aThroughOther = new ItNexus(A.initiatorName(), A.isid(), "iqn.2026-01.io.keel:other", 1);
+        ItNexus aOtherSession = new ItNexus(A.initiatorName(), "400000000009", A.targetName(), 1);
+        settle(other, aThroughOther, 7);
+        settle(changing, aOtherSession, THIN);
+        byte[] allTargetPorts = key(0, 0xA);
+        allTargetPorts[20] = 0x04; // ALL_TG_PT
+        good(on(changing, A, THIN, registerCdb(), allTargetPorts));
+        good(on(other, B, 7, registerCdb(), key(0, 0xB)));
+
+        good(on(other, B, 7, cdb(0x5f, 4, 1, 0, 0, 0, 0, 0, 24, 0), key(0xB, 0xA))); // PREEMPT A's key
+
+        check(on(changing, A, THIN, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x05); // REGISTRATIONS PREEMPTED
+        check(on(other, aThroughOther, 7, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x05);
+        good(on(changing, aOtherSession, THIN, TUR)); // another initiator port (ISID) of the same host
+        good(on(other, B, 7, TUR));
+    }
+
+    @Test
     void aVolumeInTwoTargetsHasOneSetOfModePages() {
         BlockTarget other = secondTargetOfThin();
         byte[] control = java.util.Arrays.copyOfRange(data(on(changing, A, THIN, cdb(0x1a, 0x08, 0x0a, 0, 255, 0))),

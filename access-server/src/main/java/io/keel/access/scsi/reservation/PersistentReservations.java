@@ -230,7 +230,11 @@ public final class PersistentReservations implements Reservations {
                 state = o.next;
             }
             for (Attention a : o.attentions) {
-                attentions.raise(a.nexus, a.sense);
+                if (a.registrant.allTargetPorts()) {
+                    attentions.raiseForInitiatorPort(a.registrant.nexus(), a.sense);
+                } else {
+                    attentions.raise(a.registrant.nexus(), a.sense);
+                }
             }
             if (sa == SA_PREEMPT_AND_ABORT) {
                 List<Registration> preempted = removed(cur, o.next);
@@ -273,7 +277,8 @@ public final class PersistentReservations implements Reservations {
         }
     }
 
-    private record Attention(ItNexus nexus, Sense sense) {
+    /** A unit attention for the I_T nexuses of {@code registrant}: one, or with ALL_TG_PT its initiator port's all. */
+    private record Attention(Registration registrant, Sense sense) {
     }
 
     /** A command's result: a failure, or the next state (the current one when nothing changes) and its UAs. */
@@ -322,7 +327,7 @@ public final class PersistentReservations implements Reservations {
         // SPC-4 5.9.11.2: a registrants-only holder leaving releases the reservation, and the others are told.
         if (cur.isHolder(r) && cur.type().registrantsAccess && !cur.type().allRegistrants) {
             for (Registration o : next.registrations()) {
-                uas.add(new Attention(o.nexus(), RESERVATIONS_RELEASED));
+                uas.add(new Attention(o, RESERVATIONS_RELEASED));
             }
         }
         return Outcome.of(next, uas);
@@ -369,7 +374,7 @@ public final class PersistentReservations implements Reservations {
         if (cur.type().registrantsAccess) {
             for (Registration o : cur.registrations()) {
                 if (!PrState.sameRegistrant(o, r)) {
-                    uas.add(new Attention(o.nexus(), RESERVATIONS_RELEASED));
+                    uas.add(new Attention(o, RESERVATIONS_RELEASED));
                 }
             }
         }
@@ -384,7 +389,7 @@ public final class PersistentReservations implements Reservations {
         List<Attention> uas = new ArrayList<>();
         for (Registration o : cur.registrations()) {
             if (!PrState.sameRegistrant(o, r)) {
-                uas.add(new Attention(o.nexus(), RESERVATIONS_PREEMPTED));
+                uas.add(new Attention(o, RESERVATIONS_PREEMPTED));
             }
         }
         return Outcome.of(new PrState(cur.generation() + 1, cur.aptpl(), List.of(), null, null), uas);
@@ -408,7 +413,7 @@ public final class PersistentReservations implements Reservations {
                 if (o.key() == q.saKey) {
                     next = next.remove(o);
                     if (!PrState.sameRegistrant(o, r)) {
-                        uas.add(new Attention(o.nexus(), REGISTRATIONS_PREEMPTED));
+                        uas.add(new Attention(o, REGISTRATIONS_PREEMPTED));
                     }
                 }
             }
@@ -429,7 +434,7 @@ public final class PersistentReservations implements Reservations {
         for (Registration o : cur.registrations()) {
             boolean named = cur.type().allRegistrants || o.key() == q.saKey;
             if (named && !PrState.sameRegistrant(o, r)) {
-                uas.add(new Attention(o.nexus(), REGISTRATIONS_PREEMPTED));
+                uas.add(new Attention(o, REGISTRATIONS_PREEMPTED));
             } else {
                 kept.add(o);
             }
@@ -437,7 +442,7 @@ public final class PersistentReservations implements Reservations {
         if (type != cur.type()) {
             for (Registration o : kept) {
                 if (!PrState.sameRegistrant(o, r)) {
-                    uas.add(new Attention(o.nexus(), RESERVATIONS_RELEASED));
+                    uas.add(new Attention(o, RESERVATIONS_RELEASED));
                 }
             }
         }

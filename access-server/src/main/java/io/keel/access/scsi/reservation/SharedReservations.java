@@ -27,12 +27,23 @@ public final class SharedReservations implements Reservations {
 
     /** Reservations built once by {@code build} around a sink that reaches every attached unit. */
     public SharedReservations(final Function<UnitAttentionSink, Reservations> build) {
-        this.delegate = build.apply(this::raiseOnEveryUnit);
+        this.delegate = build.apply(new EveryUnit());
     }
 
-    private void raiseOnEveryUnit(final ItNexus nexus, final Sense sense) {
-        for (UnitAttentionSink unit : units) {
-            unit.raiseIfKnown(nexus, sense);
+    /** What the reservations raise, raised on every attached unit for the nexuses that used it. */
+    private final class EveryUnit implements UnitAttentionSink {
+        @Override
+        public void raise(final ItNexus nexus, final Sense sense) {
+            for (UnitAttentionSink unit : units) {
+                unit.raiseIfKnown(nexus, sense);
+            }
+        }
+
+        @Override
+        public void raiseForInitiatorPort(final ItNexus nexus, final Sense sense) {
+            for (UnitAttentionSink unit : units) {
+                unit.raiseForInitiatorPort(nexus, sense);
+            }
         }
     }
 

@@ -429,11 +429,12 @@ class PersistentReserveOutTest {
     }
 
     @Test
-    void allTargetPortsRegistrationGetsItsAttentionsWhereItWasMade() {
+    void allTargetPortsRegistrationGetsItsAttentionsThroughEveryTargetPort() {
         assertGood(out(pr, A2, REGISTER, 0, 0, 1, 0x04));
         assertGood(register(pr, B, 2));
         assertGood(out(pr, B, PREEMPT, WE, 2, 1, 0));
         assertThat(uas.nexuses).containsExactly(A2);
+        assertThat(uas.initiatorPorts).as("for every nexus of A2's initiator port").containsExactly(A2);
         assertThat(pr.conflicts(A, Pr.write10())).isFalse();
     }
 

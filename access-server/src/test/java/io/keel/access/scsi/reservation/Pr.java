@@ -42,6 +42,14 @@ final class Pr {
     static final class Attentions implements UnitAttentionSink {
         final List<ItNexus> nexuses = new ArrayList<>();
         final List<Sense> senses = new ArrayList<>();
+        /** The nexuses whose whole initiator port was to be told (ALL_TG_PT registrations). */
+        final List<ItNexus> initiatorPorts = new ArrayList<>();
+
+        @Override
+        public synchronized void raiseForInitiatorPort(final ItNexus nexus, final Sense sense) {
+            initiatorPorts.add(nexus);
+            raise(nexus, sense);
+        }
 
         @Override
         public synchronized void raise(final ItNexus nexus, final Sense sense) {
