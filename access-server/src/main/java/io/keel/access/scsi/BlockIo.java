@@ -527,8 +527,8 @@ final class BlockIo {
     /**
      * WRITE ATOMIC(16): the blocks are written through {@code compareAndWrite} against what they
      * held, so no other write (each holds its range in the volume client) lands in the middle of
-     * it. It must start on and cover whole physical blocks (the Block Limits page says so), the
-     * unit the store writes and checksums.
+     * it. It must start on and cover whole 4 KiB store blocks (the Block Limits page says so), the
+     * unit the store writes and checksums, whatever physical block size the volume reports.
      */
     ScsiResult writeAtomic(final ScsiCommand c, final byte[] cdb) {
         long lba = Bytes.u64(cdb, 2);

@@ -149,11 +149,11 @@ final class InquiryData {
         }
         Bytes.put64(b, 36, unit.maxWriteSameBlocks());
         Bytes.put32(b, 44, unit.maxAtomicBlocks());
-        // Atomic writes come in whole physical blocks: ATOMIC ALIGNMENT and ATOMIC TRANSFER LENGTH
-        // GRANULARITY; no boundary limits.
-        int physical = unit.backend().physicalBlockSize() / BLOCK_BYTES;
-        Bytes.put32(b, 48, physical);
-        Bytes.put32(b, 52, physical);
+        // Atomic writes come in whole store blocks (4 KiB, even on a volume reporting 512-byte physical
+        // blocks): ATOMIC ALIGNMENT and ATOMIC TRANSFER LENGTH GRANULARITY; no boundary limits.
+        int storeBlock = unit.backend().physicalBlockSize() / BLOCK_BYTES;
+        Bytes.put32(b, 48, storeBlock);
+        Bytes.put32(b, 52, storeBlock);
         return b;
     }
 

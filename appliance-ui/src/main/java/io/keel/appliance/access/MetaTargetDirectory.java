@@ -172,7 +172,7 @@ public final class MetaTargetDirectory implements TargetDirectory {
         Volume volume = meta.read(view -> view.volume(volumeId)).orElseThrow(() ->
                 new IllegalStateException("volume " + volumeId + " of a target does not exist"));
         VolumeLayout layout = new VolumeLayout(volume.id(), volume.sizeBytes(), volume.extentSize(),
-                volume.provisioning() == Provisioning.THIN, volume.physicalBlockBytes());
+                volume.provisioning() == Provisioning.THIN, volume.effectivePhysicalBlockBytes());
         Exported exported = volumes.computeIfAbsent(volumeId, id -> new Exported(
                 new VolumeClient(layout, resolver, allocationUnit, new VolumeIoMetrics(id, clock).register(metrics),
                         new VolumeThrottle(clock)),

@@ -60,7 +60,7 @@ public final class Views {
                             volume.servingNode()),
                     volume.createdAt(), volume.extentSize(), volume.extentCount(),
                     new QosView(qos.iops(), qos.bandwidthBytesPerSecond()), volume.qos() == null ? "POOL" : "VOLUME",
-                    UnitIdentifier.name(volume.id()), volume.physicalBlockBytes());
+                    UnitIdentifier.name(volume.id()), volume.effectivePhysicalBlockBytes());
         }
     }
 

@@ -69,7 +69,7 @@ final class Views {
             col("created", time("createdAt")),
             show("id", text("id")),
             show("naa", text("naa")),
-            show("physical block", text("physicalBlockBytes")));
+            show("physical block", physicalBlock()));
 
     static final List<Column> VOLUME_EXTENT = List.of(
             num("index", text("index")),
@@ -143,6 +143,15 @@ final class Views {
         return n -> {
             String v = text(field).apply(n);
             return v == null ? null : v.toLowerCase(Locale.ROOT);
+        };
+    }
+
+    /** "4 KiB (512e)" or "512 B (512n)": the physical block a volume's LUNs report, by the name admins know. */
+    private static Function<JsonNode, String> physicalBlock() {
+        return n -> {
+            String bytes = size("physicalBlockBytes").apply(n);
+            int value = n.path("physicalBlockBytes").asInt();
+            return bytes == null ? null : bytes + (value == 512 ? " (512n)" : value == 4096 ? " (512e)" : "");
         };
     }
 

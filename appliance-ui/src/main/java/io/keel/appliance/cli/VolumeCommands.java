@@ -51,10 +51,11 @@ final class VolumeCommands extends GroupCommand {
                 description = "the node whose access server serves it; one replica goes there when possible")
         String servingNode;
 
-        @Option(names = "--physical-block-size", paramLabel = "BYTES", order = 4,
-                description = {"the physical block size its LUNs report: 4096 (512e, the default) or 512 (512n, for",
+        @Option(names = "--physical-block-size", paramLabel = "SIZE", order = 4,
+                converter = Converters.SizeConverter.class,
+                description = {"the physical block size its LUNs report: 4K (512e, the default) or 512 (512n, for",
                     "guests or applications that need 512-byte physical sectors); cannot be changed later"})
-        Integer physicalBlockBytes;
+        Long physicalBlockBytes;
 
         @Override
         void run(final ApiClient api, final Output out) {

@@ -107,7 +107,7 @@ class OutputTest {
                 created:         2026-11-02T10:00:00Z
                 id:              v-0001
                 naa:             naa.6000000c68bc83259ce0ea28705fabc5
-                physical block:  4096
+                physical block:  4 KiB (512e)
                 """);
     }
 

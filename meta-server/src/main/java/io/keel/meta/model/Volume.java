@@ -6,9 +6,10 @@ import java.util.Set;
  * A virtual disk in a pool, cut into extents of {@code extentSize} bytes (the last one may be only
  * partly inside the volume). {@code servingNode} is the node whose access server serves it, or
  * {@code null}. {@code qos} are the volume's own QoS limits, or {@code null} when its pool's hold.
- * {@code physicalBlockBytes} is the physical block size its LUNs report: 4096 (512e, the default,
- * and the stores' own block) or 512 (512n, for guests that need it); {@code null}, as in volumes
- * stored before it existed, reads as 4096.
+ * {@code physicalBlockBytes} is the physical block size its LUNs report when it is not the default
+ * 4096 (512e, the stores' own block): 512 (512n, for guests that need it). The default is kept as
+ * {@code null}, so a default volume is stored byte for byte as before the field existed and builds
+ * that do not know it still read it; {@link #effectivePhysicalBlockBytes} gives the size.
  */
 public record Volume(String id, String name, String pool, long sizeBytes, Provisioning provisioning,
         String servingNode, VolumeState state, long createdAt, long extentSize, QosLimits qos,
@@ -23,11 +24,16 @@ public record Volume(String id, String name, String pool, long sizeBytes, Provis
     /** The physical block sizes a volume may report: 512-byte logical blocks on 4096 (512e) or 512 (512n). */
     public static final Set<Integer> PHYSICAL_BLOCK_BYTES = Set.of(512, 4096);
 
-    /** Reads a missing physical block size as the default. */
+    /** Keeps the default physical block size as {@code null} (left out when stored). */
     public Volume {
-        if (physicalBlockBytes == null) {
-            physicalBlockBytes = DEFAULT_PHYSICAL_BLOCK_BYTES;
+        if (physicalBlockBytes != null && physicalBlockBytes == DEFAULT_PHYSICAL_BLOCK_BYTES) {
+            physicalBlockBytes = null;
         }
+    }
+
+    /** The physical block size the volume's LUNs report (4096 unless it was created with 512). */
+    public int effectivePhysicalBlockBytes() {
+        return physicalBlockBytes == null ? DEFAULT_PHYSICAL_BLOCK_BYTES : physicalBlockBytes;
     }
 
     /** How many extents a volume of {@code sizeBytes} has with extents of {@code extentSize}. */

@@ -72,7 +72,14 @@ class CommandCodecTest {
         final Volume old = MetaJson.fromBytes(("{\"id\":\"v\",\"name\":\"v\",\"pool\":\"p\",\"sizeBytes\":4096,"
                 + "\"provisioning\":\"THIN\",\"servingNode\":null,\"state\":\"ACTIVE\",\"createdAt\":1,"
                 + "\"extentSize\":1048576,\"qos\":null}").getBytes(StandardCharsets.UTF_8), Volume.class);
-        assertThat(old.physicalBlockBytes()).isEqualTo(4096);
+        assertThat(old.effectivePhysicalBlockBytes()).isEqualTo(4096);
+        assertThat(new String(MetaJson.toBytes(old), StandardCharsets.UTF_8)).as("stored as before the field existed")
+                .doesNotContain("physicalBlockBytes");
+        final Volume native512 = new Volume("v", "v", "p", 4096, Provisioning.THIN, null, null, 1, 1 << 20, null, 512);
+        assertThat(new String(MetaJson.toBytes(native512), StandardCharsets.UTF_8))
+                .contains("\"physicalBlockBytes\":512");
+        assertThat(new Volume("v", "v", "p", 4096, Provisioning.THIN, null, null, 1, 1 << 20, null, 4096)
+                .physicalBlockBytes()).as("4096 given is the default, kept as null").isNull();
         final String entry = new String(CommandCodec.encode(new CreateVolume("c", "v", "v", "p", 4096, null, 1 << 20,
                 null, ExtentPlacement.NONE, 4, null)), StandardCharsets.UTF_8);
         assertThat(entry).as("what older builds wrote").doesNotContain("physicalBlockBytes");

@@ -144,12 +144,12 @@ class ValidationTest {
                 "volume 'v1': physical block size must be 512 or 4096 bytes, got 1024");
         f.ok(new CreateVolume(id(), "vol-1", "v1", "p1", GIB, null, EXTENT, null, f.plan("p1", GIB, null), 0, 512));
         f.ok(f.volume("vol-2", "v2", "p1", GIB));
-        assertThat(f.store.read((MetaReader v) -> v.volume("vol-1")).orElseThrow().physicalBlockBytes())
+        assertThat(f.store.read((MetaReader v) -> v.volume("vol-1")).orElseThrow().effectivePhysicalBlockBytes())
                 .isEqualTo(512);
-        assertThat(f.store.read((MetaReader v) -> v.volume("vol-2")).orElseThrow().physicalBlockBytes())
+        assertThat(f.store.read((MetaReader v) -> v.volume("vol-2")).orElseThrow().effectivePhysicalBlockBytes())
                 .isEqualTo(4096);
         f.ok(new ResizeVolume(id(), "vol-1", 2 * GIB, f.plan("p1", GIB, null)));
-        assertThat(f.store.read((MetaReader v) -> v.volume("vol-1")).orElseThrow().physicalBlockBytes())
+        assertThat(f.store.read((MetaReader v) -> v.volume("vol-1")).orElseThrow().effectivePhysicalBlockBytes())
                 .as("kept when the volume grows").isEqualTo(512);
     }
 

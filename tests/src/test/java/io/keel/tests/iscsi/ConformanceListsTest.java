@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,6 +48,16 @@ class ConformanceListsTest {
                         + "), so Keel must too").isFalse();
             }
         }
+    }
+
+    @Test
+    void theGeometryListsOnlyAddToTheCommonOne() throws IOException {
+        Set<String> common = entries(ISCSI_DIR.resolve("keel-expected.txt")).keySet();
+        Set<String> native512 = entries(ISCSI_DIR.resolve("keel-expected-512n.txt")).keySet();
+        Set<String> emulated512 = entries(ISCSI_DIR.resolve("keel-expected-512e.txt")).keySet();
+        assertThat(native512).as("512n list").doesNotContainAnyElementsOf(common)
+                .doesNotContainAnyElementsOf(emulated512);
+        assertThat(emulated512).as("512e list").doesNotContainAnyElementsOf(common);
     }
 
     /** {@code <suite>.<test>} → the rest of its line, for every line of {@code file} that is not a comment. */

@@ -175,7 +175,7 @@ class IscsiClientsTest {
         Rest.Reply refused = keel.rest.post("/api/v1/volumes", """
                 {"name": "odd-block", "pool": "default", "sizeBytes": 16777216, "physicalBlockBytes": 1024}""");
         assertThat(refused.status()).as(refused.toString()).isEqualTo(400);
-        assertThat(refused.message()).contains("physical block size must be 512 or 4096 bytes, got 1024");
+        assertThat(refused.message()).contains("physicalBlockBytes must be 512 or 4096 (the default), got 1024");
         assertThat(keel.rest.get("/api/v1/volumes/odd-block").status()).isEqualTo(404);
     }
 

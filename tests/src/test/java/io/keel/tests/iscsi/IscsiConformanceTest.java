@@ -40,7 +40,7 @@ class IscsiConformanceTest {
     void libiscsiConformanceSuitePassesWhatKeelPromises() throws Exception {
         IscsiNode.assumeInstalled("iscsi-test-cu", "python3");
         Files.createDirectories(KEPT);
-        try (IscsiNode keel = IscsiNode.start("conformance", dir.resolve("node"), 3L << 30)) {
+        try (IscsiNode keel = IscsiNode.start("conformance", dir.resolve("node"), 4L << 30)) {
             wholeSuitePasses(keel, "512n", 512);
             String lun = wholeSuitePasses(keel, "512e", 4096);
 

@@ -65,9 +65,9 @@ final class IscsiNode implements AutoCloseable {
             assertThat(rest.post("/api/v1/pools", "{\"name\":\"thick\",\"replicationFactor\":1,"
                     + "\"provisioning\":\"THICK\"}").status()).isEqualTo(201);
         }
-        Rest.Reply created = rest.post("/api/v1/volumes",
-                "{\"name\":\"%s\",\"pool\":\"%s\",\"sizeBytes\":%d,\"physicalBlockBytes\":%d}"
-                        .formatted(name, thin ? "default" : "thick", sizeBytes, physicalBlockBytes));
+        String nonDefaultBlock = physicalBlockBytes == 4096 ? "" : ",\"physicalBlockBytes\":" + physicalBlockBytes;
+        Rest.Reply created = rest.post("/api/v1/volumes", "{\"name\":\"%s\",\"pool\":\"%s\",\"sizeBytes\":%d%s}"
+                .formatted(name, thin ? "default" : "thick", sizeBytes, nonDefaultBlock));
         assertThat(created.status()).as(created.toString()).isEqualTo(201);
     }
 
