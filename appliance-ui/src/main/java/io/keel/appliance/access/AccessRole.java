@@ -12,6 +12,8 @@ import io.keel.meta.server.MetaClient;
 import io.keel.meta.server.MetaService;
 import io.keel.runtime.time.Clock;
 import io.keel.runtime.time.Timer;
+import java.io.IOException;
+import java.net.DatagramSocket;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -102,7 +104,8 @@ public final class AccessRole implements AutoCloseable {
     /**
      * Where initiators are to connect, as {@code host:port}: the configured {@code portalAddress},
      * else each listen address, where a wildcard one ({@code 0.0.0.0}, {@code ::}) is replaced by
-     * this host's first non-loopback address that is up (loopback when it has none).
+     * this host's address on its default route, else its first IPv4 address that is up on an
+     * interface that is not a container or VM bridge, else on any (loopback when it has none).
      */
     public List<String> connectAddresses() {
         if (portalAddress != null) {
@@ -119,6 +122,11 @@ public final class AccessRole implements AutoCloseable {
     }
 
     private static InetAddress reachableAddress() {
+        InetAddress routed = defaultRouteAddress();
+        if (routed != null) {
+            return routed;
+        }
+        InetAddress bridged = null;
         try {
             for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
                 if (!nic.isUp() || nic.isLoopback()) {
@@ -126,14 +134,39 @@ public final class AccessRole implements AutoCloseable {
                 }
                 for (InetAddress address : Collections.list(nic.getInetAddresses())) {
                     if (address instanceof Inet4Address && !address.isLinkLocalAddress()) {
-                        return address;
+                        if (!isBridge(nic.getName())) {
+                            return address;
+                        }
+                        bridged = bridged == null ? address : bridged;
                     }
                 }
             }
         } catch (SocketException e) {
             LOG.debug("cannot list network interfaces", e);
         }
-        return InetAddress.getLoopbackAddress();
+        return bridged != null ? bridged : InetAddress.getLoopbackAddress();
+    }
+
+    /**
+     * The local address the kernel would send from to an outside host (a UDP socket's connect only
+     * looks the route up; nothing is sent), or null without a default route.
+     */
+    private static InetAddress defaultRouteAddress() {
+        try (DatagramSocket probe = new DatagramSocket()) {
+            probe.connect(InetAddress.getByAddress(new byte[] {(byte) 192, 0, 2, 1}), 3260); // TEST-NET-1
+            InetAddress local = probe.getLocalAddress();
+            return local == null || local.isAnyLocalAddress() || local.isLoopbackAddress() ? null : local;
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("no default route to take the portal's address from", e);
+            return null;
+        }
+    }
+
+    /** Interfaces of container runtimes and VM networks, whose addresses other hosts cannot reach. */
+    static boolean isBridge(final String name) {
+        return name.startsWith("docker") || name.startsWith("br-") || name.startsWith("veth")
+                || name.startsWith("virbr") || name.startsWith("cni") || name.startsWith("flannel")
+                || name.startsWith("podman") || name.startsWith("lxcbr") || name.startsWith("lxdbr");
     }
 
     private static List<InetSocketAddress> addresses(final List<String> listen) {

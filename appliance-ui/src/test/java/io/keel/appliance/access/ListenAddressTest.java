@@ -37,6 +37,16 @@ class ListenAddressTest {
     }
 
     @Test
+    void containerAndVmBridgesAreNotWhereInitiatorsConnect() {
+        for (String bridge : new String[] {"docker0", "br-3f2a9c", "veth12ab", "virbr0", "cni0", "podman0"}) {
+            assertThat(AccessRole.isBridge(bridge)).as(bridge).isTrue();
+        }
+        for (String nic : new String[] {"eth0", "ens3", "enp0s31f6", "br0", "bond0", "eno1.100"}) {
+            assertThat(AccessRole.isBridge(nic)).as(nic).isFalse();
+        }
+    }
+
+    @Test
     void aHostThatDoesNotResolveIsRefused() {
         assertThatThrownBy(() -> AccessRole.address("no-such-host.invalid:3260"))
                 .isInstanceOf(IllegalArgumentException.class)
