@@ -235,6 +235,32 @@ class PreemptAndAbortTest {
         }
     }
 
+    @Test
+    void aTaskItsHostAbortedItselfIsNotReportedClearedByAnother() throws Exception {
+        try (RawInitiator other = session(1); RawInitiator clearing = session(2)) {
+            volume.writeGate = new CountDownLatch(1);
+            Pdu write = other.command(0xa1, Lun.encode(0), RawInitiator.write10(0, 1), 512, new byte[512]);
+            other.send(write);
+            waitFor(() -> volume.writesAtGate.get() == 1);
+            // The host aborts its own write (ABORT TASK waits for it), then another host clears the task set.
+            other.send(Pdu.of(Opcode.TASK_MGMT_REQUEST).immediate(true).flags(0x80 | 1).lun(0)
+                    .itt(other.nextItt++).putInt32(20, write.itt()).putInt32(24, other.cmdSn)
+                    .putInt32(32, write.int32(24)));
+            assertThat(other.nextWithin(300)).as("ABORT TASK waits for the write").isNull();
+            clearing.send(Pdu.of(Opcode.TASK_MGMT_REQUEST).immediate(true).flags(0x80 | 4).lun(0)
+                    .itt(clearing.nextItt++).putInt32(20, Pdu.RESERVED_TAG).putInt32(24, clearing.cmdSn));
+            assertThat(clearing.nextWithin(300)).as("no answer while the write is in flight").isNull();
+            volume.writeGate.countDown();
+            assertThat(skippingKeepAlives(clearing).byteAt(2)).as("CLEAR TASK SET complete").isZero();
+            Pdu aborted = skippingKeepAlives(other);
+            assertThat(aborted.opcode()).isEqualTo(Opcode.TASK_MGMT_RESPONSE);
+            assertThat(aborted.byteAt(2)).as("ABORT TASK complete").isZero();
+
+            assertThat(other.run(0, new byte[6], null).status()).as("no COMMANDS CLEARED BY ANOTHER INITIATOR")
+                    .isZero();
+        }
+    }
+
     /**
      * {@code survivor} (key B) preempts and aborts key A: no answer while the write held at the
      * volume's gate is in flight, GOOD once the gate opens.

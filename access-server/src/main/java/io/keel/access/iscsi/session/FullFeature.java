@@ -616,14 +616,14 @@ final class FullFeature implements DataPlacement {
     private boolean abortPreempted(final Task task, final Predicate<ItNexus> preempted) {
         // An EXTENDED COPY may write to any unit whatever LUN it was sent to: a fenced host's copy is
         // waited for too, so none of its pieces lands after the GOOD.
-        Map<Session, List<Task>> aborted = abortOnUnit(task.lun, task.unitToken,
-                other -> preempted.test(other.nexus()), t -> t != task, true);
-        if (!Session.awaitCommandsEnded(aborted.values().stream().flatMap(List::stream).toList())) {
+        UnitAborts aborts = abortOnUnit(task.lun, task.unitToken, other -> preempted.test(other.nexus()),
+                t -> t != task, true);
+        if (!Session.awaitCommandsEnded(aborts.toAwait())) {
             return false;
         }
-        reportCleared(aborted);
+        reportCleared(aborts.abortedNow());
         LOG.info("PREEMPT AND ABORT by {} on LUN {}: {} task(s) of preempted nexuses aborted", connection.who(),
-                task.lun, aborted.values().stream().mapToLong(List::size).sum());
+                task.lun, aborts.toAwait().size());
         return true;
     }
 
@@ -632,22 +632,27 @@ final class FullFeature implements DataPlacement {
      * accepts that were sent to the logical unit {@code unitToken} stands for (this session's
      * {@code lun}): by its identifier, whatever LUN and target they reach it by, or, for a target
      * whose units have none, by the same target and LUN; with {@code copiesAnywhere}, EXTENDED COPY
-     * tasks count as sent to every unit. Returns the tasks to wait for, by session.
+     * tasks count as sent to every unit.
      */
-    private Map<Session, List<Task>> abortOnUnit(final int lun, final Object unitToken,
-            final Predicate<Session> sessions, final Predicate<Task> which, final boolean copiesAnywhere) {
+    private UnitAborts abortOnUnit(final int lun, final Object unitToken, final Predicate<Session> sessions,
+            final Predicate<Task> which, final boolean copiesAnywhere) {
         byte[] unit = session.target().scsi().unitIdentifier(unitToken);
         BiPredicate<Session, Task> matching = (other, t) -> which.test(t)
                 && (sentTo(other, t, unit, lun) || copiesAnywhere && isExtendedCopy(t));
         Map<Session, List<Task>> aborted = new LinkedHashMap<>();
+        Map<Session, List<Task>> abortedNow = new LinkedHashMap<>();
         for (Session other : connection.context.sessions().all()) {
             TargetEntry target = other.target();
             if (other.discovery() || target == null || !sessions.test(other)) {
                 continue;
             }
-            List<Task> tasks = other.tasks().abort(t -> matching.test(other, t));
+            List<Task> now = new ArrayList<>();
+            List<Task> tasks = other.tasks().abort(t -> matching.test(other, t), now);
             if (!tasks.isEmpty()) {
                 aborted.put(other, tasks);
+            }
+            if (!now.isEmpty()) {
+                abortedNow.put(other, now);
             }
         }
         // Tasks of sessions that ended while they ran (aborted then) can still write: wait for them too.
@@ -658,7 +663,14 @@ final class FullFeature implements DataPlacement {
                 aborted.computeIfAbsent(ended, s -> new ArrayList<>()).add(task);
             }
         });
-        return aborted;
+        return new UnitAborts(aborted.values().stream().flatMap(List::stream).toList(), abortedNow);
+    }
+
+    /**
+     * What {@link #abortOnUnit} aborted: every task to wait for, and by session the ones it aborted
+     * itself (not earlier by ABORT TASK or another abort), whose nexuses are told COMMANDS CLEARED.
+     */
+    private record UnitAborts(List<Task> toAwait, Map<Session, List<Task>> abortedNow) {
     }
 
     private static boolean isExtendedCopy(final Task task) {
@@ -675,15 +687,15 @@ final class FullFeature implements DataPlacement {
     }
 
     /**
-     * Tells each other session's logical unit that its {@code aborted} tasks were cleared by this
+     * Tells each other session's logical unit that its {@code abortedNow} tasks were cleared by this
      * nexus (they got no status).
      */
-    private void reportCleared(final Map<Session, List<Task>> aborted) {
-        aborted.forEach((other, tasks) -> {
+    private void reportCleared(final Map<Session, List<Task>> abortedNow) {
+        abortedNow.forEach((other, tasks) -> {
             if (other.nexus().equals(session.nexus()) || other.ended()) {
                 return; // an ended session's nexus is gone: nothing is to be reported to it
             }
-            tasks.stream().filter(t -> t.aborted).map(t -> t.lun).distinct()
+            tasks.stream().map(t -> t.lun).distinct()
                     .forEach(lun -> other.target().scsi().commandsCleared(other.nexus(), lun));
         });
     }
@@ -849,19 +861,18 @@ final class FullFeature implements DataPlacement {
                     () -> target.scsi().taskSetAborted(session.nexus(), lun));
             case 4 -> {
                 List<Task> aborted = new ArrayList<>(session.tasks().abort(t -> t.lun == lun));
-                Map<Session, List<Task>> others = abortOnUnit(lun, target.scsi().unitToken(lun),
-                        other -> other != session, t -> true, false);
-                others.values().forEach(aborted::addAll);
+                UnitAborts others = abortOnUnit(lun, target.scsi().unitToken(lun), other -> other != session,
+                        t -> true, false);
+                aborted.addAll(others.toAwait());
                 afterAborts(aborted, itt, function, () -> {
-                    reportCleared(others);
+                    reportCleared(others.abortedNow());
                     target.scsi().taskSetAborted(session.nexus(), lun);
                 });
             }
             case 5 -> {
                 Object unit = target.scsi().unitToken(lun);
                 List<Task> aborted = new ArrayList<>(session.tasks().abort(t -> t.lun == lun));
-                abortOnUnit(lun, unit, other -> other != session, t -> true, false).values()
-                        .forEach(aborted::addAll);
+                aborted.addAll(abortOnUnit(lun, unit, other -> other != session, t -> true, false).toAwait());
                 afterAborts(aborted, itt, function, () -> {
                     // A LUN remapped while the aborts ran now addresses a unit this reset was not meant for.
                     if (target.scsi().unitToken(lun) == unit) {

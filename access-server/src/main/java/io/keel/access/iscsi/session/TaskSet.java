@@ -155,6 +155,14 @@ final class TaskSet {
      *     status, which finish normally (not marked aborted): everything the caller must wait for
      */
     List<Task> abort(final Predicate<Task> which) {
+        return abort(which, new ArrayList<>());
+    }
+
+    /**
+     * As {@link #abort(Predicate)}, and adds to {@code abortedNow} the tasks this call aborted (not
+     * those aborted before, nor those already sending their status).
+     */
+    List<Task> abort(final Predicate<Task> which, final List<Task> abortedNow) {
         List<Task> aborted = new ArrayList<>();
         List<Task> removed = new ArrayList<>();
         synchronized (this) {
@@ -168,6 +176,7 @@ final class TaskSet {
                 } else if (!task.aborted) {
                     task.aborted = true;
                     aborted.add(task);
+                    abortedNow.add(task);
                     if (task.state != Task.State.RUNNING) {
                         removed.add(task);
                     }
