@@ -5,7 +5,6 @@ import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
-import io.keel.access.scsi.ReadBudget;
 import io.keel.access.scsi.TransferBuffers;
 import java.util.concurrent.TimeUnit;
 
@@ -67,8 +66,6 @@ public final class IscsiMetrics {
                 () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
         pduRejects = registry.counter("iscsi.pdu.rejects");
         registry.gauge("iscsi.transfer-buffers.lent", () -> () -> TransferBuffers.shared().lent());
-        registry.gauge("iscsi.read-budget.held-bytes", () -> () -> ReadBudget.shared().held());
-        registry.gauge("iscsi.read-budget.waiting", () -> () -> ReadBudget.shared().waiting());
     }
 
     /** Counts a failed login under its reason ({@code iscsi.login.failures.<reason>}). */

@@ -41,16 +41,10 @@ final class BlockIo {
 
     private final BlockBackend backend;
     private final TargetOptions options;
-    private final ReadBudget readBudget;
 
     BlockIo(final BlockBackend backend, final TargetOptions options) {
-        this(backend, options, ReadBudget.shared());
-    }
-
-    BlockIo(final BlockBackend backend, final TargetOptions options, final ReadBudget readBudget) {
         this.backend = backend;
         this.options = options;
-        this.readBudget = readBudget;
     }
 
     long capacity() {
@@ -140,11 +134,6 @@ final class BlockIo {
             merged.put(0, d, d.position(), have);
         }
         return merged;
-    }
-
-    /** Bytes of the read budget for {@code blocks}: held while what is read for a command lives. */
-    ReadBudget.Held holdReadBudget(final long blocks) {
-        return readBudget.acquire(blocks * BLOCK);
     }
 
     /**
@@ -237,14 +226,7 @@ final class BlockIo {
         // Into a lent direct buffer the store reads without copying, and the transport sends from it as is.
         TransferBuffers.Lease lease = TransferBuffers.shared().tryLend((int) (blocks * BLOCK));
         if (lease == null) {
-            // On the heap: held in the read budget until the transport has sent it.
-            ReadBudget.Held held = holdReadBudget(blocks);
-            try {
-                return ScsiResult.good(readBlocks(lba, blocks), held::close);
-            } catch (RuntimeException | Error e) {
-                held.close();
-                throw e;
-            }
+            return ScsiResult.good(readBlocks(lba, blocks));
         }
         ByteBuffer data = lease.buffer();
         boolean filled = false;
@@ -332,16 +314,8 @@ final class BlockIo {
         if (blocks == 0) {
             return ScsiResult.good();
         }
-        try (ReadBudget.Held held = shortOfData(c, blocks) ? holdReadBudget(blocks) : null) {
-            writeBlocks(lba, writeData(c, lba, blocks), c.admission());
-        }
+        writeBlocks(lba, writeData(c, lba, blocks), c.admission());
         return ScsiResult.good();
-    }
-
-    /** Whether the data-out is short of {@code blocks}, so {@link #writeData} reads the range first. */
-    private static boolean shortOfData(final ScsiCommand c, final long blocks) {
-        ByteBuffer d = c.dataOut();
-        return (d == null ? 0 : d.remaining()) < blocks * BLOCK;
     }
 
     /** WRITE AND VERIFY: BYTCHK 0 reads the blocks back, 1 also compares them with what was written. */
@@ -352,16 +326,13 @@ final class BlockIo {
         if (blocks == 0) {
             return ScsiResult.good();
         }
-        // The blocks read back, and the range read first when the data-out is short.
-        try (ReadBudget.Held held = holdReadBudget(shortOfData(c, blocks) ? 2 * blocks : blocks)) {
-            ByteBuffer data = writeData(c, lba, blocks);
-            writeBlocks(lba, data, c.admission());
-            ByteBuffer back = readBlocks(lba, blocks);
-            if (byteCheck) {
-                int at = back.mismatch(data);
-                if (at >= 0) {
-                    throw miscompare(at);
-                }
+        ByteBuffer data = writeData(c, lba, blocks);
+        writeBlocks(lba, data, c.admission());
+        ByteBuffer back = readBlocks(lba, blocks);
+        if (byteCheck) {
+            int at = back.mismatch(data);
+            if (at >= 0) {
+                throw miscompare(at);
             }
         }
         return ScsiResult.good();
@@ -383,19 +354,17 @@ final class BlockIo {
             case 3 -> dataOut(c, BLOCK);
             default -> null;
         };
-        try (ReadBudget.Held held = holdReadBudget(blocks)) {
-            ByteBuffer read = readBlocks(lba, blocks);
-            if (byteCheck == 1) {
-                int at = read.mismatch(expected);
+        ByteBuffer read = readBlocks(lba, blocks);
+        if (byteCheck == 1) {
+            int at = read.mismatch(expected);
+            if (at >= 0) {
+                throw miscompare(at);
+            }
+        } else if (byteCheck == 3) {
+            for (int i = 0; i < blocks; i++) {
+                int at = read.slice(i * BLOCK, BLOCK).mismatch(expected);
                 if (at >= 0) {
-                    throw miscompare(at);
-                }
-            } else if (byteCheck == 3) {
-                for (int i = 0; i < blocks; i++) {
-                    int at = read.slice(i * BLOCK, BLOCK).mismatch(expected);
-                    if (at >= 0) {
-                        throw miscompare((long) i * BLOCK + at);
-                    }
+                    throw miscompare((long) i * BLOCK + at);
                 }
             }
         }
@@ -586,14 +555,6 @@ final class BlockIo {
      * {@code admission} (or null) pays the first write's way through the QoS limit.
      */
     private void replaceAtomically(final long lba, final long blocks, final WriteAdmission admission,
-            final UnaryOperator<ByteBuffer> update) {
-        // What was read and what replaces it.
-        try (ReadBudget.Held held = holdReadBudget(2 * blocks)) {
-            replaceAtomicallyHeld(lba, blocks, admission, update);
-        }
-    }
-
-    private void replaceAtomicallyHeld(final long lba, final long blocks, final WriteAdmission admission,
             final UnaryOperator<ByteBuffer> update) {
         for (int attempt = 0; attempt < ATOMIC_ATTEMPTS; attempt++) {
             ByteBuffer current = readBlocks(lba, blocks);

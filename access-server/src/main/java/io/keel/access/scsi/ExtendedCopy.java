@@ -236,7 +236,7 @@ final class ExtendedCopy {
                 throw copyAborted(0x0d, 0x02); // a unit's LUN was unmapped or remapped meanwhile
             }
             int n = Math.min(CHUNK_BLOCKS, s.blocks() - done);
-            try (ReadBudget.Held held = from.io().holdReadBudget(n)) {
+            try {
                 ByteBuffer data = from.io().readBlocks(s.sourceLba() + done, n);
                 to.io().writeBlocks(s.destinationLba() + done, data);
             } catch (SenseException e) {
