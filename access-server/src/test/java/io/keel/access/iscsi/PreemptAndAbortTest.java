@@ -211,14 +211,9 @@ class PreemptAndAbortTest {
     @Test
     void clearTaskSetAbortsAnotherHostsCommandsAndTellsItSo() throws Exception {
         try (RawInitiator other = session(1); RawInitiator clearing = session(2)) {
-            volume.writeGate = new CountDownLatch(1);
-            Pdu write = other.command(0xa1, Lun.encode(0), RawInitiator.write10(0, 1), 512, new byte[512]);
-            other.send(write);
-            waitFor(() -> volume.writesAtGate.get() == 1);
+            writeHeldAtTheGate(other);
 
-            clearing.send(Pdu.of(Opcode.TASK_MGMT_REQUEST).immediate(true).flags(0x80 | 4).lun(0)
-                    .itt(clearing.nextItt++).putInt32(20, Pdu.RESERVED_TAG).putInt32(24, clearing.cmdSn));
-            assertThat(clearing.nextWithin(300)).as("no answer while the write is in flight").isNull();
+            clearTaskSetWaitingForTheWrite(clearing);
             volume.writeGate.countDown();
             Pdu answer = skippingKeepAlives(clearing);
             assertThat(answer.opcode()).isEqualTo(Opcode.TASK_MGMT_RESPONSE);
@@ -238,18 +233,13 @@ class PreemptAndAbortTest {
     @Test
     void aTaskItsHostAbortedItselfIsNotReportedClearedByAnother() throws Exception {
         try (RawInitiator other = session(1); RawInitiator clearing = session(2)) {
-            volume.writeGate = new CountDownLatch(1);
-            Pdu write = other.command(0xa1, Lun.encode(0), RawInitiator.write10(0, 1), 512, new byte[512]);
-            other.send(write);
-            waitFor(() -> volume.writesAtGate.get() == 1);
+            Pdu write = writeHeldAtTheGate(other);
             // The host aborts its own write (ABORT TASK waits for it), then another host clears the task set.
             other.send(Pdu.of(Opcode.TASK_MGMT_REQUEST).immediate(true).flags(0x80 | 1).lun(0)
                     .itt(other.nextItt++).putInt32(20, write.itt()).putInt32(24, other.cmdSn)
                     .putInt32(32, write.int32(24)));
             assertThat(other.nextWithin(300)).as("ABORT TASK waits for the write").isNull();
-            clearing.send(Pdu.of(Opcode.TASK_MGMT_REQUEST).immediate(true).flags(0x80 | 4).lun(0)
-                    .itt(clearing.nextItt++).putInt32(20, Pdu.RESERVED_TAG).putInt32(24, clearing.cmdSn));
-            assertThat(clearing.nextWithin(300)).as("no answer while the write is in flight").isNull();
+            clearTaskSetWaitingForTheWrite(clearing);
             volume.writeGate.countDown();
             assertThat(skippingKeepAlives(clearing).byteAt(2)).as("CLEAR TASK SET complete").isZero();
             Pdu aborted = skippingKeepAlives(other);
@@ -259,6 +249,22 @@ class PreemptAndAbortTest {
             assertThat(other.run(0, new byte[6], null).status()).as("no COMMANDS CLEARED BY ANOTHER INITIATOR")
                     .isZero();
         }
+    }
+
+    /** Sends a one-block WRITE from {@code host} and returns it once the volume holds it at its gate. */
+    private Pdu writeHeldAtTheGate(final RawInitiator host) throws Exception {
+        volume.writeGate = new CountDownLatch(1);
+        Pdu write = host.command(0xa1, Lun.encode(0), RawInitiator.write10(0, 1), 512, new byte[512]);
+        host.send(write);
+        waitFor(() -> volume.writesAtGate.get() == 1);
+        return write;
+    }
+
+    /** Sends CLEAR TASK SET for LUN 0 from {@code clearing}, which gets no answer while the held write runs. */
+    private static void clearTaskSetWaitingForTheWrite(final RawInitiator clearing) throws Exception {
+        clearing.send(Pdu.of(Opcode.TASK_MGMT_REQUEST).immediate(true).flags(0x80 | 4).lun(0)
+                .itt(clearing.nextItt++).putInt32(20, Pdu.RESERVED_TAG).putInt32(24, clearing.cmdSn));
+        assertThat(clearing.nextWithin(300)).as("no answer while the write is in flight").isNull();
     }
 
     /**
