@@ -17,11 +17,14 @@ public interface UnitAttentionSink {
 
     /**
      * Raises {@code sense} for every nexus of {@code nexus}'s initiator port, through whatever target
-     * port, that has used the logical unit: the I_T nexuses of a registration made with ALL_TG_PT. A
-     * sink that does not know the unit's nexuses raises it for {@code nexus}.
+     * port, that has used the logical unit, but {@code except} (may be null): the I_T nexuses of a
+     * registration made with ALL_TG_PT. A sink that does not know the unit's nexuses raises it for
+     * {@code nexus} unless that is {@code except}.
      */
-    default void raiseForInitiatorPort(ItNexus nexus, Sense sense) {
-        raise(nexus, sense);
+    default void raiseForInitiatorPort(ItNexus nexus, ItNexus except, Sense sense) {
+        if (!nexus.equals(except)) {
+            raise(nexus, sense);
+        }
     }
 
     /** Raises {@code sense} for every nexus that has used the logical unit (a reset through another path). */

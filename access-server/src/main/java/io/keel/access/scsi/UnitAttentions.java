@@ -67,11 +67,12 @@ final class UnitAttentions implements UnitAttentionSink {
     }
 
     @Override
-    public void raiseForInitiatorPort(final ItNexus nexus, final Sense sense) {
+    public void raiseForInitiatorPort(final ItNexus nexus, final ItNexus except, final Sense sense) {
         lock.lock();
         try {
             for (ItNexus n : seen) {
-                if (n.initiatorName().equals(nexus.initiatorName()) && n.isid().equalsIgnoreCase(nexus.isid())) {
+                if (n.initiatorName().equals(nexus.initiatorName()) && n.isid().equalsIgnoreCase(nexus.isid())
+                        && !n.equals(except)) {
                     add(n, sense);
                 }
             }

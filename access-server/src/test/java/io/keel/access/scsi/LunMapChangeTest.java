@@ -156,6 +156,23 @@ class LunMapChangeTest extends ScsiFixture {
     }
 
     @Test
+    void aClearThroughOnePortIsReportedOnTheIssuersOtherPortsOfAnAllTargetPortsRegistration() {
+        BlockTarget other = secondTargetOfThin();
+        ItNexus aThroughOther = new ItNexus(A.initiatorName(), A.isid(), "iqn.2026-01.io.keel:other", 1);
+        settle(other, aThroughOther, 7);
+        byte[] allTargetPorts = key(0, 0xA);
+        allTargetPorts[20] = 0x04; // ALL_TG_PT
+        good(on(changing, A, THIN, registerCdb(), allTargetPorts));
+        good(on(other, B, 7, registerCdb(), key(0, 0xB)));
+
+        good(on(changing, A, THIN, cdb(0x5f, 3, 0, 0, 0, 0, 0, 0, 24, 0), key(0xA, 0))); // CLEAR
+
+        good(on(changing, A, THIN, TUR)); // not the nexus the CLEAR came through
+        check(on(other, aThroughOther, 7, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x03); // RESERVATIONS PREEMPTED
+        check(on(other, B, 7, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x03);
+    }
+
+    @Test
     void aVolumeInTwoTargetsHasOneSetOfModePages() {
         BlockTarget other = secondTargetOfThin();
         byte[] control = java.util.Arrays.copyOfRange(data(on(changing, A, THIN, cdb(0x1a, 0x08, 0x0a, 0, 255, 0))),

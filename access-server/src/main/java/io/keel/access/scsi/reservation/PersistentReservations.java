@@ -231,7 +231,7 @@ public final class PersistentReservations implements Reservations {
             }
             for (Attention a : o.attentions) {
                 if (a.registrant.allTargetPorts()) {
-                    attentions.raiseForInitiatorPort(a.registrant.nexus(), a.sense);
+                    attentions.raiseForInitiatorPort(a.registrant.nexus(), a.except, a.sense);
                 } else {
                     attentions.raise(a.registrant.nexus(), a.sense);
                 }
@@ -277,8 +277,29 @@ public final class PersistentReservations implements Reservations {
         }
     }
 
-    /** A unit attention for the I_T nexuses of {@code registrant}: one, or with ALL_TG_PT its initiator port's all. */
-    private record Attention(Registration registrant, Sense sense) {
+    /**
+     * A unit attention for the I_T nexuses of {@code registrant}: one, or with ALL_TG_PT all of its
+     * initiator port's but {@code except} (null: none), the nexus the command came through.
+     */
+    private record Attention(Registration registrant, Sense sense, ItNexus except) {
+        Attention(final Registration registrant, final Sense sense) {
+            this(registrant, sense, null);
+        }
+    }
+
+    /**
+     * Adds {@code sense} for the nexuses of {@code o} other than {@code via}, the one the command of
+     * {@code issuer}'s came through (SPC-4: "every registered I_T nexus other than the I_T nexus on
+     * which the command was received"): all of them for another registrant; for the issuer's own
+     * registration, only when it was made for all target ports, its other target ports.
+     */
+    private static void tellOthers(final List<Attention> uas, final Registration o, final Registration issuer,
+            final ItNexus via, final Sense sense) {
+        if (!PrState.sameRegistrant(o, issuer)) {
+            uas.add(new Attention(o, sense));
+        } else if (o.allTargetPorts()) {
+            uas.add(new Attention(o, sense, via));
+        }
     }
 
     /** A command's result: a failure, or the next state (the current one when nothing changes) and its UAs. */
@@ -373,9 +394,7 @@ public final class PersistentReservations implements Reservations {
         List<Attention> uas = new ArrayList<>();
         if (cur.type().registrantsAccess) {
             for (Registration o : cur.registrations()) {
-                if (!PrState.sameRegistrant(o, r)) {
-                    uas.add(new Attention(o, RESERVATIONS_RELEASED));
-                }
+                tellOthers(uas, o, r, q.nexus, RESERVATIONS_RELEASED);
             }
         }
         return Outcome.of(cur.withReservation(null, null), uas);
@@ -388,9 +407,7 @@ public final class PersistentReservations implements Reservations {
         }
         List<Attention> uas = new ArrayList<>();
         for (Registration o : cur.registrations()) {
-            if (!PrState.sameRegistrant(o, r)) {
-                uas.add(new Attention(o, RESERVATIONS_PREEMPTED));
-            }
+            tellOthers(uas, o, r, q.nexus, RESERVATIONS_PREEMPTED);
         }
         return Outcome.of(new PrState(cur.generation() + 1, cur.aptpl(), List.of(), null, null), uas);
     }
@@ -412,9 +429,7 @@ public final class PersistentReservations implements Reservations {
             for (Registration o : cur.registrations()) {
                 if (o.key() == q.saKey) {
                     next = next.remove(o);
-                    if (!PrState.sameRegistrant(o, r)) {
-                        uas.add(new Attention(o, REGISTRATIONS_PREEMPTED));
-                    }
+                    tellOthers(uas, o, r, q.nexus, REGISTRATIONS_PREEMPTED);
                 }
             }
             if (next == cur) {
@@ -441,9 +456,7 @@ public final class PersistentReservations implements Reservations {
         }
         if (type != cur.type()) {
             for (Registration o : kept) {
-                if (!PrState.sameRegistrant(o, r)) {
-                    uas.add(new Attention(o, RESERVATIONS_RELEASED));
-                }
+                tellOthers(uas, o, r, q.nexus, RESERVATIONS_RELEASED);
             }
         }
         PrState next = cur.withRegistrations(kept).withReservation(type, r).bumped();

@@ -40,9 +40,9 @@ public final class SharedReservations implements Reservations {
         }
 
         @Override
-        public void raiseForInitiatorPort(final ItNexus nexus, final Sense sense) {
+        public void raiseForInitiatorPort(final ItNexus nexus, final ItNexus except, final Sense sense) {
             for (UnitAttentionSink unit : units) {
-                unit.raiseForInitiatorPort(nexus, sense);
+                unit.raiseForInitiatorPort(nexus, except, sense);
             }
         }
     }

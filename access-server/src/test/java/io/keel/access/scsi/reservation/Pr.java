@@ -46,9 +46,11 @@ final class Pr {
         final List<ItNexus> initiatorPorts = new ArrayList<>();
 
         @Override
-        public synchronized void raiseForInitiatorPort(final ItNexus nexus, final Sense sense) {
+        public synchronized void raiseForInitiatorPort(final ItNexus nexus, final ItNexus except, final Sense sense) {
             initiatorPorts.add(nexus);
-            raise(nexus, sense);
+            if (!nexus.equals(except)) {
+                raise(nexus, sense);
+            }
         }
 
         @Override
