@@ -46,6 +46,8 @@ public final class IscsiMetrics {
     public final Timer commandLatency;
     /** Reject PDUs sent. */
     public final Counter pduRejects;
+    /** Commands that waited for their session's read allowance (it holds the medium they read in memory). */
+    public final Meter readAllowanceWaits;
 
     /** Registers the metrics in {@code registry}. */
     public IscsiMetrics(final MetricRegistry registry) {
@@ -65,6 +67,7 @@ public final class IscsiMetrics {
         commandLatency = registry.timer("iscsi.command.latency",
                 () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
         pduRejects = registry.counter("iscsi.pdu.rejects");
+        readAllowanceWaits = registry.meter("iscsi.read-allowance.waits");
         registry.gauge("iscsi.transfer-buffers.lent", () -> () -> TransferBuffers.shared().lent());
     }
 

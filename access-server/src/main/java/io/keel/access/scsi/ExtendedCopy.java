@@ -41,6 +41,8 @@ final class ExtendedCopy {
     /** The most bytes one segment descriptor may copy (VMware sends at most its MaxHWTransferSize, 4–16 MiB). */
     static final int MAX_SEGMENT_BYTES = 32 << 20;
     private static final int CHUNK_BLOCKS = 2048;
+    /** Bytes a copy reads into memory at once: one piece. */
+    static final long PIECE_BYTES = CHUNK_BLOCKS * 512L;
     /** Results of completed copies held for RECEIVE COPY RESULTS (LIST ID USAGE 00b), oldest dropped first. */
     private static final int HELD_RESULTS = 64;
 

@@ -60,6 +60,16 @@ public record ScsiResult(int status, ByteBuffer dataIn, byte[] sense, Runnable d
         return new ScsiResult(ScsiStatus.GOOD, data, null, lease);
     }
 
+    /** This result, with {@code more} run after its own release, once the transport is done with it. */
+    public ScsiResult alsoOnRelease(final Runnable more) {
+        Runnable own = dataInLease;
+        Runnable both = own == null ? more : () -> {
+            own.run();
+            more.run();
+        };
+        return new ScsiResult(status, dataIn, sense, both, abortTasksOf);
+    }
+
     /** Gives lent data-in back (nothing for a result that owns its data); call once, after the last use. */
     public void release() {
         if (dataInLease != null) {

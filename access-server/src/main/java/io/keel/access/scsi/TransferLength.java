@@ -36,6 +36,26 @@ public final class TransferLength {
         };
     }
 
+    /**
+     * Bytes of the medium {@code cdb} has the logical unit read into memory at once: a READ's blocks
+     * (data-in), the blocks VERIFY and WRITE AND VERIFY compare, what ORWRITE, WRITE ATOMIC and
+     * COMPARE AND WRITE read and replace (twice the range), an EXTENDED COPY's 1 MiB piece; 0 for
+     * anything else. A transport bounds what one session's commands may hold by it.
+     */
+    public static long readIntoMemory(final byte[] cdb) {
+        if (cdb == null || cdb.length < 6) {
+            return 0;
+        }
+        byte[] c = LogicalUnit.padded(cdb);
+        return switch (Bytes.u8(c, 0)) {
+            case 0x08, 0x28, 0xa8, 0x88, 0x2f, 0xaf, 0x8f, 0x2e, 0xae, 0x8e -> BLOCK * BlockIo.length(c);
+            case 0x8b, 0x9c -> 2L * BLOCK * BlockIo.length(c);
+            case 0x89 -> 2L * BLOCK * Bytes.u8(c, 13);
+            case 0x83 -> ExtendedCopy.PIECE_BYTES;
+            default -> 0;
+        };
+    }
+
     private static long verifyBytes(final byte[] c, final long blocks) {
         return switch ((c[1] >>> 1) & 0x03) {
             case 1 -> BLOCK * blocks;

@@ -577,6 +577,13 @@ final class FullFeature implements DataPlacement {
             finish(task, target.scsi().checkCondition(task.lun, Sense.REPORTED_LUNS_CHANGED));
             return;
         }
+        long inMemory = TransferLength.readIntoMemory(task.cdb);
+        ReadAllowance allowance = session.readAllowance();
+        if (inMemory > 0 && !allowance.acquire(task, inMemory, connection.context.metrics().readAllowanceWaits::mark)) {
+            // Aborted while it waited: it never runs, and no answer goes out for it.
+            finish(task, target.scsi().checkCondition(task.lun, Sense.INTERNAL_TARGET_FAILURE));
+            return;
+        }
         ByteBuffer dataOut = task.write ? task.writeData() : null;
         ScsiResult result;
         try {
@@ -584,6 +591,10 @@ final class FullFeature implements DataPlacement {
         } catch (RuntimeException e) {
             LOG.warn("{} failed in the SCSI target for {}", task, connection.who(), e);
             result = target.scsi().checkCondition(task.lun, Sense.INTERNAL_TARGET_FAILURE);
+        }
+        if (inMemory > 0) {
+            // Held until the transport is done with the result: its Data-In written, or dropped.
+            result = result.alsoOnRelease(() -> allowance.release(inMemory));
         }
         if (result.abortTasksOf() != null) {
             // Not on this thread, which may be the connection's reader serving other sessions too.

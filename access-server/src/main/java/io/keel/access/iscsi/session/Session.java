@@ -27,6 +27,7 @@ public final class Session {
     private final TargetEntry target;
     private final ItNexus nexus;
     private final TaskSet tasks;
+    private final ReadAllowance readAllowance = new ReadAllowance(ReadAllowance.SESSION_BYTES);
     private final AtomicBoolean ended = new AtomicBoolean();
     private final AtomicBoolean nexusReported = new AtomicBoolean();
     private final CompletableFuture<Void> nexusLost = new CompletableFuture<>();
@@ -124,6 +125,11 @@ public final class Session {
 
     ItNexus nexus() {
         return nexus;
+    }
+
+    /** What this session's commands may hold of the medium in memory at once. */
+    ReadAllowance readAllowance() {
+        return readAllowance;
     }
 
     TaskSet tasks() {
