@@ -580,17 +580,18 @@ final class FullFeature implements DataPlacement {
         long inMemory = TransferLength.readIntoMemory(task.cdb);
         ReadAllowance allowance = session.readAllowance();
         if (inMemory > 0 && !allowance.acquire(task, inMemory, connection.context.metrics().readAllowanceWaits::mark)) {
-            // Aborted while it waited: it never runs, and no answer goes out for it.
+            // Aborted while it waited (its answer is dropped), or its thread was interrupted: it never runs.
+            Thread.interrupted(); // an interrupted thread's status write would fail
             finish(task, target.scsi().checkCondition(task.lun, Sense.INTERNAL_TARGET_FAILURE));
             return;
         }
-        ByteBuffer dataOut = task.write ? task.writeData() : null;
-        ScsiResult result;
+        ScsiResult result = null;
         try {
-            result = target.scsi().execute(command(task, dataOut));
-        } catch (RuntimeException e) {
-            LOG.warn("{} failed in the SCSI target for {}", task, connection.who(), e);
-            result = target.scsi().checkCondition(task.lun, Sense.INTERNAL_TARGET_FAILURE);
+            result = run(task, target);
+        } finally {
+            if (inMemory > 0 && result == null) {
+                allowance.release(inMemory); // an Error out of the SCSI target: the bytes go back all the same
+            }
         }
         if (inMemory > 0) {
             // Held until the transport is done with the result: its Data-In written, or dropped.
@@ -610,12 +611,26 @@ final class FullFeature implements DataPlacement {
                     LOG.error("PREEMPT AND ABORT by {}: aborting the preempted tasks failed", connection.who(), e);
                 } finally {
                     Thread.interrupted(); // an interrupted wait must not make the status write fail
+                    if (answer != preempting) {
+                        preempting.release();
+                    }
                     finish(task, answer);
                 }
             });
             return;
         }
         finish(task, result);
+    }
+
+    /** Runs {@code task}'s command in the SCSI target; a failure there is INTERNAL TARGET FAILURE. */
+    private ScsiResult run(final Task task, final TargetEntry target) {
+        ByteBuffer dataOut = task.write ? task.writeData() : null;
+        try {
+            return target.scsi().execute(command(task, dataOut));
+        } catch (RuntimeException e) {
+            LOG.warn("{} failed in the SCSI target for {}", task, connection.who(), e);
+            return target.scsi().checkCondition(task.lun, Sense.INTERNAL_TARGET_FAILURE);
+        }
     }
 
     /**
