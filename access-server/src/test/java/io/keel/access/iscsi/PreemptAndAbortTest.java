@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -79,8 +78,8 @@ class PreemptAndAbortTest {
         // A second target exporting the fenced volume: one logical unit, two targets.
         BlockTarget second = new BlockTarget(List.of(new LunSpec(0, volume, reservations::attach)),
                 TargetOptions.defaults());
-        targets.entries = Stream.concat(targets.entries.stream(), Stream.of(new TargetEntry(IQN, null, List.of(),
-                null, scsi), new TargetEntry(SECOND_IQN, null, List.of(), null, second))).toList();
+        targets.add(new TargetEntry(IQN, null, List.of(), null, scsi),
+                new TargetEntry(SECOND_IQN, null, List.of(), null, second));
         portal = targets.start(TestTargets.config(), metrics);
         port = portal.boundAddresses().get(0).getPort();
     }

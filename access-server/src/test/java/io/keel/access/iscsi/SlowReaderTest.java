@@ -18,7 +18,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,8 +44,7 @@ class SlowReaderTest {
         volume = new MemoryBackend("vol-slow-reader", 96L << 20, true);
         BlockTarget scsi = new BlockTarget(List.of(new LunSpec(0, volume, FakeReservations::new)),
                 TargetOptions.defaults());
-        targets.entries = Stream.concat(targets.entries.stream(),
-                Stream.of(new TargetEntry(IQN, null, List.of(), null, scsi))).toList();
+        targets.add(new TargetEntry(IQN, null, List.of(), null, scsi));
         portal = targets.start(TestTargets.config(), metrics);
         port = portal.boundAddresses().get(0).getPort();
     }

@@ -4,8 +4,10 @@ import com.codahale.metrics.MetricRegistry;
 import io.keel.runtime.time.SystemClock;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /** Fixtures: a directory of test targets and a portal on 127.0.0.1 with an ephemeral port. */
 final class TestTargets implements TargetDirectory {
@@ -52,6 +54,11 @@ final class TestTargets implements TargetDirectory {
             throw failure;
         }
         return entries.stream().filter(e -> e.iqn().equals(iqn)).findFirst();
+    }
+
+    /** Adds {@code more} to the targets served. */
+    void add(final TargetEntry... more) {
+        entries = Stream.concat(entries.stream(), Arrays.stream(more)).toList();
     }
 
     static PortalConfig config() {
