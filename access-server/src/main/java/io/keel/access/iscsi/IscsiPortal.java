@@ -4,6 +4,7 @@ import com.codahale.metrics.MetricRegistry;
 import io.keel.access.iscsi.session.BusyReaderWatch;
 import io.keel.access.iscsi.session.Connection;
 import io.keel.access.iscsi.session.PortalContext;
+import io.keel.access.iscsi.session.ReadShare;
 import io.keel.access.iscsi.session.Session;
 import io.keel.access.iscsi.session.SessionRegistry;
 import io.keel.access.iscsi.session.WriteBudget;
@@ -70,8 +71,11 @@ public final class IscsiPortal implements AutoCloseable {
                 Thread.ofPlatform().daemon().name("iscsi-reader-", 0).factory());
         SessionRegistry sessions = new SessionRegistry();
         metrics.gauge("iscsi.tasks.of-ended-sessions", () -> sessions::unfinishedCount);
+        ReadShare readShare = ReadShare.ofHeap(sessions::normalCount);
+        metrics.gauge("iscsi.read-share.held", () -> readShare::held);
+        metrics.gauge("iscsi.read-share.per-session", () -> readShare::perSession);
         PortalContext context = new PortalContext(config, directory, new IscsiMetrics(metrics), clock,
-                sessions, new SecureRandom(), WriteBudget.ofHeap(), readers,
+                sessions, new SecureRandom(), WriteBudget.ofHeap(), readShare, readers,
                 BusyReaderWatch.open(), new RateLimitedLog(LoggerFactory.getLogger(Connection.class), clock,
                         REFUSALS_LOGGED, REFUSAL_LOG_WINDOW));
         IscsiPortal portal = new IscsiPortal(context, readers);

@@ -73,6 +73,7 @@ class SlowReaderTest {
             slow.sendTogether(reads);
             // The first four hold 64 MiB while their Data-In waits for this initiator; the fifth must wait.
             waitFor(() -> metrics.meter("iscsi.read-allowance.waits").getCount() == 1);
+            assertThat(heldByAllSessions()).as("the node-wide gauge counts what they hold").isEqualTo(64L << 20);
 
             Pdu fifth = reads.get(4);
             slow.send(Pdu.of(Opcode.TASK_MGMT_REQUEST).immediate(true).flags(0x80 | 1).lun(0)
@@ -106,7 +107,12 @@ class SlowReaderTest {
                 assertThat(dataBytes.get(read.itt())).isEqualTo(16L << 20);
             }
             assertThat(slow.run(0, new byte[6], null).status()).as("the session goes on").isZero();
+            waitFor(() -> heldByAllSessions() == 0);
         }
+    }
+
+    private long heldByAllSessions() {
+        return ((Number) metrics.getGauges().get("iscsi.read-share.held").getValue()).longValue();
     }
 
     private static Pdu read16MiB(final RawInitiator initiator, final int lba) {

@@ -19,6 +19,7 @@ import java.util.concurrent.Executor;
  * @param sessions the session table
  * @param random CHAP challenges
  * @param writeBudget the bytes of solicited write data all sessions may hold at once
+ * @param readShare the bytes of the medium all sessions' commands may hold in memory, shared out per session
  * @param readers platform threads that run connections' read loops
  * @param busyReaders hands a connection's reading on when bytes arrive while its reader runs a command;
  *     null where not available (readers then hand on before every command they run)
@@ -26,6 +27,6 @@ import java.util.concurrent.Executor;
  *     few lines per window for the whole portal, since any initiator can send garbage in a loop
  */
 public record PortalContext(PortalConfig config, TargetDirectory directory, IscsiMetrics metrics, Clock clock,
-        SessionRegistry sessions, SecureRandom random, WriteBudget writeBudget, Executor readers,
+        SessionRegistry sessions, SecureRandom random, WriteBudget writeBudget, ReadShare readShare, Executor readers,
         BusyReaderWatch busyReaders, RateLimitedLog refusals) {
 }

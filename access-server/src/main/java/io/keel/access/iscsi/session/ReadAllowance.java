@@ -9,27 +9,26 @@ import java.util.concurrent.locks.ReentrantLock;
  * Bytes of the medium one session's commands may hold in memory at once (a READ's data-in until it
  * is written to the socket, the blocks a VERIFY compares, an EXTENDED COPY's piece: see
  * {@code TransferLength.readIntoMemory}). Without it, READs of 32 MiB at a queue depth of 128 from
- * one initiator that takes its Data-In slowly could hold 4 GiB. Per session, so a slow initiator,
- * or a volume held back by its QoS limit, only delays its own session's reads. Commands wait in
- * arrival order on their own threads; a waiting command whose task is aborted stops waiting (and
- * does not run); one larger than the whole allowance runs when nothing else holds any.
+ * one initiator that takes its Data-In slowly could hold 4 GiB. How much is the session's part of
+ * the portal's {@link ReadShare}, looked up whenever a command asks (so it shrinks as sessions log
+ * in and grows as they leave). Per session, so a slow initiator, or a volume held back by its QoS
+ * limit, only delays its own session's reads. Commands wait in arrival order on their own threads;
+ * a waiting command whose task is aborted stops waiting (and does not run); one larger than the
+ * whole allowance runs when nothing else holds any.
  */
 final class ReadAllowance {
 
-    /** What one session may hold: two reads of the largest transfer (32 MiB). */
-    static final long SESSION_BYTES = 64L << 20;
-
-    /** How often a waiting command looks whether its task was aborted. */
+    /** How often a waiting command looks whether its task was aborted, or the session's share grew. */
     private static final long ABORT_CHECK_MILLIS = 50;
 
-    private final long capacity;
+    private final ReadShare share;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final ArrayDeque<Task> waiting = new ArrayDeque<>();
     private long held;
 
-    ReadAllowance(final long capacity) {
-        this.capacity = capacity;
+    ReadAllowance(final ReadShare share) {
+        this.share = share;
     }
 
     /**
@@ -43,7 +42,7 @@ final class ReadAllowance {
             waiting.addLast(task);
             try {
                 boolean waited = false;
-                while (waiting.peekFirst() != task || held > 0 && held + bytes > capacity) {
+                while (waiting.peekFirst() != task || held > 0 && held + bytes > share.perSession()) {
                     if (task.aborted) {
                         return false;
                     }
@@ -56,6 +55,7 @@ final class ReadAllowance {
                     }
                 }
                 held += bytes;
+                share.add(bytes);
                 return true;
             } finally {
                 waiting.remove(task);
@@ -82,6 +82,7 @@ final class ReadAllowance {
         lock.lock();
         try {
             held -= bytes;
+            share.add(-bytes);
             changed.signalAll();
         } finally {
             lock.unlock();

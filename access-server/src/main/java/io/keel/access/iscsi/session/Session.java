@@ -27,7 +27,7 @@ public final class Session {
     private final TargetEntry target;
     private final ItNexus nexus;
     private final TaskSet tasks;
-    private final ReadAllowance readAllowance = new ReadAllowance(ReadAllowance.SESSION_BYTES);
+    private final ReadAllowance readAllowance;
     private final AtomicBoolean ended = new AtomicBoolean();
     private final AtomicBoolean nexusReported = new AtomicBoolean();
     private final CompletableFuture<Void> nexusLost = new CompletableFuture<>();
@@ -51,6 +51,7 @@ public final class Session {
         this.expCmdSn = firstCmdSn;
         this.queueDepth = context.config().queueDepth();
         this.tasks = new TaskSet(this::startTask, this::release);
+        this.readAllowance = new ReadAllowance(context.readShare());
     }
 
     /** Starts a task that may run now: without a thread when its connection can (a READ or WRITE), else on one. */

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The portal's sessions by TSIH and by identity (initiator name, ISID, target): assigns TSIHs and
@@ -16,6 +17,7 @@ public final class SessionRegistry {
 
     private final Map<Integer, Session> byTsih = new HashMap<>();
     private final Map<Task, Session> unfinished = new ConcurrentHashMap<>();
+    private final AtomicInteger normal = new AtomicInteger();
     private int nextTsih = 1;
 
     /** Registers {@code session} under a fresh TSIH, returned. */
@@ -25,6 +27,9 @@ public final class SessionRegistry {
             nextTsih = nextTsih == 0xffff ? 1 : nextTsih + 1;
             if (!byTsih.containsKey(tsih)) {
                 byTsih.put(tsih, session);
+                if (!session.discovery()) {
+                    normal.incrementAndGet();
+                }
                 return tsih;
             }
         }
@@ -32,7 +37,14 @@ public final class SessionRegistry {
     }
 
     synchronized void remove(final Session session) {
-        byTsih.remove(session.tsih(), session);
+        if (byTsih.remove(session.tsih(), session) && !session.discovery()) {
+            normal.decrementAndGet();
+        }
+    }
+
+    /** How many normal (not discovery) sessions are registered: what the portal's {@link ReadShare} is shared by. */
+    public int normalCount() {
+        return normal.get();
     }
 
     synchronized Optional<Session> byTsih(final int tsih) {
