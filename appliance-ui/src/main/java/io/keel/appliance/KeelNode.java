@@ -8,6 +8,7 @@ import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
 import io.dropwizard.jetty.HttpConnectorFactory;
 import io.dropwizard.lifecycle.Managed;
+import io.keel.access.iscsi.session.OpenCommand;
 import io.keel.appliance.access.AccessRole;
 import io.keel.appliance.api.ApiErrors;
 import io.keel.appliance.api.ClusterResource;
@@ -73,6 +74,8 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
 
     private static final Logger LOG = LoggerFactory.getLogger(KeelNode.class);
     private static final String META_LOG_PATH = "/meta";
+    /** A command without a status this long fails the iscsi health check: its initiator gave up on it long ago. */
+    private static final Duration COMMAND_STUCK_AFTER = Duration.ofSeconds(60);
 
     /** Starts a node: {@code server <config.yml>}, or {@code check <config.yml>} to validate one. */
     public static void main(final String[] args) throws Exception {
@@ -252,6 +255,11 @@ public final class KeelNode extends Application<KeelNodeConfiguration> {
             environment.healthChecks().register("iscsi", new HealthCheck() {
                 @Override
                 protected Result check() {
+                    Optional<OpenCommand> oldest = access.oldestOpenCommand();
+                    if (oldest.isPresent() && oldest.get().age().compareTo(COMMAND_STUCK_AFTER) > 0) {
+                        return Result.unhealthy("a command has had no status for over "
+                                + COMMAND_STUCK_AFTER.toSeconds() + " s (initiators give up sooner): " + oldest.get());
+                    }
                     return Result.healthy("portal " + access.portalAddresses() + ", " + access.sessionCount()
                             + " sessions");
                 }

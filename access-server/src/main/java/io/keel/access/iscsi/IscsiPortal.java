@@ -3,6 +3,7 @@ package io.keel.access.iscsi;
 import com.codahale.metrics.MetricRegistry;
 import io.keel.access.iscsi.session.BusyReaderWatch;
 import io.keel.access.iscsi.session.Connection;
+import io.keel.access.iscsi.session.OpenCommand;
 import io.keel.access.iscsi.session.PortalContext;
 import io.keel.access.iscsi.session.ReadShare;
 import io.keel.access.iscsi.session.Session;
@@ -74,6 +75,8 @@ public final class IscsiPortal implements AutoCloseable {
         ReadShare readShare = ReadShare.ofHeap(sessions::normalCount);
         metrics.gauge("iscsi.read-share.held", () -> readShare::held);
         metrics.gauge("iscsi.read-share.per-session", () -> readShare::perSession);
+        metrics.gauge("iscsi.commands.oldest-open-ms", () -> () -> sessions.oldestOpenCommand(clock.nanoTime())
+                .map(open -> open.age().toMillis()).orElse(0L));
         PortalContext context = new PortalContext(config, directory, new IscsiMetrics(metrics), clock,
                 sessions, new SecureRandom(), WriteBudget.ofHeap(), readShare, readers,
                 BusyReaderWatch.open(), new RateLimitedLog(LoggerFactory.getLogger(Connection.class), clock,
@@ -102,6 +105,11 @@ public final class IscsiPortal implements AutoCloseable {
     /** The addresses actually bound (ephemeral ports resolved). */
     public List<InetSocketAddress> boundAddresses() {
         return listeners.stream().map(s -> (InetSocketAddress) s.getLocalSocketAddress()).toList();
+    }
+
+    /** The command without a status that arrived first (of every session), or empty. */
+    public Optional<OpenCommand> oldestOpenCommand() {
+        return context.sessions().oldestOpenCommand(context.clock().nanoTime());
     }
 
     /** The live sessions. */

@@ -3,6 +3,7 @@ package io.keel.appliance.access;
 import com.codahale.metrics.MetricRegistry;
 import io.keel.access.iscsi.IscsiPortal;
 import io.keel.access.iscsi.PortalConfig;
+import io.keel.access.iscsi.session.OpenCommand;
 import io.keel.access.scsi.TargetOptions;
 import io.keel.appliance.chunk.ChunkRole;
 import io.keel.appliance.config.IscsiSettings;
@@ -23,6 +24,7 @@ import java.net.SocketException;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,6 +88,11 @@ public final class AccessRole implements AutoCloseable {
     /** Sessions logged in now. */
     public int sessionCount() {
         return portal.sessions().size();
+    }
+
+    /** The command without a status that arrived first, of every session, or empty. */
+    public Optional<OpenCommand> oldestOpenCommand() {
+        return portal.oldestOpenCommand();
     }
 
     /** The normal sessions logged in now, as the node reports them in its heartbeat. */

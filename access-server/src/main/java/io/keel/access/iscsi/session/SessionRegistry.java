@@ -80,6 +80,30 @@ public final class SessionRegistry {
         return unfinished.size();
     }
 
+    /**
+     * The command without a status that arrived first, among every session's and those that ended
+     * sessions left running, as of {@code nowNanos}; empty when there is none. A command open for
+     * longer than any initiator waits (tens of seconds) means something below it hangs.
+     */
+    public Optional<OpenCommand> oldestOpenCommand(final long nowNanos) {
+        OpenCommand oldest = null;
+        for (Session session : all()) {
+            OpenCommand open = session.tasks().oldestOpen(session.initiatorName(), session.targetName(), nowNanos);
+            if (open != null && (oldest == null || open.age().compareTo(oldest.age()) > 0)) {
+                oldest = open;
+            }
+        }
+        for (Map.Entry<Task, Session> left : unfinished.entrySet()) {
+            Session session = left.getValue();
+            OpenCommand open = left.getKey().asOpen(session.initiatorName(), session.targetName(),
+                    "left running by a session that ended", nowNanos);
+            if (oldest == null || open.age().compareTo(oldest.age()) > 0) {
+                oldest = open;
+            }
+        }
+        return Optional.ofNullable(oldest);
+    }
+
     /** The still-running tasks of ended sessions, with their session. */
     Map<Task, Session> unfinished() {
         return Map.copyOf(unfinished);

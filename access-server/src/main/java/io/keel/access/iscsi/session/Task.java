@@ -4,6 +4,7 @@ import io.keel.access.scsi.TaskAttribute;
 import io.keel.access.scsi.TransferBuffers;
 import io.keel.access.scsi.WriteAdmission;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -81,6 +82,12 @@ public final class Task {
         if (held != null) {
             held.release();
         }
+    }
+
+    /** This task as an {@link OpenCommand} of {@code initiator} to {@code target}, at {@code nowNanos}. */
+    OpenCommand asOpen(final String initiator, final String target, final String stage, final long nowNanos) {
+        return new OpenCommand(initiator, target, lun, cdb.length == 0 ? -1 : cdb[0] & 0xff, stage,
+                Duration.ofNanos(Math.max(0, nowNanos - arrivalNanos)));
     }
 
     /** Whether the task's solicited data is reserved in the portal's write budget. */

@@ -72,6 +72,24 @@ final class TaskSet {
         return open;
     }
 
+    /**
+     * The task that arrived first among those without a status yet (the set keeps arrival order), as
+     * {@code initiator} and {@code target}'s session sees it at {@code nowNanos}; null when there is none.
+     */
+    synchronized OpenCommand oldestOpen(final String initiator, final String target, final long nowNanos) {
+        for (Task task : tasks.values()) {
+            if (!task.executed) {
+                String stage = switch (task.state) {
+                    case DATA -> "waiting for its data";
+                    case WAITING -> "waiting for earlier tasks";
+                    case RUNNING, DONE -> "running";
+                };
+                return task.asOpen(initiator, target, stage, nowNanos);
+            }
+        }
+        return null;
+    }
+
     /** Marks {@code task}'s data complete and starts whatever may start. */
     void ready(final Task task) {
         List<Task> start;

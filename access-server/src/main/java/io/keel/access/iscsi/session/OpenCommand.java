@@ -1,0 +1,24 @@
+package io.keel.access.iscsi.session;
+
+import java.time.Duration;
+
+/**
+ * A SCSI command that has had no status yet, as a health check or an admin sees it: who sent it, to
+ * which LUN of which target, how long ago, and how far it got.
+ *
+ * @param initiator the initiator's iSCSI name
+ * @param target the target's IQN
+ * @param lun the LUN it addressed
+ * @param opcode the CDB's operation code
+ * @param stage how far it got: waiting for its data, for earlier tasks, running, or left running by a
+ *     session that ended
+ * @param age how long since it arrived
+ */
+public record OpenCommand(String initiator, String target, int lun, int opcode, String stage, Duration age) {
+
+    @Override
+    public String toString() {
+        return String.format("opcode %02Xh to %s LUN %d from %s, %s for %d s", opcode, target, lun, initiator, stage,
+                age.toSeconds());
+    }
+}

@@ -1,0 +1,86 @@
+package io.keel.access.iscsi;
+
+import static io.keel.access.iscsi.ProtocolTest.waitFor;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.codahale.metrics.MetricRegistry;
+import io.keel.access.iscsi.pdu.Opcode;
+import io.keel.access.iscsi.pdu.Pdu;
+import io.keel.access.iscsi.session.Lun;
+import io.keel.access.iscsi.session.OpenCommand;
+import io.keel.access.scsi.BlockTarget;
+import io.keel.access.scsi.FakeReservations;
+import io.keel.access.scsi.LunSpec;
+import io.keel.access.scsi.MemoryBackend;
+import io.keel.access.scsi.TargetOptions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The portal names the command that has waited longest for its status (what the node's health check reads). */
+@Timeout(60)
+class OpenCommandTest {
+
+    private static final String IQN = "iqn.2026-01.io.keel:open-command";
+
+    private final TestTargets targets = new TestTargets();
+    private final MetricRegistry metrics = new MetricRegistry();
+    private IscsiPortal portal;
+    private int port;
+    private MemoryBackend volume;
+
+    @BeforeEach
+    void start() {
+        volume = new MemoryBackend("vol-open-command", 8L << 20, true);
+        BlockTarget scsi = new BlockTarget(List.of(new LunSpec(0, volume, FakeReservations::new)),
+                TargetOptions.defaults());
+        targets.add(new TargetEntry(IQN, null, List.of(), null, scsi));
+        portal = targets.start(TestTargets.config(), metrics);
+        port = portal.boundAddresses().get(0).getPort();
+    }
+
+    @AfterEach
+    void stop() {
+        volume.writeGate = null;
+        portal.close();
+    }
+
+    @Test
+    void aWriteHeldInTheVolumeIsTheOldestOpenCommandUntilItsStatusGoesOut() throws Exception {
+        try (RawInitiator initiator = new RawInitiator(port)) {
+            assertThat(RawInitiator.status(initiator.loginFull(IQN, Map.of()))).isZero();
+            initiator.run(0, new byte[6], null); // past the power-on unit attention
+            assertThat(portal.oldestOpenCommand()).isEmpty();
+            assertThat(oldestOpenMillis()).isZero();
+
+            volume.writeGate = new CountDownLatch(1);
+            Pdu write = initiator.command(0xa1, Lun.encode(0), RawInitiator.write10(8, 1), 512, new byte[512]);
+            initiator.send(write);
+            waitFor(() -> volume.writesAtGate.get() == 1);
+            Thread.sleep(20);
+
+            OpenCommand open = portal.oldestOpenCommand().orElseThrow();
+            assertThat(open.target()).isEqualTo(IQN);
+            assertThat(open.lun()).isZero();
+            assertThat(open.opcode()).isEqualTo(0x2a);
+            assertThat(open.stage()).isEqualTo("running");
+            assertThat(open.age().toMillis()).isPositive();
+            assertThat(open.toString()).contains("opcode 2Ah to " + IQN + " LUN 0 from ", "running");
+            assertThat(oldestOpenMillis()).isPositive();
+
+            volume.writeGate.countDown();
+            Pdu status = initiator.read();
+            assertThat(status.opcode()).isEqualTo(Opcode.SCSI_RESPONSE);
+            assertThat(status.itt()).isEqualTo(write.itt());
+            waitFor(() -> portal.oldestOpenCommand().isEmpty());
+        }
+    }
+
+    private long oldestOpenMillis() {
+        return ((Number) metrics.getGauges().get("iscsi.commands.oldest-open-ms").getValue()).longValue();
+    }
+}
