@@ -64,8 +64,11 @@ public record ScsiResult(int status, ByteBuffer dataIn, byte[] sense, Runnable d
     public ScsiResult alsoOnRelease(final Runnable more) {
         Runnable own = dataInLease;
         Runnable both = own == null ? more : () -> {
-            own.run();
-            more.run();
+            try {
+                own.run();
+            } finally {
+                more.run();
+            }
         };
         return new ScsiResult(status, dataIn, sense, both, abortTasksOf);
     }

@@ -758,21 +758,23 @@ final class FullFeature implements DataPlacement {
     /** Counts {@code task} as done with {@code result} and sends its Data-In and status (unless aborted). */
     private void finish(final Task task, final ScsiResult executed) {
         ScsiResult result = executed;
-        if (result == null) {
-            result = session.target().scsi().checkCondition(task.lun, Sense.INTERNAL_TARGET_FAILURE);
-        }
-        var metrics = connection.context.metrics();
-        metrics.latency(connection.context.clock().nanoTime() - task.arrivalNanos);
-        if (task.read) {
-            metrics.readOps.mark();
-        } else if (task.write) {
-            metrics.writeOps.mark();
-        }
-        // Counted out of the window first so the status PDU already opens it; removed from the task set only
-        // after the status is sent, so an ORDERED task's successors answer after it.
-        task.executed = true;
-        session.release(task);
+        boolean handedOn = false;
         try {
+            if (result == null) {
+                result = session.target().scsi().checkCondition(task.lun, Sense.INTERNAL_TARGET_FAILURE);
+            }
+            var metrics = connection.context.metrics();
+            metrics.latency(connection.context.clock().nanoTime() - task.arrivalNanos);
+            if (task.read) {
+                metrics.readOps.mark();
+            } else if (task.write) {
+                metrics.writeOps.mark();
+            }
+            // Counted out of the window first so the status PDU already opens it; removed from the task set
+            // only after the status is sent, so an ORDERED task's successors answer after it.
+            task.executed = true;
+            session.release(task);
+            handedOn = true;
             if (session.tasks().claimResponse(task)) {
                 respond(task, result);
             } else {
@@ -783,6 +785,10 @@ final class FullFeature implements DataPlacement {
             LOG.error("cannot answer {} for {}", task, connection.who(), e);
             connection.close("internal error answering a command");
         } finally {
+            // Also after an Error (out of memory, say): the data-in and its read allowance go back.
+            if (!handedOn && result != null) {
+                result.release();
+            }
             session.tasks().done(task);
         }
     }

@@ -328,14 +328,20 @@ final class LoginHandler {
         if (newTsih == 0) {
             throw new LoginException(LoginStatus.TARGET_ERROR, "no free TSIH");
         }
-        session.tsih(newTsih);
         tsih = newTsih;
         context.metrics().sessions.inc();
-        reply(true, csg, FULL_FEATURE, answer, LoginStatus.SUCCESS);
-        LOG.info("login: initiator={} isid={} target={} type={} auth={} tsih={} from {} ({})", initiatorName, isid,
-                key, discovery ? "Discovery" : "Normal", authMethod == null ? "None" : authMethod, newTsih,
-                connection.peer(), connection.params);
-        connection.enterFullFeature(session);
+        try {
+            reply(true, csg, FULL_FEATURE, answer, LoginStatus.SUCCESS);
+            LOG.info("login: initiator={} isid={} target={} type={} auth={} tsih={} from {} ({})", initiatorName,
+                    isid, key, discovery ? "Discovery" : "Normal", authMethod == null ? "None" : authMethod, newTsih,
+                    connection.peer(), connection.params);
+            connection.enterFullFeature(session);
+        } catch (IOException | RuntimeException e) {
+            // Registered, but its connection will never serve it: it must not stay in the table (nor in the
+            // count the read share divides by).
+            session.end("the login response could not be sent: " + e.getMessage());
+            throw e;
+        }
     }
 
     private void reply(final boolean transit, final int csg, final int nsg,

@@ -10,8 +10,7 @@ import java.time.Duration;
  * @param target the target's IQN
  * @param lun the LUN it addressed
  * @param opcode the CDB's operation code
- * @param stage how far it got: waiting for its data, for earlier tasks, running, or left running by a
- *     session that ended
+ * @param stage how far it got: waiting for earlier tasks, running, or left running by a session that ended
  * @param age how long since it arrived
  */
 public record OpenCommand(String initiator, String target, int lun, int opcode, String stage, Duration age) {

@@ -34,7 +34,7 @@ public final class Session {
     private final CompletableFuture<Void> gone = new CompletableFuture<>();
     private final int queueDepth;
     private volatile Connection connection;
-    private int tsih;
+    private volatile int tsih;
     private int expCmdSn;
     /** Numbered requests accepted and not yet released (a task releases its slot once executed or removed). */
     private int holding;

@@ -20,12 +20,14 @@ public final class SessionRegistry {
     private final AtomicInteger normal = new AtomicInteger();
     private int nextTsih = 1;
 
-    /** Registers {@code session} under a fresh TSIH, returned. */
+    /** Registers {@code session} under a fresh TSIH, which it is given and which is returned (0: none free). */
     synchronized int register(final Session session) {
         for (int tries = 0; tries < 65536; tries++) {
             int tsih = nextTsih;
             nextTsih = nextTsih == 0xffff ? 1 : nextTsih + 1;
             if (!byTsih.containsKey(tsih)) {
+                // Named before it can be found: whoever ends it from another thread then removes this entry.
+                session.tsih(tsih);
                 byTsih.put(tsih, session);
                 if (!session.discovery()) {
                     normal.incrementAndGet();
@@ -81,8 +83,8 @@ public final class SessionRegistry {
     }
 
     /**
-     * The command without a status that arrived first, among every session's and those that ended
-     * sessions left running, as of {@code nowNanos}; empty when there is none. A command open for
+     * The command with all its data and no status that arrived first, among every session's and
+     * those that ended sessions left running, as of {@code nowNanos}; empty when there is none. A command open for
      * longer than any initiator waits (tens of seconds) means something below it hangs.
      */
     public Optional<OpenCommand> oldestOpenCommand(final long nowNanos) {

@@ -73,17 +73,15 @@ final class TaskSet {
     }
 
     /**
-     * The task that arrived first among those without a status yet (the set keeps arrival order), as
-     * {@code initiator} and {@code target}'s session sees it at {@code nowNanos}; null when there is none.
+     * The task that arrived first among those with all their data and no status yet (the set keeps
+     * arrival order), as {@code initiator} and {@code target}'s session sees it at {@code nowNanos};
+     * null when there is none. Tasks still gathering data are left out: the initiator may be the one
+     * holding them.
      */
     synchronized OpenCommand oldestOpen(final String initiator, final String target, final long nowNanos) {
         for (Task task : tasks.values()) {
-            if (!task.executed) {
-                String stage = switch (task.state) {
-                    case DATA -> "waiting for its data";
-                    case WAITING -> "waiting for earlier tasks";
-                    case RUNNING, DONE -> "running";
-                };
+            if (!task.executed && task.state != Task.State.DATA) {
+                String stage = task.state == Task.State.WAITING ? "waiting for earlier tasks" : "running";
                 return task.asOpen(initiator, target, stage, nowNanos);
             }
         }
