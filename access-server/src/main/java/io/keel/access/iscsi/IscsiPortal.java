@@ -107,7 +107,7 @@ public final class IscsiPortal implements AutoCloseable {
         return listeners.stream().map(s -> (InetSocketAddress) s.getLocalSocketAddress()).toList();
     }
 
-    /** The command without a status that arrived first (of every session), or empty. */
+    /** The command that has had all its data and no status longest (SessionRegistry.oldestOpenCommand), or empty. */
     public Optional<OpenCommand> oldestOpenCommand() {
         return context.sessions().oldestOpenCommand(context.clock().nanoTime());
     }

@@ -83,4 +83,19 @@ class OpenCommandTest {
     private long oldestOpenMillis() {
         return ((Number) metrics.getGauges().get("iscsi.commands.oldest-open-ms").getValue()).longValue();
     }
+
+    @Test
+    void aWriteWaitingForItsDataAndAnOrderedReadBehindItAreNotOpenCommands() throws Exception {
+        try (RawInitiator initiator = new RawInitiator(port)) {
+            assertThat(RawInitiator.status(initiator.loginFull(IQN, Map.of()))).isZero();
+            initiator.run(0, new byte[6], null); // past the power-on unit attention
+            // 8 blocks announced, one sent: the rest is the initiator's to send (it never does here).
+            initiator.send(initiator.command(0xa1, Lun.encode(0), RawInitiator.write10(16, 8), 4096, new byte[512]));
+            Pdu orderedRead = initiator.command(0xc2, Lun.encode(0), RawInitiator.read10(0, 1), 512, null);
+            initiator.send(orderedRead);
+            Thread.sleep(100);
+            assertThat(portal.oldestOpenCommand()).as("both wait for the initiator, not for anything below").isEmpty();
+            assertThat(oldestOpenMillis()).isZero();
+        }
+    }
 }

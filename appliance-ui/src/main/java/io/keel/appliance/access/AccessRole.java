@@ -90,7 +90,7 @@ public final class AccessRole implements AutoCloseable {
         return portal.sessions().size();
     }
 
-    /** The command without a status that arrived first, of every session, or empty. */
+    /** The command that has had all its data and no status longest (SessionRegistry.oldestOpenCommand), or empty. */
     public Optional<OpenCommand> oldestOpenCommand() {
         return portal.oldestOpenCommand();
     }

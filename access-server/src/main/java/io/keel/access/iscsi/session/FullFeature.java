@@ -247,6 +247,7 @@ final class FullFeature implements DataPlacement {
             }
         }
         if (task.dataComplete()) {
+            task.dataInNanos = task.arrivalNanos;
             // The input check (a system call when the read buffer is empty) only for a task that is alone.
             if (session.tasks().claimIfAlone(task, connection::nothingMoreToRead)) {
                 claimed = task;
@@ -553,6 +554,7 @@ final class FullFeature implements DataPlacement {
             ready = task.dataSettled();
         }
         if (ready) {
+            task.dataInNanos = connection.context.clock().nanoTime();
             session.tasks().ready(task);
         }
     }
@@ -579,7 +581,13 @@ final class FullFeature implements DataPlacement {
         }
         long inMemory = TransferLength.readIntoMemory(task.cdb);
         ReadAllowance allowance = session.readAllowance();
-        if (inMemory > 0 && !allowance.acquire(task, inMemory, connection.context.metrics().readAllowanceWaits::mark)) {
+        boolean allowed = true;
+        if (inMemory > 0) {
+            task.awaitingAllowance = true; // only its own session's reads can hold it back: not a hang below it
+            allowed = allowance.acquire(task, inMemory, connection.context.metrics().readAllowanceWaits::mark);
+            task.awaitingAllowance = false;
+        }
+        if (!allowed) {
             // Aborted while it waited (its answer is dropped), or its thread was interrupted: it never runs.
             Thread.interrupted(); // an interrupted thread's status write would fail
             finish(task, target.scsi().checkCondition(task.lun, Sense.INTERNAL_TARGET_FAILURE));
@@ -588,6 +596,10 @@ final class FullFeature implements DataPlacement {
         ScsiResult result = null;
         try {
             result = run(task, target);
+        } catch (Error e) {
+            // The task must still leave the set and its window slot (else it looks hung forever).
+            finish(task, null);
+            throw e;
         } finally {
             if (inMemory > 0 && result == null) {
                 allowance.release(inMemory); // an Error out of the SCSI target: the bytes go back all the same

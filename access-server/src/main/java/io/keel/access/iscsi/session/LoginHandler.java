@@ -330,17 +330,20 @@ final class LoginHandler {
         }
         tsih = newTsih;
         context.metrics().sessions.inc();
+        boolean served = false;
         try {
             reply(true, csg, FULL_FEATURE, answer, LoginStatus.SUCCESS);
             LOG.info("login: initiator={} isid={} target={} type={} auth={} tsih={} from {} ({})", initiatorName,
                     isid, key, discovery ? "Discovery" : "Normal", authMethod == null ? "None" : authMethod, newTsih,
                     connection.peer(), connection.params);
             connection.enterFullFeature(session);
-        } catch (IOException | RuntimeException e) {
-            // Registered, but its connection will never serve it: it must not stay in the table (nor in the
-            // count the read share divides by).
-            session.end("the login response could not be sent: " + e.getMessage());
-            throw e;
+            served = true;
+        } finally {
+            if (!served) {
+                // Registered, but its connection will never serve it: it must not stay in the table (nor in
+                // the count the read share divides by). Whatever failed goes on up.
+                session.end("the login response could not be sent");
+            }
         }
     }
 

@@ -83,8 +83,9 @@ public final class SessionRegistry {
     }
 
     /**
-     * The command with all its data and no status that arrived first, among every session's and
-     * those that ended sessions left running, as of {@code nowNanos}; empty when there is none. A command open for
+     * The command that has had all its data and no status longest, among every session's (see
+     * TaskSet.oldestOpen for those left out) and those that ended sessions left running, as of
+     * {@code nowNanos}; empty when there is none. A command open for
      * longer than any initiator waits (tens of seconds) means something below it hangs.
      */
     public Optional<OpenCommand> oldestOpenCommand(final long nowNanos) {
@@ -96,6 +97,9 @@ public final class SessionRegistry {
             }
         }
         for (Map.Entry<Task, Session> left : unfinished.entrySet()) {
+            if (left.getKey().executed) {
+                continue; // only its status was still going out when the session ended
+            }
             Session session = left.getValue();
             OpenCommand open = left.getKey().asOpen(session.initiatorName(), session.targetName(),
                     "left running by a session that ended", nowNanos);

@@ -52,6 +52,10 @@ public final class Task {
     final CompletableFuture<Void> finished = new CompletableFuture<>();
 
     State state = State.DATA;
+    /** When its data was all in (the clock's nanoTime; 0 until then). */
+    volatile long dataInNanos;
+    /** Waiting for its session's read allowance, which only its own session's reads hold. */
+    volatile boolean awaitingAllowance;
     /** The logical unit the LUN addressed when the command arrived (ScsiTarget.unitToken); set once, then read. */
     Object unitToken;
     volatile boolean aborted;
@@ -84,10 +88,14 @@ public final class Task {
         }
     }
 
-    /** This task as an {@link OpenCommand} of {@code initiator} to {@code target}, at {@code nowNanos}. */
+    /**
+     * This task as an {@link OpenCommand} of {@code initiator} to {@code target}, aged from when its
+     * data was in (its arrival if that is unknown), at {@code nowNanos}.
+     */
     OpenCommand asOpen(final String initiator, final String target, final String stage, final long nowNanos) {
+        long since = dataInNanos != 0 ? dataInNanos : arrivalNanos;
         return new OpenCommand(initiator, target, lun, cdb.length == 0 ? -1 : cdb[0] & 0xff, stage,
-                Duration.ofNanos(Math.max(0, nowNanos - arrivalNanos)));
+                Duration.ofNanos(Math.max(0, nowNanos - since)));
     }
 
     /** Whether the task's solicited data is reserved in the portal's write budget. */

@@ -73,19 +73,34 @@ final class TaskSet {
     }
 
     /**
-     * The task that arrived first among those with all their data and no status yet (the set keeps
-     * arrival order), as {@code initiator} and {@code target}'s session sees it at {@code nowNanos};
-     * null when there is none. Tasks still gathering data are left out: the initiator may be the one
-     * holding them.
+     * Of the tasks with all their data and no status yet, the one whose data has been in longest, as
+     * {@code initiator} and {@code target}'s session sees it at {@code nowNanos}; null when there is
+     * none. Left out, since the initiator may be what holds them: tasks still gathering data, tasks
+     * waiting behind such a task, and tasks waiting for their session's read allowance.
      */
     synchronized OpenCommand oldestOpen(final String initiator, final String target, final long nowNanos) {
+        OpenCommand oldest = null;
+        boolean gatheringBefore = false;
         for (Task task : tasks.values()) {
-            if (!task.executed && task.state != Task.State.DATA) {
-                String stage = task.state == Task.State.WAITING ? "waiting for earlier tasks" : "running";
-                return task.asOpen(initiator, target, stage, nowNanos);
+            if (task.executed) {
+                continue;
+            }
+            if (task.state == Task.State.DATA) {
+                gatheringBefore = true;
+                continue;
+            }
+            boolean waiting = task.state == Task.State.WAITING;
+            if (waiting && gatheringBefore || task.awaitingAllowance) {
+                continue;
+            }
+            OpenCommand open = task.asOpen(initiator, target,
+                    waiting ? "waiting for earlier tasks" : task.aborted ? "aborted, still running" : "running",
+                    nowNanos);
+            if (oldest == null || open.age().compareTo(oldest.age()) > 0) {
+                oldest = open;
             }
         }
-        return null;
+        return oldest;
     }
 
     /** Marks {@code task}'s data complete and starts whatever may start. */
