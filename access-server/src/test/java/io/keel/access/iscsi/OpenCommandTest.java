@@ -8,12 +8,7 @@ import io.keel.access.iscsi.pdu.Opcode;
 import io.keel.access.iscsi.pdu.Pdu;
 import io.keel.access.iscsi.session.Lun;
 import io.keel.access.iscsi.session.OpenCommand;
-import io.keel.access.scsi.BlockTarget;
-import io.keel.access.scsi.FakeReservations;
-import io.keel.access.scsi.LunSpec;
 import io.keel.access.scsi.MemoryBackend;
-import io.keel.access.scsi.TargetOptions;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
@@ -36,9 +31,7 @@ class OpenCommandTest {
     @BeforeEach
     void start() {
         volume = new MemoryBackend("vol-open-command", 8L << 20, true);
-        BlockTarget scsi = new BlockTarget(List.of(new LunSpec(0, volume, FakeReservations::new)),
-                TargetOptions.defaults());
-        targets.add(new TargetEntry(IQN, null, List.of(), null, scsi));
+        targets.addOneLun(IQN, volume);
         portal = targets.start(TestTargets.config(), metrics);
         port = portal.boundAddresses().get(0).getPort();
     }

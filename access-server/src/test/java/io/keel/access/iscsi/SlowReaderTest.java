@@ -7,12 +7,8 @@ import com.codahale.metrics.MetricRegistry;
 import io.keel.access.iscsi.pdu.Opcode;
 import io.keel.access.iscsi.pdu.Pdu;
 import io.keel.access.iscsi.session.Lun;
-import io.keel.access.scsi.BlockTarget;
-import io.keel.access.scsi.FakeReservations;
-import io.keel.access.scsi.LunSpec;
 import io.keel.access.scsi.MemoryBackend;
 import io.keel.access.scsi.ScsiStatus;
-import io.keel.access.scsi.TargetOptions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -42,9 +38,7 @@ class SlowReaderTest {
     @BeforeEach
     void start() {
         volume = new MemoryBackend("vol-slow-reader", 96L << 20, true);
-        BlockTarget scsi = new BlockTarget(List.of(new LunSpec(0, volume, FakeReservations::new)),
-                TargetOptions.defaults());
-        targets.add(new TargetEntry(IQN, null, List.of(), null, scsi));
+        targets.addOneLun(IQN, volume);
         portal = targets.start(TestTargets.config(), metrics);
         port = portal.boundAddresses().get(0).getPort();
     }
