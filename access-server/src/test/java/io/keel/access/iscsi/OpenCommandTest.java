@@ -3,12 +3,10 @@ package io.keel.access.iscsi;
 import static io.keel.access.iscsi.ProtocolTest.waitFor;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.codahale.metrics.MetricRegistry;
 import io.keel.access.iscsi.pdu.Opcode;
 import io.keel.access.iscsi.pdu.Pdu;
 import io.keel.access.iscsi.session.Lun;
 import io.keel.access.iscsi.session.OpenCommand;
-import io.keel.access.scsi.MemoryBackend;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
@@ -22,64 +20,53 @@ class OpenCommandTest {
 
     private static final String IQN = "iqn.2026-01.io.keel:open-command";
 
-    private final TestTargets targets = new TestTargets();
-    private final MetricRegistry metrics = new MetricRegistry();
-    private IscsiPortal portal;
-    private int port;
-    private MemoryBackend volume;
+    private OneVolumePortal node;
 
     @BeforeEach
     void start() {
-        volume = new MemoryBackend("vol-open-command", 8L << 20, true);
-        targets.addOneLun(IQN, volume);
-        portal = targets.start(TestTargets.config(), metrics);
-        port = portal.boundAddresses().get(0).getPort();
+        node = new OneVolumePortal(IQN, 8L << 20);
     }
 
     @AfterEach
     void stop() {
-        volume.writeGate = null;
-        portal.close();
+        node.close();
     }
 
     @Test
     void aWriteHeldInTheVolumeIsTheOldestOpenCommandUntilItsStatusGoesOut() throws Exception {
-        try (RawInitiator initiator = new RawInitiator(port)) {
+        try (RawInitiator initiator = new RawInitiator(node.port)) {
             assertThat(RawInitiator.status(initiator.loginFull(IQN, Map.of()))).isZero();
             initiator.run(0, new byte[6], null); // past the power-on unit attention
-            assertThat(portal.oldestOpenCommand()).isEmpty();
-            assertThat(oldestOpenMillis()).isZero();
+            assertThat(node.portal.oldestOpenCommand()).isEmpty();
+            assertThat(node.gauge("iscsi.commands.oldest-open-ms")).isZero();
 
-            volume.writeGate = new CountDownLatch(1);
+            node.volume.writeGate = new CountDownLatch(1);
             Pdu write = initiator.command(0xa1, Lun.encode(0), RawInitiator.write10(8, 1), 512, new byte[512]);
             initiator.send(write);
-            waitFor(() -> volume.writesAtGate.get() == 1);
+            waitFor(() -> node.volume.writesAtGate.get() == 1);
             Thread.sleep(20);
 
-            OpenCommand open = portal.oldestOpenCommand().orElseThrow();
+            OpenCommand open = node.portal.oldestOpenCommand().orElseThrow();
             assertThat(open.target()).isEqualTo(IQN);
             assertThat(open.lun()).isZero();
             assertThat(open.opcode()).isEqualTo(0x2a);
             assertThat(open.stage()).isEqualTo("running");
             assertThat(open.age().toMillis()).isPositive();
             assertThat(open.toString()).contains("opcode 2Ah to " + IQN + " LUN 0 from ", "running");
-            assertThat(oldestOpenMillis()).isPositive();
+            assertThat(node.gauge("iscsi.commands.oldest-open-ms")).isPositive();
 
-            volume.writeGate.countDown();
+            node.volume.writeGate.countDown();
             Pdu status = initiator.read();
             assertThat(status.opcode()).isEqualTo(Opcode.SCSI_RESPONSE);
             assertThat(status.itt()).isEqualTo(write.itt());
-            waitFor(() -> portal.oldestOpenCommand().isEmpty());
+            waitFor(() -> node.portal.oldestOpenCommand().isEmpty());
         }
     }
 
-    private long oldestOpenMillis() {
-        return ((Number) metrics.getGauges().get("iscsi.commands.oldest-open-ms").getValue()).longValue();
-    }
 
     @Test
     void aWriteWaitingForItsDataAndAnOrderedReadBehindItAreNotOpenCommands() throws Exception {
-        try (RawInitiator initiator = new RawInitiator(port)) {
+        try (RawInitiator initiator = new RawInitiator(node.port)) {
             assertThat(RawInitiator.status(initiator.loginFull(IQN, Map.of()))).isZero();
             initiator.run(0, new byte[6], null); // past the power-on unit attention
             // 8 blocks announced, one sent: the rest is the initiator's to send (it never does here).
@@ -87,8 +74,9 @@ class OpenCommandTest {
             Pdu orderedRead = initiator.command(0xc2, Lun.encode(0), RawInitiator.read10(0, 1), 512, null);
             initiator.send(orderedRead);
             Thread.sleep(100);
-            assertThat(portal.oldestOpenCommand()).as("both wait for the initiator, not for anything below").isEmpty();
-            assertThat(oldestOpenMillis()).isZero();
+            assertThat(node.portal.oldestOpenCommand()).as("both wait for the initiator, not for anything below")
+                    .isEmpty();
+            assertThat(node.gauge("iscsi.commands.oldest-open-ms")).isZero();
         }
     }
 }

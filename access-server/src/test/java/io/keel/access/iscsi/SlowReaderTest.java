@@ -3,11 +3,9 @@ package io.keel.access.iscsi;
 import static io.keel.access.iscsi.ProtocolTest.waitFor;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.codahale.metrics.MetricRegistry;
 import io.keel.access.iscsi.pdu.Opcode;
 import io.keel.access.iscsi.pdu.Pdu;
 import io.keel.access.iscsi.session.Lun;
-import io.keel.access.scsi.MemoryBackend;
 import io.keel.access.scsi.ScsiStatus;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,36 +27,28 @@ class SlowReaderTest {
     private static final String IQN = "iqn.2026-01.io.keel:slow-reader";
     private static final int BLOCKS_16_MIB = 32768;
 
-    private final TestTargets targets = new TestTargets();
-    private final MetricRegistry metrics = new MetricRegistry();
-    private IscsiPortal portal;
-    private int port;
-    private MemoryBackend volume;
+    private OneVolumePortal node;
 
     @BeforeEach
     void start() {
-        volume = new MemoryBackend("vol-slow-reader", 96L << 20, true);
-        targets.addOneLun(IQN, volume);
-        portal = targets.start(TestTargets.config(), metrics);
-        port = portal.boundAddresses().get(0).getPort();
+        node = new OneVolumePortal(IQN, 96L << 20);
     }
 
     @AfterEach
     void stop() {
-        volume.writeGate = null;
-        portal.close();
+        node.close();
     }
 
     @Test
     void aFifthLargeReadWaitsForTheOthersDataInAndAnAbortEndsItsWait() throws Exception {
-        try (RawInitiator slow = new RawInitiator(port)) {
+        try (RawInitiator slow = new RawInitiator(node.port)) {
             assertThat(RawInitiator.status(slow.loginFull(IQN, Map.of()))).isZero();
             slow.run(0, new byte[6], null); // past the power-on unit attention
             // A write held at the volume keeps the session busy, so the READs run on threads of their own
             // (an idle session's command may run on the connection's reader, which then stops reading).
-            volume.writeGate = new CountDownLatch(1);
+            node.volume.writeGate = new CountDownLatch(1);
             slow.send(slow.command(0xa1, Lun.encode(0), RawInitiator.write10(1 << 17, 1), 512, new byte[512]));
-            waitFor(() -> volume.writesAtGate.get() == 1);
+            waitFor(() -> node.volume.writesAtGate.get() == 1);
             // READs of the portal's largest transfer (16 MiB): four fit the session's 64 MiB, the fifth waits.
             List<Pdu> reads = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
@@ -66,15 +56,16 @@ class SlowReaderTest {
             }
             slow.sendTogether(reads);
             // The first four hold 64 MiB while their Data-In waits for this initiator; the fifth must wait.
-            waitFor(() -> metrics.meter("iscsi.read-allowance.waits").getCount() == 1);
-            assertThat(heldByAllSessions()).as("the node-wide gauge counts what they hold").isEqualTo(64L << 20);
+            waitFor(() -> node.metrics.meter("iscsi.read-allowance.waits").getCount() == 1);
+            assertThat(node.gauge("iscsi.read-share.held")).as("the node-wide gauge counts what they hold")
+                    .isEqualTo(64L << 20);
 
             Pdu fifth = reads.get(4);
             slow.send(Pdu.of(Opcode.TASK_MGMT_REQUEST).immediate(true).flags(0x80 | 1).lun(0)
                     .itt(slow.nextItt++).putInt32(20, fifth.itt()).putInt32(24, slow.cmdSn)
                     .putInt32(32, fifth.int32(24)));
 
-            volume.writeGate.countDown();
+            node.volume.writeGate.countDown();
             // Now take everything: the write's status, four READs in full, the abort's answer, nothing for the fifth.
             Map<Integer, Long> dataBytes = new HashMap<>();
             Map<Integer, Integer> statuses = new HashMap<>();
@@ -101,13 +92,10 @@ class SlowReaderTest {
                 assertThat(dataBytes.get(read.itt())).isEqualTo(16L << 20);
             }
             assertThat(slow.run(0, new byte[6], null).status()).as("the session goes on").isZero();
-            waitFor(() -> heldByAllSessions() == 0);
+            waitFor(() -> node.gauge("iscsi.read-share.held") == 0);
         }
     }
 
-    private long heldByAllSessions() {
-        return ((Number) metrics.getGauges().get("iscsi.read-share.held").getValue()).longValue();
-    }
 
     private static Pdu read16MiB(final RawInitiator initiator, final int lba) {
         byte[] cdb = {(byte) 0x88, 0, 0, 0, 0, 0, (byte) (lba >>> 24), (byte) (lba >>> 16), (byte) (lba >>> 8),

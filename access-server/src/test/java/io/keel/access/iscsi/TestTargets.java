@@ -1,11 +1,6 @@
 package io.keel.access.iscsi;
 
 import com.codahale.metrics.MetricRegistry;
-import io.keel.access.scsi.BlockTarget;
-import io.keel.access.scsi.FakeReservations;
-import io.keel.access.scsi.LunSpec;
-import io.keel.access.scsi.MemoryBackend;
-import io.keel.access.scsi.TargetOptions;
 import io.keel.runtime.time.SystemClock;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -64,12 +59,6 @@ final class TestTargets implements TargetDirectory {
     /** Adds {@code more} to the targets served. */
     void add(final TargetEntry... more) {
         entries = Stream.concat(entries.stream(), Arrays.stream(more)).toList();
-    }
-
-    /** Adds target {@code iqn}, which exports {@code volume} as LUN 0 to any initiator, without CHAP. */
-    void addOneLun(final String iqn, final MemoryBackend volume) {
-        add(new TargetEntry(iqn, null, List.of(), null, new BlockTarget(
-                List.of(new LunSpec(0, volume, FakeReservations::new)), TargetOptions.defaults())));
     }
 
     static PortalConfig config() {

@@ -10,10 +10,19 @@ import java.time.Duration;
  * @param target the target's IQN
  * @param lun the LUN it addressed
  * @param opcode the CDB's operation code
- * @param stage how far it got: waiting for earlier tasks, running, or left running by a session that ended
- * @param age how long since it arrived
+ * @param stage how far it got: waiting for earlier tasks, running, aborted and still running, or left
+ *     running by a session that ended
+ * @param age how long since its data was all in (since it arrived, for a command without data-out)
  */
 public record OpenCommand(String initiator, String target, int lun, int opcode, String stage, Duration age) {
+
+    /** The one of {@code a} and {@code b} (either may be null) that has been open longer. */
+    static OpenCommand older(final OpenCommand a, final OpenCommand b) {
+        if (a == null || b == null) {
+            return a == null ? b : a;
+        }
+        return b.age.compareTo(a.age) > 0 ? b : a;
+    }
 
     @Override
     public String toString() {

@@ -85,27 +85,22 @@ public final class SessionRegistry {
     /**
      * The command that has had all its data and no status longest, among every session's (see
      * TaskSet.oldestOpen for those left out) and those that ended sessions left running, as of
-     * {@code nowNanos}; empty when there is none. A command open for
-     * longer than any initiator waits (tens of seconds) means something below it hangs.
+     * {@code nowNanos}; empty when there is none. A command open for longer than any initiator waits
+     * (tens of seconds) means something below it hangs.
      */
     public Optional<OpenCommand> oldestOpenCommand(final long nowNanos) {
         OpenCommand oldest = null;
         for (Session session : all()) {
-            OpenCommand open = session.tasks().oldestOpen(session.initiatorName(), session.targetName(), nowNanos);
-            if (open != null && (oldest == null || open.age().compareTo(oldest.age()) > 0)) {
-                oldest = open;
-            }
+            oldest = OpenCommand.older(oldest,
+                    session.tasks().oldestOpen(session.initiatorName(), session.targetName(), nowNanos));
         }
         for (Map.Entry<Task, Session> left : unfinished.entrySet()) {
             if (left.getKey().executed) {
                 continue; // only its status was still going out when the session ended
             }
             Session session = left.getValue();
-            OpenCommand open = left.getKey().asOpen(session.initiatorName(), session.targetName(),
-                    "left running by a session that ended", nowNanos);
-            if (oldest == null || open.age().compareTo(oldest.age()) > 0) {
-                oldest = open;
-            }
+            oldest = OpenCommand.older(oldest, left.getKey().asOpen(session.initiatorName(), session.targetName(),
+                    "left running by a session that ended", nowNanos));
         }
         return Optional.ofNullable(oldest);
     }

@@ -93,12 +93,9 @@ final class TaskSet {
             if (waiting && gatheringBefore || task.awaitingAllowance) {
                 continue;
             }
-            OpenCommand open = task.asOpen(initiator, target,
+            oldest = OpenCommand.older(oldest, task.asOpen(initiator, target,
                     waiting ? "waiting for earlier tasks" : task.aborted ? "aborted, still running" : "running",
-                    nowNanos);
-            if (oldest == null || open.age().compareTo(oldest.age()) > 0) {
-                oldest = open;
-            }
+                    nowNanos));
         }
         return oldest;
     }
