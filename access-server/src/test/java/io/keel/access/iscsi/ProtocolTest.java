@@ -967,6 +967,9 @@ class ProtocolTest {
     @Test
     void closingThePortalAsksForLogoutAndEndsSessions() throws Exception {
         RawInitiator initiator = loggedIn(Map.of());
+        // The target enters full feature phase just after its Login Response goes out: a NOP answered
+        // shows it has, so the close below finds a session to ask (a close in between only drops it).
+        assertThat(initiator.exchange(initiator.nop(new byte[0])).opcode()).isEqualTo(Opcode.NOP_IN);
         Thread closer = Thread.ofVirtual().start(portal::close);
         Pdu async = initiator.read();
         assertThat(async.opcode()).isEqualTo(Opcode.ASYNC_MESSAGE);
